@@ -1,0 +1,153 @@
+"""Streaming a CSV file row by row with its line numbers and a checked header."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from ...errors import ImportFileError
+from .report import RejectedRow
+
+# Long free-text cells are legitimate; a runaway quote is caught by the row checks instead.
+csv.field_size_limit(10 * 1024 * 1024)
+
+
+@dataclass(frozen=True)
+class CsvRow:
+    line: int
+    values: dict[str, str]  # field name -> cell text
+
+
+class CsvSource:
+    """Opens a CSV file and maps its header to the import's fields.
+
+    `mapping` (CSV header -> field name) lets the GUI override the automatic match of
+    header names, which is case-insensitive; a header mapped to "" is ignored.
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        fields: Sequence[str],
+        required: Sequence[str],
+        mapping: Mapping[str, str] | None = None,
+    ) -> None:
+        self.path = path
+        try:
+            self.bytes_total = os.path.getsize(path)
+            self._raw: BinaryIO = path.open("rb")
+        except OSError as exc:
+            raise ImportFileError(f"cannot open {path}: {exc.strerror or exc}") from None
+        # surrogateescape: a bad byte spoils its row, not the whole file.
+        self._text = io.TextIOWrapper(
+            self._raw, encoding="utf-8-sig", errors="surrogateescape", newline=""
+        )
+        self._reader = csv.reader(self._text, strict=True)
+        try:
+            header = next(self._reader)
+        except StopIteration:
+            self.close()
+            raise ImportFileError(f"{path.name} is empty: expected a header row") from None
+        except csv.Error as exc:
+            self.close()
+            raise ImportFileError(f"{path.name}: the header row is not valid CSV ({exc})") from None
+        try:
+            self.columns = self._map_header(header, fields, required, mapping)
+        except ImportFileError:
+            self.close()
+            raise
+
+    def _map_header(
+        self,
+        header: list[str],
+        fields: Sequence[str],
+        required: Sequence[str],
+        mapping: Mapping[str, str] | None,
+    ) -> list[str | None]:
+        if any("\udc80" <= ch <= "\udcff" for name in header for ch in name):
+            raise ImportFileError(f"{self.path.name} is not UTF-8 text")
+        known = {f.lower(): f for f in fields}
+        lowered_mapping = {k.strip().lower(): v for k, v in (mapping or {}).items()}
+        columns: list[str | None] = []
+        unknown: list[str] = []
+        for raw_name in header:
+            name = raw_name.strip()
+            if name.lower() in lowered_mapping:
+                target = lowered_mapping[name.lower()]
+                if target and target not in fields:
+                    raise ImportFileError(f"column {name!r} is mapped to unknown field {target!r}")
+                columns.append(target or None)
+            elif name.lower() in known:
+                columns.append(known[name.lower()])
+            else:
+                unknown.append(name or "(blank)")
+                columns.append(None)
+        if unknown:
+            raise ImportFileError(
+                f"unknown column{'s' if len(unknown) > 1 else ''} "
+                + ", ".join(repr(u) for u in unknown)
+                + f"; expected columns are: {', '.join(fields)}"
+            )
+        mapped = [c for c in columns if c]
+        duplicates = sorted({c for c in mapped if mapped.count(c) > 1})
+        if duplicates:
+            raise ImportFileError(f"column {duplicates[0]!r} appears more than once")
+        missing = [f for f in required if f not in mapped]
+        if missing:
+            raise ImportFileError(f"required column {missing[0]!r} is missing")
+        return columns
+
+    @property
+    def present(self) -> set[str]:
+        return {c for c in self.columns if c}
+
+    @property
+    def bytes_read(self) -> int:
+        try:
+            return self._raw.tell()
+        except (OSError, ValueError):
+            return self.bytes_total
+
+    def rows(self) -> Iterator[CsvRow | RejectedRow]:
+        """Each data row, or a rejection for a row that is not usable CSV."""
+        width = len(self.columns)
+        while True:
+            start = self._reader.line_num + 1
+            try:
+                cells = next(self._reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                yield RejectedRow(start, None, f"not valid CSV: {exc}")
+                continue
+            if not cells or (len(cells) == 1 and not cells[0].strip()):
+                continue  # blank line
+            if len(cells) != width:
+                yield RejectedRow(start, None, f"expected {width} fields, found {len(cells)}")
+                continue
+            bad = next((i for i, cell in enumerate(cells) if _has_bad_bytes(cell)), None)
+            if bad is not None:
+                yield RejectedRow(start, self.columns[bad], "is not valid UTF-8 text")
+                continue
+            yield CsvRow(
+                start, {name: cell for name, cell in zip(self.columns, cells, strict=True) if name}
+            )
+
+    def close(self) -> None:
+        self._text.close()
+
+    def __enter__(self) -> CsvSource:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+
+def _has_bad_bytes(cell: str) -> bool:
+    # Escaped undecodable bytes land in U+DC80..U+DCFF; plain text never contains them.
+    return not cell.isascii() and any("\udc80" <= ch <= "\udcff" for ch in cell)

@@ -1,0 +1,65 @@
+"""What an import reports: counts, each rejected row, progress while it runs."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class RejectedRow:
+    line: int
+    column: str | None
+    reason: str
+
+    def describe(self) -> str:
+        where = f"line {self.line}"
+        if self.column:
+            where += f", column {self.column}"
+        return f"{where}: {self.reason}"
+
+
+@dataclass(frozen=True)
+class ImportProgress:
+    rows_read: int
+    bytes_read: int
+    bytes_total: int
+
+    @property
+    def fraction(self) -> float:
+        return min(1.0, self.bytes_read / self.bytes_total) if self.bytes_total else 1.0
+
+
+@dataclass
+class ImportReport:
+    kind: str
+    imported: int = 0
+    updated: int = 0
+    rejected: list[RejectedRow] = field(default_factory=list)
+    cancelled: bool = False
+
+    @property
+    def rows_taken(self) -> int:
+        return self.imported + self.updated
+
+    def summary(self) -> str:
+        text = (
+            f"{self.kind}: {self.imported} imported, {self.updated} updated, "
+            f"{len(self.rejected)} rejected"
+        )
+        if self.cancelled:
+            text += " (cancelled: rows after the last batch were not read)"
+        return text
+
+    def write_rejections_csv(self, path: Path) -> None:
+        with path.open("w", newline="", encoding="utf-8") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(["line", "column", "reason"])
+            for row in self.rejected:
+                writer.writerow([row.line, row.column or "", row.reason])
+
+
+ProgressCallback = Callable[[ImportProgress], None]
+CancelCheck = Callable[[], bool]
