@@ -28,7 +28,9 @@ IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
 @pytest.fixture(autouse=True)
-def _isolated_user_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+def _isolated_user_dirs(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Keep tests away from the real user's data folder, settings and database URL."""
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
@@ -123,7 +125,8 @@ def mysql_engine(mysql_database_url: str) -> Iterator[Engine]:
 def engine(request: pytest.FixtureRequest) -> Engine:
     """A migrated, empty database on each supported engine."""
     fixture = "sqlite_engine" if request.param == "sqlite" else "mysql_engine"
-    return request.getfixturevalue(fixture)  # type: ignore[no-any-return]
+    engine: Engine = request.getfixturevalue(fixture)
+    return engine
 
 
 @pytest.fixture

@@ -58,12 +58,17 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         description="Add N demo customers with orders over the last three years. The same "
         "--seed (and --as-of) gives the same data.",
     )
-    seed.add_argument("--customers", type=_count, required=True, metavar="N",
-                      help="how many customers to add")
-    seed.add_argument("--seed", type=int, default=1, metavar="S",
-                      help="random seed (default 1)")
-    seed.add_argument("--as-of", type=iso_datetime, default=None, metavar="ISO",
-                      help="the 'today' of the demo data (default: now)")
+    seed.add_argument(
+        "--customers", type=_count, required=True, metavar="N", help="how many customers to add"
+    )
+    seed.add_argument("--seed", type=int, default=1, metavar="S", help="random seed (default 1)")
+    seed.add_argument(
+        "--as-of",
+        type=iso_datetime,
+        default=None,
+        metavar="ISO",
+        help="the 'today' of the demo data (default: now)",
+    )
     seed.set_defaults(handler=_seed)
 
 

@@ -24,23 +24,40 @@ class Base(DeclarativeBase):
 
 
 # Full Unicode on MySQL/MariaDB whatever the server's default character set is.
-MYSQL_TABLE_OPTIONS = {"mysql_charset": "utf8mb4", "mysql_collate": "utf8mb4_unicode_ci"}
+MYSQL_TABLE_OPTIONS: dict[str, Any] = {"mysql_charset": "utf8mb4", "mysql_collate": "utf8mb4_unicode_ci"}
 
 
 # SQLite only auto-increments INTEGER PRIMARY KEY; MySQL wants BIGINT for big tables.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
 
 
-def norm_string(length: int) -> Any:
-    """A column holding Unicode-lower-cased text compared byte for byte.
+class NormString(TypeDecorator[str]):
+    """Unicode-lower-cased text, compared byte for byte on every engine.
 
-    MySQL's default collations fold case *and accents* ("e" = "é") and pad trailing
-    spaces, which would make matching differ from SQLite; the binary collation makes
-    both engines compare the stored normalized text exactly.
+    MySQL's default collations fold case *and accents* ("e" = "é"), and even utf8mb4_bin
+    pads trailing spaces ("e" = "e "), so on MySQL/MariaDB these columns use the binary
+    NO PAD collation, which compares exactly as SQLite does.
     """
-    return String(length).with_variant(
-        mysql.VARCHAR(length, charset="utf8mb4", collation="utf8mb4_bin"), "mysql", "mariadb"
-    )
+
+    impl = String
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> Any:
+        length: int | None = getattr(self.impl_instance, "length", None)
+        if dialect.name in ("mysql", "mariadb"):
+            nopad = (
+                "utf8mb4_nopad_bin"
+                if getattr(dialect, "is_mariadb", False)
+                else ("utf8mb4_0900_bin")
+            )
+            return dialect.type_descriptor(
+                mysql.VARCHAR(length, charset="utf8mb4", collation=nopad)
+            )
+        return dialect.type_descriptor(String(length))
+
+
+def norm_string(length: int) -> NormString:
+    return NormString(length)
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -15,9 +15,7 @@ class Order(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     order_id: Mapped[str] = mapped_column(String(128), unique=True)
-    customer_id: Mapped[int] = mapped_column(
-        BigId, ForeignKey("customers.id", ondelete="CASCADE")
-    )
+    customer_id: Mapped[int] = mapped_column(BigId, ForeignKey("customers.id", ondelete="CASCADE"))
     amount_minor: Mapped[int] = mapped_column(BigInteger)
     order_date: Mapped[datetime] = mapped_column(UTCDateTime())
 

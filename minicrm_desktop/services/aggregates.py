@@ -12,47 +12,49 @@ from datetime import datetime
 
 from sqlalchemy import Connection, func, select, update
 
-from ..models import Customer, Order
+from ..models.tables import customers_table, orders_table
+from .bulk import placeholders
 
-customers = Customer.__table__
-orders = Order.__table__
+customers = customers_table
+orders = orders_table
 
-_CHUNK = 2000
+_CHUNK = 500
+_AGGREGATE = (
+    "SELECT customer_id AS cid, SUM(amount_minor) AS total, COUNT(*) AS n, "
+    "MIN(order_date) AS first_at, MAX(order_date) AS last_at "
+    "FROM orders WHERE customer_id IN ({ids}) GROUP BY customer_id"
+)
+# The same statement in each engine's UPDATE-with-join syntax.
+_UPDATE = {
+    "sqlite": "UPDATE customers SET total_spend_minor = a.total, order_count = a.n, "
+    "first_order_at = a.first_at, last_order_at = a.last_at "
+    "FROM (" + _AGGREGATE + ") AS a WHERE customers.id = a.cid",
+    "mysql": "UPDATE customers JOIN (" + _AGGREGATE + ") AS a ON customers.id = a.cid "
+    "SET customers.total_spend_minor = a.total, customers.order_count = a.n, "
+    "customers.first_order_at = a.first_at, customers.last_order_at = a.last_at",
+}
 
 
-def refresh_aggregates(conn: Connection, customer_ids: Collection[int]) -> None:
-    """Recompute total spend, order count, first and last order of these customers."""
-    ids = sorted(set(customer_ids))
-    for start in range(0, len(ids), _CHUNK):
-        chunk = ids[start : start + _CHUNK]
-        # Reset first: a customer whose last order moved away has no group below.
+def refresh_aggregates(
+    conn: Connection, customer_ids: Collection[int], maybe_empty: Collection[int] = ()
+) -> None:
+    """Recompute total spend, order count, first and last order of these customers.
+
+    `maybe_empty` names customers who may have no orders left (an order moved away):
+    they are reset first, since the grouped update only reaches customers with orders.
+    """
+    empty = sorted(set(maybe_empty))
+    for start in range(0, len(empty), _CHUNK):
         conn.execute(
             update(customers)
-            .where(customers.c.id.in_(chunk))
+            .where(customers.c.id.in_(empty[start : start + _CHUNK]))
             .values(total_spend_minor=0, order_count=0, first_order_at=None, last_order_at=None)
         )
-        agg = (
-            select(
-                orders.c.customer_id.label("cid"),
-                func.sum(orders.c.amount_minor).label("total"),
-                func.count().label("n"),
-                func.min(orders.c.order_date).label("first"),
-                func.max(orders.c.order_date).label("last"),
-            )
-            .where(orders.c.customer_id.in_(chunk))
-            .group_by(orders.c.customer_id)
-            .subquery("agg")
-        )
-        conn.execute(
-            update(customers)
-            .where(customers.c.id == agg.c.cid)
-            .values(
-                total_spend_minor=agg.c.total,
-                order_count=agg.c.n,
-                first_order_at=agg.c.first,
-                last_order_at=agg.c.last,
-            )
-        )
+    ids = sorted(set(customer_ids) | set(empty))
+    template = _UPDATE["sqlite" if conn.dialect.name == "sqlite" else "mysql"]
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start : start + _CHUNK]
+        conn.exec_driver_sql(template.format(ids=placeholders(conn, len(chunk))), tuple(chunk))
 
 
 @dataclass(frozen=True)

@@ -7,23 +7,45 @@ import random
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, func, insert, select
+from sqlalchemy import Connection, Engine, func, select
 
-from ..models import Customer, Order, Tag, customer_tags
-from ..models.text import normalize
+from ..models.tables import customer_tags, customers_table, orders_table, tags_table
+from .bulk import EpochFormatter, raw_insert
 from .demo_data import CITIES, EMAIL_DOMAINS, FIRST_NAMES, LAST_NAMES, TAGS
 from .upsert import existing_keys, upsert_rows
 
-SEED_BATCH = 10_000
-ORDER_HISTORY_DAYS = 3 * 365
-SIGNUP_HISTORY_DAYS = 4 * 365
+SEED_BATCH = 20_000
+DAY = 86_400
+ORDER_HISTORY = 3 * 365 * DAY
+SIGNUP_HISTORY = 4 * 365 * DAY
+MAX_ORDERS = 60
 
-customers = Customer.__table__
-orders = Order.__table__
-tags_table = Tag.__table__
+customers = customers_table
+orders = orders_table
+
+CUSTOMER_COLUMNS = (
+    "id",
+    "email",
+    "email_norm",
+    "name",
+    "name_norm",
+    "phone",
+    "phone_norm",
+    "city",
+    "city_norm",
+    "signup_date",
+    "visits",
+    "last_visit",
+    "subscribed",
+    "total_spend_minor",
+    "order_count",
+    "first_order_at",
+    "last_order_at",
+)
+ORDER_COLUMNS = ("order_id", "customer_id", "amount_minor", "order_date")
 
 
 @dataclass(frozen=True)
@@ -49,44 +71,29 @@ def seed_demo_data(
     progress: SeedProgress | None = None,
     should_cancel: Callable[[], bool] | None = None,
 ) -> SeedReport:
-    """Add `customers_wanted` demo customers with their orders.
+    """Add `customers_wanted` demo customers with their orders and aggregates.
 
     The same seed and anchor (the "today" of the data, default: now) give the same data.
     Runs may be repeated: numbering continues after the customers already present.
     """
     if customers_wanted < 0:
         raise ValueError("the number of customers must be 0 or more")
-    anchor = (anchor or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
-    rng = random.Random(seed)
+    anchor_epoch = int((anchor or datetime.now(UTC)).timestamp())
     with engine.begin() as conn:
         offset = int(conn.execute(select(func.count()).select_from(customers)).scalar_one())
-        upsert_rows(
-            conn, tags_table, [{"name": t, "name_norm": t} for t, _ in TAGS], "name_norm", []
-        )
-        tag_ids = {k: v[0] for k, v in existing_keys(conn, tags_table, "name_norm",
-                                                      [t for t, _ in TAGS], "id").items()}
-    generator = _Generator(rng, anchor, tag_ids, seed)
+        names = [t for t, _ in TAGS]
+        upsert_rows(conn, tags_table, [{"name": t, "name_norm": t} for t in names], "name_norm", [])
+        tag_ids = {
+            k: v[0] for k, v in existing_keys(conn, tags_table, "name_norm", names, "id").items()
+        }
+    generator = _Generator(random.Random(seed), anchor_epoch, tag_ids, seed)
     written = orders_written = 0
     cancelled = False
     while written < customers_wanted:
         n = min(SEED_BATCH, customers_wanted - written)
-        batch = [generator.customer(offset + written + i) for i in range(n)]
         with engine.begin() as conn:
-            first_id = _insert_customers(conn, [c for c, _, _ in batch])
-            order_rows: list[dict[str, Any]] = []
-            links: list[dict[str, int]] = []
-            for index, (_, cust_orders, cust_tags) in enumerate(batch):
-                cid = first_id + index
-                for row in cust_orders:
-                    row["customer_id"] = cid
-                order_rows.extend(cust_orders)
-                links.extend({"customer_id": cid, "tag_id": t} for t in cust_tags)
-            if order_rows:
-                conn.execute(insert(orders), order_rows)
-            if links:
-                conn.execute(insert(customer_tags), links)
+            orders_written += _write_batch(conn, generator, offset + written, n)
         written += n
-        orders_written += len(order_rows)
         if progress is not None:
             progress(written, customers_wanted)
         if should_cancel is not None and should_cancel() and written < customers_wanted:
@@ -95,103 +102,105 @@ def seed_demo_data(
     return SeedReport(written, orders_written, cancelled)
 
 
-def _insert_customers(conn: Any, rows: list[dict[str, Any]]) -> int:
-    """Insert rows and return the id of the first; ids of one batch are consecutive."""
-    conn.execute(insert(customers), rows)
-    first_email = rows[0]["email_norm"]
-    first_id = conn.execute(
-        select(customers.c.id).where(customers.c.email_norm == first_email)
-    ).scalar_one()
-    last_id = conn.execute(
-        select(customers.c.id).where(customers.c.email_norm == rows[-1]["email_norm"])
-    ).scalar_one()
-    if last_id - first_id != len(rows) - 1:
-        raise RuntimeError("demo customers did not receive consecutive ids")
-    return int(first_id)
+def _write_batch(conn: Connection, generator: _Generator, index: int, n: int) -> int:
+    next_id = int(conn.execute(select(func.coalesce(func.max(customers.c.id), 0))).scalar_one())
+    cust_rows: list[tuple[Any, ...]] = []
+    order_rows: list[tuple[Any, ...]] = []
+    links: list[tuple[int, int]] = []
+    for i in range(n):
+        cid = next_id + i + 1
+        generator.customer(index + i, cid, cust_rows, order_rows, links)
+    raw_insert(conn, customers, CUSTOMER_COLUMNS, cust_rows)
+    raw_insert(conn, orders, ORDER_COLUMNS, order_rows)
+    raw_insert(conn, customer_tags, ("customer_id", "tag_id"), links)
+    return len(order_rows)
 
 
 class _Generator:
-    def __init__(self, rng: random.Random, anchor: datetime, tag_ids: dict[str, int],
-                 seed: int) -> None:
+    """Draws one customer at a time; all randomness comes from one seeded stream."""
+
+    def __init__(self, rng: random.Random, anchor: int, tag_ids: dict[str, int], seed: int) -> None:
+        self.random = rng.random
         self.rng = rng
         self.anchor = anchor
-        self.tag_ids = tag_ids
         self.seed = seed
+        self.tags = [(tag_ids[t], p) for t, p in TAGS]
         self.cities = [c for c, _, _ in CITIES]
         self.city_weights = [w for _, w, _ in CITIES]
         self.city_codes = {c: code for c, _, code in CITIES}
-        self.ascii_first = [_ascii(n) for n in FIRST_NAMES]
-        self.ascii_last = [_ascii(n) for n in LAST_NAMES]
+        self.first = [(n, n.lower(), _ascii(n)) for n in FIRST_NAMES]
+        self.last = [(n, n.lower(), _ascii(n)) for n in LAST_NAMES]
+        self.fmt = EpochFormatter()
+        self.log_continue = math.log(0.82)  # geometric order counts: mean ~5.6 for buyers
 
-    def customer(self, index: int) -> tuple[dict[str, Any], list[dict[str, Any]], list[int]]:
-        rng = self.rng
-        fi = rng.randrange(len(FIRST_NAMES))
-        li = rng.randrange(len(LAST_NAMES))
-        name = f"{FIRST_NAMES[fi]} {LAST_NAMES[li]}"
-        email = (
-            f"{self.ascii_first[fi]}.{self.ascii_last[li]}{index + 1}"
-            f"@{EMAIL_DOMAINS[index % len(EMAIL_DOMAINS)]}"
-        )
-        city: str | None = rng.choices(self.cities, self.city_weights)[0]
-        code = self.city_codes[city] if city else "91"
-        if rng.random() < 0.04:
+    def customer(
+        self,
+        index: int,
+        cid: int,
+        cust_rows: list[tuple[Any, ...]],
+        order_rows: list[tuple[Any, ...]],
+        links: list[tuple[int, int]],
+    ) -> None:
+        rnd = self.random
+        first, first_lower, first_ascii = self.first[int(rnd() * len(self.first))]
+        last, last_lower, last_ascii = self.last[int(rnd() * len(self.last))]
+        name = f"{first} {last}"
+        email = f"{first_ascii}.{last_ascii}{index + 1}@{EMAIL_DOMAINS[index % len(EMAIL_DOMAINS)]}"
+        city: str | None = self.rng.choices(self.cities, self.city_weights)[0]
+        code = self.city_codes[city or ""]
+        if rnd() < 0.04:
             city = None
-        phone = None if rng.random() < 0.06 else f"+{code} {rng.randrange(70000, 99999)} " \
-            f"{rng.randrange(10000, 99999)}"
-        signup = self.anchor - timedelta(seconds=rng.randrange(SIGNUP_HISTORY_DAYS * 86400))
+        phone = None
+        if rnd() >= 0.06:
+            phone = f"+{code} {70000 + int(rnd() * 29999)} {10000 + int(rnd() * 89999)}"
+        signup = self.anchor - int(rnd() * SIGNUP_HISTORY)
 
-        cust_orders = self._orders(index, signup)
-        total = sum(o["amount_minor"] for o in cust_orders)
-        dates = [o["order_date"] for o in cust_orders]
-        activity = max(dates) if dates else signup
-        visits = len(cust_orders) * rng.randrange(2, 9) + rng.randrange(0, 6)
+        total = count = 0
+        first_at = last_at = 0
+        if rnd() >= 0.15:
+            count = min(MAX_ORDERS, 1 + int(math.log(1.0 - rnd()) / self.log_continue))
+            start = max(signup, self.anchor - ORDER_HISTORY)
+            span = max(1, self.anchor - start)
+            scale = self.rng.lognormvariate(0.0, 0.6)
+            first_at, last_at = self.anchor, start
+            for k in range(count):
+                rupees = min(250_000.0, self.rng.lognormvariate(7.0, 0.9) * scale)
+                paise = max(100, int(rupees * 100) if rnd() < 0.3 else int(rupees) * 100)
+                when = start + int(rnd() * span)
+                first_at = min(first_at, when)
+                last_at = max(last_at, when)
+                total += paise
+                order_rows.append((f"D{self.seed}-{index + 1}-{k + 1}", cid, paise, self.fmt(when)))
+        activity = last_at if count else signup
+        visits = count * (2 + int(rnd() * 7)) + int(rnd() * 6)
         last_visit = None
         if visits:
-            slack = max(1, int((self.anchor - activity).total_seconds()))
-            last_visit = activity + timedelta(seconds=rng.randrange(slack))
-        row = {
-            "email": email,
-            "email_norm": email.lower(),
-            "name": name,
-            "name_norm": normalize(name),
-            "phone": phone,
-            "phone_norm": normalize(phone),
-            "city": city,
-            "city_norm": normalize(city),
-            "signup_date": signup,
-            "visits": visits,
-            "last_visit": last_visit,
-            "subscribed": rng.random() < 0.86,
-            "total_spend_minor": total,
-            "order_count": len(cust_orders),
-            "first_order_at": min(dates) if dates else None,
-            "last_order_at": activity if dates else None,
-        }
-        cust_tags = [self.tag_ids[t] for t, p in TAGS if rng.random() < p]
-        return row, cust_orders, cust_tags
-
-    def _orders(self, index: int, signup: datetime) -> list[dict[str, Any]]:
-        rng = self.rng
-        if rng.random() < 0.15:
-            return []
-        # Geometric order counts (mean about 5.6 for buyers), lognormal amounts: a long tail.
-        count = 1 + int(math.log(1.0 - rng.random()) / math.log(0.82))
-        count = min(count, 60)
-        start = max(signup, self.anchor - timedelta(days=ORDER_HISTORY_DAYS))
-        span = max(1, int((self.anchor - start).total_seconds()))
-        scale = rng.lognormvariate(0.0, 0.6)
-        result = []
-        for k in range(count):
-            rupees = min(250_000.0, rng.lognormvariate(7.0, 0.9) * scale)
-            paise = int(rupees * 100) if rng.random() < 0.3 else int(rupees) * 100
-            result.append(
-                {
-                    "order_id": f"D{self.seed}-{index + 1}-{k + 1}",
-                    "amount_minor": max(100, paise),
-                    "order_date": start + timedelta(seconds=rng.randrange(span)),
-                }
+            last_visit = self.fmt(activity + int(rnd() * max(1, self.anchor - activity)))
+        fmt = self.fmt
+        cust_rows.append(
+            (
+                cid,
+                email,
+                email.lower(),
+                name,
+                f"{first_lower} {last_lower}",
+                phone,
+                phone,
+                city,
+                city.lower() if city else None,
+                fmt(signup),
+                visits,
+                last_visit,
+                1 if rnd() < 0.86 else 0,
+                total,
+                count,
+                fmt(first_at) if count else None,
+                fmt(last_at) if count else None,
             )
-        return result
+        )
+        for tag_id, p in self.tags:
+            if rnd() < p:
+                links.append((cid, tag_id))
 
 
 def _ascii(name: str) -> str:

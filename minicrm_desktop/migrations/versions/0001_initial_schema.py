@@ -12,9 +12,8 @@ from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.dialects import mysql
 
-from minicrm_desktop.models.base import UTCDateTime
+from minicrm_desktop.models.base import NormString, UTCDateTime
 
 revision: str = "0001"
 down_revision: str | None = None
@@ -23,13 +22,11 @@ depends_on: str | Sequence[str] | None = None
 
 # Frozen copies of the model's column types, so later model changes don't rewrite history.
 BIG_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
-MYSQL_TABLE = {"mysql_charset": "utf8mb4", "mysql_collate": "utf8mb4_unicode_ci"}
+MYSQL_TABLE: dict[str, Any] = {"mysql_charset": "utf8mb4", "mysql_collate": "utf8mb4_unicode_ci"}
 
 
 def norm(length: int) -> Any:
-    return sa.String(length).with_variant(
-        mysql.VARCHAR(length, charset="utf8mb4", collation="utf8mb4_bin"), "mysql", "mariadb"
-    )
+    return NormString(length)
 
 
 def upgrade() -> None:
@@ -48,7 +45,9 @@ def upgrade() -> None:
         sa.Column("visits", sa.Integer(), server_default=sa.text("0"), nullable=False),
         sa.Column("last_visit", UTCDateTime(), nullable=True),
         sa.Column("subscribed", sa.Boolean(), server_default=sa.text("1"), nullable=False),
-        sa.Column("total_spend_minor", sa.BigInteger(), server_default=sa.text("0"), nullable=False),
+        sa.Column(
+            "total_spend_minor", sa.BigInteger(), server_default=sa.text("0"), nullable=False
+        ),
         sa.Column("order_count", sa.Integer(), server_default=sa.text("0"), nullable=False),
         sa.Column("first_order_at", UTCDateTime(), nullable=True),
         sa.Column("last_order_at", UTCDateTime(), nullable=True),

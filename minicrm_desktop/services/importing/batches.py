@@ -1,8 +1,16 @@
-"""The loop every import shares: read rows, validate, write in batches, report progress."""
+"""The loop every import shares: read rows, validate, write in batches, report progress.
+
+Reading and validating (Python) overlaps with writing (the database driver, which releases
+the GIL): a reader thread fills a short queue of validated batches while the calling
+thread writes them, one transaction each. On a 2-core machine that nearly halves the time.
+"""
 
 from __future__ import annotations
 
+import queue
+import threading
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +20,8 @@ from .reader import CsvRow, CsvSource
 from .report import CancelCheck, ImportProgress, ImportReport, ProgressCallback, RejectedRow
 
 # Large enough to amortise each transaction; small enough to keep memory flat.
-DEFAULT_BATCH_SIZE = 5000
+DEFAULT_BATCH_SIZE = 10_000
+_QUEUE_DEPTH = 2
 
 ParsedRow = tuple[int, dict[str, Any]]  # (line, parsed values)
 Validator = Callable[[CsvRow, set[str]], dict[str, Any]]
@@ -26,6 +35,17 @@ class RowError(ValueError):
         super().__init__(reason)
         self.column = column
         self.reason = reason
+
+
+@dataclass
+class _Batch:
+    rows: list[ParsedRow] = field(default_factory=list)
+    rejected: list[RejectedRow] = field(default_factory=list)
+    rows_read: int = 0
+    bytes_read: int = 0
+
+
+_Item = _Batch | BaseException | None  # None: the file is done
 
 
 def run_import(
@@ -46,37 +66,64 @@ def run_import(
 
     A file-level problem (unknown column, unreadable file) raises ImportFileError before
     anything is written. A bad row is reported and skipped; the good rows still go in.
+    Cancelling keeps the batches already written and says so in the report.
     """
     report = ImportReport(kind=kind)
     with CsvSource(path, fields, required, mapping) as source:
         present = source.present
-        batch: list[ParsedRow] = []
-        rows_read = 0
+        batches: queue.Queue[_Item] = queue.Queue(maxsize=_QUEUE_DEPTH)
+        stop = threading.Event()
 
-        def flush() -> None:
-            if batch:
-                with engine.begin() as conn:
-                    write_batch(conn, batch, present, report)
-                batch.clear()
-            if progress is not None:
-                progress(ImportProgress(rows_read, source.bytes_read, source.bytes_total))
+        def put(item: _Item) -> None:
+            while not stop.is_set():
+                try:
+                    batches.put(item, timeout=0.2)
+                    return
+                except queue.Full:
+                    continue
 
-        for item in source.rows():
-            rows_read += 1
-            if isinstance(item, RejectedRow):
-                report.rejected.append(item)
-                continue
+        def read() -> None:
             try:
-                batch.append((item.line, validate(item, present)))
-            except RowError as exc:
-                report.rejected.append(RejectedRow(item.line, exc.column, exc.reason))
-            if len(batch) >= batch_size:
-                flush()
+                batch = _Batch()
+                for item in source.rows():
+                    batch.rows_read += 1
+                    if isinstance(item, RejectedRow):
+                        batch.rejected.append(item)
+                        continue
+                    try:
+                        batch.rows.append((item.line, validate(item, present)))
+                    except RowError as exc:
+                        batch.rejected.append(RejectedRow(item.line, exc.column, exc.reason))
+                    if len(batch.rows) >= batch_size:
+                        batch.bytes_read = source.bytes_read
+                        put(batch)
+                        if stop.is_set():
+                            return
+                        batch = _Batch(rows_read=batch.rows_read)
+                batch.bytes_read = source.bytes_total
+                put(batch)
+                put(None)
+            except BaseException as exc:  # handed to the writer thread, which re-raises
+                put(exc)
+
+        reader = threading.Thread(target=read, name=f"csv-{kind}", daemon=True)
+        reader.start()
+        try:
+            while (item := batches.get()) is not None:
+                if isinstance(item, BaseException):
+                    raise item
+                report.rejected.extend(item.rejected)
+                if item.rows:
+                    with engine.begin() as conn:
+                        write_batch(conn, item.rows, present, report)
+                if progress is not None:
+                    progress(ImportProgress(item.rows_read, item.bytes_read, source.bytes_total))
                 if should_cancel is not None and should_cancel():
                     report.cancelled = True
                     break
-        else:
-            flush()
+        finally:
+            stop.set()
+            reader.join()
     report.rejected.sort(key=lambda r: r.line)
     return report
 

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, insert
+from sqlalchemy import Connection, Engine, delete
 
-from ...models import Customer, Tag, customer_tags
 from ...models.base import utcnow
+from ...models.tables import customer_tags, customers_table, tags_table
 from ...models.text import normalize
-from ..upsert import existing_keys, upsert_rows
+from ..bulk import raw_insert, raw_lookup, raw_upsert, storage_timestamp
+from ..upsert import upsert_rows
 from . import values as v
 from .batches import DEFAULT_BATCH_SIZE, ParsedRow, RowError, last_wins, run_import
 from .reader import CsvRow
@@ -32,8 +32,7 @@ CUSTOMER_FIELDS = (
 _LIMITS = {"name": 255, "phone": 64, "city": 255}
 _NORMALIZED = ("name", "phone", "city")
 
-customers = Customer.__table__
-tags_table = Tag.__table__
+customers = customers_table
 
 
 def import_customers(
@@ -45,7 +44,7 @@ def import_customers(
     should_cancel: CancelCheck | None = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
 ) -> ImportReport:
-    imported_at = utcnow()
+    imported_at = storage_timestamp(utcnow())
 
     def validate(row: CsvRow, present: set[str]) -> dict[str, Any]:
         return _validate(row, present, imported_at)
@@ -65,7 +64,7 @@ def import_customers(
     )
 
 
-def _validate(row: CsvRow, present: set[str], imported_at: datetime) -> dict[str, Any]:
+def _validate(row: CsvRow, present: set[str], imported_at: str | None) -> dict[str, Any]:
     cells = row.values
     out: dict[str, Any] = {}
     column = "email"
@@ -82,7 +81,7 @@ def _validate(row: CsvRow, present: set[str], imported_at: datetime) -> dict[str
                 out[f"{column}_norm"] = normalize(text)
         column = "signup_date"
         if column in present and cells[column].strip():
-            out[column] = v.parse_datetime(cells[column])
+            out[column] = v.parse_timestamp(cells[column])
         else:
             # Empty means "now" for a new customer; an existing one keeps its date.
             out[column] = imported_at
@@ -93,10 +92,10 @@ def _validate(row: CsvRow, present: set[str], imported_at: datetime) -> dict[str
         column = "last_visit"
         if column in present:
             text = cells[column].strip()
-            out[column] = v.parse_datetime(text) if text else None
+            out[column] = v.parse_timestamp(text) if text else None
         column = "subscribed"
         if column in present:
-            out[column] = v.parse_bool(cells[column])
+            out[column] = int(v.parse_bool(cells[column]))
         column = "tags"
         if column in present:
             out["_tags"] = v.parse_tags(cells[column])
@@ -110,19 +109,23 @@ def _write_batch(
 ) -> None:
     rows, folded = last_wins(batch, "email_norm")
     emails = [r["email_norm"] for _, r in rows]
-    existing = existing_keys(conn, customers, "email_norm", emails)
+    existing = raw_lookup(conn, customers, "email_norm", emails)
     report.updated += folded + sum(1 for e in emails if e in existing)
     report.imported += sum(1 for e in emails if e not in existing)
 
-    columns = [c for c in customers.c.keys() if c in rows[0][1]]
-    dated = [{c: r[c] for c in columns} for _, r in rows if "_signup_defaulted" not in r]
-    undated = [{c: r[c] for c in columns} for _, r in rows if "_signup_defaulted" in r]
+    columns = [c.name for c in customers.c if c.name in rows[0][1]]
+    dated = [tuple(r[c] for c in columns) for _, r in rows if "_signup_defaulted" not in r]
+    undated = [tuple(r[c] for c in columns) for _, r in rows if "_signup_defaulted" in r]
     update = [c for c in columns if c != "email_norm"]
-    upsert_rows(conn, customers, dated, "email_norm", update)
-    upsert_rows(conn, customers, undated, "email_norm", [c for c in update if c != "signup_date"])
+    raw_upsert(conn, customers, columns, "email_norm", update, dated)
+    raw_upsert(
+        conn, customers, columns, "email_norm", [c for c in update if c != "signup_date"], undated
+    )
 
     if "tags" in present:
-        ids = {k: row[0] for k, row in existing_keys(conn, customers, "email_norm", emails, "id").items()}
+        ids = {
+            k: row[0] for k, row in raw_lookup(conn, customers, "email_norm", emails, "id").items()
+        }
         _replace_tags(conn, [(ids[r["email_norm"]], r["_tags"]) for _, r in rows])
 
 
@@ -137,7 +140,9 @@ def _replace_tags(conn: Connection, assignments: list[tuple[int, list[str]]]) ->
             "name_norm",
             [],
         )
-    tag_ids = {k: row[0] for k, row in existing_keys(conn, tags_table, "name_norm", names, "id").items()}
+    tag_ids = {
+        k: row[0] for k, row in raw_lookup(conn, tags_table, "name_norm", names, "id").items()
+    }
     customer_ids = [cid for cid, _ in assignments]
     for start in range(0, len(customer_ids), 2000):
         conn.execute(
@@ -145,10 +150,5 @@ def _replace_tags(conn: Connection, assignments: list[tuple[int, list[str]]]) ->
                 customer_tags.c.customer_id.in_(customer_ids[start : start + 2000])
             )
         )
-    links = [
-        {"customer_id": cid, "tag_id": tag_ids[label.lower()]}
-        for cid, labels in assignments
-        for label in labels
-    ]
-    if links:
-        conn.execute(insert(customer_tags), links)
+    links = [(cid, tag_ids[label.lower()]) for cid, labels in assignments for label in labels]
+    raw_insert(conn, customer_tags, ("customer_id", "tag_id"), links)

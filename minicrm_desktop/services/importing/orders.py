@@ -8,9 +8,9 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine
 
-from ...models import Customer, Order
+from ...models.tables import customers_table, orders_table
 from ..aggregates import refresh_aggregates
-from ..upsert import existing_keys, upsert_rows
+from ..bulk import raw_lookup, raw_upsert
 from . import values as v
 from .batches import DEFAULT_BATCH_SIZE, ParsedRow, RowError, last_wins, run_import
 from .reader import CsvRow
@@ -19,8 +19,8 @@ from .report import CancelCheck, ImportReport, ProgressCallback, RejectedRow
 ORDER_FIELDS = ("order_id", "customer_email", "amount", "order_date")
 ORDER_ID_LEN = 128
 
-customers = Customer.__table__
-orders = Order.__table__
+customers = customers_table
+orders = orders_table
 
 
 def import_orders(
@@ -65,7 +65,7 @@ def _validate(row: CsvRow, _present: set[str]) -> dict[str, Any]:
         column = "order_date"
         if not cells["order_date"].strip():
             raise ValueError("is required")
-        order_date = v.parse_datetime(cells["order_date"])
+        order_date = v.parse_timestamp(cells["order_date"])
     except ValueError as exc:
         raise RowError(column, str(exc)) from None
     return {
@@ -80,7 +80,7 @@ def _validate(row: CsvRow, _present: set[str]) -> dict[str, Any]:
 def _write_batch(
     conn: Connection, batch: list[ParsedRow], _present: set[str], report: ImportReport
 ) -> None:
-    owners = existing_keys(conn, customers, "email_norm", {r["email_norm"] for _, r in batch}, "id")
+    owners = raw_lookup(conn, customers, "email_norm", {r["email_norm"] for _, r in batch}, "id")
     known: list[ParsedRow] = []
     for line, row in batch:
         if row["email_norm"] in owners:
@@ -93,20 +93,19 @@ def _write_batch(
     if not known:
         return
     rows, folded = last_wins(known, "order_id")
-    before = existing_keys(conn, orders, "order_id", [r["order_id"] for _, r in rows], "customer_id")
+    before = raw_lookup(conn, orders, "order_id", [r["order_id"] for _, r in rows], "customer_id")
     report.updated += folded + sum(1 for _, r in rows if r["order_id"] in before)
     report.imported += sum(1 for _, r in rows if r["order_id"] not in before)
 
-    upsert_rows(
+    columns = ("order_id", "customer_id", "amount_minor", "order_date")
+    raw_upsert(
         conn,
         orders,
-        [
-            {k: r[k] for k in ("order_id", "customer_id", "amount_minor", "order_date")}
-            for _, r in rows
-        ],
+        columns,
         "order_id",
-        ["customer_id", "amount_minor", "order_date"],
+        columns[1:],
+        [tuple(r[c] for c in columns) for _, r in rows],
     )
     # An order that moved to another customer changes both customers' aggregates.
-    touched = {r["customer_id"] for _, r in rows} | {old[0] for old in before.values()}
-    refresh_aggregates(conn, touched)
+    owners_now = {r["customer_id"] for _, r in rows}
+    refresh_aggregates(conn, owners_now, {old[0] for old in before.values()} - owners_now)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +21,7 @@ csv.field_size_limit(10 * 1024 * 1024)
 @dataclass(frozen=True)
 class CsvRow:
     line: int
-    values: dict[str, str]  # field name -> cell text
+    values: dict[str | None, str]  # field name (None: an ignored column) -> cell text
 
 
 class CsvSource:
@@ -69,7 +70,7 @@ class CsvSource:
         required: Sequence[str],
         mapping: Mapping[str, str] | None,
     ) -> list[str | None]:
-        if any("\udc80" <= ch <= "\udcff" for name in header for ch in name):
+        if _BAD_BYTE.search("".join(header)):
             raise ImportFileError(f"{self.path.name} is not UTF-8 text")
         known = {f.lower(): f for f in fields}
         lowered_mapping = {k.strip().lower(): v for k, v in (mapping or {}).items()}
@@ -130,13 +131,11 @@ class CsvSource:
             if len(cells) != width:
                 yield RejectedRow(start, None, f"expected {width} fields, found {len(cells)}")
                 continue
-            bad = next((i for i, cell in enumerate(cells) if _has_bad_bytes(cell)), None)
-            if bad is not None:
+            if _BAD_BYTE.search("".join(cells)):
+                bad = next(i for i, cell in enumerate(cells) if _BAD_BYTE.search(cell))
                 yield RejectedRow(start, self.columns[bad], "is not valid UTF-8 text")
                 continue
-            yield CsvRow(
-                start, {name: cell for name, cell in zip(self.columns, cells, strict=True) if name}
-            )
+            yield CsvRow(start, dict(zip(self.columns, cells, strict=True)))
 
     def close(self) -> None:
         self._text.close()
@@ -148,6 +147,5 @@ class CsvSource:
         self.close()
 
 
-def _has_bad_bytes(cell: str) -> bool:
-    # Escaped undecodable bytes land in U+DC80..U+DCFF; plain text never contains them.
-    return not cell.isascii() and any("\udc80" <= ch <= "\udcff" for ch in cell)
+# Undecodable bytes, escaped by surrogateescape, land in U+DC80..U+DCFF.
+_BAD_BYTE = re.compile("[\udc80-\udcff]")

@@ -14,6 +14,7 @@ __all__ = [
     "parse_datetime",
     "parse_email",
     "parse_nonneg_int",
+    "parse_timestamp",
     "parse_tags",
 ]
 
@@ -43,7 +44,16 @@ def parse_datetime(text: str) -> datetime:
         ) from None
     if parsed.tzinfo is None:
         return parsed.replace(tzinfo=UTC)
+    if parsed.tzinfo is UTC:
+        return parsed
     return parsed.astimezone(UTC)
+
+
+def parse_timestamp(text: str) -> str:
+    """`parse_datetime`, in the storage form bulk writers hand to the driver."""
+    value = parse_datetime(text)
+    # Aware UTC prints "+00:00" after the 26 characters of the naive form.
+    return value.isoformat(" ", "microseconds")[:26]
 
 
 def parse_nonneg_int(text: str) -> int:

@@ -1,0 +1,16 @@
+"""Core `Table` objects of the ORM models, typed for bulk statements."""
+
+from __future__ import annotations
+
+from typing import cast
+
+from sqlalchemy import Table
+
+from .customer import Customer, Tag, customer_tags
+from .order import Order
+
+customers_table = cast(Table, Customer.__table__)
+orders_table = cast(Table, Order.__table__)
+tags_table = cast(Table, Tag.__table__)
+
+__all__ = ["customer_tags", "customers_table", "orders_table", "tags_table"]

@@ -1,0 +1,113 @@
+"""The fast path for bulk writes: executemany straight through the database driver.
+
+SQLAlchemy's per-value type processing costs more than the insert itself at millions of
+rows, so bulk writers hand the driver values already in storage form. Statement text is
+built only from our own table and column names; values are always bound parameters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, Table
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def insert_statement(
+    conn: Connection, table: Table, columns: Sequence[str], suffix: str = ""
+) -> str:
+    prep = conn.dialect.identifier_preparer
+    marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    names = ", ".join(prep.quote(table.c[c].name) for c in columns)
+    values = ", ".join([marker] * len(columns))
+    return f"INSERT INTO {prep.format_table(table)} ({names}) VALUES ({values}){suffix}"
+
+
+def raw_insert(
+    conn: Connection, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> None:
+    """Insert positional rows whose values are already in storage form (see below)."""
+    if rows:
+        conn.exec_driver_sql(insert_statement(conn, table, columns), list(rows))
+
+
+def raw_upsert(
+    conn: Connection,
+    table: Table,
+    columns: Sequence[str],
+    key: str,
+    update: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+) -> None:
+    """Insert positional rows; a row whose `key` exists updates the `update` columns."""
+    if not rows:
+        return
+    prep = conn.dialect.identifier_preparer
+    if conn.dialect.name == "sqlite":
+        if update:
+            sets = ", ".join(f"{prep.quote(c)} = excluded.{prep.quote(c)}" for c in update)
+            suffix = f" ON CONFLICT ({prep.quote(key)}) DO UPDATE SET {sets}"
+        else:
+            suffix = f" ON CONFLICT ({prep.quote(key)}) DO NOTHING"
+    else:
+        # VALUES() works on MariaDB and (deprecated but supported) on MySQL 8.
+        targets = update or [key]
+        sets = ", ".join(f"{prep.quote(c)} = VALUES({prep.quote(c)})" for c in targets)
+        suffix = f" ON DUPLICATE KEY UPDATE {sets}"
+    conn.exec_driver_sql(insert_statement(conn, table, columns, suffix), list(rows))
+
+
+LOOKUP_CHUNK = 500
+
+
+def raw_lookup(
+    conn: Connection, table: Table, key: str, values: Iterable[Any], *columns: str
+) -> dict[Any, tuple[Any, ...]]:
+    """Map each of `values` present in `table.key` to the raw stored `columns` of its row."""
+    wanted = list(values)
+    prep = conn.dialect.identifier_preparer
+    selected = ", ".join(prep.quote(c) for c in (key, *columns))
+    found: dict[Any, tuple[Any, ...]] = {}
+    for start in range(0, len(wanted), LOOKUP_CHUNK):
+        chunk = wanted[start : start + LOOKUP_CHUNK]
+        sql = (
+            f"SELECT {selected} FROM {prep.format_table(table)} "
+            f"WHERE {prep.quote(key)} IN ({placeholders(conn, len(chunk))})"
+        )
+        for row in conn.exec_driver_sql(sql, tuple(chunk)):
+            found[row[0]] = tuple(row[1:])
+    return found
+
+
+def placeholders(conn: Connection, n: int) -> str:
+    marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    return ", ".join([marker] * n)
+
+
+def storage_timestamp(value: datetime | None) -> str | None:
+    """An aware datetime as UTCDateTime stores it: naive UTC text both engines accept."""
+    if value is None:
+        return None
+    if value.tzinfo is not UTC:
+        value = value.astimezone(UTC)
+    return value.replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+class EpochFormatter:
+    """Whole-second UTC epoch times to storage text, caching each day's date part."""
+
+    def __init__(self) -> None:
+        self._days: dict[int, str] = {}
+
+    def __call__(self, epoch: int) -> str:
+        day, second = divmod(epoch, 86400)
+        prefix = self._days.get(day)
+        if prefix is None:
+            prefix = (_EPOCH + timedelta(days=day)).strftime("%Y-%m-%d ")
+            self._days[day] = prefix
+        hour, rest = divmod(second, 3600)
+        minute, sec = divmod(rest, 60)
+        return f"{prefix}{hour:02d}:{minute:02d}:{sec:02d}.000000"

@@ -1,0 +1,53 @@
+"""Small helpers shared by tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, select
+
+from minicrm_desktop.models import Customer, Order, Tag, customer_tags
+from minicrm_desktop.services.aggregates import recomputed_aggregates, stored_aggregates
+
+
+def write_csv(path: Path, content: str, *, bom: bool = False) -> Path:
+    data = content.encode("utf-8")
+    path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + data)
+    return path
+
+
+def snapshot(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
+    """Every user-visible fact in the database, typed and in a stable order."""
+    c, o, t, ct = Customer.__table__, Order.__table__, Tag.__table__, customer_tags
+    customer_columns = [col for col in c.c if col.name != "id"]
+    with engine.connect() as conn:
+        return {
+            "customers": [
+                tuple(r) for r in conn.execute(select(*customer_columns).order_by(c.c.email_norm))
+            ],
+            "tags": [
+                tuple(r)
+                for r in conn.execute(
+                    select(c.c.email_norm, t.c.name_norm)
+                    .join_from(ct, c, ct.c.customer_id == c.c.id)
+                    .join(t, t.c.id == ct.c.tag_id)
+                    .order_by(c.c.email_norm, t.c.name_norm)
+                )
+            ],
+            "orders": [
+                tuple(r)
+                for r in conn.execute(
+                    select(o.c.order_id, c.c.email_norm, o.c.amount_minor, o.c.order_date)
+                    .join(c, c.c.id == o.c.customer_id)
+                    .order_by(o.c.order_id)
+                )
+            ],
+        }
+
+
+def assert_aggregates_consistent(engine: Engine) -> None:
+    with engine.connect() as conn:
+        stored = stored_aggregates(conn)
+        recomputed = recomputed_aggregates(conn)
+    assert stored == recomputed

@@ -1,0 +1,96 @@
+"""Opening databases and migrating them, on both engines."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Engine, inspect, text
+
+from minicrm_desktop.errors import ConfigError, DatabaseUnavailable
+from minicrm_desktop.models import Base
+from minicrm_desktop.services.database import (
+    check_connection,
+    create_db_engine,
+    describe_url,
+    resolve_database_url,
+)
+from minicrm_desktop.services.migrate import (
+    alembic_config,
+    current_revision,
+    head_revision,
+    upgrade_to_head,
+)
+
+
+def test_migrations_match_the_models(engine: Engine) -> None:
+    with engine.connect() as conn:
+        diff = compare_metadata(
+            MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata
+        )
+    assert diff == []
+    assert current_revision(engine) == head_revision(engine)
+
+
+def test_sqlite_pragmas(sqlite_engine: Engine) -> None:
+    with sqlite_engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def test_mysql_norm_columns_compare_exactly(mysql_engine: Engine) -> None:
+    """The normalized columns must not fold accents or pad spaces as MySQL collations do."""
+    with mysql_engine.begin() as conn:
+        conn.execute(
+            text("INSERT INTO tags (name, name_norm) VALUES ('e', 'e'), ('é', 'é'), ('e ', 'e ')")
+        )
+        assert conn.execute(text("SELECT COUNT(*) FROM tags WHERE name_norm = 'e'")).scalar() == 1
+
+
+def test_older_database_is_upgraded_in_place(tmp_path: Path) -> None:
+    from alembic import command
+
+    engine = create_db_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    cfg = alembic_config(engine)
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0001")
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO customers (email, email_norm, signup_date) "
+                "VALUES ('a@example.com', 'a@example.com', '2024-01-01 00:00:00.000000')"
+            )
+        )
+    upgrade_to_head(engine)
+    upgrade_to_head(engine)  # idempotent
+    assert current_revision(engine) == head_revision(engine)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT email FROM customers")).scalar_one() == "a@example.com"
+    assert "customers" in inspect(engine).get_table_names()
+
+
+def test_resolve_url_order(monkeypatch, tmp_path: Path) -> None:
+    default = resolve_database_url(None)
+    assert default.get_backend_name() == "sqlite"
+    assert str(default.database).endswith("minicrm.db")
+    monkeypatch.setenv("MINICRM_DATABASE_URL", f"sqlite:///{tmp_path / 'env.db'}")
+    assert resolve_database_url(None).database == str(tmp_path / "env.db")
+    assert resolve_database_url("sqlite:///x.db").database == "x.db"
+    with pytest.raises(ConfigError, match="not valid"):
+        resolve_database_url("::nonsense::")
+
+
+def test_describe_hides_password() -> None:
+    url = resolve_database_url("mysql+pymysql://crm:pa55word@db.local:3306/crm")
+    assert describe_url(url) == "MySQL server db.local:3306/crm"
+
+
+def test_unreachable_server_is_a_clear_error() -> None:
+    engine = create_db_engine("mysql+pymysql://root:topsecret@127.0.0.1:1/crm")
+    with pytest.raises(DatabaseUnavailable) as exc:
+        check_connection(engine)
+    assert "127.0.0.1:1" in str(exc.value)
+    assert "topsecret" not in str(exc.value)

@@ -1,0 +1,84 @@
+"""Demo data: reproducible, realistic, with exact aggregates."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine, text
+
+from minicrm_desktop.services.seed import seed_demo_data
+from tests.helpers import assert_aggregates_consistent, snapshot
+
+ANCHOR = datetime(2026, 6, 1, tzinfo=UTC)
+
+
+def test_same_seed_same_data(sqlite_engine: Engine, mysql_engine: Engine) -> None:
+    a = seed_demo_data(sqlite_engine, 300, seed=11, anchor=ANCHOR)
+    b = seed_demo_data(mysql_engine, 300, seed=11, anchor=ANCHOR)
+    assert a == b
+    assert snapshot(sqlite_engine) == snapshot(mysql_engine)
+
+
+def test_different_seed_different_data(sqlite_engine: Engine, tmp_path) -> None:
+    from minicrm_desktop.services.database import create_db_engine
+    from minicrm_desktop.services.migrate import upgrade_to_head
+
+    other = create_db_engine(f"sqlite:///{tmp_path / 'other.db'}")
+    upgrade_to_head(other)
+    seed_demo_data(sqlite_engine, 50, seed=1, anchor=ANCHOR)
+    seed_demo_data(other, 50, seed=2, anchor=ANCHOR)
+    assert snapshot(sqlite_engine) != snapshot(other)
+
+
+def test_realistic_and_consistent(engine: Engine) -> None:
+    report = seed_demo_data(engine, 2000, seed=5, anchor=ANCHOR)
+    assert report.customers == 2000
+    assert 7000 < report.orders < 13000
+    assert_aggregates_consistent(engine)
+    with engine.connect() as conn:
+
+        def scalar(sql: str) -> float:
+            return float(conn.execute(text(sql)).scalar_one())
+
+        no_orders = scalar("SELECT COUNT(*) FROM customers WHERE order_count = 0")
+        assert 200 < no_orders < 400  # about 15% never ordered
+        subscribed = scalar("SELECT AVG(subscribed) FROM customers")
+        assert 0.8 < subscribed < 0.92
+        assert scalar("SELECT COUNT(DISTINCT city_norm) FROM customers") >= 15
+        assert scalar("SELECT COUNT(*) FROM customers WHERE city_norm = 'münchen'") > 0
+        # Long tail: the top 10% of spenders hold a large share of all spend.
+        spends = sorted(
+            (r[0] for r in conn.execute(text("SELECT total_spend_minor FROM customers"))),
+            reverse=True,
+        )
+        assert sum(spends[:200]) > 0.35 * sum(spends)
+        # Orders span three years before the anchor and never lie after it.
+        first = conn.execute(text("SELECT MIN(order_date), MAX(order_date) FROM orders")).one()
+        assert str(first[0]) >= "2023-06-0"
+        assert str(first[1]) <= "2026-06-01"
+        assert scalar("SELECT COUNT(DISTINCT email_norm) FROM customers") == 2000
+
+
+def test_seed_appends_with_unique_keys(sqlite_engine: Engine) -> None:
+    seed_demo_data(sqlite_engine, 100, seed=1, anchor=ANCHOR)
+    seed_demo_data(sqlite_engine, 100, seed=1, anchor=ANCHOR)
+    with sqlite_engine.connect() as conn:
+        assert conn.execute(text("SELECT COUNT(*) FROM customers")).scalar_one() == 200
+    assert_aggregates_consistent(sqlite_engine)
+
+
+def test_progress_and_cancel(sqlite_engine: Engine, monkeypatch) -> None:
+    import minicrm_desktop.services.seed as seed_module
+
+    monkeypatch.setattr(seed_module, "SEED_BATCH", 100)
+    seen: list[tuple[int, int]] = []
+    report = seed_demo_data(
+        sqlite_engine,
+        1000,
+        anchor=ANCHOR,
+        progress=lambda d, t: seen.append((d, t)),
+        should_cancel=lambda: len(seen) >= 3,
+    )
+    assert report.cancelled
+    assert report.customers == 300
+    assert seen == [(100, 1000), (200, 1000), (300, 1000)]
