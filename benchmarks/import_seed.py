@@ -115,6 +115,10 @@ def _iso(stored: str | None) -> str:
     return "" if stored is None else stored[:19].replace(" ", "T") + "Z"
 
 
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
 def timed_import(engine: Engine, customers_csv: Path, orders_csv: Path) -> dict[str, object]:
     started = time.perf_counter()
     customers = import_customers(engine, customers_csv)
@@ -146,6 +150,7 @@ def main() -> None:
     started = time.perf_counter()
     seed = seed_demo_data(seeded, args.customers, seed=7, anchor=ANCHOR)
     seed_s = time.perf_counter() - started
+    log(f"seeded {seed.customers} customers, {seed.orders} orders in {seed_s:.1f} s")
     customers_csv, orders_csv = export_csv(seeded, folder)
     seeded.dispose()
 
@@ -163,8 +168,10 @@ def main() -> None:
             fresh_sqlite(folder, "imported.db"), customers_csv, orders_csv
         ),
     }
+    log(f"SQLite import: {result['import_sqlite']}")
     if args.mysql:
         result["import_mysql"] = timed_import(fresh_mysql(args.mysql), customers_csv, orders_csv)
+        log(f"MariaDB import: {result['import_mysql']}")
     result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     print(json.dumps(result, indent=None if args.json else 2))
 

@@ -82,3 +82,22 @@ def test_progress_and_cancel(sqlite_engine: Engine, monkeypatch) -> None:
     assert report.cancelled
     assert report.customers == 300
     assert seen == [(100, 1000), (200, 1000), (300, 1000)]
+
+
+def test_helper_process_gives_the_same_data(sqlite_engine: Engine, tmp_path, monkeypatch) -> None:
+    """Large runs generate in a helper process; the rows must not depend on that."""
+    import minicrm_desktop.services.seed as seed_module
+    from minicrm_desktop.services.database import create_db_engine
+    from minicrm_desktop.services.migrate import upgrade_to_head
+
+    other = create_db_engine(f"sqlite:///{tmp_path / 'parallel.db'}")
+    upgrade_to_head(other)
+    seed_demo_data(sqlite_engine, 450, seed=4, anchor=ANCHOR)
+    monkeypatch.setattr(seed_module, "PARALLEL_THRESHOLD", 100)
+    monkeypatch.setattr(seed_module, "SEED_BATCH", 200)
+    seen: list[int] = []
+    report = seed_demo_data(other, 450, seed=4, anchor=ANCHOR, progress=lambda d, _: seen.append(d))
+    assert seen == [200, 400, 450]
+    assert report.customers == 450
+    assert snapshot(other) == snapshot(sqlite_engine)
+    assert_aggregates_consistent(other)

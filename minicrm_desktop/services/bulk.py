@@ -77,9 +77,24 @@ def raw_lookup(
             f"SELECT {selected} FROM {prep.format_table(table)} "
             f"WHERE {prep.quote(key)} IN ({placeholders(conn, len(chunk))})"
         )
-        for row in conn.exec_driver_sql(sql, tuple(chunk)):
+        cursor = conn.exec_driver_sql(sql, tuple(chunk)).cursor
+        if cursor is None:
+            continue
+        for row in cursor.fetchall():  # the driver's rows: no per-row result processing
             found[row[0]] = tuple(row[1:])
     return found
+
+
+def raw_delete_in(conn: Connection, table: Table, key: str, values: Sequence[Any]) -> None:
+    """DELETE the rows whose `key` is one of `values`."""
+    prep = conn.dialect.identifier_preparer
+    for start in range(0, len(values), LOOKUP_CHUNK):
+        chunk = values[start : start + LOOKUP_CHUNK]
+        conn.exec_driver_sql(
+            f"DELETE FROM {prep.format_table(table)} "
+            f"WHERE {prep.quote(key)} IN ({placeholders(conn, len(chunk))})",
+            tuple(chunk),
+        )
 
 
 def placeholders(conn: Connection, n: int) -> str:
@@ -103,11 +118,10 @@ class EpochFormatter:
         self._days: dict[int, str] = {}
 
     def __call__(self, epoch: int) -> str:
-        day, second = divmod(epoch, 86400)
+        day = epoch // 86400
         prefix = self._days.get(day)
         if prefix is None:
             prefix = (_EPOCH + timedelta(days=day)).strftime("%Y-%m-%d ")
             self._days[day] = prefix
-        hour, rest = divmod(second, 3600)
-        minute, sec = divmod(rest, 60)
-        return f"{prefix}{hour:02d}:{minute:02d}:{sec:02d}.000000"
+        second = epoch - day * 86400
+        return f"{prefix}{second // 3600:02d}:{second // 60 % 60:02d}:{second % 60:02d}.000000"

@@ -13,6 +13,7 @@ from sqlalchemy.exc import OperationalError
 
 from ..errors import DatabaseUnavailable
 from .database import describe_url
+from .indexes import restore_missing_indexes
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -40,6 +41,7 @@ def upgrade_to_head(engine: Engine) -> None:
         with engine.begin() as conn:
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
+        restore_missing_indexes(engine)
     except OperationalError as exc:
         raise DatabaseUnavailable(
             f"cannot migrate the database ({describe_url(engine.url)}): "

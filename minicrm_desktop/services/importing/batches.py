@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, Table
 
+from ..indexes import indexes_set_aside, worth_setting_aside
+from ..upsert import count_rows
 from .reader import CsvRow, CsvSource
 from .report import CancelCheck, ImportProgress, ImportReport, ProgressCallback, RejectedRow
 
@@ -61,71 +63,110 @@ def run_import(
     progress: ProgressCallback | None = None,
     should_cancel: CancelCheck | None = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
+    target: Table,
+    indexed_tables: Sequence[Table] = (),
 ) -> ImportReport:
     """Stream `path`, validating each row; write each batch of good rows in one transaction.
 
     A file-level problem (unknown column, unreadable file) raises ImportFileError before
     anything is written. A bad row is reported and skipped; the good rows still go in.
     Cancelling keeps the batches already written and says so in the report.
+    A file large next to the `target` table loads with the secondary indexes of
+    `indexed_tables` set aside, rebuilt at the end.
     """
-    report = ImportReport(kind=kind)
     with CsvSource(path, fields, required, mapping) as source:
-        present = source.present
-        batches: queue.Queue[_Item] = queue.Queue(maxsize=_QUEUE_DEPTH)
-        stop = threading.Event()
+        job = _Job(
+            engine, source, validate, write_batch, progress, should_cancel, batch_size, kind
+        )
+        bulk = False
+        if indexed_tables:
+            with engine.connect() as conn:
+                bulk = worth_setting_aside(path, count_rows(conn, target))
+        if not bulk:
+            return _stream(job)
+        with indexes_set_aside(engine, indexed_tables):
+            return _stream(job)
 
-        def put(item: _Item) -> None:
-            while not stop.is_set():
-                try:
-                    batches.put(item, timeout=0.2)
-                    return
-                except queue.Full:
-                    continue
 
-        def read() -> None:
+@dataclass(frozen=True)
+class _Job:
+    engine: Engine
+    source: CsvSource
+    validate: Validator
+    write_batch: BatchWriter
+    progress: ProgressCallback | None
+    should_cancel: CancelCheck | None
+    batch_size: int
+    kind: str
+
+
+def _stream(job: _Job) -> ImportReport:
+    """Read and validate on a reader thread; write batches here, one transaction each."""
+    report = ImportReport(kind=job.kind)
+    present = job.source.present
+    batches: queue.Queue[_Item] = queue.Queue(maxsize=_QUEUE_DEPTH)
+    stop = threading.Event()
+
+    def put(item: _Item) -> None:
+        # Bounded waits so the reader notices when the writer has stopped listening.
+        while not stop.is_set():
             try:
-                batch = _Batch()
-                for item in source.rows():
-                    batch.rows_read += 1
-                    if isinstance(item, RejectedRow):
-                        batch.rejected.append(item)
-                        continue
-                    try:
-                        batch.rows.append((item.line, validate(item, present)))
-                    except RowError as exc:
-                        batch.rejected.append(RejectedRow(item.line, exc.column, exc.reason))
-                    if len(batch.rows) >= batch_size:
-                        batch.bytes_read = source.bytes_read
-                        put(batch)
-                        if stop.is_set():
-                            return
-                        batch = _Batch(rows_read=batch.rows_read)
-                batch.bytes_read = source.bytes_total
-                put(batch)
-                put(None)
-            except BaseException as exc:  # handed to the writer thread, which re-raises
-                put(exc)
+                batches.put(item, timeout=0.2)
+                return
+            except queue.Full:
+                continue
 
-        reader = threading.Thread(target=read, name=f"csv-{kind}", daemon=True)
-        reader.start()
+    def read() -> None:
         try:
-            while (item := batches.get()) is not None:
-                if isinstance(item, BaseException):
-                    raise item
-                report.rejected.extend(item.rejected)
-                if item.rows:
-                    with engine.begin() as conn:
-                        write_batch(conn, item.rows, present, report)
-                if progress is not None:
-                    progress(ImportProgress(item.rows_read, item.bytes_read, source.bytes_total))
-                if should_cancel is not None and should_cancel():
-                    report.cancelled = True
-                    break
-        finally:
-            stop.set()
-            reader.join()
+            for batch in _validated_batches(job, present):
+                put(batch)
+                if stop.is_set():
+                    return
+            put(None)
+        except BaseException as exc:  # handed to the writer, which re-raises it
+            put(exc)
+
+    reader = threading.Thread(target=read, name=f"csv-{job.kind}", daemon=True)
+    reader.start()
+    try:
+        while (item := batches.get()) is not None:
+            if isinstance(item, BaseException):
+                raise item
+            report.rejected.extend(item.rejected)
+            if item.rows:
+                with job.engine.begin() as conn:
+                    job.write_batch(conn, item.rows, present, report)
+            if job.progress is not None:
+                job.progress(
+                    ImportProgress(item.rows_read, item.bytes_read, job.source.bytes_total)
+                )
+            if job.should_cancel is not None and job.should_cancel():
+                report.cancelled = True
+                break
+    finally:
+        stop.set()
+        reader.join()
     report.rejected.sort(key=lambda r: r.line)
     return report
+
+
+def _validated_batches(job: _Job, present: set[str]) -> Iterator[_Batch]:
+    batch = _Batch()
+    for item in job.source.rows():
+        batch.rows_read += 1
+        if isinstance(item, RejectedRow):
+            batch.rejected.append(item)
+            continue
+        try:
+            batch.rows.append((item.line, job.validate(item, present)))
+        except RowError as exc:
+            batch.rejected.append(RejectedRow(item.line, exc.column, exc.reason))
+        if len(batch.rows) >= job.batch_size:
+            batch.bytes_read = job.source.bytes_read
+            yield batch
+            batch = _Batch(rows_read=batch.rows_read)
+    batch.bytes_read = job.source.bytes_total
+    yield batch
 
 
 def last_wins(batch: list[ParsedRow], key: str) -> tuple[list[ParsedRow], int]:

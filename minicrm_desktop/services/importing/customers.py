@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete
+from sqlalchemy import Connection, Engine
 
 from ...models.base import utcnow
 from ...models.tables import customer_tags, customers_table, tags_table
 from ...models.text import normalize
-from ..bulk import raw_insert, raw_lookup, raw_upsert, storage_timestamp
+from ..bulk import raw_delete_in, raw_insert, raw_lookup, raw_upsert, storage_timestamp
 from ..upsert import upsert_rows
 from . import values as v
 from .batches import DEFAULT_BATCH_SIZE, ParsedRow, RowError, last_wins, run_import
@@ -61,6 +62,8 @@ def import_customers(
         progress=progress,
         should_cancel=should_cancel,
         batch_size=batch_size,
+        target=customers,
+        indexed_tables=(customers,),
     )
 
 
@@ -114,8 +117,9 @@ def _write_batch(
     report.imported += sum(1 for e in emails if e not in existing)
 
     columns = [c.name for c in customers.c if c.name in rows[0][1]]
-    dated = [tuple(r[c] for c in columns) for _, r in rows if "_signup_defaulted" not in r]
-    undated = [tuple(r[c] for c in columns) for _, r in rows if "_signup_defaulted" in r]
+    pick = itemgetter(*columns)
+    dated = [pick(r) for _, r in rows if "_signup_defaulted" not in r]
+    undated = [pick(r) for _, r in rows if "_signup_defaulted" in r]
     update = [c for c in columns if c != "email_norm"]
     raw_upsert(conn, customers, columns, "email_norm", update, dated)
     raw_upsert(
@@ -143,12 +147,6 @@ def _replace_tags(conn: Connection, assignments: list[tuple[int, list[str]]]) ->
     tag_ids = {
         k: row[0] for k, row in raw_lookup(conn, tags_table, "name_norm", names, "id").items()
     }
-    customer_ids = [cid for cid, _ in assignments]
-    for start in range(0, len(customer_ids), 2000):
-        conn.execute(
-            delete(customer_tags).where(
-                customer_tags.c.customer_id.in_(customer_ids[start : start + 2000])
-            )
-        )
+    raw_delete_in(conn, customer_tags, "customer_id", [cid for cid, _ in assignments])
     links = [(cid, tag_ids[label.lower()]) for cid, labels in assignments for label in labels]
     raw_insert(conn, customer_tags, ("customer_id", "tag_id"), links)

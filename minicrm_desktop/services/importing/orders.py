@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +45,9 @@ def import_orders(
         progress=progress,
         should_cancel=should_cancel,
         batch_size=batch_size,
+        target=orders,
+        # Each batch rewrites its customers' aggregate columns, all of them indexed.
+        indexed_tables=(customers,),
     )
 
 
@@ -98,14 +102,8 @@ def _write_batch(
     report.imported += sum(1 for _, r in rows if r["order_id"] not in before)
 
     columns = ("order_id", "customer_id", "amount_minor", "order_date")
-    raw_upsert(
-        conn,
-        orders,
-        columns,
-        "order_id",
-        columns[1:],
-        [tuple(r[c] for c in columns) for _, r in rows],
-    )
+    pick = itemgetter(*columns)
+    raw_upsert(conn, orders, columns, "order_id", columns[1:], [pick(r) for _, r in rows])
     # An order that moved to another customer changes both customers' aggregates.
     owners_now = {r["customer_id"] for _, r in rows}
     refresh_aggregates(conn, owners_now, {old[0] for old in before.values()} - owners_now)

@@ -1,0 +1,80 @@
+"""Secondary indexes: set aside during a bulk load, and always restored.
+
+Maintaining a dozen B-trees row by row costs more than the load itself once a table outgrows
+the page cache; building each index once at the end, by sorting, is several times faster.
+An interrupted load may leave indexes missing, so every start restores them
+(`restore_missing_indexes`, called after migrations).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import Engine, Index, Table, inspect
+
+from ..models import Base
+
+log = logging.getLogger(__name__)
+
+# Files at least this large may load with indexes set aside...
+BULK_MIN_BYTES = 16 * 1024 * 1024
+# ...when they are estimated to hold at least this share of the table's current rows.
+BULK_MIN_SHARE = 0.5
+
+
+def secondary_indexes(table: Table) -> list[Index]:
+    """Indexes that enforce nothing: safe to drop and rebuild."""
+    return sorted((ix for ix in table.indexes if not ix.unique), key=lambda ix: str(ix.name))
+
+
+@contextmanager
+def indexes_set_aside(engine: Engine, tables: Sequence[Table]) -> Iterator[None]:
+    """Drop the tables' secondary indexes for the duration; rebuild them whatever happens."""
+    dropped: list[Index] = []
+    with engine.begin() as conn:
+        present = {t.name: {ix["name"] for ix in inspect(conn).get_indexes(t.name)} for t in tables}
+        for table in tables:
+            for index in secondary_indexes(table):
+                if index.name in present[table.name]:
+                    index.drop(conn)
+                    dropped.append(index)
+    try:
+        yield
+    finally:
+        with engine.begin() as conn:
+            for index in dropped:
+                index.create(conn, checkfirst=True)
+
+
+def restore_missing_indexes(engine: Engine) -> list[str]:
+    """Create any index of the schema missing from the database; return their names."""
+    created: list[str] = []
+    with engine.begin() as conn:
+        inspector = inspect(conn)
+        tables = set(inspector.get_table_names())
+        for table in Base.metadata.sorted_tables:
+            if table.name not in tables:
+                continue
+            present = {ix["name"] for ix in inspector.get_indexes(table.name)}
+            for index in secondary_indexes(table):
+                if index.name not in present:
+                    index.create(conn)
+                    created.append(str(index.name))
+    if created:
+        log.warning("restored indexes left out by an interrupted bulk load: %s", created)
+    return created
+
+
+def worth_setting_aside(path: Path, table_rows: int) -> bool:
+    """Whether a file is big enough, next to the table, for a bulk load to pay off."""
+    size = path.stat().st_size
+    if size < BULK_MIN_BYTES:
+        return False
+    with path.open("rb") as fh:
+        sample = fh.read(1 << 16)
+    lines = max(1, sample.count(b"\n"))
+    estimated_rows = size * lines // max(1, len(sample))
+    return estimated_rows >= BULK_MIN_SHARE * table_rows

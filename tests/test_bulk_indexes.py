@@ -1,0 +1,97 @@
+"""Large imports set secondary indexes aside and always put them back."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, inspect
+
+import minicrm_desktop.services.indexes as indexes
+from minicrm_desktop.models.tables import customers_table
+from minicrm_desktop.services.importing import import_customers, import_orders
+from minicrm_desktop.services.migrate import upgrade_to_head
+from tests.helpers import assert_aggregates_consistent, snapshot, write_csv
+
+
+def index_names(engine: Engine) -> set[str]:
+    return {str(ix["name"]) for ix in inspect(engine).get_indexes("customers")}
+
+
+def secondary_names() -> set[str]:
+    return {str(ix.name) for ix in indexes.secondary_indexes(customers_table)}
+
+
+def customers_csv(tmp_path: Path, n: int) -> Path:
+    rows = "".join(f"user{i}@example.com,City {i % 7},vip,2024-01-01\n" for i in range(n))
+    return write_csv(tmp_path / "c.csv", "email,city,tags,signup_date\n" + rows)
+
+
+@pytest.fixture
+def bulk_always(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(indexes, "BULK_MIN_BYTES", 0)
+
+
+@pytest.mark.usefixtures("bulk_always")
+def test_bulk_import_drops_then_restores(engine: Engine, tmp_path: Path) -> None:
+    assert secondary_names() <= index_names(engine)
+    during: list[set[str]] = []
+    report = import_customers(
+        engine,
+        customers_csv(tmp_path, 3000),
+        batch_size=1000,
+        progress=lambda _p: during.append(index_names(engine)),
+    )
+    assert report.imported == 3000
+    assert during
+    assert all(not (names & secondary_names()) for names in during)
+    assert secondary_names() <= index_names(engine)
+
+
+def test_bulk_and_row_by_row_give_the_same_data(
+    sqlite_engine: Engine, mysql_engine: Engine, tmp_path: Path, monkeypatch
+) -> None:
+    path = customers_csv(tmp_path, 1500)
+    orders = write_csv(
+        tmp_path / "o.csv",
+        "order_id,customer_email,amount,order_date\n"
+        + "".join(
+            f"O{i},user{i % 1500}@example.com,{i}.5,2025-01-{1 + i % 28:02d}\n" for i in range(4000)
+        ),
+    )
+    import_customers(sqlite_engine, path)
+    import_orders(sqlite_engine, orders)
+    monkeypatch.setattr(indexes, "BULK_MIN_BYTES", 0)
+    import_customers(mysql_engine, path, batch_size=500)
+    import_orders(mysql_engine, orders, batch_size=500)
+    assert snapshot(sqlite_engine) == snapshot(mysql_engine)
+    assert_aggregates_consistent(mysql_engine)
+
+
+@pytest.mark.usefixtures("bulk_always")
+def test_indexes_restored_when_the_import_fails(sqlite_engine: Engine, tmp_path: Path) -> None:
+    def explode(_progress: object) -> None:
+        raise RuntimeError("disk on fire")
+
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        import_customers(
+            sqlite_engine, customers_csv(tmp_path, 2000), batch_size=500, progress=explode
+        )
+    assert secondary_names() <= index_names(sqlite_engine)
+
+
+def test_start_up_restores_indexes_an_interrupted_load_left_out(engine: Engine) -> None:
+    with engine.begin() as conn:
+        for index in indexes.secondary_indexes(customers_table)[:3]:
+            index.drop(conn)
+    assert not secondary_names() <= index_names(engine)
+    upgrade_to_head(engine)
+    assert secondary_names() <= index_names(engine)
+
+
+def test_small_files_next_to_big_tables_stay_row_by_row(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(indexes, "BULK_MIN_BYTES", 10)
+    path = customers_csv(tmp_path, 100)
+    assert indexes.worth_setting_aside(path, table_rows=0)
+    assert indexes.worth_setting_aside(path, table_rows=150)
+    assert not indexes.worth_setting_aside(path, table_rows=1_000_000)
