@@ -101,3 +101,23 @@ def test_helper_process_gives_the_same_data(sqlite_engine: Engine, tmp_path, mon
     assert report.customers == 450
     assert snapshot(other) == snapshot(sqlite_engine)
     assert_aggregates_consistent(other)
+
+
+def test_large_seed_builds_indexes_at_the_end(sqlite_engine: Engine, monkeypatch) -> None:
+    from sqlalchemy import inspect
+
+    import minicrm_desktop.services.seed as seed_module
+    from minicrm_desktop.models.tables import customers_table
+
+    def names() -> set[str]:
+        return {str(ix["name"]) for ix in inspect(sqlite_engine).get_indexes("customers")}
+
+    wanted = {str(ix.name) for ix in customers_table.indexes if not ix.unique}
+    monkeypatch.setattr(seed_module, "BULK_SEED", 100)
+    monkeypatch.setattr(seed_module, "SEED_BATCH", 100)
+    during: list[set[str]] = []
+    seed_demo_data(sqlite_engine, 300, anchor=ANCHOR, progress=lambda *_: during.append(names()))
+    assert during
+    assert all(not (n & wanted) for n in during)
+    assert wanted <= names()
+    assert_aggregates_consistent(sqlite_engine)

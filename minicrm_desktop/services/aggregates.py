@@ -10,7 +10,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import Connection, func, select
 
 from ..models.tables import customers_table, orders_table
 from .bulk import placeholders
@@ -20,19 +20,13 @@ orders = orders_table
 
 _CHUNK = 500
 _AGGREGATE = (
-    "SELECT customer_id AS cid, SUM(amount_minor) AS total, COUNT(*) AS n, "
-    "MIN(order_date) AS first_at, MAX(order_date) AS last_at "
+    "SELECT customer_id, SUM(amount_minor), COUNT(*), MIN(order_date), MAX(order_date) "
     "FROM orders WHERE customer_id IN ({ids}) GROUP BY customer_id"
 )
-# The same statement in each engine's UPDATE-with-join syntax.
-_UPDATE = {
-    "sqlite": "UPDATE customers SET total_spend_minor = a.total, order_count = a.n, "
-    "first_order_at = a.first_at, last_order_at = a.last_at "
-    "FROM (" + _AGGREGATE + ") AS a WHERE customers.id = a.cid",
-    "mysql": "UPDATE customers JOIN (" + _AGGREGATE + ") AS a ON customers.id = a.cid "
-    "SET customers.total_spend_minor = a.total, customers.order_count = a.n, "
-    "customers.first_order_at = a.first_at, customers.last_order_at = a.last_at",
-}
+_UPDATE = (
+    "UPDATE customers SET total_spend_minor = {p}, order_count = {p}, first_order_at = {p}, "
+    "last_order_at = {p} WHERE id = {p}"
+)
 
 
 def refresh_aggregates(
@@ -40,21 +34,24 @@ def refresh_aggregates(
 ) -> None:
     """Recompute total spend, order count, first and last order of these customers.
 
-    `maybe_empty` names customers who may have no orders left (an order moved away):
-    they are reset first, since the grouped update only reaches customers with orders.
+    A grouped read over the orders index, then an update of each customer by primary
+    key: the same plan on every engine, touching (and locking) only these customers.
+    `maybe_empty` names customers who may have no orders left (an order moved away).
     """
-    empty = sorted(set(maybe_empty))
-    for start in range(0, len(empty), _CHUNK):
-        conn.execute(
-            update(customers)
-            .where(customers.c.id.in_(empty[start : start + _CHUNK]))
-            .values(total_spend_minor=0, order_count=0, first_order_at=None, last_order_at=None)
-        )
-    ids = sorted(set(customer_ids) | set(empty))
-    template = _UPDATE["sqlite" if conn.dialect.name == "sqlite" else "mysql"]
+    ids = sorted(set(customer_ids) | set(maybe_empty))
+    update_sql = _UPDATE.format(p=placeholders(conn, 1))
     for start in range(0, len(ids), _CHUNK):
         chunk = ids[start : start + _CHUNK]
-        conn.exec_driver_sql(template.format(ids=placeholders(conn, len(chunk))), tuple(chunk))
+        sql = _AGGREGATE.format(ids=placeholders(conn, len(chunk)))
+        cursor = conn.exec_driver_sql(sql, tuple(chunk)).cursor
+        found = {row[0]: row for row in (cursor.fetchall() if cursor is not None else [])}
+        rows = [
+            (row[1], row[2], row[3], row[4], cid)
+            if (row := found.get(cid))
+            else (0, 0, None, None, cid)
+            for cid in chunk
+        ]
+        conn.exec_driver_sql(update_sql, rows)
 
 
 @dataclass(frozen=True)

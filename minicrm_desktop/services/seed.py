@@ -19,6 +19,7 @@ from sqlalchemy import Engine, func, select
 from ..models.tables import customer_tags, customers_table, orders_table, tags_table
 from .bulk import EpochFormatter, raw_insert
 from .demo_data import CITIES, EMAIL_DOMAINS, FIRST_NAMES, LAST_NAMES, TAGS
+from .indexes import BULK_MIN_SHARE, indexes_set_aside
 from .upsert import existing_keys, upsert_rows
 
 SEED_BATCH = 20_000
@@ -68,6 +69,8 @@ Batch = tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[int, int]
 
 # Below this size a helper process costs more to start than it saves.
 PARALLEL_THRESHOLD = 50_000
+# From this size on, secondary indexes are built once at the end instead of row by row.
+BULK_SEED = 100_000
 
 
 @dataclass(frozen=True)
@@ -119,7 +122,9 @@ def seed_demo_data(
     )
     written = orders_written = 0
     cancelled = False
-    with _batch_source(plan) as batches:
+    bulk = customers_wanted >= BULK_SEED and customers_wanted >= BULK_MIN_SHARE * offset
+    set_aside = (customers, orders, customer_tags) if bulk else ()
+    with indexes_set_aside(engine, set_aside), _batch_source(plan) as batches:
         for cust_rows, order_rows, links in batches:
             with engine.begin() as conn:
                 raw_insert(conn, customers, CUSTOMER_COLUMNS, cust_rows)

@@ -1,0 +1,127 @@
+"""Campaigns, their message variants, and the per-recipient delivery log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import cast
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .base import MYSQL_TABLE_OPTIONS, Base, BigId, UTCDateTime
+from .segment import RuleText
+
+
+class CampaignStatus(StrEnum):
+    DRAFT = "draft"
+    SCHEDULED = "scheduled"
+    RUNNING = "running"
+    PAUSED = "paused"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+
+class DeliveryStatus(StrEnum):
+    QUEUED = "queued"  # frozen into the audience, not yet handed to the vendor
+    SENDING = "sending"  # claimed by a worker; outcome not yet recorded
+    SENT = "sent"
+    FAILED = "failed"
+    SKIPPED = "skipped"  # suppressed at launch, with the reason
+
+
+FINAL_STATUSES = (DeliveryStatus.SENT, DeliveryStatus.FAILED, DeliveryStatus.SKIPPED)
+
+
+class Channel(StrEnum):
+    EMAIL = "email"
+    SMS = "sms"
+
+
+class Campaign(Base):
+    __tablename__ = "campaigns"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(200))
+    channel: Mapped[str] = mapped_column(String(8))
+    objective: Mapped[str] = mapped_column(String(500), default="")
+    # The campaign's own copy of its audience rule: editing the segment later changes nothing.
+    rule_json: Mapped[str] = mapped_column(RuleText)
+    segment_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("segments.id", ondelete="SET NULL")
+    )
+    status: Mapped[str] = mapped_column(String(12), index=True)
+    # The clock relative dates in the rule are resolved against at launch.
+    as_of: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    scheduled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_by: Mapped[str | None] = mapped_column(String(255))
+    rate_per_second: Mapped[int | None] = mapped_column(Integer)
+    max_attempts: Mapped[int] = mapped_column(Integer, default=3, server_default=text("3"))
+    # Skip customers messaged by another campaign within this many hours (None: off).
+    recent_hours: Mapped[int | None] = mapped_column(Integer)
+    # Vendor simulator settings (JSON), so a resumed campaign uses the same vendor.
+    vendor_json: Mapped[str] = mapped_column(Text, default="{}")
+    audience: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    sent: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    failed: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    skipped: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+
+    __table_args__ = (MYSQL_TABLE_OPTIONS,)
+
+
+class CampaignVariant(Base):
+    __tablename__ = "campaign_variants"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    campaign_id: Mapped[int] = mapped_column(BigId, ForeignKey("campaigns.id", ondelete="CASCADE"))
+    label: Mapped[str] = mapped_column(String(1))
+    template: Mapped[str] = mapped_column(Text)
+
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "label", name="uq_campaign_variants_campaign_id_label"),
+        MYSQL_TABLE_OPTIONS,
+    )
+
+
+class Delivery(Base):
+    """One row per recipient, created when the audience is frozen at launch."""
+
+    __tablename__ = "deliveries"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    campaign_id: Mapped[int] = mapped_column(BigId, ForeignKey("campaigns.id", ondelete="CASCADE"))
+    customer_id: Mapped[int] = mapped_column(BigId)
+    # Where the message goes, as it was at launch (email or phone).
+    address: Mapped[str | None] = mapped_column(String(320))
+    variant: Mapped[str] = mapped_column(String(1))
+    status: Mapped[str] = mapped_column(String(8))
+    reason: Mapped[str | None] = mapped_column(String(200))
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    # A transiently failed message waits in the queue until then (backoff).
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Derived from campaign and customer: the vendor answers a repeat with the first outcome.
+    idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
+    # Which worker claimed the row, so a claim can be found and, after a crash, released.
+    claim: Mapped[str | None] = mapped_column(String(32))
+    queued_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (
+        UniqueConstraint(
+            "campaign_id", "customer_id", name="uq_deliveries_campaign_id_customer_id"
+        ),
+        # Claiming work and paging the log by status both walk this index.
+        Index("ix_deliveries_campaign_id_status_id", "campaign_id", "status", "id"),
+        Index("ix_deliveries_campaign_id_updated_at", "campaign_id", "updated_at"),
+        Index("ix_deliveries_customer_id_updated_at", "customer_id", "updated_at"),
+        Index("ix_deliveries_claim", "claim"),
+        MYSQL_TABLE_OPTIONS,
+    )
+
+
+campaigns_table = cast(Table, Campaign.__table__)
+variants_table = cast(Table, CampaignVariant.__table__)
+deliveries_table = cast(Table, Delivery.__table__)

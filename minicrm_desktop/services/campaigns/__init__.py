@@ -1,0 +1,1 @@
+"""Campaigns: drafts, launch (audience frozen), delivery through the vendor, history."""

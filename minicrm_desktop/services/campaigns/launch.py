@@ -1,0 +1,260 @@
+"""Creating a campaign and launching it: the audience is frozen in one transaction.
+
+At launch every recipient gets one delivery row — `queued`, or `skipped` with the reason —
+so the audience size is a recorded fact, not a preview, and the delivery engine only ever
+works through rows that exist.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, Engine, insert, select, update
+
+from ...errors import MiniCRMError
+from ...models.base import utcnow
+from ...models.campaign import (
+    CampaignStatus,
+    Channel,
+    DeliveryStatus,
+    campaigns_table,
+    deliveries_table,
+    variants_table,
+)
+from ...models.rules import RuleGroup, parse_rule
+from ...models.tables import customers_table
+from ..bulk import raw_insert, storage_timestamp
+from ..segments import audience_where
+from .templates import parse_template
+from .variants import VARIANT_LABELS, idempotency_key, variant_for
+from .vendor import VendorConfig
+
+MAX_VARIANTS = len(VARIANT_LABELS)
+_INSERT_CHUNK = 5000
+
+
+class CampaignError(MiniCRMError):
+    """A campaign that cannot be created or launched as asked."""
+
+    exit_code = 2
+
+
+@dataclass(frozen=True)
+class CampaignDraft:
+    name: str
+    channel: Channel
+    rule: RuleGroup
+    variants: list[str]
+    objective: str = ""
+    segment_id: int | None = None
+    as_of: datetime | None = None
+    scheduled_at: datetime | None = None
+    rate_per_second: int | None = None
+    max_attempts: int = 3
+    recent_hours: int | None = None
+    vendor: VendorConfig = field(default_factory=VendorConfig)
+    created_by: str | None = None
+
+    def check(self) -> None:
+        """Refuse a draft that could not be sent, with the reason."""
+        if not self.name.strip():
+            raise CampaignError("the campaign needs a name")
+        if not 1 <= len(self.variants) <= MAX_VARIANTS:
+            raise CampaignError(f"a campaign has 1 to {MAX_VARIANTS} message variants")
+        for label, text in zip(VARIANT_LABELS, self.variants, strict=False):
+            try:
+                parse_template(text)
+            except MiniCRMError as exc:
+                raise CampaignError(f"variant {label}: {exc}") from None
+        if self.rate_per_second is not None and self.rate_per_second <= 0:
+            raise CampaignError("the rate limit must be a positive number of messages a second")
+        if self.max_attempts < 1:
+            raise CampaignError("at least one attempt per message is needed")
+        if self.recent_hours is not None and self.recent_hours <= 0:
+            raise CampaignError("the recent-message window must be a positive number of hours")
+
+
+@dataclass(frozen=True)
+class LaunchSummary:
+    campaign_id: int
+    audience: int
+    queued: int
+    skipped: int
+    skipped_reasons: dict[str, int]
+
+
+def create_campaign(engine: Engine, draft: CampaignDraft) -> int:
+    """Store a draft (or scheduled) campaign with its own copy of the rule; return its id."""
+    draft.check()
+    now = utcnow()
+    status = CampaignStatus.SCHEDULED if draft.scheduled_at else CampaignStatus.DRAFT
+    with engine.begin() as conn:
+        inserted = conn.execute(
+            insert(campaigns_table).values(
+                name=draft.name.strip(),
+                channel=draft.channel.value,
+                objective=draft.objective.strip(),
+                rule_json=draft.rule.model_dump_json(exclude_none=True),
+                segment_id=draft.segment_id,
+                status=status.value,
+                as_of=draft.as_of,
+                scheduled_at=draft.scheduled_at,
+                created_at=now,
+                created_by=draft.created_by,
+                rate_per_second=draft.rate_per_second,
+                max_attempts=draft.max_attempts,
+                recent_hours=draft.recent_hours,
+                vendor_json=json.dumps(draft.vendor.to_dict()),
+            )
+        ).inserted_primary_key
+        assert inserted is not None
+        campaign_id = int(inserted[0])
+        conn.execute(
+            insert(variants_table),
+            [
+                {"campaign_id": campaign_id, "label": label, "template": text}
+                for label, text in zip(VARIANT_LABELS, draft.variants, strict=False)
+            ],
+        )
+    return int(campaign_id)
+
+
+def launch_campaign(engine: Engine, campaign_id: int) -> LaunchSummary:
+    """Freeze the audience and mark the campaign running, all in one transaction.
+
+    Only a draft or scheduled campaign launches; the status change is the claim, so two
+    launchers of one campaign cannot both freeze it.
+    """
+    c = campaigns_table.c
+    now = utcnow()
+    with engine.begin() as conn:
+        claimed = conn.execute(
+            update(campaigns_table)
+            .where(
+                c.id == campaign_id,
+                c.status.in_([CampaignStatus.DRAFT.value, CampaignStatus.SCHEDULED.value]),
+            )
+            .values(status=CampaignStatus.RUNNING.value, started_at=now)
+        ).rowcount
+        if claimed != 1:
+            status = conn.execute(select(c.status).where(c.id == campaign_id)).scalar()
+            if status is None:
+                raise CampaignError(f"there is no campaign {campaign_id}")
+            raise CampaignError(f"campaign {campaign_id} is {status}, not ready to launch")
+        row = conn.execute(
+            select(c.rule_json, c.channel, c.as_of, c.recent_hours).where(c.id == campaign_id)
+        ).one()
+        as_of = row.as_of or now
+        labels = conn.execute(
+            select(variants_table.c.label).where(variants_table.c.campaign_id == campaign_id)
+        ).scalars()
+        summary = _freeze(
+            conn,
+            campaign_id,
+            parse_rule(json.loads(row.rule_json)),
+            row.channel,
+            as_of,
+            row.recent_hours,
+            len(list(labels)),
+            now,
+        )
+        conn.execute(
+            update(campaigns_table)
+            .where(c.id == campaign_id)
+            .values(as_of=as_of, audience=summary.audience, skipped=summary.skipped)
+        )
+    return summary
+
+
+def _freeze(
+    conn: Connection,
+    campaign_id: int,
+    rule: RuleGroup,
+    channel: str,
+    as_of: datetime,
+    recent_hours: int | None,
+    variant_count: int,
+    now: datetime,
+) -> LaunchSummary:
+    cust = customers_table.c
+    recent: set[int] = set()
+    if recent_hours:
+        d = deliveries_table.c
+        recent = set(
+            conn.execute(
+                select(d.customer_id)
+                .where(
+                    d.status == DeliveryStatus.SENT.value,
+                    d.updated_at >= now - timedelta(hours=recent_hours),
+                    d.campaign_id != campaign_id,
+                )
+                .distinct()
+            ).scalars()
+        )
+    where = audience_where(conn, rule, as_of)
+    stamp = storage_timestamp(now)
+    columns = (
+        "campaign_id",
+        "customer_id",
+        "address",
+        "variant",
+        "status",
+        "reason",
+        "attempts",
+        "idempotency_key",
+        "queued_at",
+        "updated_at",
+    )
+    reasons: dict[str, int] = {}
+    audience = 0
+    after = 0
+    while True:
+        # Keyset chunks inside the one transaction: memory stays flat at any audience size.
+        chunk = conn.execute(
+            select(cust.id, cust.email, cust.phone, cust.subscribed)
+            .where(where, cust.id > after)
+            .order_by(cust.id)
+            .limit(_INSERT_CHUNK)
+        ).all()
+        if not chunk:
+            break
+        after = chunk[-1][0]
+        rows: list[tuple[Any, ...]] = []
+        for customer_id, email, phone, subscribed in chunk:
+            address = email if channel == Channel.EMAIL else phone
+            reason = _suppression(subscribed, address, customer_id in recent, recent_hours, channel)
+            if reason:
+                reasons[reason] = reasons.get(reason, 0) + 1
+            rows.append(
+                (
+                    campaign_id,
+                    customer_id,
+                    address,
+                    variant_for(campaign_id, customer_id, variant_count),
+                    DeliveryStatus.SKIPPED.value if reason else DeliveryStatus.QUEUED.value,
+                    reason,
+                    0,
+                    idempotency_key(campaign_id, customer_id),
+                    stamp,
+                    stamp,
+                )
+            )
+        raw_insert(conn, deliveries_table, columns, rows)
+        audience += len(chunk)
+    skipped = sum(reasons.values())
+    return LaunchSummary(campaign_id, audience, audience - skipped, skipped, reasons)
+
+
+def _suppression(
+    subscribed: bool, address: str | None, recent: bool, hours: int | None, channel: str
+) -> str | None:
+    if not subscribed:
+        return "unsubscribed"
+    if not address or not address.strip():
+        return "no phone number" if channel == Channel.SMS else "no email address"
+    if recent:
+        return f"messaged in the last {hours} hours"
+    return None

@@ -1,0 +1,296 @@
+"""The delivery log's state changes, each one atomic on SQLite and MySQL/MariaDB.
+
+Workers claim queued rows (queued -> sending, stamped with their claim token) and the
+writer records outcomes (sending -> sent/failed, or back to queued for a retry) only where
+the row still carries that claim. A claim left by a killed process is released on resume;
+resending it is safe because the vendor recognises the idempotency key.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, Engine, and_, func, select, update
+
+from ...models.base import utcnow
+from ...models.campaign import (
+    CampaignStatus,
+    DeliveryStatus,
+    campaigns_table,
+    deliveries_table,
+    variants_table,
+)
+from ...models.tables import customers_table
+from ..bulk import placeholders, storage_timestamp
+from .events import CampaignCounts, DeliveryEvent
+from .vendor import VendorConfig
+
+d = deliveries_table.c
+c = campaigns_table.c
+QUEUED = DeliveryStatus.QUEUED.value
+SENDING = DeliveryStatus.SENDING.value
+
+
+@dataclass(frozen=True)
+class ClaimedMessage:
+    """A claimed delivery with what rendering needs (plain data: it crosses threads)."""
+
+    delivery_id: int
+    customer_id: int
+    address: str
+    variant: str
+    attempts: int
+    key: str
+    customer: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class CampaignPlan:
+    """What a run needs to know about its campaign."""
+
+    campaign_id: int
+    channel: str
+    status: str
+    templates: dict[str, str]
+    rate_per_second: int | None
+    max_attempts: int
+    vendor: VendorConfig
+
+
+def load_plan(engine: Engine, campaign_id: int) -> CampaignPlan | None:
+    with engine.connect() as conn:
+        row = conn.execute(
+            select(c.channel, c.status, c.rate_per_second, c.max_attempts, c.vendor_json).where(
+                c.id == campaign_id
+            )
+        ).one_or_none()
+        if row is None:
+            return None
+        templates = dict(
+            conn.execute(
+                select(variants_table.c.label, variants_table.c.template).where(
+                    variants_table.c.campaign_id == campaign_id
+                )
+            ).all()
+        )
+    return CampaignPlan(
+        campaign_id,
+        row.channel,
+        row.status,
+        templates,
+        row.rate_per_second,
+        row.max_attempts,
+        VendorConfig.from_dict(json.loads(row.vendor_json or "{}")),
+    )
+
+
+def claim(engine: Engine, campaign_id: int, token: str, limit: int) -> list[ClaimedMessage]:
+    """Atomically take up to `limit` due queued rows for this worker."""
+    now = utcnow()
+    due = and_(
+        d.campaign_id == campaign_id,
+        d.status == QUEUED,
+        (d.next_attempt_at.is_(None)) | (d.next_attempt_at <= now),
+    )
+    with engine.begin() as conn:
+        ids = select(d.id).where(due).order_by(d.id).limit(limit)
+        if conn.dialect.name == "sqlite":
+            # SQLite runs one writer at a time: selecting inside the UPDATE is atomic.
+            conn.execute(
+                update(deliveries_table)
+                .where(d.id.in_(ids.scalar_subquery()))
+                .values(status=SENDING, claim=token, updated_at=now)
+            )
+        else:
+            # MySQL cannot UPDATE a table it selects from; lock the rows, skipping those
+            # another worker holds, then claim them.
+            locked = list(conn.execute(ids.with_for_update(skip_locked=True)).scalars())
+            if locked:
+                conn.execute(
+                    update(deliveries_table)
+                    .where(d.id.in_(locked), d.status == QUEUED)
+                    .values(status=SENDING, claim=token, updated_at=now)
+                )
+        cust = customers_table.c
+        rows = conn.execute(
+            select(
+                d.id,
+                d.customer_id,
+                d.address,
+                d.variant,
+                d.attempts,
+                d.idempotency_key,
+                cust.name,
+                cust.email,
+                cust.city,
+                cust.total_spend_minor,
+                cust.last_order_at,
+            )
+            .join_from(deliveries_table, customers_table, cust.id == d.customer_id)
+            .where(d.claim == token, d.status == SENDING)
+            .order_by(d.id)
+        ).all()
+    return [
+        ClaimedMessage(
+            r.id,
+            r.customer_id,
+            r.address,
+            r.variant,
+            r.attempts,
+            r.idempotency_key,
+            {
+                "name": r.name,
+                "email": r.email,
+                "city": r.city,
+                "total_spend_minor": r.total_spend_minor,
+                "last_order_at": r.last_order_at,
+            },
+        )
+        for r in rows
+    ]
+
+
+def release(engine: Engine, token: str, delivery_ids: Sequence[int]) -> None:
+    """Give claimed rows back to the queue (a pause stopped the worker mid-chunk)."""
+    if delivery_ids:
+        with engine.begin() as conn:
+            conn.execute(
+                update(deliveries_table)
+                .where(d.id.in_(list(delivery_ids)), d.claim == token, d.status == SENDING)
+                .values(status=QUEUED, claim=None)
+            )
+
+
+def release_abandoned(engine: Engine, campaign_id: int) -> int:
+    """Requeue rows claimed by a run that no longer exists (the app was killed)."""
+    with engine.begin() as conn:
+        return conn.execute(
+            update(deliveries_table)
+            .where(d.campaign_id == campaign_id, d.status == SENDING)
+            .values(status=QUEUED, claim=None)
+        ).rowcount
+
+
+def apply_events(conn: Connection, events: Sequence[DeliveryEvent]) -> dict[int, tuple[int, int]]:
+    """Record outcomes whose rows still carry the worker's claim; return per campaign the
+    (sent, failed) actually recorded, so the counters move exactly with the log."""
+    sql = (
+        "UPDATE deliveries SET status = {p}, reason = {p}, attempts = {p}, updated_at = {p}, "
+        "next_attempt_at = {p}, claim = {p} WHERE id = {p} AND status = 'sending' AND claim = {p}"
+    ).format(p=placeholders(conn, 1))
+    driver = conn.connection.driver_connection
+    assert driver is not None
+    # Per-row statements on the driver's cursor: each rowcount says whether the claim held.
+    cursor = driver.cursor()
+    deltas: dict[int, list[int]] = {}
+    try:
+        # One lock order for every writer: fewer deadlocks on MySQL.
+        for e in sorted(events, key=lambda e: e.delivery_id):
+            final = e.status != QUEUED
+            cursor.execute(
+                sql,
+                (
+                    e.status,
+                    e.reason,
+                    e.attempts,
+                    storage_timestamp(e.at),
+                    storage_timestamp(e.retry_at),
+                    None,
+                    e.delivery_id,
+                    e.claim,
+                ),
+            )
+            if cursor.rowcount == 1 and final:
+                tally = deltas.setdefault(e.campaign_id, [0, 0])
+                tally[0 if e.status == DeliveryStatus.SENT.value else 1] += 1
+    finally:
+        cursor.close()
+    for campaign_id, (sent, failed) in deltas.items():
+        conn.execute(
+            update(campaigns_table)
+            .where(c.id == campaign_id)
+            .values(sent=c.sent + sent, failed=c.failed + failed)
+        )
+    return {k: (v[0], v[1]) for k, v in deltas.items()}
+
+
+def counts(engine: Engine | Connection, campaign_id: int) -> CampaignCounts | None:
+    stmt = select(c.status, c.audience, c.sent, c.failed, c.skipped).where(c.id == campaign_id)
+    if isinstance(engine, Connection):
+        row = engine.execute(stmt).one_or_none()
+    else:
+        with engine.connect() as conn:
+            row = conn.execute(stmt).one_or_none()
+    if row is None:
+        return None
+    return CampaignCounts(campaign_id, row.status, row.audience, row.sent, row.failed, row.skipped)
+
+
+def seconds_until_due(engine: Engine, campaign_id: int) -> float | None:
+    """How long until the next queued row falls due (0: now); None when none is queued."""
+    with engine.connect() as conn:
+        waiting, earliest = conn.execute(
+            select(func.count(), func.min(d.next_attempt_at)).where(
+                d.campaign_id == campaign_id, d.status == QUEUED
+            )
+        ).one()
+    if not waiting:
+        return None
+    if earliest is None:
+        return 0.0
+    return max(0.0, (earliest - utcnow()).total_seconds())
+
+
+def finish_if_done(engine: Engine, campaign_id: int) -> str | None:
+    """After the last worker stops: complete a running campaign with nothing left, or settle
+    a cancelled one (its unsent recipients are skipped, with the reason). Returns the
+    campaign's status."""
+    now = utcnow()
+    with engine.begin() as conn:
+        status = conn.execute(select(c.status).where(c.id == campaign_id)).scalar_one_or_none()
+        pending = conn.execute(
+            select(func.count()).where(
+                d.campaign_id == campaign_id, d.status.in_([QUEUED, SENDING])
+            )
+        ).scalar_one()
+        if status == CampaignStatus.CANCELLED.value:
+            skipped = conn.execute(
+                update(deliveries_table)
+                .where(d.campaign_id == campaign_id, d.status == QUEUED)
+                .values(
+                    status=DeliveryStatus.SKIPPED.value,
+                    reason="campaign cancelled",
+                    claim=None,
+                    updated_at=now,
+                )
+            ).rowcount
+            conn.execute(
+                update(campaigns_table)
+                .where(c.id == campaign_id)
+                .values(skipped=c.skipped + skipped, finished_at=func.coalesce(c.finished_at, now))
+            )
+        elif status == CampaignStatus.RUNNING.value and pending == 0:
+            conn.execute(
+                update(campaigns_table)
+                .where(c.id == campaign_id, c.status == CampaignStatus.RUNNING.value)
+                .values(status=CampaignStatus.COMPLETED.value, finished_at=now)
+            )
+            status = CampaignStatus.COMPLETED.value
+    return status
+
+
+def set_status(
+    engine: Engine, campaign_id: int, new: CampaignStatus, allowed_from: Sequence[CampaignStatus]
+) -> bool:
+    with engine.begin() as conn:
+        return (
+            conn.execute(
+                update(campaigns_table)
+                .where(c.id == campaign_id, c.status.in_([s.value for s in allowed_from]))
+                .values(status=new.value)
+            ).rowcount
+            == 1
+        )

@@ -1,0 +1,283 @@
+"""The simulated messaging vendor: a stand-in for an SMS/email API, with a ledger of its own.
+
+Like a real vendor it answers each message with an outcome after some latency, fails some
+(transiently — retry later — or permanently), throttles above its own rate limit, and
+recognises an idempotency key it has seen: a repeat gets the first outcome back instead of
+a second message. Its ledger lives in its own SQLite file, apart from MiniCRM's database —
+the outside record that proves nobody was messaged twice.
+
+Outcomes are a pure function of (seed, key, attempt), so a run is reproducible whatever
+the order in which threads send.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import queue
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import closing
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from ..paths import data_dir
+
+# (reason, transient) per channel: what real SMS and email APIs report.
+FAILURES = {
+    "sms": (
+        ("invalid number", False),
+        ("carrier rejected", False),
+        ("number unreachable", True),
+        ("timeout", True),
+    ),
+    "email": (
+        ("mailbox does not exist", False),
+        ("rejected as spam", False),
+        ("mailbox full", True),
+        ("timeout", True),
+    ),
+}
+THROTTLED = "throttled: vendor rate limit"
+_GROUP_COMMIT_MAX = 1000
+
+
+@dataclass(frozen=True)
+class VendorConfig:
+    success_rate: float = 0.9
+    latency_ms: float = 0.0  # mean; each message's latency varies around it
+    rate_limit: int | None = None  # messages per second the vendor accepts
+    seed: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> VendorConfig:
+        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
+
+
+@dataclass(frozen=True)
+class Message:
+    key: str
+    campaign_id: int
+    channel: str
+    address: str
+    body: str
+    attempt: int
+
+
+@dataclass(frozen=True)
+class Outcome:
+    sent: bool
+    reason: str | None = None
+    transient: bool = False
+    duplicate: bool = False  # the key was seen before: this is the first outcome, resent
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    key: str
+    campaign_id: int
+    address: str
+    outcome: str
+    reason: str | None
+    accepted_at: str
+
+
+def default_ledger_path() -> Path:
+    return data_dir() / "vendor-ledger.db"
+
+
+class Vendor:
+    """Thread-safe; share one per process. `close()` when done."""
+
+    def __init__(self, config: VendorConfig, ledger_path: Path | None = None) -> None:
+        self.config = config
+        self.ledger = VendorLedger(ledger_path or default_ledger_path())
+        self._bucket = _TokenBucket(config.rate_limit) if config.rate_limit else None
+
+    def send(self, message: Message) -> Outcome:
+        latency = self._latency(message)
+        if latency > 0:
+            time.sleep(latency)  # the simulated network round trip
+        candidate = self._decide(message)
+        if self._bucket is not None and not self._bucket.take():
+            candidate = Outcome(sent=False, reason=THROTTLED, transient=True)
+        return self.ledger.submit(message, candidate)
+
+    def close(self) -> None:
+        self.ledger.close()
+
+    def _unit(self, message: Message, salt: str) -> float:
+        text = f"{self.config.seed}:{message.key}:{message.attempt}:{salt}"
+        digest = hashlib.blake2b(text.encode(), digest_size=8).digest()
+        return int.from_bytes(digest, "big") / 2**64
+
+    def _decide(self, message: Message) -> Outcome:
+        if self._unit(message, "outcome") < self.config.success_rate:
+            return Outcome(sent=True)
+        choices = FAILURES.get(message.channel, FAILURES["email"])
+        reason, transient = choices[int(self._unit(message, "reason") * len(choices))]
+        return Outcome(sent=False, reason=reason, transient=transient)
+
+    def _latency(self, message: Message) -> float:
+        mean = self.config.latency_ms / 1000
+        if mean <= 0:
+            return 0.0
+        # Exponential around the mean, capped: most calls are quick, a few are slow.
+        u = self._unit(message, "latency")
+        return min(mean * -math.log(1.0 - u), mean * 8)
+
+
+class _TokenBucket:
+    def __init__(self, rate: int) -> None:
+        self.rate = rate
+        self.tokens = float(rate)
+        self.stamp = time.monotonic()
+        self.lock = threading.Lock()
+
+    def take(self) -> bool:
+        with self.lock:
+            now = time.monotonic()
+            self.tokens = min(self.rate, self.tokens + (now - self.stamp) * self.rate)
+            self.stamp = now
+            if self.tokens >= 1:
+                self.tokens -= 1
+                return True
+            return False
+
+
+@dataclass
+class _Pending:
+    message: Message
+    candidate: Outcome
+    done: threading.Event = field(default_factory=threading.Event)
+    result: Outcome | None = None
+    error: BaseException | None = None
+
+
+class VendorLedger:
+    """The vendor's record of every message it accepted, keyed by idempotency key.
+
+    Submissions from all threads are committed in groups by one writer thread (a commit per
+    message would cap throughput); a submitter returns only once its group is durable.
+    Sent and permanently failed messages are recorded; a transient failure is not (the
+    sender may retry it). Several processes may share the file.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with closing(self._connect()) as conn:
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS ledger ("
+                " idempotency_key TEXT PRIMARY KEY, campaign_id INTEGER NOT NULL,"
+                " address TEXT NOT NULL, outcome TEXT NOT NULL, reason TEXT,"
+                " accepted_at TEXT NOT NULL)"
+            )
+            conn.execute("CREATE INDEX IF NOT EXISTS ix_ledger_campaign ON ledger (campaign_id)")
+        self._queue: queue.Queue[_Pending | None] = queue.Queue()
+        self._writer = threading.Thread(target=self._write_loop, name="vendor-ledger", daemon=True)
+        self._writer.start()
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        return conn
+
+    def submit(self, message: Message, candidate: Outcome) -> Outcome:
+        pending = _Pending(message, candidate)
+        self._queue.put(pending)
+        pending.done.wait()
+        if pending.error is not None:
+            raise pending.error
+        assert pending.result is not None
+        return pending.result
+
+    def close(self) -> None:
+        self._queue.put(None)
+        self._writer.join()
+
+    def _write_loop(self) -> None:
+        conn = self._connect()
+        try:
+            while True:
+                first = self._queue.get()
+                if first is None:
+                    return
+                group = [first]
+                while len(group) < _GROUP_COMMIT_MAX:
+                    try:
+                        item = self._queue.get_nowait()
+                    except queue.Empty:
+                        break
+                    if item is None:
+                        self._queue.put(None)  # finish this group, then stop
+                        break
+                    group.append(item)
+                try:
+                    self._commit(conn, group)
+                except BaseException as exc:  # every waiter must wake, with the error
+                    for pending in group:
+                        pending.error = exc
+                for pending in group:
+                    pending.done.set()
+        finally:
+            conn.close()
+
+    def _commit(self, conn: sqlite3.Connection, group: list[_Pending]) -> None:
+        now = datetime.now(UTC).isoformat(timespec="microseconds")
+        # IMMEDIATE: the check and the insert are one step, even across processes.
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            keys = list({p.message.key for p in group})
+            known: dict[str, tuple[str, str | None]] = {}
+            for start in range(0, len(keys), 500):
+                chunk = keys[start : start + 500]
+                rows = conn.execute(
+                    "SELECT idempotency_key, outcome, reason FROM ledger "
+                    f"WHERE idempotency_key IN ({', '.join('?' * len(chunk))})",
+                    chunk,
+                )
+                known.update({key: (outcome, reason) for key, outcome, reason in rows})
+            for pending in group:
+                msg = pending.message
+                if msg.key in known:
+                    outcome, reason = known[msg.key]
+                    pending.result = Outcome(outcome == "sent", reason, False, duplicate=True)
+                    continue
+                pending.result = pending.candidate
+                if pending.candidate.transient:
+                    continue
+                status = "sent" if pending.candidate.sent else "failed"
+                conn.execute(
+                    "INSERT INTO ledger VALUES (?, ?, ?, ?, ?, ?)",
+                    (msg.key, msg.campaign_id, msg.address, status, pending.candidate.reason, now),
+                )
+                known[msg.key] = (status, pending.candidate.reason)
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+    @staticmethod
+    def read_entries(path: Path, campaign_id: int | None = None) -> Iterator[LedgerEntry]:
+        """The ledger's entries, oldest first (reads the file; no writer is started)."""
+        with closing(sqlite3.connect(path, timeout=30)) as conn:
+            sql = (
+                "SELECT idempotency_key, campaign_id, address, outcome, reason, accepted_at "
+                "FROM ledger"
+            )
+            params: tuple[Any, ...] = ()
+            if campaign_id is not None:
+                sql += " WHERE campaign_id = ?"
+                params = (campaign_id,)
+            rows = conn.execute(sql + " ORDER BY accepted_at, idempotency_key", params).fetchall()
+        for row in rows:
+            yield LedgerEntry(*row)

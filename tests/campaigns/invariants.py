@@ -1,0 +1,55 @@
+"""What must hold for every campaign that has finished, however it got there."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+from sqlalchemy import Engine, func, select
+
+from minicrm_desktop.models.campaign import campaigns_table, deliveries_table
+from minicrm_desktop.services.campaigns.vendor import VendorLedger
+
+d = deliveries_table.c
+c = campaigns_table.c
+
+
+def assert_campaign_consistent(
+    engine: Engine, campaign_id: int, ledger: Path, *, finished: bool = True
+) -> Counter[str]:
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(d.customer_id, d.status, d.idempotency_key, d.reason).where(
+                d.campaign_id == campaign_id
+            )
+        ).all()
+        campaign = conn.execute(
+            select(c.status, c.audience, c.sent, c.failed, c.skipped).where(c.id == campaign_id)
+        ).one()
+        distinct = conn.execute(
+            select(func.count(func.distinct(d.customer_id))).where(d.campaign_id == campaign_id)
+        ).scalar_one()
+    statuses = Counter(r.status for r in rows)
+    # One row per recipient; counters equal the log.
+    assert distinct == len(rows) == campaign.audience
+    assert campaign.sent == statuses["sent"]
+    assert campaign.failed == statuses["failed"]
+    assert campaign.skipped == statuses["skipped"]
+    if finished:
+        assert set(statuses) <= {"sent", "failed", "skipped"}, statuses
+    # The vendor's own record: at most one message per key, and it agrees with the log.
+    entries = list(VendorLedger.read_entries(ledger, campaign_id)) if ledger.exists() else []
+    # Keys are the ledger's primary key; one message per *recipient* is the real claim.
+    per_address = Counter(e.address for e in entries)
+    assert all(n == 1 for n in per_address.values()), per_address.most_common(3)
+    by_key = {e.key: e for e in entries}
+    for row in rows:
+        entry = by_key.get(row.idempotency_key)
+        if row.status == "sent":
+            assert entry is not None
+            assert entry.outcome == "sent"
+        if row.status == "skipped":
+            assert entry is None
+        if entry is not None and finished:
+            assert row.status == entry.outcome
+    return statuses

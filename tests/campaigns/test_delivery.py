@@ -1,0 +1,164 @@
+"""Launch, delivery, retries, pause/resume/cancel — on SQLite and MariaDB."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pytestqt.qtbot import QtBot
+from sqlalchemy import Engine, select
+
+from minicrm_desktop.models.campaign import Channel, deliveries_table
+from minicrm_desktop.models.rules import parse_rule
+from minicrm_desktop.services.campaigns import history
+from minicrm_desktop.services.campaigns.engine import DeliveryEngine
+from minicrm_desktop.services.campaigns.events import CampaignCounts, DeliveryEvent
+from minicrm_desktop.services.campaigns.headless import run_until_settled
+from minicrm_desktop.services.campaigns.launch import (
+    CampaignError,
+    create_campaign,
+    launch_campaign,
+)
+from minicrm_desktop.services.campaigns.vendor import VendorConfig
+from tests.campaigns.conftest import draft
+from tests.campaigns.invariants import assert_campaign_consistent
+
+d = deliveries_table.c
+
+
+def reasons(engine: Engine, campaign_id: int) -> dict[int, str | None]:
+    with engine.connect() as conn:
+        return dict(
+            conn.execute(
+                select(d.customer_id, d.reason).where(
+                    d.campaign_id == campaign_id, d.status == "skipped"
+                )
+            ).all()
+        )
+
+
+def test_launch_freezes_audience_with_suppression(population: Engine) -> None:
+    campaign_id = create_campaign(population, draft(channel=Channel.SMS))
+    summary = launch_campaign(population, campaign_id)
+    assert summary.audience == 200
+    # i % 10 == 9 unsubscribed (20), i % 10 == 3 has no phone (20).
+    assert summary.skipped_reasons == {"unsubscribed": 20, "no phone number": 20}
+    assert summary.queued == 160
+    with pytest.raises(CampaignError, match="is running, not ready to launch"):
+        launch_campaign(population, campaign_id)
+
+
+def test_campaign_keeps_its_own_rule(population: Engine) -> None:
+    rule = parse_rule(
+        {"combinator": "and", "rules": [{"field": "city", "operator": "=", "value": "pune"}]}
+    )
+    campaign_id = create_campaign(population, draft(rule=rule))
+    assert launch_campaign(population, campaign_id).audience == 200 - 29  # i % 7 == 0: no city
+
+
+def test_send_to_the_end(population: Engine, ledger_path: Path, qapp) -> None:
+    campaign_id = create_campaign(population, draft())
+    launch_campaign(population, campaign_id)
+    result = run_until_settled(
+        population, campaign_id, workers=4, ledger_path=ledger_path, retry_base_seconds=0.001
+    )
+    assert result is not None
+    assert result.status == "completed"
+    statuses = assert_campaign_consistent(population, campaign_id, ledger_path)
+    assert statuses["skipped"] == 20
+    # About 90% of attempted messages get through.
+    assert 0.8 < statuses["sent"] / (statuses["sent"] + statuses["failed"]) < 1.0
+    details = history.campaign_details(population, campaign_id)
+    assert [v["label"] for v in details["variants"]] == ["A", "B"]
+    assert sum(v["sent"] for v in details["variants"]) == statuses["sent"]
+    assert details["reasons"]["unsubscribed"] == 20
+
+
+def test_recently_messaged_customers_are_skipped(
+    population: Engine, ledger_path: Path, qapp
+) -> None:
+    first = create_campaign(population, draft(vendor=VendorConfig(success_rate=1.0)))
+    launch_campaign(population, first)
+    run_until_settled(population, first, workers=2, ledger_path=ledger_path)
+    second = create_campaign(population, draft(recent_hours=24))
+    summary = launch_campaign(population, second)
+    assert summary.skipped_reasons == {"unsubscribed": 20, "messaged in the last 24 hours": 180}
+
+
+def test_transient_failures_are_retried_up_to_the_limit(
+    population: Engine, ledger_path: Path, qapp
+) -> None:
+    campaign_id = create_campaign(
+        population, draft(vendor=VendorConfig(success_rate=0.0, seed=1), max_attempts=3)
+    )
+    launch_campaign(population, campaign_id)
+    run_until_settled(
+        population, campaign_id, workers=3, ledger_path=ledger_path, retry_base_seconds=0.001
+    )
+    assert_campaign_consistent(population, campaign_id, ledger_path)
+    with population.connect() as conn:
+        rows = conn.execute(
+            select(d.reason, d.attempts).where(d.campaign_id == campaign_id, d.status == "failed")
+        ).all()
+    transient = {"mailbox full", "timeout"}
+    assert rows
+    for reason, attempts in rows:
+        # Permanent failures stop at once; transient ones only after the last attempt.
+        assert attempts == (3 if reason in transient else 1) or (
+            reason not in transient and attempts <= 3
+        )
+    assert any(attempts == 3 for _, attempts in rows)
+    assert any(attempts == 1 for _, attempts in rows)
+
+
+def test_events_and_progress_are_published(
+    population: Engine, ledger_path: Path, qtbot: QtBot
+) -> None:
+    campaign_id = create_campaign(population, draft())
+    launch_campaign(population, campaign_id)
+    delivery = DeliveryEngine(
+        population, workers=2, ledger_path=ledger_path, retry_base_seconds=0.001
+    )
+    seen: list[DeliveryEvent] = []
+    progress: list[CampaignCounts] = []
+    delivery.events.connect(seen.extend)
+    delivery.progress.connect(progress.append)
+    try:
+        with qtbot.waitSignal(delivery.finished, timeout=30_000) as blocker:
+            assert delivery.start(campaign_id)
+        assert blocker.args == [campaign_id, "completed"]
+    finally:
+        delivery.shutdown()
+    final = [e for e in seen if e.status in ("sent", "failed")]
+    assert len({e.delivery_id for e in final}) == 180
+    assert progress[-1].done == 200
+    assert progress[-1].status == "completed"
+
+
+def test_pause_resume_and_cancel(population: Engine, ledger_path: Path, qtbot: QtBot) -> None:
+    slow = VendorConfig(success_rate=1.0, latency_ms=20)
+    campaign_id = create_campaign(population, draft(vendor=slow))
+    launch_campaign(population, campaign_id)
+    delivery = DeliveryEngine(population, workers=2, ledger_path=ledger_path)
+    progress: list[CampaignCounts] = []
+    delivery.progress.connect(progress.append)
+    try:
+        with qtbot.waitSignal(delivery.finished, timeout=30_000) as paused:
+            delivery.start(campaign_id)
+            qtbot.waitUntil(lambda: bool(progress) and progress[-1].sent > 0, timeout=20_000)
+            assert delivery.pause(campaign_id)
+        assert paused.args == [campaign_id, "paused"]
+        assert_campaign_consistent(population, campaign_id, ledger_path, finished=False)
+        sent_at_pause = progress[-1].sent
+        assert 0 < sent_at_pause < 180
+
+        with qtbot.waitSignal(delivery.finished, timeout=30_000) as cancelled:
+            assert delivery.resume(campaign_id)
+            qtbot.waitUntil(lambda: progress[-1].sent > sent_at_pause, timeout=20_000)
+            assert delivery.cancel(campaign_id)
+        assert cancelled.args == [campaign_id, "cancelled"]
+    finally:
+        delivery.shutdown()
+    statuses = assert_campaign_consistent(population, campaign_id, ledger_path)
+    assert statuses["sent"] > sent_at_pause
+    assert "campaign cancelled" in reasons(population, campaign_id).values()
