@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Connection, Table
@@ -97,9 +98,13 @@ def raw_delete_in(conn: Connection, table: Table, key: str, values: Sequence[Any
         )
 
 
-def placeholders(conn: Connection, n: int) -> str:
-    marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+@lru_cache(maxsize=64)
+def _markers(marker: str, n: int) -> str:
     return ", ".join([marker] * n)
+
+
+def placeholders(conn: Connection, n: int) -> str:
+    return _markers("?" if conn.dialect.paramstyle == "qmark" else "%s", n)
 
 
 def storage_timestamp(value: datetime | None) -> str | None:

@@ -37,7 +37,7 @@ from ..retry import with_retries
 from . import store
 from .events import CampaignCounts, DeliveryEvent
 from .templates import Template, parse_template
-from .vendor import Message, Vendor
+from .vendor import Message, PendingOutcome, Vendor
 
 log = logging.getLogger(__name__)
 
@@ -249,18 +249,33 @@ class _Worker(QRunnable):
             self.owner._worker_exited(run)
 
     def _send(self, claimed: list[store.ClaimedMessage]) -> None:
+        """Send a claimed chunk, keeping up to PUBLISH_EVERY messages in flight."""
         run = self.run_state
         plan = run.plan
-        events: list[DeliveryEvent] = []
+        in_flight: list[tuple[store.ClaimedMessage, PendingOutcome]] = []
         for index, msg in enumerate(claimed):
             if run.stop.is_set() or (run.bucket and not run.bucket.wait(run.stop)):
                 self._release([m.delivery_id for m in claimed[index:]])
                 break
-            attempt = msg.attempts + 1
             body = run.templates[msg.variant].render(msg.customer)
-            outcome = run.vendor.send(
-                Message(msg.key, plan.campaign_id, plan.channel, msg.address, body, attempt)
+            message = Message(
+                msg.key, plan.campaign_id, plan.channel, msg.address, body, msg.attempts + 1
             )
+            in_flight.append((msg, run.vendor.submit(message)))
+            if len(in_flight) >= PUBLISH_EVERY:
+                self._publish(in_flight)
+                in_flight = []
+        self._publish(in_flight)
+
+    def _publish(self, in_flight: list[tuple[store.ClaimedMessage, PendingOutcome]]) -> None:
+        """Wait for the vendor's answers and publish them as delivery events."""
+        if not in_flight:
+            return
+        plan = self.run_state.plan
+        events: list[DeliveryEvent] = []
+        for msg, pending in in_flight:
+            outcome = pending.result()
+            attempt = msg.attempts + 1
             now = utcnow()
             retry_at = None
             if outcome.sent:
@@ -286,11 +301,7 @@ class _Worker(QRunnable):
                     retry_at,
                 )
             )
-            if len(events) >= PUBLISH_EVERY:
-                self.owner.events.emit(events)
-                events = []
-        if events:
-            self.owner.events.emit(events)
+        self.owner.events.emit(events)
 
     def _release(self, delivery_ids: list[int]) -> None:
         with_retries(

@@ -102,6 +102,11 @@ class Vendor:
         self._bucket = _TokenBucket(config.rate_limit) if config.rate_limit else None
 
     def send(self, message: Message) -> Outcome:
+        return self.submit(message).result()
+
+    def submit(self, message: Message) -> PendingOutcome:
+        """Send without waiting for the vendor's acknowledgement (as a pipelining client
+        does); the outcome is known once the vendor has durably recorded the message."""
         latency = self._latency(message)
         if latency > 0:
             time.sleep(latency)  # the simulated network round trip
@@ -153,12 +158,19 @@ class _TokenBucket:
 
 
 @dataclass
-class _Pending:
+class PendingOutcome:
     message: Message
     candidate: Outcome
     done: threading.Event = field(default_factory=threading.Event)
-    result: Outcome | None = None
+    outcome: Outcome | None = None
     error: BaseException | None = None
+
+    def result(self) -> Outcome:
+        self.done.wait()
+        if self.error is not None:
+            raise self.error
+        assert self.outcome is not None
+        return self.outcome
 
 
 class VendorLedger:
@@ -181,7 +193,7 @@ class VendorLedger:
                 " accepted_at TEXT NOT NULL)"
             )
             conn.execute("CREATE INDEX IF NOT EXISTS ix_ledger_campaign ON ledger (campaign_id)")
-        self._queue: queue.Queue[_Pending | None] = queue.Queue()
+        self._queue: queue.Queue[PendingOutcome | None] = queue.Queue()
         self._writer = threading.Thread(target=self._write_loop, name="vendor-ledger", daemon=True)
         self._writer.start()
 
@@ -191,14 +203,10 @@ class VendorLedger:
         conn.execute("PRAGMA synchronous=NORMAL")
         return conn
 
-    def submit(self, message: Message, candidate: Outcome) -> Outcome:
-        pending = _Pending(message, candidate)
+    def submit(self, message: Message, candidate: Outcome) -> PendingOutcome:
+        pending = PendingOutcome(message, candidate)
         self._queue.put(pending)
-        pending.done.wait()
-        if pending.error is not None:
-            raise pending.error
-        assert pending.result is not None
-        return pending.result
+        return pending
 
     def close(self) -> None:
         self._queue.put(None)
@@ -231,7 +239,7 @@ class VendorLedger:
         finally:
             conn.close()
 
-    def _commit(self, conn: sqlite3.Connection, group: list[_Pending]) -> None:
+    def _commit(self, conn: sqlite3.Connection, group: list[PendingOutcome]) -> None:
         now = datetime.now(UTC).isoformat(timespec="microseconds")
         # IMMEDIATE: the check and the insert are one step, even across processes.
         conn.execute("BEGIN IMMEDIATE")
@@ -250,9 +258,9 @@ class VendorLedger:
                 msg = pending.message
                 if msg.key in known:
                     outcome, reason = known[msg.key]
-                    pending.result = Outcome(outcome == "sent", reason, False, duplicate=True)
+                    pending.outcome = Outcome(outcome == "sent", reason, False, duplicate=True)
                     continue
-                pending.result = pending.candidate
+                pending.outcome = pending.candidate
                 if pending.candidate.transient:
                     continue
                 status = "sent" if pending.candidate.sent else "failed"

@@ -11,12 +11,14 @@ import queue
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Table
 
 from ..indexes import indexes_set_aside, worth_setting_aside
+from ..retry import with_retries
 from ..upsert import count_rows
 from .reader import CsvRow, CsvSource
 from .report import CancelCheck, ImportProgress, ImportReport, ProgressCallback, RejectedRow
@@ -75,9 +77,7 @@ def run_import(
     `indexed_tables` set aside, rebuilt at the end.
     """
     with CsvSource(path, fields, required, mapping) as source:
-        job = _Job(
-            engine, source, validate, write_batch, progress, should_cancel, batch_size, kind
-        )
+        job = _Job(engine, source, validate, write_batch, progress, should_cancel, batch_size, kind)
         bulk = False
         if indexed_tables:
             with engine.connect() as conn:
@@ -134,8 +134,7 @@ def _stream(job: _Job) -> ImportReport:
                 raise item
             report.rejected.extend(item.rejected)
             if item.rows:
-                with job.engine.begin() as conn:
-                    job.write_batch(conn, item.rows, present, report)
+                report.merge(with_retries(partial(_write, job, item, present), "importing"))
             if job.progress is not None:
                 job.progress(
                     ImportProgress(item.rows_read, item.bytes_read, job.source.bytes_total)
@@ -148,6 +147,15 @@ def _stream(job: _Job) -> ImportReport:
         reader.join()
     report.rejected.sort(key=lambda r: r.line)
     return report
+
+
+def _write(job: _Job, item: _Batch, present: set[str]) -> ImportReport:
+    """One batch in one transaction; its counts are kept only if it commits, so a batch
+    retried after losing a lock race is counted once."""
+    scratch = ImportReport(kind=job.kind)
+    with job.engine.begin() as conn:
+        job.write_batch(conn, item.rows, present, scratch)
+    return scratch
 
 
 def _validated_batches(job: _Job, present: set[str]) -> Iterator[_Batch]:

@@ -110,31 +110,88 @@ def _validate(row: CsvRow, present: set[str], imported_at: str | None) -> dict[s
 def _write_batch(
     conn: Connection, batch: list[ParsedRow], present: set[str], report: ImportReport
 ) -> None:
-    rows, folded = last_wins(batch, "email_norm")
-    emails = [r["email_norm"] for _, r in rows]
-    existing = raw_lookup(conn, customers, "email_norm", emails)
-    report.updated += folded + sum(1 for e in emails if e in existing)
-    report.imported += sum(1 for e in emails if e not in existing)
+    rows = [r for _, r in last_wins(batch, "email_norm")[0]]
+    folded = len(batch) - len(rows)
+    ids = {
+        k: v[0]
+        for k, v in raw_lookup(
+            conn, customers, "email_norm", [r["email_norm"] for r in rows], "id"
+        ).items()
+    }
+    old = [r for r in rows if r["email_norm"] in ids]
+    new = [r for r in rows if r["email_norm"] not in ids]
+    report.updated += folded + len(old)
+    report.imported += len(new)
 
-    columns = [c.name for c in customers.c if c.name in rows[0][1]]
-    pick = itemgetter(*columns)
-    dated = [pick(r) for _, r in rows if "_signup_defaulted" not in r]
-    undated = [pick(r) for _, r in rows if "_signup_defaulted" in r]
+    columns = [c.name for c in customers.c if c.name in rows[0]]
     update = [c for c in columns if c != "email_norm"]
-    raw_upsert(conn, customers, columns, "email_norm", update, dated)
+    pick = itemgetter(*columns)
+    # Existing customers: an empty signup_date keeps the date they already have.
     raw_upsert(
-        conn, customers, columns, "email_norm", [c for c in update if c != "signup_date"], undated
+        conn,
+        customers,
+        columns,
+        "email_norm",
+        update,
+        [pick(r) for r in old if "_signup_defaulted" not in r],
     )
+    raw_upsert(
+        conn,
+        customers,
+        columns,
+        "email_norm",
+        [c for c in update if c != "signup_date"],
+        [pick(r) for r in old if "_signup_defaulted" in r],
+    )
+    ids.update(_insert_new(conn, columns, new))
 
     if "tags" in present:
-        ids = {
-            k: row[0] for k, row in raw_lookup(conn, customers, "email_norm", emails, "id").items()
-        }
-        _replace_tags(conn, [(ids[r["email_norm"]], r["_tags"]) for _, r in rows])
+        _replace_tags(
+            conn,
+            [(ids[r["email_norm"]], r["_tags"]) for r in rows],
+            [ids[r["email_norm"]] for r in old],
+        )
 
 
-def _replace_tags(conn: Connection, assignments: list[tuple[int, list[str]]]) -> None:
-    """Set each customer's tags to exactly the file's labels."""
+def _insert_new(conn: Connection, columns: list[str], rows: list[dict[str, Any]]) -> dict[str, int]:
+    """Insert customers not in the database yet; return their ids by normalized email."""
+    if not rows:
+        return {}
+    pick = itemgetter(*columns)
+    if conn.dialect.name == "sqlite":
+        # The transaction sees every committed customer: ids after the largest are free.
+        # (Should another writer commit first, SQLite refuses this transaction's write and
+        # the batch is retried, so the ids can never collide.)
+        first = int(
+            conn.exec_driver_sql("SELECT COALESCE(MAX(id), 0) + 1 FROM customers").scalar_one()
+        )
+        assigned = {r["email_norm"]: first + i for i, r in enumerate(rows)}
+        raw_insert(
+            conn, customers, ["id", *columns], [(assigned[r["email_norm"]], *pick(r)) for r in rows]
+        )
+        return assigned
+    # MySQL: other clients insert too, so let the server number the rows and ask.
+    raw_upsert(
+        conn,
+        customers,
+        columns,
+        "email_norm",
+        [c for c in columns if c != "email_norm"],
+        [pick(r) for r in rows],
+    )
+    return {
+        k: v[0]
+        for k, v in raw_lookup(
+            conn, customers, "email_norm", [r["email_norm"] for r in rows], "id"
+        ).items()
+    }
+
+
+def _replace_tags(
+    conn: Connection, assignments: list[tuple[int, list[str]]], existing: list[int]
+) -> None:
+    """Set each customer's tags to exactly the file's labels (`existing`: customers that
+    may already have tags; new ones have none to remove)."""
     names = {label.lower(): label for _, labels in assignments for label in labels}
     if names:
         upsert_rows(
@@ -147,6 +204,6 @@ def _replace_tags(conn: Connection, assignments: list[tuple[int, list[str]]]) ->
     tag_ids = {
         k: row[0] for k, row in raw_lookup(conn, tags_table, "name_norm", names, "id").items()
     }
-    raw_delete_in(conn, customer_tags, "customer_id", [cid for cid, _ in assignments])
+    raw_delete_in(conn, customer_tags, "customer_id", existing)
     links = [(cid, tag_ids[label.lower()]) for cid, labels in assignments for label in labels]
     raw_insert(conn, customer_tags, ("customer_id", "tag_id"), links)

@@ -40,6 +40,11 @@ class ImportReport:
     rejected: list[RejectedRow] = field(default_factory=list)
     cancelled: bool = False
 
+    def merge(self, other: ImportReport) -> None:
+        self.imported += other.imported
+        self.updated += other.updated
+        self.rejected.extend(other.rejected)
+
     @property
     def rows_taken(self) -> int:
         return self.imported + self.updated
