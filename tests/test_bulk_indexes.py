@@ -95,3 +95,32 @@ def test_small_files_next_to_big_tables_stay_row_by_row(tmp_path: Path, monkeypa
     assert indexes.worth_setting_aside(path, table_rows=0)
     assert indexes.worth_setting_aside(path, table_rows=150)
     assert not indexes.worth_setting_aside(path, table_rows=1_000_000)
+
+
+def test_helper_process_reads_large_files(
+    sqlite_engine: Engine, mysql_engine: Engine, tmp_path: Path, monkeypatch
+) -> None:
+    """Large files are parsed in a helper process; the outcome must not depend on it."""
+    import minicrm_desktop.services.importing.batches as batches
+
+    content = (
+        "email,city,visits\n"
+        + "".join(f"user{i}@example.com,Pune,{i % 9}\n" for i in range(2500))
+        + "broken,Pune,1\nuser7@example.com,Delhi,x\n"
+    )
+    path = write_csv(tmp_path / "c.csv", content)
+    in_process = import_customers(sqlite_engine, path, batch_size=1000)
+    monkeypatch.setattr(batches, "HELPER_MIN_BYTES", 0)
+    seen: list[int] = []
+    helper = import_customers(
+        mysql_engine, path, batch_size=1000, progress=lambda p: seen.append(p.rows_read)
+    )
+    assert (helper.imported, helper.updated) == (in_process.imported, in_process.updated)
+    assert helper.rejected == in_process.rejected
+    assert [r.line for r in helper.rejected] == [2502, 2503]
+    assert seen == [1000, 2000, 2502]
+    cancelled = import_customers(
+        mysql_engine, path, batch_size=1000, should_cancel=lambda: True
+    )
+    assert cancelled.cancelled
+    assert cancelled.rows_taken == 1000

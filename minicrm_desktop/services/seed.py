@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import math
-import multiprocessing
 import random
 import unicodedata
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from queue import Empty
 from statistics import NormalDist
 from typing import Any
 
@@ -20,6 +18,7 @@ from ..models.tables import customer_tags, customers_table, orders_table, tags_t
 from .bulk import EpochFormatter, raw_insert
 from .demo_data import CITIES, EMAIL_DOMAINS, FIRST_NAMES, LAST_NAMES, TAGS
 from .indexes import BULK_MIN_SHARE, indexes_set_aside
+from .process_pipe import produced_in_helper
 from .upsert import existing_keys, upsert_rows
 
 SEED_BATCH = 20_000
@@ -152,42 +151,10 @@ def _generate(plan: _Plan) -> Iterator[Batch]:
         yield batch
 
 
-def _produce(plan: _Plan, out: multiprocessing.Queue[Batch | None]) -> None:
-    """The helper process: generate every batch into the queue, then None."""
-    for batch in _generate(plan):
-        out.put(batch)
-    out.put(None)
-
-
-@contextmanager
-def _batch_source(plan: _Plan) -> Iterator[Iterator[Batch]]:
+def _batch_source(plan: _Plan) -> AbstractContextManager[Iterator[Batch]]:
     if plan.wanted < PARALLEL_THRESHOLD:
-        yield _generate(plan)
-        return
-    ctx = multiprocessing.get_context("spawn")
-    queue: multiprocessing.Queue[Batch | None] = ctx.Queue(maxsize=2)
-    process = ctx.Process(target=_produce, args=(plan, queue), name="minicrm-seed", daemon=True)
-    process.start()
-
-    def receive() -> Iterator[Batch]:
-        while True:
-            try:
-                item = queue.get(timeout=1.0)
-            except Empty:
-                if not process.is_alive():
-                    raise RuntimeError("the demo data generator stopped unexpectedly") from None
-                continue
-            if item is None:
-                return
-            yield item
-
-    try:
-        yield receive()
-    finally:
-        if process.is_alive():
-            process.terminate()
-        process.join()
-        queue.close()
+        return nullcontext(_generate(plan))
+    return produced_in_helper(_generate, plan, name="minicrm-seed")
 
 
 class _Generator:

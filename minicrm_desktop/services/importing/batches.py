@@ -1,15 +1,14 @@
 """The loop every import shares: read rows, validate, write in batches, report progress.
 
-Reading and validating (Python) overlaps with writing (the database driver, which releases
-the GIL): a reader thread fills a short queue of validated batches while the calling
-thread writes them, one transaction each. On a 2-core machine that nearly halves the time.
+Parsing and validating is pure Python; so is much of writing. Threads would only take turns
+(the GIL), so a large file is read and validated in a helper process on the other core,
+while this one writes each batch in its own transaction. Small files go through in-process.
 """
 
 from __future__ import annotations
 
-import queue
-import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -18,6 +17,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Table
 
 from ..indexes import indexes_set_aside, worth_setting_aside
+from ..process_pipe import produced_in_helper
 from ..retry import with_retries
 from ..upsert import count_rows
 from .reader import CsvRow, CsvSource
@@ -25,7 +25,8 @@ from .report import CancelCheck, ImportProgress, ImportReport, ProgressCallback,
 
 # Large enough to amortise each transaction; small enough to keep memory flat.
 DEFAULT_BATCH_SIZE = 10_000
-_QUEUE_DEPTH = 2
+# From this size on, a helper process reads and validates (it costs ~0.5 s to start).
+HELPER_MIN_BYTES = 8 * 1024 * 1024
 
 ParsedRow = tuple[int, dict[str, Any]]  # (line, parsed values)
 Validator = Callable[[CsvRow, set[str]], dict[str, Any]]
@@ -47,9 +48,19 @@ class _Batch:
     rejected: list[RejectedRow] = field(default_factory=list)
     rows_read: int = 0
     bytes_read: int = 0
+    bytes_total: int = 0
 
 
-_Item = _Batch | BaseException | None  # None: the file is done
+@dataclass(frozen=True)
+class _Reading:
+    """What reading a file needs: plain data, so a helper process can do it."""
+
+    path: Path
+    fields: tuple[str, ...]
+    required: tuple[str, ...]
+    mapping: dict[str, str] | None
+    validate: Validator  # a module-level function or a partial of one: picklable
+    batch_size: int
 
 
 def run_import(
@@ -76,105 +87,77 @@ def run_import(
     A file large next to the `target` table loads with the secondary indexes of
     `indexed_tables` set aside, rebuilt at the end.
     """
-    with CsvSource(path, fields, required, mapping) as source:
-        job = _Job(engine, source, validate, write_batch, progress, should_cancel, batch_size, kind)
-        bulk = False
-        if indexed_tables:
-            with engine.connect() as conn:
-                bulk = worth_setting_aside(path, count_rows(conn, target))
-        if not bulk:
-            return _stream(job)
-        with indexes_set_aside(engine, indexed_tables):
-            return _stream(job)
-
-
-@dataclass(frozen=True)
-class _Job:
-    engine: Engine
-    source: CsvSource
-    validate: Validator
-    write_batch: BatchWriter
-    progress: ProgressCallback | None
-    should_cancel: CancelCheck | None
-    batch_size: int
-    kind: str
-
-
-def _stream(job: _Job) -> ImportReport:
-    """Read and validate on a reader thread; write batches here, one transaction each."""
-    report = ImportReport(kind=job.kind)
-    present = job.source.present
-    batches: queue.Queue[_Item] = queue.Queue(maxsize=_QUEUE_DEPTH)
-    stop = threading.Event()
-
-    def put(item: _Item) -> None:
-        # Bounded waits so the reader notices when the writer has stopped listening.
-        while not stop.is_set():
-            try:
-                batches.put(item, timeout=0.2)
-                return
-            except queue.Full:
-                continue
-
-    def read() -> None:
-        try:
-            for batch in _validated_batches(job, present):
-                put(batch)
-                if stop.is_set():
-                    return
-            put(None)
-        except BaseException as exc:  # handed to the writer, which re-raises it
-            put(exc)
-
-    reader = threading.Thread(target=read, name=f"csv-{job.kind}", daemon=True)
-    reader.start()
-    try:
-        while (item := batches.get()) is not None:
-            if isinstance(item, BaseException):
-                raise item
-            report.rejected.extend(item.rejected)
-            if item.rows:
-                report.merge(with_retries(partial(_write, job, item, present), "importing"))
-            if job.progress is not None:
-                job.progress(
-                    ImportProgress(item.rows_read, item.bytes_read, job.source.bytes_total)
-                )
-            if job.should_cancel is not None and job.should_cancel():
+    reading = _Reading(
+        path,
+        tuple(fields),
+        tuple(required),
+        dict(mapping) if mapping else None,
+        validate,
+        batch_size,
+    )
+    with CsvSource(path, fields, required, mapping) as source:  # header problems raise here
+        present = source.present
+        size = source.bytes_total
+    bulk = False
+    if indexed_tables:
+        with engine.connect() as conn:
+            bulk = worth_setting_aside(path, count_rows(conn, target))
+    indexes: AbstractContextManager[None] = (
+        indexes_set_aside(engine, indexed_tables) if bulk else nullcontext()
+    )
+    batches: AbstractContextManager[Iterator[_Batch]] = (
+        produced_in_helper(_read_batches, reading, name=f"minicrm-import-{kind}")
+        if size >= HELPER_MIN_BYTES
+        else nullcontext(_read_batches(reading))
+    )
+    report = ImportReport(kind=kind)
+    with indexes, batches as stream:
+        for batch in stream:
+            report.rejected.extend(batch.rejected)
+            if batch.rows:
+                write = partial(_write, engine, kind, write_batch, batch, present)
+                report.merge(with_retries(write, f"importing {kind}"))
+            if progress is not None:
+                progress(ImportProgress(batch.rows_read, batch.bytes_read, batch.bytes_total))
+            if should_cancel is not None and should_cancel():
                 report.cancelled = True
                 break
-    finally:
-        stop.set()
-        reader.join()
     report.rejected.sort(key=lambda r: r.line)
     return report
 
 
-def _write(job: _Job, item: _Batch, present: set[str]) -> ImportReport:
+def _write(
+    engine: Engine, kind: str, write_batch: BatchWriter, batch: _Batch, present: set[str]
+) -> ImportReport:
     """One batch in one transaction; its counts are kept only if it commits, so a batch
     retried after losing a lock race is counted once."""
-    scratch = ImportReport(kind=job.kind)
-    with job.engine.begin() as conn:
-        job.write_batch(conn, item.rows, present, scratch)
+    scratch = ImportReport(kind=kind)
+    with engine.begin() as conn:
+        write_batch(conn, batch.rows, present, scratch)
     return scratch
 
 
-def _validated_batches(job: _Job, present: set[str]) -> Iterator[_Batch]:
-    batch = _Batch()
-    for item in job.source.rows():
-        batch.rows_read += 1
-        if isinstance(item, RejectedRow):
-            batch.rejected.append(item)
-            continue
-        try:
-            batch.rows.append((item.line, job.validate(item, present)))
-        except RowError as exc:
-            batch.rejected.append(RejectedRow(item.line, exc.column, exc.reason))
-        if len(batch.rows) >= job.batch_size:
-            batch.bytes_read = job.source.bytes_read
-            yield batch
-            batch = _Batch(rows_read=batch.rows_read)
-    batch.bytes_read = job.source.bytes_total
-    yield batch
+def _read_batches(reading: _Reading) -> Iterator[_Batch]:
+    """Validated batches of the file (runs in a helper process for large files)."""
+    with CsvSource(reading.path, reading.fields, reading.required, reading.mapping) as source:
+        present = source.present
+        total = source.bytes_total
+        batch = _Batch(bytes_total=total)
+        for item in source.rows():
+            batch.rows_read += 1
+            if isinstance(item, RejectedRow):
+                batch.rejected.append(item)
+                continue
+            try:
+                batch.rows.append((item.line, reading.validate(item, present)))
+            except RowError as exc:
+                batch.rejected.append(RejectedRow(item.line, exc.column, exc.reason))
+            if len(batch.rows) >= reading.batch_size:
+                batch.bytes_read = source.bytes_read
+                yield batch
+                batch = _Batch(rows_read=batch.rows_read, bytes_total=total)
+        batch.bytes_read = total
+        yield batch
 
 
 def last_wins(batch: list[ParsedRow], key: str) -> tuple[list[ParsedRow], int]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import partial
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
@@ -45,11 +46,7 @@ def import_customers(
     should_cancel: CancelCheck | None = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
 ) -> ImportReport:
-    imported_at = storage_timestamp(utcnow())
-
-    def validate(row: CsvRow, present: set[str]) -> dict[str, Any]:
-        return _validate(row, present, imported_at)
-
+    validate = partial(_validate, imported_at=storage_timestamp(utcnow()))
     return run_import(
         engine,
         path,
