@@ -16,10 +16,10 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from .. import __version__
 from ..errors import MiniCRMError
-from . import data_commands
+from . import campaign_commands, data_commands, segment_commands
 from .context import CliContext
 
-COMMAND_MODULES = [data_commands]
+COMMAND_MODULES = [data_commands, segment_commands, campaign_commands]
 EXIT_USAGE = 2
 
 
@@ -63,9 +63,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MiniCRMError as exc:
         return _fail(args, str(exc), exc.exit_code)
     except SQLAlchemyError as exc:
-        return _fail(args, f"database error: {str(exc.orig or exc).splitlines()[0]}", 1)
+        cause = getattr(exc, "orig", None) or exc
+        return _fail(args, f"database error: {str(cause).splitlines()[0]}", 1)
     except KeyboardInterrupt:
         return _fail(args, "interrupted", 130)
+    except BrokenPipeError:
+        # The reader went away (`minicrm campaign log 1 | head`): not an error.
+        sys.stderr.close()
+        return 0
     finally:
         ctx.close()
 

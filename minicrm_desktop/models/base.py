@@ -24,7 +24,10 @@ class Base(DeclarativeBase):
 
 
 # Full Unicode on MySQL/MariaDB whatever the server's default character set is.
-MYSQL_TABLE_OPTIONS: dict[str, Any] = {"mysql_charset": "utf8mb4", "mysql_collate": "utf8mb4_unicode_ci"}
+MYSQL_TABLE_OPTIONS: dict[str, Any] = {
+    "mysql_charset": "utf8mb4",
+    "mysql_collate": "utf8mb4_unicode_ci",
+}
 
 
 # SQLite only auto-increments INTEGER PRIMARY KEY; MySQL wants BIGINT for big tables.

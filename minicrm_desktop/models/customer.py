@@ -74,9 +74,8 @@ class Customer(Base):
     subscribed: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("1"))
 
     # Aggregates over every order of the customer (money in minor units: paise).
-    total_spend_minor: Mapped[int] = mapped_column(
-        BigInteger, default=0, server_default=text("0"), index=True
-    )
+    # Indexed through ix_customers_spend_activity (segment.py), which leads with it.
+    total_spend_minor: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
     order_count: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     first_order_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_order_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)

@@ -50,6 +50,22 @@ def indexes_set_aside(engine: Engine, tables: Sequence[Table]) -> Iterator[None]
         with engine.begin() as conn:
             for index in dropped:
                 index.create(conn, checkfirst=True)
+        refresh_statistics(engine)
+
+
+def refresh_statistics(engine: Engine) -> None:
+    """Refresh the statistics the query planner uses to pick indexes, after a bulk load.
+
+    Segment counts rely on the planner choosing the narrowest index (about 2-3 s per
+    million customers on SQLite). *Approximate* SQLite statistics (`PRAGMA analysis_limit`)
+    mis-size the indexes and made the planner scan the table instead, so never use them.
+    """
+    with engine.begin() as conn:
+        if engine.dialect.name == "sqlite":
+            conn.exec_driver_sql("PRAGMA analysis_limit=0")
+            conn.exec_driver_sql("ANALYZE")
+        else:
+            conn.exec_driver_sql("ANALYZE TABLE customers, customer_tags, tags, orders")
 
 
 def restore_missing_indexes(engine: Engine) -> list[str]:

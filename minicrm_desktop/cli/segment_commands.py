@@ -1,0 +1,109 @@
+"""`minicrm segment count|emails|validate RULE.json` (see spec/data-and-cli.md)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from ..models.rules import RuleError, RuleGroup, parse_rule
+from ..services.segments import count_audience, iter_audience_emails
+from .context import CliContext
+from .parsing import iso_datetime
+
+EXIT_OK = 0
+
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    segment = commands.add_parser(
+        "segment",
+        help="count or list the audience of a rule tree",
+        description="Work with segment rule trees (JSON, see the segment rules contract). "
+        "A rule that breaks the contract exits with status 2 and the reason on standard error.",
+    )
+    actions = segment.add_subparsers(
+        dest="action", metavar="{count,emails,validate}", required=True
+    )
+    count = actions.add_parser(
+        "count",
+        help="print the number of matching customers",
+        description="Print the number of customers matching the rule tree in RULE.json "
+        "(- reads standard input).",
+    )
+    _rule_arguments(count, as_of=True)
+    count.set_defaults(handler=_count)
+    emails = actions.add_parser(
+        "emails",
+        help="print the matching customers' emails",
+        description="Print the emails of the customers matching RULE.json, lower-cased, "
+        "sorted, one a line (- reads standard input).",
+    )
+    _rule_arguments(emails, as_of=True)
+    emails.set_defaults(handler=_emails)
+    validate = actions.add_parser(
+        "validate",
+        help="check a rule tree against the contract",
+        description="Check RULE.json against the segment rules contract without querying; "
+        "prints 'valid' or exits with status 2 and the problems.",
+    )
+    _rule_arguments(validate, as_of=False)
+    validate.set_defaults(handler=_validate)
+
+
+def _rule_arguments(parser: argparse.ArgumentParser, *, as_of: bool) -> None:
+    parser.add_argument("rule", metavar="RULE.json", help="the rule tree file, or - for stdin")
+    if as_of:
+        parser.add_argument(
+            "--as-of",
+            type=iso_datetime,
+            default=None,
+            metavar="ISO",
+            help="the clock for relative dates such as 'within the last 6 months' "
+            "(default: now, UTC)",
+        )
+
+
+def load_rule(source: str) -> RuleGroup:
+    """Read and validate a rule tree from a file path or '-' (standard input)."""
+    try:
+        text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise RuleError([f"cannot read {source}: {exc.strerror or exc}"]) from None
+    except UnicodeDecodeError:
+        raise RuleError([f"{source} is not UTF-8 text"]) from None
+    try:
+        data: Any = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise RuleError(
+            [f"{source} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"]
+        ) from None
+    except RecursionError:
+        raise RuleError([f"{source}: JSON nested too deeply"]) from None
+    return parse_rule(data)
+
+
+def _count(ctx: CliContext, args: argparse.Namespace) -> int:
+    tree = load_rule(args.rule)
+    print(count_audience(ctx.engine(), tree, as_of=args.as_of))
+    return EXIT_OK
+
+
+def _emails(ctx: CliContext, args: argparse.Namespace) -> int:
+    tree = load_rule(args.rule)
+    out = sys.stdout
+    try:
+        for email in iter_audience_emails(ctx.engine(), tree, as_of=args.as_of):
+            out.write(email + "\n")
+        out.flush()
+    except BrokenPipeError:  # `... | head`: the reader has all it wanted
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silences the flush at exit
+    return EXIT_OK
+
+
+def _validate(ctx: CliContext, args: argparse.Namespace) -> int:
+    load_rule(args.rule)
+    print("valid")
+    return EXIT_OK

@@ -1,0 +1,27 @@
+"""The segment engine: rule trees compiled to one SQL query, run on either engine."""
+
+from .compiler import compile_rule
+from .maintenance import optimize_database
+from .queries import (
+    AudienceMember,
+    audience_page,
+    audience_sample,
+    audience_where,
+    count_audience,
+    count_statement,
+    iter_audience_emails,
+    iter_audience_ids,
+)
+
+__all__ = [
+    "AudienceMember",
+    "audience_page",
+    "audience_sample",
+    "audience_where",
+    "compile_rule",
+    "count_audience",
+    "count_statement",
+    "iter_audience_emails",
+    "iter_audience_ids",
+    "optimize_database",
+]

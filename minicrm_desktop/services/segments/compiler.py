@@ -1,0 +1,308 @@
+"""A rule tree and a clock become one WHERE clause over `customers` (SQLAlchemy Core).
+
+Every leaf compiles to a predicate that is never NULL (nullable columns are guarded with
+IS NOT NULL), so NOT is always the exact complement and count(C) + count(not C) = all.
+Field names map to columns only through the tables below; values are bound parameters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    false,
+    not_,
+    or_,
+    select,
+    true,
+)
+from sqlalchemy.sql.elements import Grouping
+
+from ...models.rules import Condition, RelativePeriod, RuleError, RuleGroup
+from ...models.rules_fields import FIELDS, NEGATIONS, FieldType
+from ...models.rules_values import DatePoint, Period, ValueProblem, read_value
+from ...models.tables import customer_tags, customers_table, tags_table
+from .periods import period_start, resolve_as_of
+from .text_match import exact_equals, like_pattern, no_index, parenthesized
+
+customers = customers_table
+tags = tags_table
+
+Predicate = ColumnElement[bool]
+
+STRING_COLUMNS = {
+    "name": customers.c.name_norm,
+    "email": customers.c.email_norm,
+    "phone": customers.c.phone_norm,
+    "city": customers.c.city_norm,
+}
+DATETIME_COLUMNS = {
+    "signup_date": customers.c.signup_date,
+    "last_visit": customers.c.last_visit,
+    "first_order_date": customers.c.first_order_at,
+    "last_order_date": customers.c.last_order_at,
+}
+#: Number fields stored as integers: column and the factor from the rule's unit to it.
+NUMBER_COLUMNS = {
+    "visits": (customers.c.visits, 1),
+    "order_count": (customers.c.order_count, 1),
+    "total_spend": (customers.c.total_spend_minor, 100),
+}
+
+#: Terms combined per AND/OR before nesting in parentheses: SQLite parses `a OR b OR ...`
+#: into a left-deep tree limited to 1000 levels, so wide groups are split into a balanced one.
+_FLAT_TERMS = 8
+
+
+@dataclass(frozen=True)
+class _Bound:
+    value: Any
+    inclusive: bool
+
+
+def compile_rule(tree: RuleGroup, as_of: datetime | None, dialect: str) -> Predicate:
+    """The WHERE clause selecting the customers of `tree` at `as_of` on `dialect`."""
+    compiler = _Compiler(resolve_as_of(as_of), dialect)
+    return compiler.group(tree) if compiler.group_is_active(tree) else true()
+
+
+class _Compiler:
+    def __init__(self, as_of: datetime, dialect: str) -> None:
+        self.as_of = as_of
+        self.sqlite = dialect == "sqlite"
+        self.or_depth = 0
+
+    def col(self, column: Any) -> Any:
+        """A column as a condition should read it.
+
+        Under an OR, SQLite may answer each branch from its own index and merge rowids
+        ("MULTI-INDEX OR"); with unselective branches that is ~30x slower than one scan of
+        a covering index. Unary + keeps such columns out of index lookups there.
+        """
+        return no_index(column) if self.sqlite and self.or_depth else column
+
+    # -- groups ---------------------------------------------------------------------------
+
+    def group_is_active(self, group: RuleGroup) -> bool:
+        """A group with no conditions anywhere inside is ignored, as if absent."""
+        return any(
+            self.group_is_active(rule) if isinstance(rule, RuleGroup) else True
+            for rule in group.rules
+        )
+
+    def group(self, group: RuleGroup) -> Predicate:
+        active = [
+            rule
+            for rule in group.rules
+            if not isinstance(rule, RuleGroup) or self.group_is_active(rule)
+        ]
+        branching = group.combinator == "or" and len(active) > 1
+        self.or_depth += branching
+        parts = [
+            self.group(rule) if isinstance(rule, RuleGroup) else self.condition(rule)
+            for rule in active
+        ]
+        self.or_depth -= branching
+        joined = _balanced(and_ if group.combinator == "and" else or_, parts)
+        return not_(Grouping(joined)) if group.negated else joined
+
+    # -- conditions -----------------------------------------------------------------------
+
+    def condition(self, cond: Condition) -> Predicate:
+        ftype = FIELDS[cond.field]
+        positive = NEGATIONS.get(cond.operator)
+        operator = positive or cond.operator
+        raw = cond.value.model_dump() if isinstance(cond.value, RelativePeriod) else cond.value
+        try:
+            value = read_value(cond.field, ftype, operator, raw, present=raw is not None)
+        except ValueProblem as exc:  # a tree built in code rather than by parse_rule
+            raise RuleError([f"{cond.field} {cond.operator}: {exc.message}"]) from None
+        return self._BUILDERS[ftype](self, cond.field, operator, value, positive is not None)
+
+    def _string(self, field: str, op: str, value: Any, negate: bool) -> Predicate:
+        col = self.col(STRING_COLUMNS[field])
+        if op == "null":
+            return col.is_not(None) if negate else col.is_(None)
+        if op == "=":
+            match = exact_equals(col, value.lower())
+        elif op == "in":
+            match = col.in_(_lowered(value))  # exact: NO PAD collations on MySQL
+        else:
+            match = col.like(like_pattern(value.lower(), op), escape="/")
+        positive = and_(col.is_not(None), match)
+        return not_(Grouping(positive)) if negate else positive
+
+    def _tags(self, field: str, op: str, value: Any, negate: bool) -> Predicate:
+        customer_id = self.col(customers.c.id)
+        if op == "null":
+            tagged = customer_id.in_(select(customer_tags.c.customer_id))
+            return tagged if negate else not_(tagged)
+        names = [value] if isinstance(value, str) else value
+        # The tag by its unique name, then its customers through the (tag_id, customer_id)
+        # index; IN (not a join on customers) so no row is counted twice.
+        tagged_with = (
+            select(customer_tags.c.customer_id)
+            .join(tags, tags.c.id == customer_tags.c.tag_id)
+            .where(tags.c.name_norm.in_(_lowered(names)))
+        )
+        has = customer_id.in_(tagged_with)
+        return not_(has) if negate else has
+
+    def _boolean(self, field: str, op: str, value: Any, negate: bool) -> Predicate:
+        wanted = bool(value) != negate  # "!= true" is "= false": the column is never NULL
+        return self.col(customers.c.subscribed) == wanted
+
+    def _number(self, field: str, op: str, value: Any, negate: bool) -> Predicate:
+        if field == "avg_order_value":
+            return self._average(op, value, negate)
+        col, factor = NUMBER_COLUMNS[field]
+        col = self.col(col)
+        if op == "null":  # these columns are never NULL (0 without orders)
+            return col.is_not(None) if negate else col.is_(None)
+
+        def scaled(number: Decimal) -> int:
+            return int(number * factor)
+
+        lo, hi = _number_interval(op, value, scaled)
+        return _interval(col, lo, hi, nullable=False, negate=negate)
+
+    def _average(self, op: str, value: Any, negate: bool) -> Predicate:
+        """total / count compared exactly as total <op> V * count, for customers with orders."""
+        total = self.col(customers.c.total_spend_minor)
+        count = self.col(customers.c.order_count)
+        has_orders = count > 0
+        if op == "null":
+            return has_orders if negate else not_(has_orders)
+        lo, hi = _number_interval(op, value, lambda n: int(n * 100))
+        terms: list[Predicate] = [has_orders]
+        if lo is not None:
+            scaled = count * lo.value
+            terms.append(total >= scaled if lo.inclusive else total > scaled)
+        if hi is not None:
+            scaled = count * hi.value
+            terms.append(total <= scaled if hi.inclusive else total < scaled)
+        positive = and_(*terms)
+        return not_(Grouping(positive)) if negate else positive
+
+    def _datetime(self, field: str, op: str, value: Any, negate: bool) -> Predicate:
+        nullable = bool(DATETIME_COLUMNS[field].nullable)
+        col = self.col(DATETIME_COLUMNS[field])
+        if op == "null":
+            return col.is_not(None) if negate else col.is_(None)
+        lo, hi = self._datetime_interval(op, value)
+        return _interval(col, lo, hi, nullable=nullable, negate=negate)
+
+    def _datetime_interval(self, op: str, value: Any) -> tuple[_Bound | None, _Bound | None]:
+        if op == "withinLast":
+            assert isinstance(value, Period)
+            start = period_start(self.as_of, value)
+            return (_Bound(start, True) if start else None), _Bound(self.as_of, True)
+        if op == "between":
+            low, high = value
+            return _day_start(low), _day_end(high)
+        point: DatePoint = value
+        if op == "=":  # the same UTC calendar day, for a date or a date-time alike
+            day = point.start.replace(hour=0, minute=0, second=0, microsecond=0)
+            whole = DatePoint(day, _next_day(day), whole_day=True)
+            return _day_start(whole), _day_end(whole)
+        if op == "<":
+            return None, _Bound(point.start, False)
+        if op == "<=":
+            return None, _day_end(point)
+        if op == ">":
+            if point.whole_day:
+                return (_Bound(point.end, True) if point.end else _Bound(None, False)), None
+            return _Bound(point.start, False), None
+        if op == ">=":
+            return _day_start(point), None
+        raise AssertionError(f"unexpected datetime operator {op!r}")  # pragma: no cover
+
+    _BUILDERS: dict[FieldType, Callable[[_Compiler, str, str, Any, bool], Predicate]] = {}
+
+
+_Compiler._BUILDERS = {
+    FieldType.STRING: _Compiler._string,
+    FieldType.TAGS: _Compiler._tags,
+    FieldType.BOOLEAN: _Compiler._boolean,
+    FieldType.NUMBER: _Compiler._number,
+    FieldType.INTEGER: _Compiler._number,
+    FieldType.DATETIME: _Compiler._datetime,
+}
+
+
+def _lowered(values: Sequence[str]) -> list[str]:
+    return list(dict.fromkeys(v.lower() for v in values))
+
+
+def _balanced(join: Callable[..., Predicate], parts: list[Predicate]) -> Predicate:
+    if len(parts) <= _FLAT_TERMS:
+        return join(*parts) if len(parts) != 1 else parts[0]
+    size = -(-len(parts) // _FLAT_TERMS)
+    return join(
+        *(parenthesized(_balanced(join, parts[i : i + size])) for i in range(0, len(parts), size))
+    )
+
+
+def _number_interval(
+    op: str, value: Any, scaled: Callable[[Decimal], int]
+) -> tuple[_Bound | None, _Bound | None]:
+    if op == "between":
+        return _Bound(scaled(value[0]), True), _Bound(scaled(value[1]), True)
+    v = scaled(value)
+    return {
+        "=": (_Bound(v, True), _Bound(v, True)),
+        "<": (None, _Bound(v, False)),
+        "<=": (None, _Bound(v, True)),
+        ">": (_Bound(v, False), None),
+        ">=": (_Bound(v, True), None),
+    }[op]
+
+
+def _next_day(day: datetime) -> datetime | None:
+    try:
+        return day + timedelta(days=1)
+    except OverflowError:
+        return None
+
+
+def _day_start(point: DatePoint) -> _Bound:
+    """From a date's 00:00, or from a date-time's instant, inclusive."""
+    return _Bound(point.start, True)
+
+
+def _day_end(point: DatePoint) -> _Bound | None:
+    """Up to a date's end (before the next day's 00:00), or up to an instant, inclusive."""
+    if point.whole_day:
+        return _Bound(point.end, False) if point.end is not None else None
+    return _Bound(point.start, True)
+
+
+def _interval(
+    col: Any, lo: _Bound | None, hi: _Bound | None, *, nullable: bool, negate: bool
+) -> Predicate:
+    """`col` within [lo, hi] (or outside it, NULL included, when negated)."""
+    if lo is not None and lo.value is None:  # after the end of all time: nothing
+        return true() if negate else false()
+    if lo is not None and hi is not None and lo.inclusive and hi.inclusive and lo.value == hi.value:
+        inside: list[Predicate] = [col == lo.value]
+        outside: list[Predicate] = [col != lo.value]
+    else:
+        inside, outside = [], []
+        if lo is not None:
+            inside.append(col >= lo.value if lo.inclusive else col > lo.value)
+            outside.append(col < lo.value if lo.inclusive else col <= lo.value)
+        if hi is not None:
+            inside.append(col <= hi.value if hi.inclusive else col < hi.value)
+            outside.append(col > hi.value if hi.inclusive else col >= hi.value)
+    if nullable:
+        inside.insert(0, col.is_not(None))
+        outside.insert(0, col.is_(None))
+    if negate:
+        return or_(*outside) if outside else false()
+    return and_(*inside) if inside else true()

@@ -1,0 +1,109 @@
+"""Compiler details: calendar arithmetic, the clock, and query shapes that keep counts fast."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine
+
+from minicrm_desktop.models.rules import parse_rule
+from minicrm_desktop.models.rules_values import Period
+from minicrm_desktop.services.segments import count_statement, optimize_database
+from minicrm_desktop.services.segments.compiler import compile_rule
+from minicrm_desktop.services.segments.periods import months_before, period_start, resolve_as_of
+
+from .conftest import cond, edge_people, where
+from .population import insert_people
+
+
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("moment", "months", "expected"),
+    [
+        (utc(2026, 8, 31, 12), 6, utc(2026, 2, 28, 12)),
+        (utc(2024, 8, 31, 12), 6, utc(2024, 2, 29, 12)),
+        (utc(2026, 3, 31), 1, utc(2026, 2, 28)),
+        (utc(2026, 5, 31), 1, utc(2026, 4, 30)),
+        (utc(2026, 1, 15), 1, utc(2025, 12, 15)),
+        (utc(2024, 2, 29), 12, utc(2023, 2, 28)),
+        (utc(2026, 7, 1), 18, utc(2025, 1, 1)),
+        (utc(2, 1, 1), 13, None),
+    ],
+)
+def test_calendar_months_clamp_to_the_month_end(
+    moment: datetime, months: int, expected: datetime | None
+) -> None:
+    assert months_before(moment, months) == expected
+
+
+def test_periods_reaching_past_all_time_have_no_start() -> None:
+    as_of = utc(2026, 8, 31)
+    assert period_start(as_of, Period(10**12, "days")) is None
+    assert period_start(as_of, Period(10**9, "years")) is None
+    assert period_start(as_of, Period(2, "weeks")) == utc(2026, 8, 17)
+    assert period_start(as_of, Period(1, "years")) == utc(2025, 8, 31)
+
+
+def test_the_clock_is_utc() -> None:
+    assert resolve_as_of(datetime(2026, 5, 1, 10)) == utc(2026, 5, 1, 10)
+    assert resolve_as_of(datetime.fromisoformat("2026-05-01T10:00:00+05:30")) == utc(
+        2026, 5, 1, 4, 30)
+    assert resolve_as_of(None).tzinfo is UTC
+
+
+def test_huge_periods_match_everyone_with_a_date(edge_db: tuple[Engine, dict[str, int]]) -> None:
+    from .conftest import count
+
+    engine, ids = edge_db
+    rule = where(cond("signup_date", "withinLast", {"amount": 10**15, "unit": "days"}))
+    assert count(engine, rule) == len(ids)
+    negated = where(cond("signup_date", "notWithinLast", {"amount": 10**15, "unit": "months"}))
+    assert count(engine, negated) == 0
+
+
+def _plan(engine: Engine, rule: dict) -> str:
+    stmt = count_statement(compile_rule(parse_rule(rule), None, "sqlite"))
+    compiled = stmt.compile(engine, compile_kwargs={"render_postcompile": True})
+    params = compiled.construct_params()
+    processors: dict[str, Any] = dict(compiled._bind_processors)
+    order: list[str] = list(compiled.positiontup or [])
+    args = tuple(processors[k](params[k]) if k in processors else params[k] for k in order)
+    with engine.connect() as conn:
+        rows = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + str(compiled), args).all()
+    return "\n".join(str(r[-1]) for r in rows)
+
+
+def test_sqlite_or_trees_scan_one_index_instead_of_merging_many(sqlite_engine: Engine) -> None:
+    insert_people(sqlite_engine, edge_people())
+    optimize_database(sqlite_engine)
+    rule = where(
+        cond("subscribed", "=", True),
+        where(cond("total_spend", ">=", 20000),
+              where(cond("order_count", ">=", 3),
+                    cond("last_order_date", "withinLast", {"amount": 90, "unit": "days"})),
+              combinator="or"),
+    )
+    plan = _plan(sqlite_engine, rule)
+    assert "MULTI-INDEX OR" not in plan
+    assert "ix_customers_spend_activity" in plan
+    # With a million rows the planner would merge per-branch index lookups (30x slower);
+    # under an OR, unary + keeps columns out of index seeks. Outside ORs, seeks stay.
+    sql = str(compile_rule(parse_rule(rule), None, "sqlite").compile(sqlite_engine))
+    assert "customers.subscribed = " in sql
+    assert "+customers.subscribed" not in sql
+    assert "+customers.total_spend_minor >= " in sql
+    assert "+customers.last_order_at >= " in sql
+    mysql_sql = str(compile_rule(parse_rule(rule), None, "mysql"))
+    assert "+" not in mysql_sql
+
+
+def test_sqlite_tag_match_goes_through_the_tag_index(sqlite_engine: Engine) -> None:
+    insert_people(sqlite_engine, edge_people())
+    optimize_database(sqlite_engine)
+    plan = _plan(sqlite_engine, where(cond("tags", "contains", "VIP")))
+    assert "ix_customer_tags_tag_id_customer_id (tag_id=?)" in plan
