@@ -51,3 +51,18 @@ def assert_aggregates_consistent(engine: Engine) -> None:
         stored = stored_aggregates(conn)
         recomputed = recomputed_aggregates(conn)
     assert stored == recomputed
+
+
+def assert_tags_consistent(engine: Engine) -> None:
+    """customers.tags_norm must mirror customer_tags exactly."""
+    from minicrm_desktop.models.text import tags_key
+
+    c, t, ct = Customer.__table__, Tag.__table__, customer_tags
+    with engine.connect() as conn:
+        names: dict[int, list[str]] = {}
+        for cid, name in conn.execute(
+            select(ct.c.customer_id, t.c.name_norm).join(t, t.c.id == ct.c.tag_id)
+        ):
+            names.setdefault(cid, []).append(name)
+        stored = dict(conn.execute(select(c.c.id, c.c.tags_norm)).all())
+    assert stored == {cid: tags_key(names.get(cid, [])) for cid in stored}

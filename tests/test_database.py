@@ -64,11 +64,16 @@ def test_older_database_is_upgraded_in_place(tmp_path: Path) -> None:
                 "VALUES ('a@example.com', 'a@example.com', '2024-01-01 00:00:00.000000')"
             )
         )
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO tags (name, name_norm) VALUES ('VIP', 'vip'), ('B', 'b')"))
+        conn.execute(text("INSERT INTO customer_tags (customer_id, tag_id) VALUES (1, 2), (1, 1)"))
     upgrade_to_head(engine)
     upgrade_to_head(engine)  # idempotent
     assert current_revision(engine) == head_revision(engine)
     with engine.connect() as conn:
         assert conn.execute(text("SELECT email FROM customers")).scalar_one() == "a@example.com"
+        # Later migrations fill what they add from what was there.
+        assert conn.execute(text("SELECT tags_norm FROM customers")).scalar_one() == "|b|vip|"
     assert "customers" in inspect(engine).get_table_names()
 
 
@@ -94,3 +99,39 @@ def test_unreachable_server_is_a_clear_error() -> None:
         check_connection(engine)
     assert "127.0.0.1:1" in str(exc.value)
     assert "topsecret" not in str(exc.value)
+
+
+def test_batch_migrations_keep_child_rows(engine: Engine) -> None:
+    """Stepping back over 0005 copies the customers table (a batch migration on SQLite);
+    foreign-key cascades must not empty the tables that point at it."""
+    from minicrm_desktop.services.migrate import downgrade_to
+
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO customers (email, email_norm, signup_date, tags_norm) "
+                "VALUES ('a@example.com', 'a@example.com', '2024-01-01 00:00:00', '|vip|')"
+            )
+        )
+        conn.execute(text("INSERT INTO tags (name, name_norm) VALUES ('vip', 'vip')"))
+        conn.execute(
+            text(
+                "INSERT INTO customer_tags (customer_id, tag_id) SELECT c.id, t.id "
+                "FROM customers c, tags t"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO orders (order_id, customer_id, amount_minor, order_date) "
+                "SELECT 'o1', id, 100, '2024-01-02 00:00:00' FROM customers"
+            )
+        )
+    downgrade_to(engine, "0004")
+    upgrade_to_head(engine)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT COUNT(*) FROM customer_tags")).scalar_one() == 1
+        assert conn.execute(text("SELECT COUNT(*) FROM orders")).scalar_one() == 1
+        assert conn.execute(text("SELECT tags_norm FROM customers")).scalar_one() == "|vip|"
+    if engine.dialect.name == "sqlite":
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1

@@ -11,7 +11,7 @@ from sqlalchemy import Engine, select
 from minicrm_desktop.errors import ImportFileError
 from minicrm_desktop.models import Customer
 from minicrm_desktop.services.importing import ImportProgress, import_customers
-from tests.helpers import snapshot, write_csv
+from tests.helpers import assert_tags_consistent, snapshot, write_csv
 
 GOOD = """email,name,phone,city,signup_date,visits,last_visit,subscribed,tags
 asha@example.com,Asha Rao,+91 98200 1,Mumbai,2024-03-01,12,2026-10-01T09:30:00Z,yes,vip|newsletter
@@ -60,6 +60,9 @@ def test_imports_every_column(engine: Engine, tmp_path: Path) -> None:
     assert raj.subscribed is True  # empty cell means subscribed
     # Blank labels dropped; "VIP" is the same tag as "vip".
     assert sorted(t.name_norm for t in raj.tags) == ["festive", "vip"]
+    assert raj.tags_norm == "|festive|vip|"
+    assert zoe.tags_norm == ""
+    assert_tags_consistent(engine)
     # Empty signup_date means the time of the import.
     assert (datetime.now(UTC) - raj.signup_date).total_seconds() < 600
 
@@ -84,6 +87,8 @@ def test_reimport_updates_by_case_insensitive_email(engine: Engine, tmp_path: Pa
     assert asha.city == "Pune"
     assert asha.name == "Asha Rao"  # a column absent from the file is left alone
     assert [t.name for t in asha.tags] == ["wholesale"]  # tags replaced by the file's
+    assert asha.tags_norm == "|wholesale|"
+    assert_tags_consistent(engine)
     assert asha.signup_date == datetime(2024, 3, 1, tzinfo=UTC)
 
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Engine, text
 
 from minicrm_desktop.services.seed import seed_demo_data
-from tests.helpers import assert_aggregates_consistent, snapshot
+from tests.helpers import assert_aggregates_consistent, assert_tags_consistent, snapshot
 
 ANCHOR = datetime(2026, 6, 1, tzinfo=UTC)
 
@@ -35,6 +35,7 @@ def test_realistic_and_consistent(engine: Engine) -> None:
     assert report.customers == 2000
     assert 7000 < report.orders < 13000
     assert_aggregates_consistent(engine)
+    assert_tags_consistent(engine)
     with engine.connect() as conn:
 
         def scalar(sql: str) -> float:

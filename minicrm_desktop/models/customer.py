@@ -21,6 +21,7 @@ from .base import MYSQL_TABLE_OPTIONS, Base, BigId, UTCDateTime, norm_string
 
 EMAIL_LEN = 320
 TEXT_LEN = 255
+TAGS_NORM_LEN = 2000
 
 customer_tags = Table(
     "customer_tags",
@@ -80,6 +81,13 @@ class Customer(Base):
     first_order_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_order_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
 
+    # The customer's tag names, normalized, sorted, between bars: "|newsletter|vip|" ("" for
+    # none). Kept with customer_tags by every write, so a tag test on a million customers
+    # reads one narrow index instead of probing customer_tags once per customer.
+    tags_norm: Mapped[str] = mapped_column(
+        norm_string(TAGS_NORM_LEN), default="", server_default=text("''")
+    )
+
     tags: Mapped[list[Tag]] = relationship(secondary=customer_tags, lazy="selectin")
 
     __table_args__ = (
@@ -87,6 +95,7 @@ class Customer(Base):
         Index("ix_customers_first_order_at", "first_order_at"),
         Index("ix_customers_last_visit", "last_visit"),
         Index("ix_customers_visits", "visits"),
+        Index("ix_customers_tags_norm", "tags_norm", mysql_length=255),
         MYSQL_TABLE_OPTIONS,
     )
 

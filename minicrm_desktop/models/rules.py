@@ -108,6 +108,7 @@ class RuleGroup(BaseModel):
         ]
         return out
 
+
 def match_all() -> RuleGroup:
     """The empty tree: every customer."""
     return RuleGroup(combinator="and", rules=[])

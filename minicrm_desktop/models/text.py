@@ -11,3 +11,9 @@ def normalize(text: str | None) -> str | None:
     if text is None or not text.strip():
         return None
     return text.lower()
+
+
+def tags_key(labels: list[str] | tuple[str, ...]) -> str:
+    """The customer's tags as stored in `customers.tags_norm`: "|newsletter|vip|", or ""."""
+    names = sorted({label.lower() for label in labels})
+    return f"|{'|'.join(names)}|" if names else ""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from alembic import command
@@ -36,12 +37,38 @@ def current_revision(engine: Engine) -> str | None:
 
 def upgrade_to_head(engine: Engine) -> None:
     """Create or upgrade the schema in place; an older database is never dropped."""
+    _migrate(engine, lambda cfg: command.upgrade(cfg, "head"))
+    restore_missing_indexes(engine)
+
+
+def downgrade_to(engine: Engine, revision: str) -> None:
+    """Step the schema back (support use: before reinstalling an older release)."""
+    _migrate(engine, lambda cfg: command.downgrade(cfg, revision))
+
+
+def _migrate(engine: Engine, step: Callable[[Config], None]) -> None:
     cfg = alembic_config(engine)
     try:
-        with engine.begin() as conn:
-            cfg.attributes["connection"] = conn
-            command.upgrade(cfg, "head")
-        restore_missing_indexes(engine)
+        with engine.connect() as conn:
+            sqlite = conn.dialect.name == "sqlite"
+            if sqlite:
+                # A batch migration copies a table and drops the old one; with foreign keys
+                # on, that drop would cascade and empty the child tables. The pragma only
+                # takes effect outside a transaction, hence before BEGIN.
+                conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+                conn.commit()
+            try:
+                with conn.begin():
+                    cfg.attributes["connection"] = conn
+                    step(cfg)
+                    if sqlite:
+                        broken = conn.exec_driver_sql("PRAGMA foreign_key_check").all()
+                        if broken:
+                            raise RuntimeError(f"migration broke foreign keys: {broken[:5]}")
+            finally:
+                if sqlite:
+                    conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+                    conn.commit()
     except OperationalError as exc:
         raise DatabaseUnavailable(
             f"cannot migrate the database ({describe_url(engine.url)}): "

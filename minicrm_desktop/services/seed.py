@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Engine, func, select
 
 from ..models.tables import customer_tags, customers_table, orders_table, tags_table
+from ..models.text import tags_key
 from .bulk import EpochFormatter, raw_insert
 from .demo_data import CITIES, EMAIL_DOMAINS, FIRST_NAMES, LAST_NAMES, TAGS
 from .indexes import BULK_MIN_SHARE, indexes_set_aside
@@ -48,6 +49,7 @@ CUSTOMER_COLUMNS = (
     "order_count",
     "first_order_at",
     "last_order_at",
+    "tags_norm",
 )
 ORDER_COLUMNS = ("order_id", "customer_id", "amount_minor", "order_date")
 
@@ -165,7 +167,7 @@ class _Generator:
         self.rng = rng
         self.anchor = anchor
         self.seed = seed
-        self.tags = [(tag_ids[t], p) for t, p in TAGS]
+        self.tags = [(tag_ids[t], t, p) for t, p in TAGS]
         self.cities = [c for c, _, _ in CITIES]
         self.city_weights = [w for _, w, _ in CITIES]
         self.city_codes = {c: code for c, _, code in CITIES}
@@ -252,9 +254,12 @@ class _Generator:
                 fmt(last_at) if count else None,
             )
         )
-        for tag_id, p in self.tags:
+        names = []
+        for tag_id, name, p in self.tags:
             if rnd() < p:
                 links.append((cid, tag_id))
+                names.append(name)
+        cust_rows[-1] += (tags_key(names),)
 
 
 def _lognormal_table(mu: float, sigma: float, size: int = 8192) -> list[float]:

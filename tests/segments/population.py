@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import Engine, insert, select
 
 from minicrm_desktop.models.tables import customer_tags, customers_table, orders_table, tags_table
-from minicrm_desktop.models.text import normalize
+from minicrm_desktop.models.text import normalize, tags_key
 from minicrm_desktop.services.aggregates import refresh_aggregates
 
 customers = customers_table
@@ -47,6 +47,7 @@ def insert_people(engine: Engine, people: list[Person]) -> dict[str, int]:
                     "visits": p.visits,
                     "last_visit": p.last_visit,
                     "subscribed": p.subscribed,
+                    "tags_norm": tags_key(p.tags),
                 }
                 for p in people
             ],

@@ -11,8 +11,9 @@ from typing import Any
 from sqlalchemy import Connection, Engine
 
 from ...models.base import utcnow
+from ...models.customer import TAGS_NORM_LEN
 from ...models.tables import customer_tags, customers_table, tags_table
-from ...models.text import normalize
+from ...models.text import normalize, tags_key
 from ..bulk import raw_delete_in, raw_insert, raw_lookup, raw_upsert, storage_timestamp
 from ..upsert import upsert_rows
 from . import values as v
@@ -99,6 +100,9 @@ def _validate(row: CsvRow, present: set[str], imported_at: str | None) -> dict[s
         column = "tags"
         if column in present:
             out["_tags"] = v.parse_tags(cells[column])
+            out["tags_norm"] = tags_key(out["_tags"])
+            if len(out["tags_norm"]) > TAGS_NORM_LEN:
+                raise ValueError(f"the tags add up to more than {TAGS_NORM_LEN} characters")
     except ValueError as exc:
         raise RowError(column, str(exc)) from None
     return out
