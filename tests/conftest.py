@@ -16,12 +16,19 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import pytest  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
 from sqlalchemy import Engine, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from minicrm_desktop.models import Base  # noqa: E402
 from minicrm_desktop.services.database import create_db_engine  # noqa: E402
 from minicrm_desktop.services.migrate import upgrade_to_head  # noqa: E402
+
+# One process holds one Qt application object, and widgets need a QApplication. The headless
+# campaign runner creates a bare QCoreApplication when none exists, which would make every
+# widget test after it abort; creating the QApplication before any test runs lets both
+# share it (pytest-qt's `qapp` fixture reuses it).
+_QAPP = QApplication.instance() or QApplication(["minicrm-tests"])
 
 DEFAULT_MYSQL_SERVER = "mysql+pymysql://root@127.0.0.1:3306/"
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")

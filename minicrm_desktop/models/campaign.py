@@ -113,8 +113,15 @@ class Delivery(Base):
         UniqueConstraint(
             "campaign_id", "customer_id", name="uq_deliveries_campaign_id_customer_id"
         ),
-        # Claiming work and paging the log by status both walk this index.
+        # Paging the log by status walks this one...
         Index("ix_deliveries_campaign_id_status_id", "campaign_id", "status", "id"),
+        # ...claiming work this one: due rows first, and the next retry's time at a glance.
+        Index(
+            "ix_deliveries_campaign_id_status_next_attempt_at",
+            "campaign_id",
+            "status",
+            "next_attempt_at",
+        ),
         Index("ix_deliveries_campaign_id_updated_at", "campaign_id", "updated_at"),
         Index("ix_deliveries_customer_id_updated_at", "customer_id", "updated_at"),
         Index("ix_deliveries_claim", "claim"),

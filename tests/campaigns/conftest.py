@@ -44,8 +44,3 @@ def draft(**overrides: object) -> CampaignDraft:
     values.update(overrides)
     return CampaignDraft(**values)  # type: ignore[arg-type]
 
-
-@pytest.fixture(autouse=True)
-def _qt_application(qapp: object) -> None:
-    """The engine needs a Qt application; make it the widgets one pytest-qt shares, so a
-    bare QCoreApplication created by the CLI never blocks later GUI tests."""

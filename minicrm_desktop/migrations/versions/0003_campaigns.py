@@ -110,6 +110,10 @@ def upgrade() -> None:
     )
     for name, columns in [
         ("ix_deliveries_campaign_id_status_id", ["campaign_id", "status", "id"]),
+        (
+            "ix_deliveries_campaign_id_status_next_attempt_at",
+            ["campaign_id", "status", "next_attempt_at"],
+        ),
         ("ix_deliveries_campaign_id_updated_at", ["campaign_id", "updated_at"]),
         ("ix_deliveries_customer_id_updated_at", ["customer_id", "updated_at"]),
         ("ix_deliveries_claim", ["claim"]),

@@ -43,8 +43,9 @@ log = logging.getLogger(__name__)
 
 FLUSH_EVERY = 500
 FLUSH_MS = 250
-CHUNK = 200
-PUBLISH_EVERY = 50
+CHUNK = 500
+PUBLISH_EVERY = 250
+PUBLISH_SECONDS = 0.1
 DEFAULT_WORKERS = 8
 RETRY_BASE_SECONDS = 2.0  # transient failures wait 2 s, 4 s, 8 s … before the next attempt
 
@@ -253,6 +254,7 @@ class _Worker(QRunnable):
         run = self.run_state
         plan = run.plan
         in_flight: list[tuple[store.ClaimedMessage, PendingOutcome]] = []
+        published = time.monotonic()
         for index, msg in enumerate(claimed):
             if run.stop.is_set() or (run.bucket and not run.bucket.wait(run.stop)):
                 self._release([m.delivery_id for m in claimed[index:]])
@@ -262,9 +264,11 @@ class _Worker(QRunnable):
                 msg.key, plan.campaign_id, plan.channel, msg.address, body, msg.attempts + 1
             )
             in_flight.append((msg, run.vendor.submit(message)))
-            if len(in_flight) >= PUBLISH_EVERY:
+            # Publish in groups, and at least every PUBLISH_SECONDS when sending is slow.
+            if len(in_flight) >= PUBLISH_EVERY or time.monotonic() - published > PUBLISH_SECONDS:
                 self._publish(in_flight)
                 in_flight = []
+                published = time.monotonic()
         self._publish(in_flight)
 
     def _publish(self, in_flight: list[tuple[store.ClaimedMessage, PendingOutcome]]) -> None:

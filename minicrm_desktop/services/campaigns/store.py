@@ -96,7 +96,8 @@ def claim(engine: Engine, campaign_id: int, token: str, limit: int) -> list[Clai
         (d.next_attempt_at.is_(None)) | (d.next_attempt_at <= now),
     )
     with engine.begin() as conn:
-        ids = select(d.id).where(due).order_by(d.id).limit(limit)
+        # Never-tried rows (no retry time) first, then retries in the order they fell due.
+        ids = select(d.id).where(due).order_by(d.next_attempt_at, d.id).limit(limit)
         if conn.dialect.name == "sqlite":
             # SQLite runs one writer at a time: selecting inside the UPDATE is atomic.
             conn.execute(
@@ -230,18 +231,20 @@ def counts(engine: Engine | Connection, campaign_id: int) -> CampaignCounts | No
 
 
 def seconds_until_due(engine: Engine, campaign_id: int) -> float | None:
-    """How long until the next queued row falls due (0: now); None when none is queued."""
+    """How long until the next queued row falls due (0: now); None when none is queued.
+    One index probe: never a scan of the queue, since idle workers ask often."""
     with engine.connect() as conn:
-        waiting, earliest = conn.execute(
-            select(func.count(), func.min(d.next_attempt_at)).where(
-                d.campaign_id == campaign_id, d.status == QUEUED
-            )
-        ).one()
-    if not waiting:
+        row = conn.execute(
+            select(d.next_attempt_at)
+            .where(d.campaign_id == campaign_id, d.status == QUEUED)
+            .order_by(d.next_attempt_at)
+            .limit(1)
+        ).first()
+    if row is None:
         return None
-    if earliest is None:
+    if row[0] is None:
         return 0.0
-    return max(0.0, (earliest - utcnow()).total_seconds())
+    return max(0.0, (row[0] - utcnow()).total_seconds())
 
 
 def finish_if_done(engine: Engine, campaign_id: int) -> str | None:

@@ -254,6 +254,7 @@ class VendorLedger:
                     chunk,
                 )
                 known.update({key: (outcome, reason) for key, outcome, reason in rows})
+            accepted: list[tuple[Any, ...]] = []
             for pending in group:
                 msg = pending.message
                 if msg.key in known:
@@ -264,11 +265,11 @@ class VendorLedger:
                 if pending.candidate.transient:
                     continue
                 status = "sent" if pending.candidate.sent else "failed"
-                conn.execute(
-                    "INSERT INTO ledger VALUES (?, ?, ?, ?, ?, ?)",
-                    (msg.key, msg.campaign_id, msg.address, status, pending.candidate.reason, now),
+                accepted.append(
+                    (msg.key, msg.campaign_id, msg.address, status, pending.candidate.reason, now)
                 )
                 known[msg.key] = (status, pending.candidate.reason)
+            conn.executemany("INSERT INTO ledger VALUES (?, ?, ?, ?, ?, ?)", accepted)
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")

@@ -1,0 +1,205 @@
+"""The desktop app's composition root: `bootstrap()` builds everything, `run_gui()` runs it.
+
+Start-up stays fast by showing the window first: opening and migrating the database (which
+imports Alembic and may talk to a remote server) runs as the first background task, and the
+pages start querying when the bus says `database_ready`. An unreachable database ends in a
+clear message, never a traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import sys
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from sqlalchemy.engine import URL
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QApplication
+    from sqlalchemy import Engine
+
+    from minicrm_desktop.services.bus import EventBus
+    from minicrm_desktop.services.settings import Settings
+    from minicrm_desktop.services.tasks import TaskRunner
+    from minicrm_desktop.views.main_window import MainWindow
+
+log = logging.getLogger("minicrm_desktop")
+LOG_FILE_NAME = "minicrm.log"
+
+
+@dataclass(frozen=True)
+class OpenResult:
+    """What opening the database found out (plain data, crosses threads)."""
+
+    is_empty: bool
+
+
+@dataclass
+class AppContext:
+    url: URL
+    engine: Engine
+    bus: EventBus
+    runner: TaskRunner
+    settings: Settings
+    window: MainWindow
+
+    def shutdown(self) -> None:
+        """Stop background work and close the database; nothing outlives the window."""
+        self.runner.shutdown()
+        self.engine.dispose()
+
+
+def open_database(engine: Engine) -> OpenResult:
+    """Connect, migrate to the newest schema, and say whether there are customers yet.
+    Runs on a worker thread."""
+    from sqlalchemy import select
+
+    from minicrm_desktop.models import Customer
+    from minicrm_desktop.services.database import check_connection
+    from minicrm_desktop.services.migrate import (  # imports Alembic
+        current_revision,
+        head_revision,
+        upgrade_to_head,
+    )
+
+    check_connection(engine)
+    # Running Alembic's upgrade on a database already at head still costs most of a
+    # second; comparing the two revisions costs milliseconds.
+    if current_revision(engine) != head_revision(engine):
+        upgrade_to_head(engine)
+    with engine.connect() as conn:
+        first = conn.execute(select(Customer.__table__.c.id).limit(1)).first()
+    return OpenResult(is_empty=first is None)
+
+
+def bootstrap(
+    url: URL | str,
+    *,
+    settings: Settings | None = None,
+    offer_demo: bool = True,
+) -> AppContext:
+    """Build the engine, bus, runner, settings and main window, and start opening the
+    database. Tests call this with their own URL and a dict-backed settings store."""
+    from sqlalchemy.engine import make_url
+
+    from minicrm_desktop.services.bus import EventBus
+    from minicrm_desktop.services.database import create_db_engine, describe_url, is_sqlite
+    from minicrm_desktop.services.settings import QSettingsStore
+    from minicrm_desktop.services.settings import Settings as SettingsClass
+    from minicrm_desktop.services.tasks import TaskRunner
+    from minicrm_desktop.views.demo_data_dialog import should_offer_demo
+    from minicrm_desktop.views.main_window import MainWindow, Services
+
+    url = make_url(url) if isinstance(url, str) else url
+    settings = settings or SettingsClass(QSettingsStore())
+    engine = create_db_engine(url)
+    bus = EventBus()
+    runner = TaskRunner(bus)
+    description = describe_url(url)
+    window = MainWindow(Services(engine, bus, runner, settings, description))
+    ctx = AppContext(url, engine, bus, runner, settings, window)
+
+    def opened(result: OpenResult) -> None:
+        log.info("database ready: %s", description)
+        bus.database_ready.emit()
+        if offer_demo and should_offer_demo(is_sqlite(url), result.is_empty, settings):
+            window.offer_demo_data()
+
+    def failed(exc: BaseException) -> None:
+        from minicrm_desktop.errors import MiniCRMError
+
+        if not isinstance(exc, MiniCRMError):
+            sys.excepthook(type(exc), exc, exc.__traceback__)
+            message = f"The database could not be opened ({description})."
+        else:
+            message = str(exc)
+        log.error("database unavailable: %s", message)
+        bus.database_failed.emit(message)
+
+    runner.run(lambda _ctx: open_database(engine), title="Opening database",
+               on_success=opened, on_error=failed)
+    return ctx
+
+
+def configure_logging(debug: bool) -> None:
+    """A rotating log file in the user's log folder; the console keeps warnings only."""
+    from minicrm_desktop.services.paths import log_dir
+
+    root = logging.getLogger()
+    root.setLevel(logging.DEBUG if debug else logging.INFO)
+    for handler in root.handlers:
+        if isinstance(handler, logging.StreamHandler) and not debug:
+            handler.setLevel(logging.WARNING)
+    folder = log_dir()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        file_handler = logging.handlers.RotatingFileHandler(
+            folder / LOG_FILE_NAME, maxBytes=2_000_000, backupCount=5, encoding="utf-8")
+    except OSError as exc:
+        log.warning("cannot write the log file in %s: %s", folder, exc)
+        return
+    file_handler.setFormatter(logging.Formatter(
+        "%(asctime)s %(levelname)s %(threadName)s %(name)s: %(message)s"))
+    root.addHandler(file_handler)
+
+
+def create_application(argv: list[str] | None = None) -> QApplication:
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QApplication
+
+    from minicrm_desktop import APP_NAME, APP_ORG, __version__
+    from minicrm_desktop.views.palette import apply_theme
+
+    QApplication.setHighDpiScaleFactorRoundingPolicy(
+        Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(argv or sys.argv)
+    app.setApplicationName(APP_NAME)
+    app.setOrganizationName(APP_ORG)
+    app.setApplicationVersion(__version__)
+    app.setDesktopFileName("minicrm")
+    apply_theme(app)
+    return app
+
+
+def run_gui(db: str | None = None, debug: bool = False) -> int:
+    """Open the desktop app; returns the process exit status."""
+    from PySide6.QtWidgets import QMessageBox
+
+    from minicrm_desktop.errors import MiniCRMError
+    from minicrm_desktop.services.database import resolve_database_url
+    from minicrm_desktop.views.errors import ErrorReporter
+    from minicrm_desktop.views.resources import app_icon
+
+    app = create_application()
+    configure_logging(debug)
+    reporter = ErrorReporter()
+    reporter.install()
+    app.setWindowIcon(app_icon())
+    try:
+        url = resolve_database_url(db)
+        ctx = bootstrap(url)
+    except MiniCRMError as exc:
+        QMessageBox.critical(None, "MiniCRM", str(exc))
+        return exc.exit_code
+    reporter.dialog_parent = ctx.window
+
+    def database_failed(message: str) -> None:
+        QMessageBox.critical(ctx.window, "MiniCRM: cannot open the database",
+                             f"{message}\n\nCheck that the server is running and the URL is "
+                             "right, then start MiniCRM again.")
+        ctx.window.close()
+        app.exit(1)
+
+    ctx.bus.database_failed.connect(database_failed)
+    ctx.window.show()
+    try:
+        status = app.exec()
+    finally:
+        ctx.shutdown()
+        reporter.uninstall()
+    return int(status)
+
+

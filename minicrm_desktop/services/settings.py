@@ -1,0 +1,115 @@
+"""Typed application settings, each declared once with its default.
+
+Values live in a `SettingsStore`: QSettings in the app (an INI file in the user's config
+folder), a plain dict in tests.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Generic, Protocol, TypeVar
+
+import platformdirs
+
+from minicrm_desktop import APP_NAME, APP_ORG
+
+T = TypeVar("T")
+
+
+class SettingsStore(Protocol):
+    def value(self, key: str) -> Any: ...
+    def set_value(self, key: str, value: Any) -> None: ...
+    def sync(self) -> None: ...
+
+
+class DictStore:
+    """In-memory settings for tests."""
+
+    def __init__(self, values: dict[str, Any] | None = None) -> None:
+        self.values: dict[str, Any] = dict(values or {})
+
+    def value(self, key: str) -> Any:
+        return self.values.get(key)
+
+    def set_value(self, key: str, value: Any) -> None:
+        self.values[key] = value
+
+    def sync(self) -> None:
+        pass
+
+
+class QSettingsStore:
+    """QSettings in an INI file (QtCore only). The path is explicit so that it follows
+    the XDG folders at call time, which tests redirect."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        from PySide6.QtCore import QSettings
+
+        self.path = path or settings_path()
+        self._qs = QSettings(str(self.path), QSettings.Format.IniFormat)
+
+    def value(self, key: str) -> Any:
+        return self._qs.value(key)
+
+    def set_value(self, key: str, value: Any) -> None:
+        self._qs.setValue(key, value)
+
+    def sync(self) -> None:
+        self._qs.sync()
+
+
+def settings_path() -> Path:
+    return Path(platformdirs.user_config_dir(APP_NAME, APP_ORG)) / "settings.ini"
+
+
+@dataclass(frozen=True)
+class Option(Generic[T]):
+    key: str
+    default: T
+    title: str
+
+    def convert(self, raw: Any) -> T:
+        """INI files give strings back; turn them into the option's type."""
+        if raw is None:
+            return self.default
+        kind = type(self.default)
+        try:
+            if kind is bool:
+                if isinstance(raw, str):
+                    return raw.strip().lower() in ("true", "1", "yes")  # type: ignore[return-value]
+                return bool(raw)  # type: ignore[return-value]
+            if kind is int:
+                return int(raw)  # type: ignore[return-value]
+            if kind is str:
+                return str(raw)  # type: ignore[return-value]
+            if kind is bytes:
+                return bytes(raw.data() if hasattr(raw, "data") else raw)  # type: ignore
+        except (TypeError, ValueError):
+            return self.default
+        return raw
+
+
+WINDOW_GEOMETRY = Option("window/geometry", b"", "Main window geometry")
+WINDOW_STATE = Option("window/state", b"", "Main window toolbars and docks")
+LAST_PAGE = Option("window/last_page", "customers", "Page shown at start")
+DEMO_OFFER_DISMISSED = Option(
+    "first_start/demo_offer_dismissed", False, "Do not offer demo data again"
+)
+DEMO_CUSTOMERS = Option("first_start/demo_customers", 10_000, "Demo customers to create")
+
+
+class Settings:
+    """Typed access to a store: `settings.get(LAST_PAGE)`."""
+
+    def __init__(self, store: SettingsStore) -> None:
+        self.store = store
+
+    def get(self, option: Option[T]) -> T:
+        return option.convert(self.store.value(option.key))
+
+    def set(self, option: Option[T], value: T) -> None:
+        self.store.set_value(option.key, value)
+
+    def sync(self) -> None:
+        self.store.sync()

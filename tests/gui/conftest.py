@@ -1,0 +1,149 @@
+"""Fixtures for the GUI tests: seeded databases, the bus and runner, a bootstrapped app.
+
+Every runner made here is shut down at teardown and the test fails if a task was still
+running, as napari does: no test may leave work behind.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QThreadPool
+from pytestqt.qtbot import QtBot
+from sqlalchemy import Engine
+
+from minicrm_desktop.app import AppContext, bootstrap
+from minicrm_desktop.services.bus import EventBus
+from minicrm_desktop.services.database import create_db_engine
+from minicrm_desktop.services.seed import seed_demo_data
+from minicrm_desktop.services.settings import DictStore, Settings
+from minicrm_desktop.services.tasks import TaskRunner
+from minicrm_desktop.views.main_window import QuitWhileBusy
+
+SEED_ANCHOR = datetime(2026, 1, 1, tzinfo=UTC)
+SMALL_CUSTOMERS = 3_000
+LARGE_CUSTOMERS = 40_000
+
+
+def _seeded_template(folder: Path, template: Path, customers: int) -> Path:
+    path = folder / f"seeded-{customers}.db"
+    shutil.copyfile(template, path)
+    engine = create_db_engine(f"sqlite:///{path}")
+    seed_demo_data(engine, customers, seed=11, anchor=SEED_ANCHOR)
+    with engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    engine.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def seeded_template(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _seeded_template(tmp_path_factory.mktemp("seeded"), sqlite_template,
+                            SMALL_CUSTOMERS)
+
+
+@pytest.fixture(scope="session")
+def large_template(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _seeded_template(tmp_path_factory.mktemp("large"), sqlite_template,
+                            LARGE_CUSTOMERS)
+
+
+@pytest.fixture
+def seeded_url(seeded_template: Path, tmp_path: Path) -> str:
+    path = tmp_path / "seeded.db"
+    shutil.copyfile(seeded_template, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def seeded_engine(seeded_url: str) -> Iterator[Engine]:
+    engine = create_db_engine(seeded_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def large_engine(large_template: Path, tmp_path: Path) -> Iterator[Engine]:
+    path = tmp_path / "large.db"
+    shutil.copyfile(large_template, path)
+    engine = create_db_engine(f"sqlite:///{path}")
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return Settings(DictStore())
+
+
+@pytest.fixture
+def bus(qtbot: QtBot) -> EventBus:
+    return EventBus()
+
+
+def _assert_no_work_left(runner: TaskRunner, qtbot: QtBot) -> None:
+    leftover = [h.title for h in runner._active.values()]
+    running = runner.active_count
+    runner.shutdown(timeout_ms=20_000)
+    # Deliver the results of tasks that ended during shutdown, so nothing fires later.
+    qtbot.waitUntil(lambda: runner.active_count == 0, timeout=5_000)
+    assert running == 0, f"test left background tasks running: {leftover}"
+
+
+@pytest.fixture
+def runner(bus: EventBus, qtbot: QtBot) -> Iterator[TaskRunner]:
+    task_runner = TaskRunner(bus)
+    yield task_runner
+    _assert_no_work_left(task_runner, qtbot)
+
+
+@pytest.fixture(autouse=True)
+def quit_questions(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+    """The "quit while work runs?" question never blocks a test; tests may read the log."""
+    asked: list[list[str]] = []
+
+    def ask(cls: type, parent: object, titles: list[str]) -> bool:
+        asked.append(titles)
+        return True
+
+    monkeypatch.setattr(QuitWhileBusy, "ask", classmethod(ask))
+    return asked
+
+
+@pytest.fixture(autouse=True)
+def _no_global_pool_work() -> Iterator[None]:
+    yield
+    assert QThreadPool.globalInstance().activeThreadCount() == 0
+
+
+def start_app(url: str, settings: Settings, qtbot: QtBot, *,
+              offer_demo: bool = False) -> AppContext:
+    ctx = bootstrap(url, settings=settings, offer_demo=offer_demo)
+    qtbot.addWidget(ctx.window)
+    with qtbot.waitSignal(ctx.bus.database_ready, timeout=20_000):
+        pass
+    return ctx
+
+
+@pytest.fixture
+def app_ctx(seeded_url: str, settings: Settings, qtbot: QtBot) -> Iterator[AppContext]:
+    ctx = start_app(seeded_url, settings, qtbot)
+    ctx.window.show()
+    qtbot.waitExposed(ctx.window)
+    yield ctx
+    close_app(ctx, qtbot)
+
+
+def close_app(ctx: AppContext, qtbot: QtBot) -> None:
+    running = ctx.runner.active_titles()
+    ctx.window.close()
+    assert not ctx.window.isVisible()
+    ctx.runner.shutdown()
+    qtbot.waitUntil(lambda: ctx.runner.active_count == 0, timeout=10_000)
+    ctx.engine.dispose()
+    # Quiet reads (loading rows, a customer's detail) may be cut short; visible work may not.
+    assert running == [], f"test left background work running: {running}"
