@@ -1,20 +1,25 @@
 """The delivery engine: workers on a QThreadPool send, one writer records, the bus listens.
 
-Workers claim chunks of queued deliveries, render each message and hand it to the vendor;
-every outcome is published as a `DeliveryEvent` on the engine's `events` signal (the
-pub-sub bus). A single writer, living on its own thread, consumes those events and applies
-them in batches — every FLUSH_EVERY events or FLUSH_MS milliseconds, one transaction each —
-and then publishes the campaign's counters on `progress`. Views subscribe to the same
-signals for live progress. QtCore only: the CLI runs this on a QCoreApplication.
+One thread — the writer — is the only one in this process that writes delivery state. It
+claims chunks of queued deliveries and hands them to the workers through a queue; workers
+render each message, hand it to the vendor, and publish every outcome as a `DeliveryEvent`
+on the engine's `events` signal (the pub-sub bus). The writer consumes those events and
+applies them in batches — every FLUSH_EVERY events or FLUSH_MS milliseconds, one transaction
+each — then publishes the campaign's counters on `progress`. Views subscribe to the same
+signals for live progress. A single writer keeps SQLite's one write lock uncontended and
+MySQL free of deadlocks between claims and outcomes. QtCore only: the CLI runs this on a
+QCoreApplication.
 """
 
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 import time
 import uuid
 from dataclasses import dataclass, field
+from functools import partial
 from datetime import timedelta
 from pathlib import Path
 
@@ -43,24 +48,30 @@ log = logging.getLogger(__name__)
 
 FLUSH_EVERY = 500
 FLUSH_MS = 250
-CHUNK = 500
-PUBLISH_EVERY = 250
+CHUNK = 250
+PUBLISH_EVERY = 125
 PUBLISH_SECONDS = 0.1
 DEFAULT_WORKERS = 8
 RETRY_BASE_SECONDS = 2.0  # transient failures wait 2 s, 4 s, 8 s … before the next attempt
 
+_Chunk = tuple[str, list[store.ClaimedMessage]]  # (claim token, messages)
+
 
 @dataclass
 class _Run:
-    """One campaign being sent by this process."""
+    """One campaign being sent by this process. `work` is filled by the writer only."""
 
     plan: store.CampaignPlan
     vendor: Vendor
     templates: dict[str, Template]
+    workers: int
     stop: threading.Event = field(default_factory=threading.Event)
-    active: int = 0
-    lock: threading.Lock = field(default_factory=threading.Lock)
+    work: queue.Queue[_Chunk | None] = field(default_factory=queue.Queue)
     bucket: _Pacer | None = None
+    # Writer-thread state: chunks handed out and not yet reported done.
+    in_flight: int = 0
+    active: int = 0  # workers still running (guarded by `lock`)
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 class _Pacer:
@@ -87,8 +98,12 @@ class DeliveryEngine(QObject):
     progress = Signal(object)
     #: (campaign id, status) — a run ended: completed, paused or cancelled.
     finished = Signal(int, str)
+    # Requests to the writer thread (queued): start filling, a chunk is done, release, settle.
+    _begin = Signal(object)
+    _chunk_done = Signal(object)
+    _release = Signal(object, str, object)
+    _halt = Signal(object)
     _worker_done = Signal(int)
-    _settle = Signal(int)
 
     def __init__(
         self,
@@ -103,20 +118,24 @@ class DeliveryEngine(QObject):
         self.engine = engine
         self.ledger_path = ledger_path
         self.retry_base_seconds = retry_base_seconds
+        self._workers = workers
         self._pool = QThreadPool(self)
         self._pool.setMaxThreadCount(workers)
-        self._workers = workers
         self._runs: dict[int, _Run] = {}
         self._writer_thread = QThread(self)
         self._writer_thread.setObjectName("delivery-writer")
         self._writer = _Writer(engine)
         self._writer.moveToThread(self._writer_thread)
         self._writer_thread.start()
-        self.events.connect(self._writer.accept, Qt.ConnectionType.QueuedConnection)
-        self._writer.applied.connect(self.progress, Qt.ConnectionType.QueuedConnection)
-        self._writer.settled.connect(self._settled, Qt.ConnectionType.QueuedConnection)
-        self._worker_done.connect(self._on_worker_done, Qt.ConnectionType.QueuedConnection)
-        self._settle.connect(self._writer.settle, Qt.ConnectionType.QueuedConnection)
+        queued = Qt.ConnectionType.QueuedConnection
+        self.events.connect(self._writer.accept, queued)
+        self._begin.connect(self._writer.begin, queued)
+        self._chunk_done.connect(self._writer.chunk_done, queued)
+        self._release.connect(self._writer.release, queued)
+        self._halt.connect(self._writer.halt, queued)
+        self._writer.applied.connect(self.progress, queued)
+        self._writer.settled.connect(self._settled, queued)
+        self._worker_done.connect(self._on_worker_done, queued)
 
     # -- control (call from the thread that owns the engine) ---------------------------
 
@@ -135,11 +154,13 @@ class DeliveryEngine(QObject):
             plan,
             Vendor(plan.vendor, self.ledger_path),
             {label: parse_template(text) for label, text in plan.templates.items()},
+            self._workers,
         )
         if plan.rate_per_second:
             run.bucket = _Pacer(plan.rate_per_second)
         self._runs[campaign_id] = run
         run.active = self._workers
+        self._begin.emit(run)
         for _ in range(self._workers):
             self._pool.start(_Worker(self, run))
         return True
@@ -172,7 +193,7 @@ class DeliveryEngine(QObject):
         )
         if ok and campaign_id not in self._runs:
             # Nothing in flight here: settle the unsent recipients now.
-            self._writer_request_settle(campaign_id)
+            self._writer.settle_later(campaign_id)
         self._stop(campaign_id)
         return ok
 
@@ -180,15 +201,16 @@ class DeliveryEngine(QObject):
         return campaign_id in self._runs
 
     def shutdown(self) -> None:
-        """Stop every run, wait for the workers, flush the writer, stop its thread."""
+        """Stop every run, wait for the workers, record what they learned, stop the writer."""
         for run in self._runs.values():
+            self._halt.emit(run)
             run.stop.set()
         self._pool.waitForDone()
+        # Everything the workers published is applied before the writer's thread ends.
+        QMetaObject.invokeMethod(self._writer, "flush", Qt.ConnectionType.BlockingQueuedConnection)
         for run in self._runs.values():
             run.vendor.close()
         self._runs.clear()
-        # Outcomes still queued for the writer are applied before its thread stops.
-        QMetaObject.invokeMethod(self._writer, "flush", Qt.ConnectionType.BlockingQueuedConnection)
         self._writer_thread.quit()
         self._writer_thread.wait()
 
@@ -196,11 +218,9 @@ class DeliveryEngine(QObject):
         run = self._runs.get(campaign_id)
         if run is not None:
             run.stop.set()
+            self._halt.emit(run)
 
-    def _writer_request_settle(self, campaign_id: int) -> None:
-        self._settle.emit(campaign_id)
-
-    # -- worker callbacks --------------------------------------------------------------
+    # -- worker callbacks (worker threads) -----------------------------------------------
 
     def _worker_exited(self, run: _Run) -> None:
         with run.lock:
@@ -211,7 +231,7 @@ class DeliveryEngine(QObject):
 
     @Slot(int)
     def _on_worker_done(self, campaign_id: int) -> None:
-        self._writer_request_settle(campaign_id)
+        self._writer.settle_later(campaign_id)
 
     @Slot(int, str)
     def _settled(self, campaign_id: int, status: str) -> None:
@@ -226,38 +246,37 @@ class _Worker(QRunnable):
         super().__init__()
         self.owner = owner
         self.run_state = run
-        self.token = uuid.uuid4().hex
 
     def run(self) -> None:
         run = self.run_state
         try:
             while not run.stop.is_set():
-                claimed = with_retries(
-                    lambda: store.claim(self.owner.engine, run.plan.campaign_id, self.token, CHUNK),
-                    "claiming messages",
-                )
-                if not claimed:
-                    wait = store.seconds_until_due(self.owner.engine, run.plan.campaign_id)
-                    if wait is None:
-                        return  # nothing left to send
-                    # Retries not yet due, or due rows other workers hold: look again soon.
-                    run.stop.wait(min(max(wait, 0.02), 1.0))
+                try:
+                    chunk = run.work.get(timeout=0.5)
+                except queue.Empty:
                     continue
-                self._send(claimed)
+                if chunk is None:
+                    return  # the writer says nothing is left
+                token, messages = chunk
+                try:
+                    self._send(token, messages)
+                finally:
+                    self.owner._chunk_done.emit(run)
         except Exception:
             log.exception("delivery worker for campaign %s failed", run.plan.campaign_id)
         finally:
             self.owner._worker_exited(run)
 
-    def _send(self, claimed: list[store.ClaimedMessage]) -> None:
-        """Send a claimed chunk, keeping up to PUBLISH_EVERY messages in flight."""
+    def _send(self, token: str, claimed: list[store.ClaimedMessage]) -> None:
+        """Send a chunk, keeping up to PUBLISH_EVERY messages in flight at the vendor."""
         run = self.run_state
         plan = run.plan
         in_flight: list[tuple[store.ClaimedMessage, PendingOutcome]] = []
         published = time.monotonic()
         for index, msg in enumerate(claimed):
             if run.stop.is_set() or (run.bucket and not run.bucket.wait(run.stop)):
-                self._release([m.delivery_id for m in claimed[index:]])
+                # Paused or cancelled: the rest goes back to the queue, unsent.
+                self.owner._release.emit(run, token, [m.delivery_id for m in claimed[index:]])
                 break
             body = run.templates[msg.variant].render(msg.customer)
             message = Message(
@@ -266,12 +285,14 @@ class _Worker(QRunnable):
             in_flight.append((msg, run.vendor.submit(message)))
             # Publish in groups, and at least every PUBLISH_SECONDS when sending is slow.
             if len(in_flight) >= PUBLISH_EVERY or time.monotonic() - published > PUBLISH_SECONDS:
-                self._publish(in_flight)
+                self._publish(token, in_flight)
                 in_flight = []
                 published = time.monotonic()
-        self._publish(in_flight)
+        self._publish(token, in_flight)
 
-    def _publish(self, in_flight: list[tuple[store.ClaimedMessage, PendingOutcome]]) -> None:
+    def _publish(
+        self, token: str, in_flight: list[tuple[store.ClaimedMessage, PendingOutcome]]
+    ) -> None:
         """Wait for the vendor's answers and publish them as delivery events."""
         if not in_flight:
             return
@@ -297,7 +318,7 @@ class _Worker(QRunnable):
                     msg.delivery_id,
                     msg.customer_id,
                     msg.variant,
-                    self.token,
+                    token,
                     status,
                     outcome.reason,
                     attempt,
@@ -307,24 +328,84 @@ class _Worker(QRunnable):
             )
         self.owner.events.emit(events)
 
-    def _release(self, delivery_ids: list[int]) -> None:
-        with_retries(
-            lambda: store.release(self.owner.engine, self.token, delivery_ids),
-            "releasing messages",
-        )
-
 
 class _Writer(QObject):
-    """The single writer of outcomes: batches events into one transaction each."""
+    """The single writer of delivery state: claims work, records outcomes in batches."""
 
     applied = Signal(object)  # CampaignCounts
     settled = Signal(int, str)
+    _settle_request = Signal(int)
 
     def __init__(self, engine: Engine) -> None:
         super().__init__()
         self.engine = engine
         self.buffer: list[DeliveryEvent] = []
         self.timer: QTimer | None = None
+        self.runs: dict[int, _Run] = {}
+        self._settle_request.connect(self.settle, Qt.ConnectionType.QueuedConnection)
+
+    def settle_later(self, campaign_id: int) -> None:
+        """Thread-safe: settle the campaign on the writer's thread."""
+        self._settle_request.emit(campaign_id)
+
+    # -- handing out work --------------------------------------------------------------
+
+    @Slot(object)
+    def begin(self, run: _Run) -> None:
+        self.runs[run.plan.campaign_id] = run
+        self._refill(run)
+
+    @Slot(object)
+    def chunk_done(self, run: _Run) -> None:
+        run.in_flight -= 1
+        self.flush()  # outcomes first: a retry must be due again before it is claimed
+        self._refill(run)
+
+    @Slot(object, str, object)
+    def release(self, run: _Run, token: str, delivery_ids: list[int]) -> None:
+        self.flush()
+        with_retries(lambda: store.release(self.engine, token, delivery_ids), "releasing messages")
+
+    @Slot(object)
+    def halt(self, run: _Run) -> None:
+        """Stopping: chunks not yet started go back to the queue; workers are told to end."""
+        while True:
+            try:
+                chunk = run.work.get_nowait()
+            except queue.Empty:
+                break
+            if chunk is not None:
+                run.in_flight -= 1
+                token, messages = chunk
+                self.release(run, token, [m.delivery_id for m in messages])
+        for _ in range(run.workers):
+            run.work.put(None)
+
+    def _refill(self, run: _Run) -> None:
+        """Keep one chunk ready per worker; when nothing is left, tell the workers."""
+        if run.stop.is_set():
+            return
+        cid = run.plan.campaign_id
+        while run.in_flight < run.workers:
+            token = uuid.uuid4().hex
+            claimed = with_retries(
+                partial(store.claim, self.engine, cid, token, CHUNK), "claiming messages"
+            )
+            if not claimed:
+                break
+            run.in_flight += 1
+            run.work.put((token, claimed))
+        if run.in_flight:
+            return  # a chunk's completion will call back here
+        wait = store.seconds_until_due(self.engine, cid)
+        if wait is None:
+            for _ in range(run.workers):
+                run.work.put(None)  # done: every worker ends
+        else:
+            # Only retries waiting for their backoff: look again when the first is due.
+            QTimer.singleShot(int(max(wait, 0.01) * 1000), self, lambda: self._refill(run))
+
+    # -- recording outcomes --------------------------------------------------------------
 
     @Slot(object)
     def accept(self, events: list[DeliveryEvent]) -> None:
@@ -368,6 +449,7 @@ class _Writer(QObject):
     def settle(self, campaign_id: int) -> None:
         """The campaign's workers have all stopped: record what is left, then finish it."""
         self.flush()
+        self.runs.pop(campaign_id, None)
         status = store.finish_if_done(self.engine, campaign_id) or ""
         snapshot = store.counts(self.engine, campaign_id)
         if snapshot is not None:
