@@ -19,8 +19,8 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from functools import partial
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 
 from PySide6.QtCore import (
@@ -49,6 +49,7 @@ log = logging.getLogger(__name__)
 FLUSH_EVERY = 500
 FLUSH_MS = 250
 CHUNK = 250
+MIN_CHUNK = 10
 PUBLISH_EVERY = 125
 PUBLISH_SECONDS = 0.1
 DEFAULT_WORKERS = 8
@@ -68,8 +69,9 @@ class _Run:
     stop: threading.Event = field(default_factory=threading.Event)
     work: queue.Queue[_Chunk | None] = field(default_factory=queue.Queue)
     bucket: _Pacer | None = None
-    # Writer-thread state: chunks handed out and not yet reported done.
+    # Writer-thread state: chunks handed out and not yet reported done, and their size.
     in_flight: int = 0
+    chunk: int = CHUNK
     active: int = 0  # workers still running (guarded by `lock`)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -353,6 +355,9 @@ class _Writer(QObject):
     @Slot(object)
     def begin(self, run: _Run) -> None:
         self.runs[run.plan.campaign_id] = run
+        # Small campaigns get small chunks, so every worker has a share to send.
+        queued = store.queued_count(self.engine, run.plan.campaign_id)
+        run.chunk = max(MIN_CHUNK, min(CHUNK, queued // (2 * run.workers) or MIN_CHUNK))
         self._refill(run)
 
     @Slot(object)
@@ -389,7 +394,7 @@ class _Writer(QObject):
         while run.in_flight < run.workers:
             token = uuid.uuid4().hex
             claimed = with_retries(
-                partial(store.claim, self.engine, cid, token, CHUNK), "claiming messages"
+                partial(store.claim, self.engine, cid, token, run.chunk), "claiming messages"
             )
             if not claimed:
                 break

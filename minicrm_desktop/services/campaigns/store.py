@@ -230,6 +230,15 @@ def counts(engine: Engine | Connection, campaign_id: int) -> CampaignCounts | No
     return CampaignCounts(campaign_id, row.status, row.audience, row.sent, row.failed, row.skipped)
 
 
+def queued_count(engine: Engine, campaign_id: int) -> int:
+    with engine.connect() as conn:
+        return int(
+            conn.execute(
+                select(func.count()).where(d.campaign_id == campaign_id, d.status == QUEUED)
+            ).scalar_one()
+        )
+
+
 def seconds_until_due(engine: Engine, campaign_id: int) -> float | None:
     """How long until the next queued row falls due (0: now); None when none is queued.
     One index probe: never a scan of the queue, since idle workers ask often."""
