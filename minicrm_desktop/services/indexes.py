@@ -9,7 +9,7 @@ An interrupted load may leave indexes missing, so every start restores them
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -25,14 +25,25 @@ BULK_MIN_BYTES = 16 * 1024 * 1024
 BULK_MIN_SHARE = 0.5
 
 
-def secondary_indexes(table: Table) -> list[Index]:
-    """Indexes that enforce nothing: safe to drop and rebuild."""
-    return sorted((ix for ix in table.indexes if not ix.unique), key=lambda ix: str(ix.name))
+def secondary_indexes(table: Table, leading: Collection[str] | None = None) -> list[Index]:
+    """Indexes that enforce nothing: safe to drop and rebuild. With `leading`, only those
+    whose first column is one of these (the ones a load would scatter writes across)."""
+    return sorted(
+        (
+            ix
+            for ix in table.indexes
+            if not ix.unique and (leading is None or next(iter(ix.columns)).name in leading)
+        ),
+        key=lambda ix: str(ix.name),
+    )
 
 
 @contextmanager
-def indexes_set_aside(engine: Engine, tables: Sequence[Table]) -> Iterator[None]:
-    """Drop the tables' secondary indexes for the duration; rebuild them whatever happens."""
+def indexes_set_aside(
+    engine: Engine, tables: Sequence[Table], leading: Collection[str] | None = None
+) -> Iterator[None]:
+    """Drop the tables' secondary indexes (or those led by `leading` columns) for the
+    duration; rebuild them whatever happens, then refresh the planner's statistics."""
     dropped: list[Index] = []
     if not tables:
         yield
@@ -40,7 +51,7 @@ def indexes_set_aside(engine: Engine, tables: Sequence[Table]) -> Iterator[None]
     with engine.begin() as conn:
         present = {t.name: {ix["name"] for ix in inspect(conn).get_indexes(t.name)} for t in tables}
         for table in tables:
-            for index in secondary_indexes(table):
+            for index in secondary_indexes(table, leading):
                 if index.name in present[table.name]:
                     index.drop(conn)
                     dropped.append(index)

@@ -284,8 +284,7 @@ def run_in_process(
             except Empty:
                 if not process.is_alive():
                     raise RuntimeError(
-                        f"the {name} process stopped unexpectedly (exit code "
-                        f"{process.exitcode})"
+                        f"the {name} process stopped unexpectedly (exit code {process.exitcode})"
                     ) from None
                 continue
             if kind == "progress":
@@ -306,8 +305,16 @@ def run_in_process(
 
 # --- the jobs: module-level so a spawned process can import them -------------------------
 
-def import_file_job(url: str, kind: str, path: Path, mapping: Mapping[str, str], *,
-                progress: ProgressSink, should_cancel: Callable[[], bool]) -> Any:
+
+def import_file_job(
+    url: str,
+    kind: str,
+    path: Path,
+    mapping: Mapping[str, str],
+    *,
+    progress: ProgressSink,
+    should_cancel: Callable[[], bool],
+) -> Any:
     """Import customers or orders from `path` into the database at `url`."""
     from minicrm_desktop.services.database import create_db_engine
     from minicrm_desktop.services.importing import import_customers, import_orders
@@ -315,21 +322,29 @@ def import_file_job(url: str, kind: str, path: Path, mapping: Mapping[str, str],
     run = import_orders if kind == "orders" else import_customers
     engine = create_db_engine(url)
     try:
-        return run(engine, path, mapping=dict(mapping), progress=progress,
-                   should_cancel=should_cancel)
+        return run(
+            engine, path, mapping=dict(mapping), progress=progress, should_cancel=should_cancel
+        )
     finally:
         engine.dispose()
 
 
-def seed_demo_job(url: str, customers: int, seed: int, *, progress: ProgressSink,
-              should_cancel: Callable[[], bool]) -> Any:
+def seed_demo_job(
+    url: str,
+    customers: int,
+    seed: int,
+    *,
+    progress: ProgressSink,
+    should_cancel: Callable[[], bool],
+) -> Any:
     """Add demo customers to the database at `url`."""
     from minicrm_desktop.services.database import create_db_engine
     from minicrm_desktop.services.seed import seed_demo_data
 
     engine = create_db_engine(url)
     try:
-        return seed_demo_data(engine, customers, seed=seed, progress=progress,
-                              should_cancel=should_cancel)
+        return seed_demo_data(
+            engine, customers, seed=seed, progress=progress, should_cancel=should_cancel
+        )
     finally:
         engine.dispose()

@@ -7,7 +7,7 @@ while this one writes each batch in its own transaction. Small files go through 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from functools import partial
@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, Table
 
+from ...models.tables import customers_table
 from ..indexes import indexes_set_aside, worth_setting_aside
 from ..process_pipe import produced_in_helper
 from ..retry import with_retries
@@ -77,15 +78,16 @@ def run_import(
     should_cancel: CancelCheck | None = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
     target: Table,
-    indexed_tables: Sequence[Table] = (),
+    scattered: Collection[str] = (),
 ) -> ImportReport:
     """Stream `path`, validating each row; write each batch of good rows in one transaction.
 
     A file-level problem (unknown column, unreadable file) raises ImportFileError before
     anything is written. A bad row is reported and skipped; the good rows still go in.
     Cancelling keeps the batches already written and says so in the report.
-    A file large next to the `target` table loads with the secondary indexes of
-    `indexed_tables` set aside, rebuilt at the end.
+    A file large next to the `target` table loads with the customer indexes led by the
+    `scattered` columns (those the load writes in no particular order) set aside, rebuilt
+    once at the end; indexes the load only appends to are kept.
     """
     reading = _Reading(
         path,
@@ -99,11 +101,11 @@ def run_import(
         present = source.present
         size = source.bytes_total
     bulk = False
-    if indexed_tables:
+    if scattered:
         with engine.connect() as conn:
             bulk = worth_setting_aside(path, count_rows(conn, target))
     indexes: AbstractContextManager[None] = (
-        indexes_set_aside(engine, indexed_tables) if bulk else nullcontext()
+        indexes_set_aside(engine, (customers_table,), scattered) if bulk else nullcontext()
     )
     batches: AbstractContextManager[Iterator[_Batch]] = (
         produced_in_helper(_read_batches, reading, name=f"minicrm-import-{kind}")
