@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest bench screenshots package clean venv
+.PHONY: run test lint typecheck pytest bench bench-segments bench-gui bench-delivery screenshots clean venv
 
 venv: $(STAMP)
 
@@ -34,6 +34,15 @@ pytest: venv
 
 bench: venv
 	$(BIN)/python benchmarks/import_seed.py --customers 1000000 --json
+
+bench-segments: venv
+	$(BIN)/python benchmarks/segments.py --customers 1000000 --json
+
+bench-gui: venv
+	QT_QPA_PLATFORM=offscreen $(BIN)/python benchmarks/gui.py --json
+
+bench-delivery: venv
+	QT_QPA_PLATFORM=offscreen $(BIN)/python benchmarks/delivery.py --recipients 100000 --json
 
 screenshots: venv
 	QT_QPA_PLATFORM=offscreen $(BIN)/python scripts/screenshots.py
