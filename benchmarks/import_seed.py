@@ -32,7 +32,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from minicrm_desktop.models import Base  # noqa: E402
 from minicrm_desktop.models.money import MINOR_PER_UNIT  # noqa: E402
 from minicrm_desktop.services.database import create_db_engine  # noqa: E402
-from minicrm_desktop.services.importing import import_customers, import_orders  # noqa: E402
+from minicrm_desktop.services.importing import (  # noqa: E402
+    CUSTOMER_FIELDS,
+    import_customers,
+    import_orders,
+)
 from minicrm_desktop.services.migrate import upgrade_to_head  # noqa: E402
 from minicrm_desktop.services.seed import seed_demo_data  # noqa: E402
 
@@ -69,19 +73,7 @@ def export_csv(engine: Engine, folder: Path) -> tuple[Path, Path]:
             tags.setdefault(cid, []).append(name)
         with customers_csv.open("w", newline="", encoding="utf-8") as fh:
             out = csv.writer(fh)
-            out.writerow(
-                [
-                    "email",
-                    "name",
-                    "phone",
-                    "city",
-                    "signup_date",
-                    "visits",
-                    "last_visit",
-                    "subscribed",
-                    "tags",
-                ]
-            )
+            out.writerow(CUSTOMER_FIELDS)
             for row in conn.exec_driver_sql(
                 "SELECT id, email, name, phone, city, signup_date, visits, last_visit, "
                 "subscribed FROM customers"

@@ -12,6 +12,7 @@ from typing import Any
 from ..errors import ConfigError
 from ..models.campaign import Channel
 from ..services.campaigns import history
+from ..services.campaigns.events import CampaignCounts
 from ..services.campaigns.headless import run_until_settled
 from ..services.campaigns.launch import CampaignDraft, create_campaign, launch_campaign
 from ..services.campaigns.vendor import VendorConfig, VendorLedger, default_ledger_path
@@ -187,18 +188,7 @@ def _send(ctx: CliContext, args: argparse.Namespace) -> int:
         ledger_path=args.ledger,
         retry_base_seconds=args.retry_seconds,
     )
-    assert result is not None
-    _print_json(
-        {
-            "campaign_id": campaign_id,
-            "status": result.status,
-            "audience": result.audience,
-            "sent": result.sent,
-            "failed": result.failed,
-            "skipped": result.skipped,
-        }
-    )
-    return EXIT_OK
+    return _print_summary(result)
 
 
 def _resume(ctx: CliContext, args: argparse.Namespace) -> int:
@@ -211,18 +201,7 @@ def _resume(ctx: CliContext, args: argparse.Namespace) -> int:
         ledger_path=args.ledger,
         retry_base_seconds=args.retry_seconds,
     )
-    assert result is not None
-    _print_json(
-        {
-            "campaign_id": args.id,
-            "status": result.status,
-            "audience": result.audience,
-            "sent": result.sent,
-            "failed": result.failed,
-            "skipped": result.skipped,
-        }
-    )
-    return EXIT_OK
+    return _print_summary(result)
 
 
 def _list(ctx: CliContext, args: argparse.Namespace) -> int:
@@ -270,6 +249,22 @@ def _ledger(ctx: CliContext, args: argparse.Namespace) -> int:
                 entry.accepted_at,
             ]
         )
+    return EXIT_OK
+
+
+def _print_summary(result: CampaignCounts | None) -> int:
+    """The JSON summary `campaign send` and `campaign resume` end with."""
+    assert result is not None  # the campaign exists: it was just launched or found
+    _print_json(
+        {
+            "campaign_id": result.campaign_id,
+            "status": result.status,
+            "audience": result.audience,
+            "sent": result.sent,
+            "failed": result.failed,
+            "skipped": result.skipped,
+        }
+    )
     return EXIT_OK
 
 
