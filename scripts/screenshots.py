@@ -36,6 +36,25 @@ li.wei@example.com,Li Wei,Singapore,7,next tuesday,
 priya.nair@example.com,Priya Nair,Kochi,1,2025-06-30,newsletter
 """
 
+#: Saved segments on the Segments page; the first is shown in the rule builder.
+SEGMENTS: list[tuple[str, dict[str, object]]] = [
+    ("Big spenders in Mumbai or Pune, lapsed", {"combinator": "and", "rules": [
+        {"field": "total_spend", "operator": ">", "value": 5000},
+        {"combinator": "or", "rules": [
+            {"field": "city", "operator": "in", "value": ["Mumbai", "Pune"]},
+            {"field": "tags", "operator": "contains", "value": "vip"},
+        ]},
+        {"combinator": "and", "not": True, "rules": [
+            {"field": "last_order_date", "operator": "withinLast",
+             "value": {"amount": 6, "unit": "months"}},
+        ]},
+    ]}),
+    ("Newsletter subscribers", {"combinator": "and", "rules": [
+        {"field": "subscribed", "operator": "=", "value": True}]}),
+    ("One-time buyers", {"combinator": "and", "rules": [
+        {"field": "order_count", "operator": "=", "value": 1}]}),
+]
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -50,6 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     from minicrm_desktop.services.database import create_db_engine
     from minicrm_desktop.services.migrate import upgrade_to_head
     from minicrm_desktop.services.seed import seed_demo_data
+    from minicrm_desktop.services.segments.saved import create_segment
     from minicrm_desktop.services.settings import DictStore, Settings
 
     app = create_application(["screenshots"])
@@ -60,6 +80,8 @@ def main(argv: list[str] | None = None) -> int:
         engine = create_db_engine(url)
         upgrade_to_head(engine)
         seed_demo_data(engine, CUSTOMERS, seed=2026, anchor=ANCHOR)
+        for name, rule in SEGMENTS:
+            create_segment(engine, name, rule)
         engine.dispose()
 
         ctx = bootstrap(url, settings=Settings(DictStore()), offer_demo=False)
@@ -97,7 +119,15 @@ def main(argv: list[str] | None = None) -> int:
         print(args.out / "import-report.png")
         dialog.accept()
 
+        segments = window.segments_page
+        wait_for(app, lambda: len(segments.segments) == len(SEGMENTS))
+        segments.live.as_of = ANCHOR  # relative dates from the seed's date: reproducible
+        shown = next(s.id for s in segments.segments.values() if s.name == SEGMENTS[0][0])
+        segments.open_segment(shown)
         window.show_page("segments")
+        tree = segments.tree
+        tree.setCurrentIndex(segments.model.index(0, 0, segments.model.index(1, 0)))
+        wait_for(app, lambda: segments.live.count is not None and not segments.live.pending)
         save(app, window, args.out / "segments.png")
         window.show_page("settings")
         save(app, window, args.out / "settings.png")

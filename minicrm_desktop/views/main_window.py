@@ -30,8 +30,9 @@ from minicrm_desktop.services.tasks import TaskRunner
 from minicrm_desktop.views.customers_page import CustomersPage
 from minicrm_desktop.views.demo_data_dialog import DemoDataDialog
 from minicrm_desktop.views.import_dialog import ImportDialog
-from minicrm_desktop.views.placeholders import CampaignsPage, SegmentsPage
+from minicrm_desktop.views.placeholders import CampaignsPage
 from minicrm_desktop.views.resources import app_icon, icon, refresh_themed_icons, themed_icon
+from minicrm_desktop.views.segments_page import SegmentsPage
 from minicrm_desktop.views.settings_page import SettingsPage
 from minicrm_desktop.views.status_bar import AppStatusBar
 
@@ -80,7 +81,7 @@ class MainWindow(QMainWindow):
         self.sidebar.setFrameShape(QListWidget.Shape.NoFrame)
         self.sidebar.setStyleSheet(SIDEBAR_STYLE)
         self.customers_page = CustomersPage(services.engine, services.runner, bus)
-        self.segments_page = SegmentsPage()
+        self.segments_page = SegmentsPage(services.engine, services.runner, bus)
         self.campaigns_page = CampaignsPage()
         self.settings_page = SettingsPage(services.database_description)
         self.stack = QStackedWidget()
@@ -243,6 +244,10 @@ class MainWindow(QMainWindow):
         settings.sync()
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        # Unsaved segment edits: save (then close), discard, or stay.
+        if self.isVisible() and not self.segments_page.may_close(self.close):
+            event.ignore()
+            return
         runner = self.services.runner
         titles = runner.active_titles()
         if titles and QApplication.instance() is not None and self.isVisible() and \
@@ -250,6 +255,7 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         self.save_state()
+        self.segments_page.shutdown()
         runner.cancel_all()
         super().closeEvent(event)
 

@@ -23,6 +23,8 @@ from minicrm_desktop.services.seed import seed_demo_data
 from minicrm_desktop.services.settings import DictStore, Settings
 from minicrm_desktop.services.tasks import TaskRunner
 from minicrm_desktop.views.main_window import QuitWhileBusy
+from minicrm_desktop.views.segment_dialogs import Unsaved, UnsavedChangesDialog
+from minicrm_desktop.views.segments_page import SegmentsPage
 
 SEED_ANCHOR = datetime(2026, 1, 1, tzinfo=UTC)
 SMALL_CUSTOMERS = 3_000
@@ -115,6 +117,20 @@ def quit_questions(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
 
 
 @pytest.fixture(autouse=True)
+def unsaved_questions(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """"Save your segment changes?" never blocks a test: it discards, and tests may read
+    the log (or answer differently with their own monkeypatch)."""
+    asked: list[str] = []
+
+    def ask(cls: type, parent: object, name: str) -> Unsaved:
+        asked.append(name)
+        return Unsaved.DISCARD
+
+    monkeypatch.setattr(UnsavedChangesDialog, "ask", classmethod(ask))
+    return asked
+
+
+@pytest.fixture(autouse=True)
 def _no_global_pool_work() -> Iterator[None]:
     yield
     assert QThreadPool.globalInstance().activeThreadCount() == 0
@@ -147,3 +163,34 @@ def close_app(ctx: AppContext, qtbot: QtBot) -> None:
     ctx.engine.dispose()
     # Quiet reads (loading rows, a customer's detail) may be cut short; visible work may not.
     assert running == [], f"test left background work running: {running}"
+
+
+def open_segments_page(engine: Engine, runner: TaskRunner, bus: EventBus,
+                       qtbot: QtBot) -> SegmentsPage:
+    """A Segments page on `engine`, started, with its list and tags loaded and its relative
+    dates counted from SEED_ANCHOR. Close it with `close_segments_page`."""
+    # Not qtbot.addWidget: pytest-qt would delete the page before fixtures tear down,
+    # and close_segments_page must still wait for its count.
+    page = SegmentsPage(engine, runner, bus)
+    page.live.as_of = SEED_ANCHOR
+    page.resize(1000, 700)
+    page.show()
+    with qtbot.waitSignals([page.segments_loaded, page.tags_loaded], timeout=20_000):
+        page.start()
+    return page
+
+
+def close_segments_page(page: SegmentsPage, qtbot: QtBot) -> None:
+    """Let a pending count finish, then stop counting: no timer or task outlives a test."""
+    qtbot.waitUntil(lambda: not page.live.pending, timeout=20_000)
+    page.shutdown()
+    page.close()
+    page.deleteLater()
+
+
+@pytest.fixture
+def segments_page(seeded_engine: Engine, runner: TaskRunner, bus: EventBus,
+                  qtbot: QtBot) -> Iterator[SegmentsPage]:
+    page = open_segments_page(seeded_engine, runner, bus, qtbot)
+    yield page
+    close_segments_page(page, qtbot)

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 
 from minicrm_desktop.app import AppContext, bootstrap
 from minicrm_desktop.services.settings import LAST_PAGE, WINDOW_GEOMETRY, DictStore, Settings
 from minicrm_desktop.views.import_dialog import ImportDialog
 from minicrm_desktop.views.main_window import PAGES, MainWindow
-from minicrm_desktop.views.placeholders import SEGMENTS_PLACEHOLDER
 
 from .conftest import SMALL_CUSTOMERS, close_app, start_app
 
@@ -103,14 +101,6 @@ def test_unreachable_database_is_reported_clearly(qtbot: QtBot, settings: Settin
     assert "Traceback" not in message
     assert ctx.window.status.database_label.text() == "Database unavailable"
     close_app(ctx, qtbot)
-
-
-def test_segments_placeholder_lays_out_the_builder(app_ctx: AppContext) -> None:
-    page = app_ctx.window.segments_page
-    assert page.placeholder.text() == SEGMENTS_PLACEHOLDER
-    for slot in ("segment_list", "editor_area", "describe_box", "live_count"):
-        assert page.findChild(QWidget, slot) is not None, slot
-    assert page.describe_group.title() == "Describe in words"
 
 
 def test_settings_page_names_the_database(app_ctx: AppContext) -> None:
