@@ -20,6 +20,7 @@ from pathlib import Path
 from queue import Empty
 from typing import Any, Generic, TypeVar
 
+import shiboken6
 from PySide6.QtCore import QObject, Qt, QThreadPool, Signal, Slot
 
 from minicrm_desktop.services.bus import EventBus
@@ -138,6 +139,13 @@ def _runnable(fn: Callable[[TaskContext], Any], handle: TaskHandle[Any]) -> Call
     return run
 
 
+def _owner_alive(callback: Callable[..., Any]) -> bool:
+    """False when the callback is a method of a widget that has since been destroyed (a
+    page closed while its task ran): its result has nowhere to go."""
+    owner = getattr(callback, "__self__", None)
+    return not isinstance(owner, QObject) or shiboken6.isValid(owner)
+
+
 class TaskRunner(QObject):
     """Runs tasks on its own thread pool and keeps the bus informed for the status bar."""
 
@@ -190,7 +198,8 @@ class TaskRunner(QObject):
         self, exc: BaseException, on_error: Callable[[BaseException], None] | None
     ) -> None:
         if on_error is not None:
-            on_error(exc)
+            if _owner_alive(on_error):
+                on_error(exc)
         elif not isinstance(exc, TaskCancelled):
             sys.excepthook(type(exc), exc, exc.__traceback__)
 

@@ -149,3 +149,29 @@ def test_shutdown_cancels_and_waits(bus: EventBus, qtbot: QtBot) -> None:
     qtbot.waitUntil(lambda: runner.active_count == 0, timeout=5000)
     with pytest.raises(RuntimeError):
         runner.run(lambda _ctx: None)
+
+
+def test_error_for_a_destroyed_widget_is_dropped(qtbot: QtBot, runner: TaskRunner) -> None:
+    """A page closed while its task ran must not be called back into."""
+    import shiboken6
+    from PySide6.QtWidgets import QLabel
+
+    calls: list[BaseException] = []
+
+    class Page(QLabel):
+        def on_error(self, exc: BaseException) -> None:
+            calls.append(exc)
+            self.setText(str(exc))
+
+    page = Page()
+    gate = threading.Event()
+
+    def work(_ctx: object) -> None:
+        gate.wait(10)
+        raise ValueError("too late")
+
+    handle = runner.run(work, on_error=page.on_error, quiet=True)
+    shiboken6.delete(page)
+    gate.set()
+    qtbot.waitUntil(lambda: handle.done, timeout=5000)
+    assert calls == []
