@@ -2,8 +2,9 @@
 
 A background task computes the ordered ids of the current view (search + sort, both in
 SQL); the first few hundred arrive ahead of the rest so the first page shows at once.
-Rows are then read a page at a time by primary key when the view asks for them in
-`data()` — a single indexed query of a few milliseconds — and kept in a small page cache.
+Rows are then read a page at a time by primary key, in a background task, when the view
+first asks for them in `data()`; the cells fill in (`dataChanged`) a moment later and the
+page stays in a small cache. The GUI thread never waits for the database, even a remote one.
 """
 
 from __future__ import annotations
@@ -68,6 +69,8 @@ class CustomerTableModel(QAbstractTableModel):
     count_changed = Signal(int)
     #: The view's ids failed to load (message).
     load_failed = Signal(str)
+    #: A page of rows arrived (its number); its cells were refreshed.
+    page_loaded = Signal(int)
 
     def __init__(self, engine: Engine, runner: TaskRunner,
                  parent: QObject | None = None) -> None:
@@ -78,6 +81,8 @@ class CustomerTableModel(QAbstractTableModel):
         self._ids: array[int] = array("q")
         self._complete = True
         self._pages: OrderedDict[int, list[CustomerRow | None]] = OrderedDict()
+        self._loading_pages: set[int] = set()
+        self._epoch = 0  # bumped whenever the ids are replaced: older page reads are stale
         self._generation = 0
         self._handle: TaskHandle[Any] | None = None
         self.page_fetches = 0  # pages read from the database (tests and benchmark)
@@ -179,6 +184,8 @@ class CustomerTableModel(QAbstractTableModel):
         self._ids = ids
         self._complete = complete
         self._pages.clear()
+        self._loading_pages.clear()
+        self._epoch += 1
         self.endResetModel()
 
     # --- rows ----------------------------------------------------------------------------
@@ -194,29 +201,64 @@ class CustomerTableModel(QAbstractTableModel):
             return None
 
     def row_data(self, row: int) -> CustomerRow | None:
+        """The row if its page is here; otherwise None, and the page starts loading."""
         if not 0 <= row < len(self._ids):
             return None
-        page_no = row // PAGE_SIZE
+        page = self._page(row // PAGE_SIZE)
+        return None if page is None else page[row % PAGE_SIZE]
+
+    def is_row_loaded(self, row: int) -> bool:
+        return row // PAGE_SIZE in self._pages
+
+    def _page(self, page_no: int) -> list[CustomerRow | None] | None:
         page = self._pages.get(page_no)
         if page is None:
-            page = self._fetch_page(page_no)
+            self._request_page(page_no)
         else:
             self._pages.move_to_end(page_no)
-        return page[row - page_no * PAGE_SIZE]
+        return page
 
-    def _fetch_page(self, page_no: int) -> list[CustomerRow | None]:
+    def _request_page(self, page_no: int) -> None:
+        if page_no in self._loading_pages:
+            return
+        self._loading_pages.add(page_no)
         start = page_no * PAGE_SIZE
         ids = self._ids[start:start + PAGE_SIZE]
-        # One indexed primary-key lookup of at most PAGE_SIZE rows: fast enough for the
-        # GUI thread, and it keeps scrolling free of placeholders.
-        with self._engine.connect() as conn:
-            rows = {r.id: r for r in fetch_rows(conn, ids)}
-        page: list[CustomerRow | None] = [rows.get(i) for i in ids]
+        engine, epoch = self._engine, self._epoch
+
+        def task(_ctx: TaskContext) -> dict[int, CustomerRow]:
+            # One indexed primary-key lookup of at most PAGE_SIZE rows.
+            with engine.connect() as conn:
+                return {r.id: r for r in fetch_rows(conn, ids)}
+
+        self._runner.run(
+            task, title="Loading customers", quiet=True,
+            on_success=lambda rows: self._on_page(epoch, page_no, ids, rows),
+            on_error=lambda exc: self._on_page_error(epoch, page_no, exc),
+        )
+
+    def _on_page(self, epoch: int, page_no: int, ids: array[int],
+                 rows: dict[int, CustomerRow]) -> None:
+        if epoch != self._epoch:
+            return  # the view changed meanwhile: these ids are gone
+        self._loading_pages.discard(page_no)
+        # A row missing from the result was deleted since the ids were read.
+        self._pages[page_no] = [rows.get(i) for i in ids]
         self.page_fetches += 1
-        self._pages[page_no] = page
         while len(self._pages) > MAX_CACHED_PAGES:
             self._pages.popitem(last=False)
-        return page
+        first = page_no * PAGE_SIZE
+        last = min(first + len(ids), len(self._ids)) - 1
+        if last >= first:
+            self.dataChanged.emit(self.index(first, 0), self.index(last, len(COLUMNS) - 1))
+        self.page_loaded.emit(page_no)
+
+    def _on_page_error(self, epoch: int, page_no: int, exc: BaseException) -> None:
+        if epoch != self._epoch:
+            return
+        self._loading_pages.discard(page_no)  # asked for again when next shown
+        if not isinstance(exc, TaskCancelled):
+            self.load_failed.emit(str(exc))
 
     # --- QAbstractTableModel -------------------------------------------------------------
 
@@ -256,8 +298,11 @@ class CustomerTableModel(QAbstractTableModel):
             return self.customer_id(index.row())
         row = self.row_data(index.row())
         if row is None:
-            return "(deleted)" if role == Qt.ItemDataRole.DisplayRole and \
-                index.column() == 0 else None
+            if role != Qt.ItemDataRole.DisplayRole:
+                return None
+            if not self.is_row_loaded(index.row()):
+                return "…" if index.column() == 0 else ""  # its page is on its way
+            return "(deleted)" if index.column() == 0 else ""
         if role == Qt.ItemDataRole.ToolTipRole:
             return _tooltip(column.key, row)
         return _display(column.key, row)

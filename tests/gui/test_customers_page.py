@@ -75,6 +75,7 @@ def test_export_writes_the_current_view(app_ctx: AppContext, qtbot: QtBot, tmp_p
     with target.open(encoding="utf-8", newline="") as fh:
         rows = list(csv.DictReader(fh))
     assert len(rows) == shown
+    qtbot.waitUntil(lambda: page.model.row_data(19) is not None, timeout=10_000)
     assert [r["email"] for r in rows[:20]] == [
         page.model.row_data(i).email for i in range(20)  # type: ignore[union-attr]
     ]
