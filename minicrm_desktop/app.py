@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from minicrm_desktop.services.bus import EventBus
     from minicrm_desktop.services.settings import Settings
     from minicrm_desktop.services.tasks import TaskRunner
+    from minicrm_desktop.views.campaign_control import CampaignControl
     from minicrm_desktop.views.main_window import MainWindow
 
 log = logging.getLogger("minicrm_desktop")
@@ -44,9 +45,12 @@ class AppContext:
     runner: TaskRunner
     settings: Settings
     window: MainWindow
+    campaigns: CampaignControl
 
     def shutdown(self) -> None:
-        """Stop background work and close the database; nothing outlives the window."""
+        """Stop background work and close the database; nothing outlives the window.
+        Delivery stops first (its writer records every outcome), then the tasks."""
+        self.campaigns.shutdown()
         self.runner.shutdown()
         self.engine.dispose()
 
@@ -85,10 +89,13 @@ def bootstrap(
     from sqlalchemy.engine import make_url
 
     from minicrm_desktop.services.bus import EventBus
+    from minicrm_desktop.services.campaigns.engine import DeliveryEngine
+    from minicrm_desktop.services.campaigns.vendor import default_ledger_path
     from minicrm_desktop.services.database import create_db_engine, describe_url, is_sqlite
     from minicrm_desktop.services.settings import QSettingsStore
     from minicrm_desktop.services.settings import Settings as SettingsClass
     from minicrm_desktop.services.tasks import TaskRunner
+    from minicrm_desktop.views.campaign_control import CampaignControl
     from minicrm_desktop.views.demo_data_dialog import should_offer_demo
     from minicrm_desktop.views.main_window import MainWindow, Services
 
@@ -98,12 +105,15 @@ def bootstrap(
     bus = EventBus()
     runner = TaskRunner(bus)
     description = describe_url(url)
-    window = MainWindow(Services(engine, bus, runner, settings, description))
-    ctx = AppContext(url, engine, bus, runner, settings, window)
+    campaigns = CampaignControl(engine, runner, bus,
+                                DeliveryEngine(engine, ledger_path=default_ledger_path()))
+    window = MainWindow(Services(engine, bus, runner, settings, description, campaigns))
+    ctx = AppContext(url, engine, bus, runner, settings, window, campaigns)
 
     def opened(result: OpenResult) -> None:
         log.info("database ready: %s", description)
         bus.database_ready.emit()
+        campaigns.recover()  # campaigns left running by a crash, and those now due
         if offer_demo and should_offer_demo(is_sqlite(url), result.is_empty, settings):
             window.offer_demo_data()
 

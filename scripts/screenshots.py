@@ -56,6 +56,58 @@ SEGMENTS: list[tuple[str, dict[str, object]]] = [
 ]
 
 
+#: Demo campaigns sent with the real delivery engine before the window opens:
+#: (name, segment, variants, vendor success rate, messages a second or None).
+CAMPAIGNS: list[tuple[str, str, list[str], float, int | None]] = [
+    ("Welcome back, one-time buyers", "One-time buyers",
+     ["Hi {first_name|there}, we miss you! 10% off your next order."], 0.93, None),
+    ("Newsletter: monsoon picks", "Newsletter subscribers",
+     ["Hi {first_name|there}, the monsoon edit is here.",
+      "{first_name|Hello}, new arrivals for {city|your city}!"], 0.9, None),
+    ("Diwali offer for subscribers", "Newsletter subscribers",
+     ["Hi {first_name|there}, your Diwali gift: ₹500 off over ₹5,000.",
+      "{first_name|Friend}, Diwali treats picked for you in {city|your city}.",
+      "Happy Diwali, {first_name|there}! Free shipping all week."], 0.88, 250),
+]
+
+
+def seed_campaigns(engine: object, ledger: Path) -> None:
+    """Send the demo campaigns for real (the last one paced, so its chart has a shape),
+    and leave one launched but unsent: the app resumes it, showing live progress."""
+    from sqlalchemy import Engine
+
+    from minicrm_desktop.models.campaign import Channel
+    from minicrm_desktop.services.campaigns.headless import run_until_settled
+    from minicrm_desktop.services.campaigns.launch import (
+        CampaignDraft,
+        create_campaign,
+        launch_campaign,
+    )
+    from minicrm_desktop.services.campaigns.vendor import VendorConfig
+    from minicrm_desktop.services.segments.saved import find_segment
+
+    assert isinstance(engine, Engine)
+
+    def draft(name: str, segment_name: str, variants: list[str], success: float,
+              rate: int | None) -> CampaignDraft:
+        segment = find_segment(engine, segment_name)
+        assert segment is not None
+        return CampaignDraft(name=name, channel=Channel.EMAIL, rule=segment.rule,
+                             variants=variants, segment_id=segment.id, as_of=ANCHOR,
+                             objective="Demo campaign", rate_per_second=rate,
+                             vendor=VendorConfig(success_rate=success, seed=7))
+
+    for spec in CAMPAIGNS:
+        campaign_id = create_campaign(engine, draft(*spec))
+        launch_campaign(engine, campaign_id)
+        run_until_settled(engine, campaign_id, ledger_path=ledger, retry_base_seconds=0.05)
+    # Resumed by the app at start, slowly enough to be caught mid-way.
+    running = create_campaign(engine, draft(
+        "Weekend flash sale", "Newsletter subscribers",
+        ["{first_name|Hi}, 24 hours only: 20% off everything."], 0.9, 20))
+    launch_campaign(engine, running)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
@@ -82,6 +134,11 @@ def main(argv: list[str] | None = None) -> int:
         seed_demo_data(engine, CUSTOMERS, seed=2026, anchor=ANCHOR)
         for name, rule in SEGMENTS:
             create_segment(engine, name, rule)
+        # The vendor's ledger goes to the app's data folder: keep it in the temp folder.
+        os.environ["XDG_DATA_HOME"] = str(folder / "data")
+        from minicrm_desktop.services.campaigns.vendor import default_ledger_path
+
+        seed_campaigns(engine, default_ledger_path())
         engine.dispose()
 
         ctx = bootstrap(url, settings=Settings(DictStore()), offer_demo=False)
@@ -132,6 +189,8 @@ def main(argv: list[str] | None = None) -> int:
         window.show_page("settings")
         save(app, window, args.out / "settings.png")
 
+        shoot_campaigns(app, window, args.out)
+
         # The dark palette (what a dark OS theme gets), on the customers page.
         from minicrm_desktop.views.palette import dark_palette, light_palette
 
@@ -143,6 +202,88 @@ def main(argv: list[str] | None = None) -> int:
         window.close()
         ctx.shutdown()
     return 0
+
+
+def shoot_campaigns(app: object, window: object, out: Path) -> None:
+    """The history with a campaign sending, a campaign's page, and two wizard steps."""
+    from PySide6.QtWidgets import QWizard
+
+    from minicrm_desktop.views.main_window import MainWindow
+
+    assert isinstance(window, MainWindow)
+    page = window.campaigns_page
+    window.show_page("campaigns")
+    wait_for(app, lambda: page.model.rowCount() == len(CAMPAIGNS) + 1)
+    newest = page.model.campaign(0)  # the campaign the app resumed at start
+    assert newest is not None
+
+    def sending() -> bool:
+        row = page.model.campaign(0)
+        return row is not None and row.progress > 0.2 and page.control.is_running(row.id)
+
+    wait_for(app, sending)
+    running = 0
+    page.table.selectRow(running)
+    save(app, window, out / "campaigns.png")
+
+    shown = page.model.campaign(running + 1)  # the paced Diwali campaign
+    assert shown is not None
+    page.open_campaign(shown.id)
+    detail = page.detail
+    assert detail is not None
+    wait_for(app, lambda: detail.report is not None and not detail.busy)
+    save(app, window, out / "campaign-detail.png")
+    detail.back_requested.emit()
+
+    wizard = page.new_campaign()
+    wizard.as_of = ANCHOR
+    wizard.basics.name_edit.setText("Monsoon restock alert")
+    wizard.basics.objective.setText("Bring one-time buyers back before the sale")
+    wizard.next()
+    audience = wizard.audience_page
+    wait_for(app, lambda: audience.segment_list.count() == len(SEGMENTS))
+    audience.segment_list.setCurrentRow(
+        next(i for i, s in enumerate(audience.segments) if s.name == "One-time buyers"))
+    wait_for(app, lambda: audience.live.count is not None)
+    wizard.next()
+    message = wizard.message_page
+    message.editors[0].edit.setPlainText(
+        "Hi {first_name|there}, the monsoon restock is in — {city|your city} store first!")
+    message.add_variant()
+    message.editors[1].edit.setPlainText(
+        "{first_name|Hello}, you spent {total_spend} with us: here is 15% off.")
+    message.add_variant()
+    message.editors[2].edit.setPlainText("Hi {frist_name}, last chance!")
+    wait_for(app, lambda: bool(message.samples))
+    save_dialog(app, window, wizard, out / "campaign-wizard-message.png")
+    message.editors[2].edit.setPlainText("Hi {first_name|there}, last chance for 15% off!")
+    wizard.next()
+    review = wizard.review_page
+    wait_for(app, lambda: review.review is not None)
+    assert wizard.button(QWizard.WizardButton.FinishButton).isEnabled()
+    save_dialog(app, window, wizard, out / "campaign-wizard-review.png")
+    wizard.reject()
+    wait_for(app, lambda: not wizard.busy)
+
+
+def save_dialog(app: object, window: object, dialog: object, path: Path) -> None:
+    """A dialog over its dimmed window, as the user sees it."""
+    from PySide6.QtCore import QPoint
+    from PySide6.QtGui import QColor, QPainter
+    from PySide6.QtWidgets import QApplication, QWidget
+
+    assert isinstance(window, QWidget)
+    assert isinstance(dialog, QWidget)
+    QApplication.processEvents()
+    shot = window.grab()
+    painter = QPainter(shot)
+    painter.fillRect(shot.rect(), QColor(0, 0, 0, 90))
+    inner = dialog.grab()
+    painter.drawPixmap(QPoint((shot.width() - inner.width()) // 2,
+                              (shot.height() - inner.height()) // 2), inner)
+    painter.end()
+    shot.save(str(path))
+    print(path)
 
 
 def wait_for(app: object, condition: Callable[[], bool], timeout_s: float = 30.0) -> None:

@@ -134,6 +134,10 @@ class CustomerTableModel(QAbstractTableModel):
             self._handle.cancel()  # its results will be recognised as stale
         self._generation += 1
         generation = self._generation
+        if show_first_chunk:
+            # Another query: pages still being read belong to the old one, drop them.
+            self._epoch += 1
+            self._loading_pages.clear()
         query, engine = self._query, self._engine
         first = FIRST_CHUNK if show_first_chunk else 0
 

@@ -27,10 +27,11 @@ from minicrm_desktop.services.settings import (
     Settings,
 )
 from minicrm_desktop.services.tasks import TaskRunner
+from minicrm_desktop.views.campaign_control import CampaignControl
+from minicrm_desktop.views.campaigns_page import CampaignsPage
 from minicrm_desktop.views.customers_page import CustomersPage
 from minicrm_desktop.views.demo_data_dialog import DemoDataDialog
 from minicrm_desktop.views.import_dialog import ImportDialog
-from minicrm_desktop.views.placeholders import CampaignsPage
 from minicrm_desktop.views.resources import app_icon, icon, refresh_themed_icons, themed_icon
 from minicrm_desktop.views.segments_page import SegmentsPage
 from minicrm_desktop.views.settings_page import SettingsPage
@@ -60,6 +61,7 @@ class Services:
     runner: TaskRunner
     settings: Settings
     database_description: str
+    campaigns: CampaignControl
 
 
 class MainWindow(QMainWindow):
@@ -82,7 +84,8 @@ class MainWindow(QMainWindow):
         self.sidebar.setStyleSheet(SIDEBAR_STYLE)
         self.customers_page = CustomersPage(services.engine, services.runner, bus)
         self.segments_page = SegmentsPage(services.engine, services.runner, bus)
-        self.campaigns_page = CampaignsPage()
+        self.campaigns_page = CampaignsPage(services.engine, services.runner, bus,
+                                            services.campaigns)
         self.settings_page = SettingsPage(services.database_description)
         self.stack = QStackedWidget()
         for name, page in zip(PAGES, (self.customers_page, self.segments_page,
@@ -256,6 +259,7 @@ class MainWindow(QMainWindow):
             return
         self.save_state()
         self.segments_page.shutdown()
+        self.campaigns_page.shutdown()
         runner.cancel_all()
         super().closeEvent(event)
 

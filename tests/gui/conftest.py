@@ -7,7 +7,7 @@ running, as napari does: no test may leave work behind.
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,10 +18,12 @@ from sqlalchemy import Engine
 
 from minicrm_desktop.app import AppContext, bootstrap
 from minicrm_desktop.services.bus import EventBus
+from minicrm_desktop.services.campaigns.engine import DeliveryEngine
 from minicrm_desktop.services.database import create_db_engine
 from minicrm_desktop.services.seed import seed_demo_data
 from minicrm_desktop.services.settings import DictStore, Settings
 from minicrm_desktop.services.tasks import TaskRunner
+from minicrm_desktop.views.campaign_control import CampaignControl
 from minicrm_desktop.views.main_window import QuitWhileBusy
 from minicrm_desktop.views.segment_dialogs import Unsaved, UnsavedChangesDialog
 from minicrm_desktop.views.segments_page import SegmentsPage
@@ -158,6 +160,7 @@ def close_app(ctx: AppContext, qtbot: QtBot) -> None:
     running = ctx.runner.active_titles()
     ctx.window.close()
     assert not ctx.window.isVisible()
+    ctx.campaigns.shutdown()  # delivery first, as AppContext.shutdown does
     ctx.runner.shutdown()
     qtbot.waitUntil(lambda: ctx.runner.active_count == 0, timeout=10_000)
     ctx.engine.dispose()
@@ -194,3 +197,25 @@ def segments_page(seeded_engine: Engine, runner: TaskRunner, bus: EventBus,
     page = open_segments_page(seeded_engine, runner, bus, qtbot)
     yield page
     close_segments_page(page, qtbot)
+
+
+@pytest.fixture
+def make_control(runner: TaskRunner, bus: EventBus,
+                 tmp_path: Path) -> Iterator[Callable[[Engine], CampaignControl]]:
+    """Campaign controls over a real DeliveryEngine (two workers, fast retries, a vendor
+    ledger in tmp_path); each is shut down before the runner, and none may still be
+    sending at teardown."""
+    made: list[CampaignControl] = []
+
+    def make(engine: Engine) -> CampaignControl:
+        delivery = DeliveryEngine(engine, workers=2, ledger_path=tmp_path / "vendor-ledger.db",
+                                  retry_base_seconds=0.01)
+        control = CampaignControl(engine, runner, bus, delivery)
+        made.append(control)
+        return control
+
+    yield make
+    for control in made:
+        control.shutdown()
+        assert not control.timer.isActive()
+        assert not control.delivery._writer_thread.isRunning()

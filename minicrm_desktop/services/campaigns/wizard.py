@@ -1,0 +1,252 @@
+"""The campaign wizard's steps and checks, without Qt (the QWizard asks these).
+
+Steps: basics (name, channel, objective) → audience (a saved segment, or a rule built inline
+on its own step) → message (up to three variants) → review (who is skipped and why, how long
+it takes) → launch now or at a scheduled time.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+from enum import IntEnum, StrEnum
+
+from sqlalchemy import ColumnElement, Engine, and_, case, func, or_, select
+
+from ...models.base import utcnow
+from ...models.campaign import Channel, DeliveryStatus, deliveries_table
+from ...models.rules import RuleGroup
+from ...models.tables import customers_table
+from ..segments import AudienceMember, audience_where
+from .engine import DEFAULT_WORKERS
+from .launch import MAX_VARIANTS, CampaignDraft, CampaignError
+from .templates import TOKENS, TemplateError, parse_template
+from .vendor import VendorConfig
+
+#: Messages a second the engine reaches with an instant vendor (benchmarks/delivery.py).
+ENGINE_THROUGHPUT = 10_000
+NAME_LIMIT = 200
+
+
+class PageId(IntEnum):
+    BASICS = 0
+    AUDIENCE = 1
+    RULE = 2
+    MESSAGE = 3
+    REVIEW = 4
+
+
+class AudienceSource(StrEnum):
+    SEGMENT = "segment"
+    RULE = "rule"
+
+
+@dataclass
+class WizardState:
+    """What the user has chosen so far (plain data)."""
+
+    name: str = ""
+    channel: Channel = Channel.EMAIL
+    objective: str = ""
+    source: AudienceSource = AudienceSource.SEGMENT
+    segment_id: int | None = None
+    segment_rule: RuleGroup | None = None
+    inline_rule: RuleGroup | None = None
+    variants: list[str] = field(default_factory=lambda: [""])
+    scheduled_at: datetime | None = None
+    rate_per_second: int | None = None
+    recent_hours: int | None = None
+    vendor: VendorConfig = field(default_factory=VendorConfig)
+    as_of: datetime | None = None
+
+    @property
+    def rule(self) -> RuleGroup | None:
+        return self.segment_rule if self.source == AudienceSource.SEGMENT else self.inline_rule
+
+
+def next_page(current: PageId, state: WizardState) -> int:
+    """The step after `current`; -1 after the last."""
+    if current == PageId.BASICS:
+        return PageId.AUDIENCE
+    if current == PageId.AUDIENCE:
+        return PageId.RULE if state.source == AudienceSource.RULE else PageId.MESSAGE
+    if current == PageId.RULE:
+        return PageId.MESSAGE
+    if current == PageId.MESSAGE:
+        return PageId.REVIEW
+    return -1
+
+
+# --- checks: None when the step may go on, else the reason in words ----------------------
+
+
+def basics_problem(state: WizardState) -> str | None:
+    name = state.name.strip()
+    if not name:
+        return "Give the campaign a name."
+    if len(name) > NAME_LIMIT:
+        return f"The name is longer than {NAME_LIMIT} characters."
+    return None
+
+
+def audience_problem(state: WizardState) -> str | None:
+    if state.source == AudienceSource.SEGMENT:
+        return None if state.segment_rule is not None else "Choose a saved segment."
+    return None if state.inline_rule is not None else "Fix the rule to choose its customers."
+
+
+def variant_problem(text: str) -> str | None:
+    """Why a message cannot be sent (an unknown token, a stray brace…), or None."""
+    try:
+        parse_template(text)
+    except TemplateError as exc:
+        message = str(exc)
+        return message[:1].upper() + message[1:] + "."
+    return None
+
+
+def message_problem(variants: list[str]) -> str | None:
+    if not 1 <= len(variants) <= MAX_VARIANTS:
+        return f"A campaign has 1 to {MAX_VARIANTS} message variants."
+    for label, text in zip("ABC", variants, strict=False):
+        problem = variant_problem(text)
+        if problem:
+            return f"Variant {label}: {problem}"
+    return None
+
+
+def schedule_problem(when: datetime | None, now: datetime | None = None) -> str | None:
+    if when is None:
+        return None
+    if when <= (now or utcnow()):
+        return "The scheduled time has passed: pick a later time, or launch now."
+    return None
+
+
+def token_help() -> str:
+    return "Tokens: " + ", ".join("{" + name + "}" for name in TOKENS) + \
+        ". Add a fallback after a bar: {first_name|there}."
+
+
+# --- previews and the review --------------------------------------------------------------
+
+
+def render_previews(variants: list[str], members: list[AudienceMember]) -> list[list[str]]:
+    """Each variant rendered for each sample customer; a variant with a problem renders
+    as an empty list."""
+    previews: list[list[str]] = []
+    for text in variants:
+        try:
+            template = parse_template(text)
+        except TemplateError:
+            previews.append([])
+            continue
+        previews.append([template.render(asdict(member)) for member in members])
+    return previews
+
+
+@dataclass(frozen=True)
+class AudienceReview:
+    """Who the campaign reaches and who it will skip, and why (as launch will record it)."""
+
+    audience: int
+    skipped: dict[str, int]
+
+    @property
+    def sendable(self) -> int:
+        return self.audience - sum(self.skipped.values())
+
+
+def review_audience(
+    engine: Engine,
+    rule: RuleGroup,
+    channel: Channel,
+    *,
+    as_of: datetime | None = None,
+    recent_hours: int | None = None,
+) -> AudienceReview:
+    """Count the audience and its suppressions in one query, in the order launch applies
+    them: unsubscribed, then no address for the channel, then messaged recently."""
+    cust = customers_table.c
+    address = cust.email if channel == Channel.EMAIL else cust.phone
+    no_address = or_(address.is_(None), func.trim(address) == "")
+    subscribed = cust.subscribed.is_(True)
+    columns = [func.count(), _how_many(~subscribed), _how_many(and_(subscribed, no_address))]
+    if recent_hours:
+        d = deliveries_table.c
+        recent = cust.id.in_(
+            select(d.customer_id).where(
+                d.status == DeliveryStatus.SENT.value,
+                d.updated_at >= utcnow() - timedelta(hours=recent_hours),
+            )
+        )
+        columns.append(_how_many(and_(subscribed, ~no_address, recent)))
+    where = audience_where(engine, rule, as_of)
+    with engine.connect() as conn:
+        row = conn.execute(select(*columns).select_from(customers_table).where(where)).one()
+    no_address_reason = "no phone number" if channel == Channel.SMS else "no email address"
+    skipped = {"unsubscribed": int(row[1] or 0), no_address_reason: int(row[2] or 0)}
+    if recent_hours:
+        skipped[f"messaged in the last {recent_hours} hours"] = int(row[3] or 0)
+    return AudienceReview(int(row[0]), {k: v for k, v in skipped.items() if v})
+
+
+def _how_many(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+def estimated_seconds(
+    sendable: int,
+    *,
+    rate_per_second: int | None = None,
+    vendor: VendorConfig | None = None,
+    workers: int = DEFAULT_WORKERS,
+) -> float:
+    """How long sending takes: the slowest of the campaign's rate limit, the vendor's
+    limit, and what the workers manage at the vendor's latency."""
+    vendor = vendor or VendorConfig()
+    rates = [float(ENGINE_THROUGHPUT)]
+    if rate_per_second:
+        rates.append(float(rate_per_second))
+    if vendor.rate_limit:
+        rates.append(float(vendor.rate_limit))
+    if vendor.latency_ms > 0:
+        rates.append(workers * 1000.0 / vendor.latency_ms)
+    return sendable / min(rates)
+
+
+def describe_duration(seconds: float) -> str:
+    if seconds < 1:
+        return "under a second"
+    if seconds < 90:
+        return f"about {math.ceil(seconds)} seconds"
+    if seconds < 90 * 60:
+        return f"about {math.ceil(seconds / 60)} minutes"
+    return f"about {seconds / 3600:.1f} hours"
+
+
+def build_draft(state: WizardState, created_by: str | None = None) -> CampaignDraft:
+    """The campaign to create; raises CampaignError (via `check`) if a step was skipped."""
+    rule = state.rule
+    for problem in (basics_problem(state), audience_problem(state),
+                    message_problem(state.variants)):
+        if problem:
+            raise CampaignError(problem)
+    assert rule is not None
+    draft = CampaignDraft(
+        name=state.name.strip(),
+        channel=state.channel,
+        rule=rule,
+        variants=list(state.variants),
+        objective=state.objective.strip(),
+        segment_id=state.segment_id if state.source == AudienceSource.SEGMENT else None,
+        as_of=state.as_of,
+        scheduled_at=state.scheduled_at,
+        rate_per_second=state.rate_per_second,
+        recent_hours=state.recent_hours,
+        vendor=state.vendor,
+        created_by=created_by,
+    )
+    draft.check()
+    return draft

@@ -1,0 +1,180 @@
+"""The app's campaign operations: one DeliveryEngine, its signals on the bus, crash
+recovery at start, a timer that launches scheduled campaigns, and pause/resume/cancel.
+
+QtCore only. Database reads and the launch (the audience freeze) run as tasks; the engine's
+own control methods are called on the GUI thread, which owns it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from PySide6.QtCore import QObject, QTimer, Signal
+from sqlalchemy import Engine
+
+from minicrm_desktop.models.base import utcnow
+from minicrm_desktop.models.campaign import CampaignStatus
+from minicrm_desktop.services.bus import EventBus
+from minicrm_desktop.services.campaigns import history, stats
+from minicrm_desktop.services.campaigns.engine import DeliveryEngine
+from minicrm_desktop.services.campaigns.launch import (
+    CampaignDraft,
+    LaunchSummary,
+    create_campaign,
+    launch_campaign,
+)
+from minicrm_desktop.services.tasks import TaskContext, TaskRunner
+
+log = logging.getLogger(__name__)
+SCHEDULE_CHECK_MS = 30_000
+
+
+class CampaignControl(QObject):
+    #: (campaign id, LaunchSummary) — a campaign was frozen and handed to the engine.
+    launched = Signal(int, object)
+    #: A launch or control step failed (the message is fit for a user).
+    failed = Signal(str)
+    #: Start-up recovery and the first due check are done; carries the started ids.
+    recovered = Signal(object)
+
+    def __init__(self, engine: Engine, runner: TaskRunner, bus: EventBus,
+                 delivery: DeliveryEngine, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.engine = engine
+        self.runner = runner
+        self.bus = bus
+        self.delivery = delivery
+        delivery.events.connect(bus.delivery_events)
+        delivery.progress.connect(bus.campaign_progress)
+        delivery.finished.connect(bus.campaign_finished)
+        delivery.finished.connect(lambda _cid, _status: bus.campaigns_changed.emit())
+        self.timer = QTimer(self)
+        self.timer.setInterval(SCHEDULE_CHECK_MS)
+        self.timer.timeout.connect(self.launch_due)
+        self._launching: set[int] = set()
+        self._closed = False
+
+    # -- start-up and schedule -------------------------------------------------------------
+
+    def recover(self) -> None:
+        """Resume campaigns left running (a crash or a quit mid-send) and launch those due;
+        then check the schedule every SCHEDULE_CHECK_MS."""
+        engine = self.engine
+
+        def task(_ctx: TaskContext) -> list[int]:
+            running = stats.campaigns_in_status(engine, CampaignStatus.RUNNING)
+            for campaign_id in running:
+                history.prepare_resume(engine, campaign_id)
+            return running
+
+        def done(running: list[int]) -> None:
+            started = [cid for cid in running if self._start(cid)]
+            if started:
+                log.info("resumed campaigns %s", started)
+                self.bus.campaigns_changed.emit()
+            self.recovered.emit(started)
+            self.launch_due()
+
+        self.runner.run(task, title="Resuming campaigns", quiet=True, on_success=done,
+                        on_error=self._on_error)
+        self.timer.start()
+
+    def launch_due(self) -> None:
+        if self._closed:
+            return
+        engine = self.engine
+
+        def task(_ctx: TaskContext) -> list[tuple[int, LaunchSummary]]:
+            launched = []
+            for campaign_id in stats.due_campaigns(engine, utcnow()):
+                launched.append((campaign_id, launch_campaign(engine, campaign_id)))
+            return launched
+
+        def done(launched: list[tuple[int, LaunchSummary]]) -> None:
+            for campaign_id, summary in launched:
+                self._after_launch(campaign_id, summary)
+
+        self.runner.run(task, title="Starting scheduled campaigns", quiet=True,
+                        on_success=done, on_error=self._on_error)
+
+    # -- launching --------------------------------------------------------------------------
+
+    def submit(self, draft: CampaignDraft,
+               on_done: Callable[[int], None] | None = None) -> None:
+        """Create the campaign; unless it is scheduled, freeze its audience and send it."""
+        engine = self.engine
+
+        def task(_ctx: TaskContext) -> tuple[int, LaunchSummary | None]:
+            campaign_id = create_campaign(engine, draft)
+            if draft.scheduled_at is not None:
+                return campaign_id, None
+            return campaign_id, launch_campaign(engine, campaign_id)
+
+        def done(result: tuple[int, LaunchSummary | None]) -> None:
+            campaign_id, summary = result
+            if summary is None:
+                self.bus.campaigns_changed.emit()
+            else:
+                self._after_launch(campaign_id, summary)
+            if on_done is not None:
+                on_done(campaign_id)
+
+        self.runner.run(task, title=f"Launching “{draft.name}”", on_success=done,
+                        on_error=self._on_error)
+
+    def _after_launch(self, campaign_id: int, summary: LaunchSummary) -> None:
+        self._start(campaign_id)
+        self.bus.campaigns_changed.emit()
+        self.launched.emit(campaign_id, summary)
+
+    def _start(self, campaign_id: int) -> bool:
+        if self._closed:
+            return False
+        return self.delivery.start(campaign_id)
+
+    # -- control from the GUI ---------------------------------------------------------------
+
+    def pause(self, campaign_id: int) -> bool:
+        ok = self.delivery.pause(campaign_id)
+        self.bus.campaigns_changed.emit()
+        return ok
+
+    def cancel(self, campaign_id: int) -> bool:
+        ok = self.delivery.cancel(campaign_id)
+        self.bus.campaigns_changed.emit()
+        return ok
+
+    def resume(self, campaign_id: int) -> None:
+        """Requeue what a killed run left claimed (in a task), then send again."""
+        engine = self.engine
+
+        def done(_result: None) -> None:
+            self._start(campaign_id)
+            self.bus.campaigns_changed.emit()
+
+        self.runner.run(lambda _ctx: history.prepare_resume(engine, campaign_id),
+                        title="Resuming campaign", on_success=done, on_error=self._on_error)
+
+    def is_running(self, campaign_id: int) -> bool:
+        return self.delivery.is_running(campaign_id)
+
+    def _on_error(self, exc: BaseException) -> None:
+        from minicrm_desktop.errors import MiniCRMError
+        from minicrm_desktop.services.tasks import TaskCancelled
+
+        if isinstance(exc, TaskCancelled):
+            return
+        if isinstance(exc, MiniCRMError):
+            self.failed.emit(str(exc))
+            return
+        import sys
+
+        sys.excepthook(type(exc), exc, exc.__traceback__)
+
+    def shutdown(self) -> None:
+        """Stop the schedule and the engine (its workers finish their message, the writer
+        records every outcome). Call before the task runner shuts down."""
+        self._closed = True
+        self.timer.stop()
+        self.delivery.shutdown()
