@@ -49,6 +49,7 @@ class CampaignControl(QObject):
         delivery.progress.connect(bus.campaign_progress)
         delivery.finished.connect(bus.campaign_finished)
         delivery.finished.connect(lambda _cid, _status: bus.campaigns_changed.emit())
+        delivery.status_changed.connect(lambda _cid, _status: bus.campaigns_changed.emit())
         self.timer = QTimer(self)
         self.timer.setInterval(SCHEDULE_CHECK_MS)
         self.timer.timeout.connect(self.launch_due)
@@ -69,11 +70,12 @@ class CampaignControl(QObject):
             return running
 
         def done(running: list[int]) -> None:
-            started = [cid for cid in running if self._start(cid)]
-            if started:
-                log.info("resumed campaigns %s", started)
+            for campaign_id in running:
+                self._start(campaign_id)
+            if running and not self._closed:
+                log.info("resuming campaigns %s", running)
                 self.bus.campaigns_changed.emit()
-            self.recovered.emit(started)
+            self.recovered.emit(running if not self._closed else [])
             self.launch_due()
 
         self.runner.run(task, title="Resuming campaigns", quiet=True, on_success=done,
@@ -128,22 +130,19 @@ class CampaignControl(QObject):
         self.bus.campaigns_changed.emit()
         self.launched.emit(campaign_id, summary)
 
-    def _start(self, campaign_id: int) -> bool:
-        if self._closed:
-            return False
-        return self.delivery.start(campaign_id)
+    def _start(self, campaign_id: int) -> None:
+        if not self._closed:
+            self.delivery.start(campaign_id)
 
     # -- control from the GUI ---------------------------------------------------------------
 
-    def pause(self, campaign_id: int) -> bool:
-        ok = self.delivery.pause(campaign_id)
-        self.bus.campaigns_changed.emit()
-        return ok
+    def pause(self, campaign_id: int) -> None:
+        """Ask for a pause; `bus.campaigns_changed` follows once it took effect."""
+        self.delivery.pause(campaign_id)
 
-    def cancel(self, campaign_id: int) -> bool:
-        ok = self.delivery.cancel(campaign_id)
-        self.bus.campaigns_changed.emit()
-        return ok
+    def cancel(self, campaign_id: int) -> None:
+        """Ask to cancel; `bus.campaigns_changed` follows once it took effect."""
+        self.delivery.cancel(campaign_id)
 
     def resume(self, campaign_id: int) -> None:
         """Requeue what a killed run left claimed (in a task), then send again."""

@@ -125,7 +125,7 @@ def test_events_and_progress_are_published(
     delivery.progress.connect(progress.append)
     try:
         with qtbot.waitSignal(delivery.finished, timeout=30_000) as blocker:
-            assert delivery.start(campaign_id)
+            delivery.start(campaign_id)
         assert blocker.args == [campaign_id, "completed"]
     finally:
         delivery.shutdown()
@@ -146,19 +146,71 @@ def test_pause_resume_and_cancel(population: Engine, ledger_path: Path, qtbot: Q
         with qtbot.waitSignal(delivery.finished, timeout=30_000) as paused:
             delivery.start(campaign_id)
             qtbot.waitUntil(lambda: bool(progress) and progress[-1].sent > 0, timeout=20_000)
-            assert delivery.pause(campaign_id)
+            delivery.pause(campaign_id)
         assert paused.args == [campaign_id, "paused"]
         assert_campaign_consistent(population, campaign_id, ledger_path, finished=False)
         sent_at_pause = progress[-1].sent
         assert 0 < sent_at_pause < 180
 
         with qtbot.waitSignal(delivery.finished, timeout=30_000) as cancelled:
-            assert delivery.resume(campaign_id)
+            delivery.resume(campaign_id)
             qtbot.waitUntil(lambda: progress[-1].sent > sent_at_pause, timeout=20_000)
-            assert delivery.cancel(campaign_id)
+            delivery.cancel(campaign_id)
         assert cancelled.args == [campaign_id, "cancelled"]
     finally:
         delivery.shutdown()
     statuses = assert_campaign_consistent(population, campaign_id, ledger_path)
     assert statuses["sent"] > sent_at_pause
     assert "campaign cancelled" in reasons(population, campaign_id).values()
+
+
+def test_control_calls_leave_the_database_to_the_writer_thread(
+    population: Engine, ledger_path: Path, qtbot: QtBot
+) -> None:
+    """start/pause/resume/cancel return at once; their SQL runs on the writer's thread,
+    never on the caller's (the GUI thread in the app)."""
+    import threading
+
+    from sqlalchemy import event
+
+    caller = threading.current_thread()
+    on_caller: list[str] = []
+
+    def spy(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        if threading.current_thread() is caller:
+            on_caller.append(statement)
+
+    slow = VendorConfig(success_rate=1.0, latency_ms=20)
+    campaign_id = create_campaign(population, draft(vendor=slow))
+    launch_campaign(population, campaign_id)
+    delivery = DeliveryEngine(population, workers=2, ledger_path=ledger_path)
+    event.listen(population, "before_cursor_execute", spy)
+    try:
+        with qtbot.waitSignal(delivery.finished, timeout=30_000) as paused:
+            delivery.start(campaign_id)
+            qtbot.waitUntil(lambda: delivery.is_running(campaign_id), timeout=10_000)
+            delivery.pause(campaign_id)
+        assert paused.args == [campaign_id, "paused"]
+        with qtbot.waitSignal(delivery.finished, timeout=30_000) as cancelled:
+            delivery.resume(campaign_id)
+            delivery.cancel(campaign_id)
+        assert cancelled.args == [campaign_id, "cancelled"]
+        assert on_caller == []
+    finally:
+        event.remove(population, "before_cursor_execute", spy)
+        delivery.shutdown()
+    assert_campaign_consistent(population, campaign_id, ledger_path)
+
+
+def test_a_campaign_that_cannot_start_says_why(
+    population: Engine, ledger_path: Path, qtbot: QtBot
+) -> None:
+    campaign_id = create_campaign(population, draft())  # a draft: never launched
+    delivery = DeliveryEngine(population, workers=2, ledger_path=ledger_path)
+    try:
+        with qtbot.waitSignal(delivery.finished, timeout=10_000) as refused:
+            delivery.start(campaign_id)
+        assert refused.args == [campaign_id, "draft"]
+        assert not delivery.is_running(campaign_id)
+    finally:
+        delivery.shutdown()

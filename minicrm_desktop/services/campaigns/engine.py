@@ -94,18 +94,25 @@ class _Pacer:
 
 
 class DeliveryEngine(QObject):
+    """Sends campaigns. Control calls return at once: the database work they imply runs on
+    the writer's thread, so the thread that owns the engine (the GUI's) never waits for it."""
+
     #: list[DeliveryEvent] — outcomes as workers learn them (from worker threads).
     events = Signal(object)
     #: CampaignCounts — after each batch the writer applied.
     progress = Signal(object)
-    #: (campaign id, status) — a run ended: completed, paused or cancelled.
+    #: (campaign id, status) — a campaign's status was changed by a control call.
+    status_changed = Signal(int, str)
+    #: (campaign id, status) — no run of the campaign is active any more: it completed, was
+    #: paused or cancelled, or could not start (then `status` says why: e.g. "draft").
     finished = Signal(int, str)
-    # Requests to the writer thread (queued): start filling, a chunk is done, release, settle.
-    _begin = Signal(object)
+    # Requests to the writer thread (queued).
+    _start_request = Signal(int)
+    _pause_request = Signal(int)
+    _resume_request = Signal(int)
+    _cancel_request = Signal(int)
     _chunk_done = Signal(object)
     _release = Signal(object, str, object)
-    _halt = Signal(object)
-    _worker_done = Signal(int)
 
     def __init__(
         self,
@@ -120,126 +127,75 @@ class DeliveryEngine(QObject):
         self.engine = engine
         self.ledger_path = ledger_path
         self.retry_base_seconds = retry_base_seconds
-        self._workers = workers
-        self._pool = QThreadPool(self)
-        self._pool.setMaxThreadCount(workers)
-        self._runs: dict[int, _Run] = {}
+        self.workers = workers
+        self.pool = QThreadPool(self)
+        self.pool.setMaxThreadCount(workers)
+        self._active: set[int] = set()
+        self._active_lock = threading.Lock()
         self._writer_thread = QThread(self)
         self._writer_thread.setObjectName("delivery-writer")
-        self._writer = _Writer(engine)
+        self._writer = _Writer(self)
         self._writer.moveToThread(self._writer_thread)
         self._writer_thread.start()
         queued = Qt.ConnectionType.QueuedConnection
         self.events.connect(self._writer.accept, queued)
-        self._begin.connect(self._writer.begin, queued)
+        self._start_request.connect(self._writer.start_run, queued)
+        self._pause_request.connect(self._writer.pause_run, queued)
+        self._resume_request.connect(self._writer.resume_run, queued)
+        self._cancel_request.connect(self._writer.cancel_run, queued)
         self._chunk_done.connect(self._writer.chunk_done, queued)
         self._release.connect(self._writer.release, queued)
-        self._halt.connect(self._writer.halt, queued)
         self._writer.applied.connect(self.progress, queued)
+        self._writer.changed.connect(self.status_changed, queued)
         self._writer.settled.connect(self._settled, queued)
-        self._worker_done.connect(self._on_worker_done, queued)
 
-    # -- control (call from the thread that owns the engine) ---------------------------
+    # -- control: each call returns at once; signals report the outcome -----------------
 
-    def start(self, campaign_id: int) -> bool:
-        """Send a running campaign's queued messages; returns False if it is not running
-        or is already being sent by this process."""
-        if campaign_id in self._runs:
-            return False
-        plan = store.load_plan(self.engine, campaign_id)
-        if plan is None or plan.status != CampaignStatus.RUNNING.value:
-            return False
-        released = store.release_abandoned(self.engine, campaign_id)
-        if released:
-            log.info("campaign %s: %s unfinished messages requeued", campaign_id, released)
-        run = _Run(
-            plan,
-            Vendor(plan.vendor, self.ledger_path),
-            {label: parse_template(text) for label, text in plan.templates.items()},
-            self._workers,
-        )
-        if plan.rate_per_second:
-            run.bucket = _Pacer(plan.rate_per_second)
-        self._runs[campaign_id] = run
-        run.active = self._workers
-        self._begin.emit(run)
-        for _ in range(self._workers):
-            self._pool.start(_Worker(self, run))
-        return True
+    def start(self, campaign_id: int) -> None:
+        """Send a running campaign's queued messages (requeueing what a killed run left)."""
+        self._start_request.emit(campaign_id)
 
-    def pause(self, campaign_id: int) -> bool:
-        ok = store.set_status(
-            self.engine, campaign_id, CampaignStatus.PAUSED, [CampaignStatus.RUNNING]
-        )
-        self._stop(campaign_id)
-        return ok
+    def pause(self, campaign_id: int) -> None:
+        self._pause_request.emit(campaign_id)
 
-    def resume(self, campaign_id: int) -> bool:
-        if not store.set_status(
-            self.engine, campaign_id, CampaignStatus.RUNNING, [CampaignStatus.PAUSED]
-        ):
-            return False
-        return self.start(campaign_id)
+    def resume(self, campaign_id: int) -> None:
+        self._resume_request.emit(campaign_id)
 
-    def cancel(self, campaign_id: int) -> bool:
-        ok = store.set_status(
-            self.engine,
-            campaign_id,
-            CampaignStatus.CANCELLED,
-            [
-                CampaignStatus.RUNNING,
-                CampaignStatus.PAUSED,
-                CampaignStatus.SCHEDULED,
-                CampaignStatus.DRAFT,
-            ],
-        )
-        if ok and campaign_id not in self._runs:
-            # Nothing in flight here: settle the unsent recipients now.
-            self._writer.settle_later(campaign_id)
-        self._stop(campaign_id)
-        return ok
+    def cancel(self, campaign_id: int) -> None:
+        self._cancel_request.emit(campaign_id)
 
     def is_running(self, campaign_id: int) -> bool:
-        return campaign_id in self._runs
+        with self._active_lock:
+            return campaign_id in self._active
 
     def shutdown(self) -> None:
         """Stop every run, wait for the workers, record what they learned, stop the writer."""
-        for run in self._runs.values():
-            self._halt.emit(run)
-            run.stop.set()
-        self._pool.waitForDone()
+        blocking = Qt.ConnectionType.BlockingQueuedConnection
+        QMetaObject.invokeMethod(self._writer, "stop_all", blocking)
+        self.pool.waitForDone()
         # Everything the workers published is applied before the writer's thread ends.
-        QMetaObject.invokeMethod(self._writer, "flush", Qt.ConnectionType.BlockingQueuedConnection)
-        for run in self._runs.values():
-            run.vendor.close()
-        self._runs.clear()
+        QMetaObject.invokeMethod(self._writer, "close_all", blocking)
         self._writer_thread.quit()
         self._writer_thread.wait()
 
-    def _stop(self, campaign_id: int) -> None:
-        run = self._runs.get(campaign_id)
-        if run is not None:
-            run.stop.set()
-            self._halt.emit(run)
+    # -- called from the writer and worker threads --------------------------------------
 
-    # -- worker callbacks (worker threads) -----------------------------------------------
+    def _mark_active(self, campaign_id: int, active: bool) -> None:
+        with self._active_lock:
+            if active:
+                self._active.add(campaign_id)
+            else:
+                self._active.discard(campaign_id)
 
     def _worker_exited(self, run: _Run) -> None:
         with run.lock:
             run.active -= 1
             last = run.active == 0
         if last:
-            self._worker_done.emit(run.plan.campaign_id)
-
-    @Slot(int)
-    def _on_worker_done(self, campaign_id: int) -> None:
-        self._writer.settle_later(campaign_id)
+            self._writer.settle_later(run.plan.campaign_id)
 
     @Slot(int, str)
     def _settled(self, campaign_id: int, status: str) -> None:
-        run = self._runs.pop(campaign_id, None)
-        if run is not None:
-            run.vendor.close()
         self.finished.emit(campaign_id, status)
 
 
@@ -332,15 +288,18 @@ class _Worker(QRunnable):
 
 
 class _Writer(QObject):
-    """The single writer of delivery state: claims work, records outcomes in batches."""
+    """The single writer of delivery state: starts and stops runs, claims work, records
+    outcomes in batches. Lives on its own thread; every database call of the engine is here."""
 
     applied = Signal(object)  # CampaignCounts
+    changed = Signal(int, str)
     settled = Signal(int, str)
     _settle_request = Signal(int)
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, owner: DeliveryEngine) -> None:
         super().__init__()
-        self.engine = engine
+        self.owner = owner
+        self.engine = owner.engine
         self.buffer: list[DeliveryEvent] = []
         self.timer: QTimer | None = None
         self.runs: dict[int, _Run] = {}
@@ -350,11 +309,103 @@ class _Writer(QObject):
         """Thread-safe: settle the campaign on the writer's thread."""
         self._settle_request.emit(campaign_id)
 
+    # -- control --------------------------------------------------------------------------
+
+    @Slot(int)
+    def start_run(self, campaign_id: int) -> None:
+        if campaign_id in self.runs:
+            return  # already sending in this process
+        owner = self.owner
+        try:
+            plan = store.load_plan(self.engine, campaign_id)
+            if plan is None or plan.status != CampaignStatus.RUNNING.value:
+                self.settled.emit(campaign_id, plan.status if plan else "missing")
+                return
+            released = store.release_abandoned(self.engine, campaign_id)
+        except Exception:
+            log.exception("cannot start campaign %s", campaign_id)
+            self.settled.emit(campaign_id, "error")
+            return
+        if released:
+            log.info("campaign %s: %s unfinished messages requeued", campaign_id, released)
+        run = _Run(
+            plan,
+            Vendor(plan.vendor, owner.ledger_path),
+            {label: parse_template(text) for label, text in plan.templates.items()},
+            owner.workers,
+        )
+        if plan.rate_per_second:
+            run.bucket = _Pacer(plan.rate_per_second)
+        run.active = owner.workers
+        self.runs[campaign_id] = run
+        owner._mark_active(campaign_id, True)
+        for _ in range(owner.workers):
+            owner.pool.start(_Worker(owner, run))
+        self.begin(run)
+
+    @Slot(int)
+    def pause_run(self, campaign_id: int) -> None:
+        if self._set_status(campaign_id, CampaignStatus.PAUSED, [CampaignStatus.RUNNING]):
+            self._stop(campaign_id)
+
+    @Slot(int)
+    def resume_run(self, campaign_id: int) -> None:
+        if self._set_status(campaign_id, CampaignStatus.RUNNING, [CampaignStatus.PAUSED]):
+            self.start_run(campaign_id)
+
+    @Slot(int)
+    def cancel_run(self, campaign_id: int) -> None:
+        cancellable = [
+            CampaignStatus.RUNNING,
+            CampaignStatus.PAUSED,
+            CampaignStatus.SCHEDULED,
+            CampaignStatus.DRAFT,
+        ]
+        if not self._set_status(campaign_id, CampaignStatus.CANCELLED, cancellable):
+            return
+        if campaign_id in self.runs:
+            self._stop(campaign_id)  # settles when its workers have stopped
+        else:
+            self.settle(campaign_id)  # nothing in flight: settle the unsent recipients now
+
+    def _set_status(
+        self, campaign_id: int, new: CampaignStatus, allowed: list[CampaignStatus]
+    ) -> bool:
+        try:
+            ok = with_retries(
+                partial(store.set_status, self.engine, campaign_id, new, allowed),
+                "changing a campaign's status",
+            )
+        except Exception:
+            log.exception("cannot change campaign %s to %s", campaign_id, new.value)
+            return False
+        if ok:
+            self.changed.emit(campaign_id, new.value)
+        return ok
+
+    def _stop(self, campaign_id: int) -> None:
+        run = self.runs.get(campaign_id)
+        if run is not None:
+            run.stop.set()
+            self.halt(run)
+
+    @Slot()
+    def stop_all(self) -> None:
+        for run in self.runs.values():
+            run.stop.set()
+            self.halt(run)
+
+    @Slot()
+    def close_all(self) -> None:
+        self.flush()
+        for run in self.runs.values():
+            run.vendor.close()
+            self.owner._mark_active(run.plan.campaign_id, False)
+        self.runs.clear()
+
     # -- handing out work --------------------------------------------------------------
 
-    @Slot(object)
     def begin(self, run: _Run) -> None:
-        self.runs[run.plan.campaign_id] = run
         # Small campaigns get small chunks, so every worker has a share to send.
         queued = store.queued_count(self.engine, run.plan.campaign_id)
         run.chunk = max(MIN_CHUNK, min(CHUNK, queued // (2 * run.workers) or MIN_CHUNK))
@@ -371,7 +422,6 @@ class _Writer(QObject):
         self.flush()
         with_retries(lambda: store.release(self.engine, token, delivery_ids), "releasing messages")
 
-    @Slot(object)
     def halt(self, run: _Run) -> None:
         """Stopping: chunks not yet started go back to the queue; workers are told to end."""
         while True:
@@ -454,7 +504,10 @@ class _Writer(QObject):
     def settle(self, campaign_id: int) -> None:
         """The campaign's workers have all stopped: record what is left, then finish it."""
         self.flush()
-        self.runs.pop(campaign_id, None)
+        run = self.runs.pop(campaign_id, None)
+        if run is not None:
+            run.vendor.close()
+        self.owner._mark_active(campaign_id, False)
         status = store.finish_if_done(self.engine, campaign_id) or ""
         snapshot = store.counts(self.engine, campaign_id)
         if snapshot is not None:

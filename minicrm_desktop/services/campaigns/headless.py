@@ -36,8 +36,8 @@ def run_until_settled(
     loop = QEventLoop()
     delivery.finished.connect(lambda cid, _status: loop.quit() if cid == campaign_id else None)
     try:
-        if delivery.start(campaign_id):
-            loop.exec()
+        delivery.start(campaign_id)
+        loop.exec()  # until `finished`: the run ended, or it could not start
     finally:
         delivery.shutdown()
         delivery.deleteLater()
