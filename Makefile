@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest bench bench-segments bench-gui bench-delivery screenshots clean venv
+.PHONY: run test lint typecheck pytest bench bench-segments bench-gui bench-delivery bench-history screenshots clean venv
 
 venv: $(STAMP)
 
@@ -40,6 +40,9 @@ bench-segments: venv
 
 bench-gui: venv
 	QT_QPA_PLATFORM=offscreen $(BIN)/python benchmarks/gui.py --json
+
+bench-history: venv
+	$(BIN)/python benchmarks/history.py --json
 
 bench-delivery: venv
 	QT_QPA_PLATFORM=offscreen $(BIN)/python benchmarks/delivery.py --recipients 100000 --json

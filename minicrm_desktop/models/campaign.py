@@ -113,7 +113,8 @@ class Delivery(Base):
         UniqueConstraint(
             "campaign_id", "customer_id", name="uq_deliveries_campaign_id_customer_id"
         ),
-        # Paging the log by status walks this one...
+        # Paging the log in delivery order walks this one, by status this one...
+        Index("ix_deliveries_campaign_id_id", "campaign_id", "id"),
         Index("ix_deliveries_campaign_id_status_id", "campaign_id", "status", "id"),
         # ...claiming work this one: due rows first, and the next retry's time at a glance.
         Index(

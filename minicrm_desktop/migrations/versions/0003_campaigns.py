@@ -109,6 +109,7 @@ def upgrade() -> None:
         **MYSQL_TABLE,
     )
     for name, columns in [
+        ("ix_deliveries_campaign_id_id", ["campaign_id", "id"]),
         ("ix_deliveries_campaign_id_status_id", ["campaign_id", "status", "id"]),
         (
             "ix_deliveries_campaign_id_status_next_attempt_at",
