@@ -37,6 +37,7 @@ from minicrm_desktop.models.campaign import (  # noqa: E402
 )
 from minicrm_desktop.services.bulk import raw_insert, storage_timestamp  # noqa: E402
 from minicrm_desktop.services.campaigns import history, stats  # noqa: E402
+from minicrm_desktop.services.campaigns.launch import FROZEN_COLUMNS  # noqa: E402
 from minicrm_desktop.services.campaigns.variants import idempotency_key  # noqa: E402
 from minicrm_desktop.services.database import create_db_engine  # noqa: E402
 from minicrm_desktop.services.migrate import upgrade_to_head  # noqa: E402
@@ -126,23 +127,7 @@ def build(path: Path) -> Engine:
                         when,
                     )
                 )
-            raw_insert(
-                conn,
-                deliveries_table,
-                (
-                    "campaign_id",
-                    "customer_id",
-                    "address",
-                    "variant",
-                    "status",
-                    "reason",
-                    "attempts",
-                    "idempotency_key",
-                    "queued_at",
-                    "updated_at",
-                ),
-                deliveries,
-            )
+            raw_insert(conn, deliveries_table, FROZEN_COLUMNS, deliveries)
     engine.dispose()
     partial.rename(path)
     return create_db_engine(f"sqlite:///{path}")

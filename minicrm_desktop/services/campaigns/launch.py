@@ -33,6 +33,19 @@ from .variants import VARIANT_LABELS, idempotency_key, variant_for
 from .vendor import VendorConfig
 
 MAX_VARIANTS = len(VARIANT_LABELS)
+# The columns a delivery row is frozen with at launch, in the order rows are built.
+FROZEN_COLUMNS = (
+    "campaign_id",
+    "customer_id",
+    "address",
+    "variant",
+    "status",
+    "reason",
+    "attempts",
+    "idempotency_key",
+    "queued_at",
+    "updated_at",
+)
 _INSERT_CHUNK = 5000
 
 
@@ -196,18 +209,6 @@ def _freeze(
         )
     where = audience_where(conn, rule, as_of)
     stamp = storage_timestamp(now)
-    columns = (
-        "campaign_id",
-        "customer_id",
-        "address",
-        "variant",
-        "status",
-        "reason",
-        "attempts",
-        "idempotency_key",
-        "queued_at",
-        "updated_at",
-    )
     reasons: dict[str, int] = {}
     audience = 0
     after = 0
@@ -242,7 +243,7 @@ def _freeze(
                     stamp,
                 )
             )
-        raw_insert(conn, deliveries_table, columns, rows)
+        raw_insert(conn, deliveries_table, FROZEN_COLUMNS, rows)
         audience += len(chunk)
     skipped = sum(reasons.values())
     return LaunchSummary(campaign_id, audience, audience - skipped, skipped, reasons)
