@@ -95,6 +95,9 @@ def test_gui_thread_never_stalls_during_a_long_count(large_engine: Engine, runne
     finally:
         heartbeat.stop()
         scroller.stop()
+    # The pages the scrolling asked for arrive in the background too: let them land.
+    qtbot.waitUntil(lambda: runner.active_count == 0, timeout=10_000)
+    assert model.page_fetches > 0
     count, rounds, seconds = blocker.args[0]
     assert count > 0
     assert rounds >= 1
