@@ -6,21 +6,14 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from PySide6.QtCore import (
-    QAbstractTableModel,
-    QModelIndex,
-    QObject,
-    QPersistentModelIndex,
-    Qt,
-    Signal,
-)
+from PySide6.QtCore import QModelIndex, QObject, Qt
 from sqlalchemy import Engine
 
 from minicrm_desktop.services.campaigns.events import CampaignCounts
 from minicrm_desktop.services.campaigns.history import CampaignRow, list_campaigns
-from minicrm_desktop.services.tasks import TaskHandle, TaskRunner
+from minicrm_desktop.services.tasks import TaskRunner
+from minicrm_desktop.views.keyset_model import KeysetTableModel, ModelIndex
 
-ModelIndex = QModelIndex | QPersistentModelIndex
 PAGE_SIZE = 100
 COLUMNS = ("Name", "Status", "Audience", "Sent", "Failed", "Skipped", "Success", "Progress")
 NUMERIC = {2, 3, 4, 5, 6}
@@ -31,83 +24,41 @@ StatusRole = Qt.ItemDataRole.UserRole + 3
 ACTIVE = ("running", "paused")
 
 
-class CampaignHistoryModel(QAbstractTableModel):
-    #: A page (or a refresh) arrived.
-    loaded = Signal()
-    load_failed = Signal(str)
-
+class CampaignHistoryModel(KeysetTableModel):
     def __init__(self, engine: Engine, runner: TaskRunner,
                  parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._engine = engine
-        self._runner = runner
-        self._rows: list[CampaignRow] = []
+        super().__init__(engine, runner, parent)
         self._index: dict[int, int] = {}
-        self._more = False
-        self._handle: TaskHandle[Any] | None = None
-        self._generation = 0
-        self.page_fetches = 0
 
     # --- loading --------------------------------------------------------------------------
-
-    @property
-    def loading(self) -> bool:
-        return self._handle is not None
 
     def refresh(self) -> None:
         """Read again as many rows as are shown (at least a page): new campaigns appear on
         top, and statuses and counters are brought up to date."""
         limit = max(PAGE_SIZE, len(self._rows))
-        self._fetch(None, limit, replace=True)
+        engine = self._engine
 
-    def canFetchMore(self, parent: ModelIndex = QModelIndex()) -> bool:  # noqa: B008
-        return not parent.isValid() and self._more and self._handle is None
-
-    def fetchMore(self, parent: ModelIndex = QModelIndex()) -> None:  # noqa: B008
-        if self.canFetchMore(parent) and self._rows:
-            self._fetch(self._rows[-1].id, PAGE_SIZE, replace=False)
-
-    def _fetch(self, before_id: int | None, limit: int, *, replace: bool) -> None:
-        if self._handle is not None:
-            self._handle.cancel()
-        self._generation += 1
-        generation, engine = self._generation, self._engine
-        self.page_fetches += 1
-        self._handle = self._runner.run(
-            lambda _ctx: list_campaigns(engine, before_id=before_id, limit=limit),
-            title="Loading campaigns", quiet=True,
-            on_success=lambda rows: self._arrived(generation, rows, limit, replace),
-            on_error=lambda exc: self._failed(generation, exc),
-        )
-
-    def _arrived(self, generation: int, rows: list[CampaignRow], limit: int,
-                 replace: bool) -> None:
-        if generation != self._generation:
-            return
-        self._handle = None
-        self._more = len(rows) == limit
-        if replace:
+        def replace(rows: list[CampaignRow]) -> None:
+            self._more = len(rows) == limit
             self.beginResetModel()
             self._rows = list(rows)
             self.endResetModel()
-        elif rows:
-            start = len(self._rows)
-            self.beginInsertRows(QModelIndex(), start, start + len(rows) - 1)
-            self._rows.extend(rows)
-            self.endInsertRows()
+            self._reindex()
+
+        self._start(lambda: list_campaigns(engine, limit=limit), "Loading campaigns", replace)
+
+    def _fetch_after(self, last: CampaignRow) -> None:
+        engine = self._engine
+
+        def append(rows: list[CampaignRow]) -> None:
+            self._append(rows, PAGE_SIZE)
+            self._reindex()
+
+        self._start(lambda: list_campaigns(engine, before_id=last.id, limit=PAGE_SIZE),
+                    "Loading campaigns", append)
+
+    def _reindex(self) -> None:
         self._index = {row.id: i for i, row in enumerate(self._rows)}
-        self.loaded.emit()
-
-    def _failed(self, generation: int, exc: BaseException) -> None:
-        if generation == self._generation:
-            self._handle = None
-            self.load_failed.emit(str(exc))
-
-    def cancel(self) -> None:
-        if self._handle is not None:
-            self._handle.cancel()
-            self._handle = None
-            self._generation += 1
 
     # --- live updates ---------------------------------------------------------------------
 
@@ -128,9 +79,6 @@ class CampaignHistoryModel(QAbstractTableModel):
 
     # --- QAbstractTableModel --------------------------------------------------------------
 
-    def rowCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
-
     def columnCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(COLUMNS)
 
@@ -142,12 +90,6 @@ class CampaignHistoryModel(QAbstractTableModel):
             if role == Qt.ItemDataRole.TextAlignmentRole:
                 return _alignment(section)
         return None
-
-    def flags(self, index: ModelIndex) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | \
-            Qt.ItemFlag.ItemNeverHasChildren
 
     def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or index.parent().isValid():
