@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import Engine, inspect
 
 import minicrm_desktop.services.indexes as indexes
-from minicrm_desktop.models.tables import customers_table
+from minicrm_desktop.models.tables import customer_tags, customers_table, orders_table
 from minicrm_desktop.services.importing import import_customers, import_orders
 from minicrm_desktop.services.importing.customers import CUSTOMER_COLUMNS_WRITTEN
 from minicrm_desktop.services.migrate import upgrade_to_head
@@ -129,3 +129,20 @@ def test_helper_process_reads_large_files(
     )
     assert cancelled.cancelled
     assert cancelled.rows_taken == 1000
+
+
+def test_set_aside_keeps_the_indexes_foreign_keys_need(engine: Engine) -> None:
+    """Seeding sets aside the orders and tag-link indexes too; InnoDB refuses to drop the
+    one a foreign key relies on, so on MariaDB that one stays and the rest go and return."""
+    tables = (customers_table, orders_table, customer_tags)
+
+    def names(table: str) -> set[str]:
+        return {str(ix["name"]) for ix in inspect(engine).get_indexes(table)}
+
+    before = {t.name: names(t.name) for t in tables}
+    with indexes.indexes_set_aside(engine, tables):
+        during = names("orders")
+        assert names("customers").isdisjoint(secondary_names())
+    fk_led = "ix_orders_customer_id_order_date"
+    assert (fk_led in during) == (engine.dialect.name != "sqlite")
+    assert {t.name: names(t.name) for t in tables} == before

@@ -11,6 +11,7 @@ from sqlalchemy import Engine, inspect, text
 
 from minicrm_desktop.errors import ConfigError, DatabaseUnavailable
 from minicrm_desktop.models import Base
+from minicrm_desktop.models.engine_only import include_object
 from minicrm_desktop.services.database import (
     check_connection,
     create_db_engine,
@@ -27,9 +28,8 @@ from minicrm_desktop.services.migrate import (
 
 def test_migrations_match_the_models(engine: Engine) -> None:
     with engine.connect() as conn:
-        diff = compare_metadata(
-            MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata
-        )
+        opts = {"compare_type": True, "include_object": include_object}
+        diff = compare_metadata(MigrationContext.configure(conn, opts=opts), Base.metadata)
     assert diff == []
     assert current_revision(engine) == head_revision(engine)
 

@@ -6,6 +6,7 @@ from alembic import context
 from sqlalchemy import Connection
 
 from minicrm_desktop.models import Base
+from minicrm_desktop.models.engine_only import include_object
 from minicrm_desktop.services.database import create_db_engine
 
 config = context.config
@@ -19,6 +20,7 @@ def _run(connection: Connection) -> None:
         # SQLite cannot ALTER most things: batch mode copies the table instead.
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_object=include_object,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -48,20 +48,32 @@ def indexes_set_aside(
     if not tables:
         yield
         return
-    with engine.begin() as conn:
-        present = {t.name: {ix["name"] for ix in inspect(conn).get_indexes(t.name)} for t in tables}
-        for table in tables:
-            for index in secondary_indexes(table, leading):
-                if index.name in present[table.name]:
-                    index.drop(conn)
-                    dropped.append(index)
     try:
+        with engine.begin() as conn:
+            inspector = inspect(conn)
+            present = {t.name: {ix["name"] for ix in inspector.get_indexes(t.name)}
+                       for t in tables}
+            for table in tables:
+                for index in secondary_indexes(table, leading):
+                    if index.name in present[table.name] and _droppable(index, engine):
+                        index.drop(conn)  # MySQL DDL commits at once: record each one
+                        dropped.append(index)
         yield
     finally:
         with engine.begin() as conn:
             for index in dropped:
                 index.create(conn, checkfirst=True)
         refresh_statistics(engine)
+
+
+def _droppable(index: Index, engine: Engine) -> bool:
+    """InnoDB refuses to drop the index a foreign key relies on (one led by its column)."""
+    if engine.dialect.name == "sqlite":
+        return True
+    table = index.table
+    assert table is not None
+    fk_columns = {fk.parent.name for fk in table.foreign_keys}
+    return next(iter(index.columns)).name not in fk_columns
 
 
 def refresh_statistics(engine: Engine) -> None:

@@ -113,3 +113,20 @@ def test_sqlite_tag_match_scans_the_tags_index(sqlite_engine: Engine) -> None:
         # One pass over the narrow covering index: no per-customer probe of customer_tags.
         assert "USING COVERING INDEX ix_customers_tags_norm" in plan
         assert "customer_tags" not in plan
+
+
+def test_mysql_email_suffix_seeks_the_reversed_email_index(mysql_engine: Engine) -> None:
+    insert_people(mysql_engine, edge_people())
+    rule = parse_rule(where(cond("email", "endsWith", "@gmail.com")))
+    stmt = count_statement(compile_rule(rule, None, mysql_engine.dialect.name))
+    compiled = stmt.compile(mysql_engine)
+    assert "customers.email_rev LIKE %(" in compiled.string
+    assert "moc.liamg@%" in compiled.params.values()
+    with mysql_engine.connect() as conn:
+        # The generated column really is the reversed normalized email.
+        assert conn.exec_driver_sql(
+            "SELECT count(*) FROM customers WHERE email_rev <> REVERSE(email_norm)"
+        ).scalar() == 0
+        plan = conn.exec_driver_sql("EXPLAIN FORMAT=JSON " + compiled.string,
+                                    compiled.params).scalar_one()
+    assert '"key": "ix_customers_email_rev"' in plan

@@ -59,6 +59,11 @@ STRING_CASES: list[tuple[dict[str, Any], set[str]]] = [
     (cond("email", "=", "zoe2@x.in"), {Z2}),
     (cond("email", "=", "ZOE@X.IN"), {Z}),
     (cond("email", "endsWith", "@X.IN"), set(ALL)),
+    (cond("email", "endsWith", "E2@x.In"), {Z2}),
+    (cond("email", "endsWith", "_x.in"), set()),  # "_" is literal, not one character
+    (cond("email", "endsWith", "%.in"), set()),
+    (cond("email", "doesNotEndWith", "ZOE2@X.IN"), but(Z2)),
+    (cond("email", "endsWith", "istanbul@x.in"), {IST}),
     (cond("email", "null"), set()),
     (cond("email", "notNull"), set(ALL)),
 ]

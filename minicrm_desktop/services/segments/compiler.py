@@ -17,12 +17,14 @@ from sqlalchemy import (
     ColumnElement,
     and_,
     false,
+    literal_column,
     not_,
     or_,
     true,
 )
 from sqlalchemy.sql.elements import Grouping
 
+from ...models.engine_only import EMAIL_REV_COLUMN
 from ...models.rules import Condition, RelativePeriod, RuleError, RuleGroup
 from ...models.rules_fields import FIELDS, NEGATIONS, FieldType
 from ...models.rules_values import DatePoint, Period, ValueProblem, read_value
@@ -138,6 +140,11 @@ class _Compiler:
             match = exact_equals(col, value.lower())
         elif op == "in":
             match = col.in_(_lowered(value))  # exact: NO PAD collations on MySQL
+        elif op == "endsWith" and field == "email" and not self.sqlite:
+            # A prefix of the reversed email: an index range seek (models/engine_only.py).
+            reversed_email = literal_column(f"customers.{EMAIL_REV_COLUMN}", col.type)
+            match = reversed_email.like(like_pattern(value.lower()[::-1], "beginsWith"),
+                                        escape=LIKE_ESCAPE)
         else:
             match = col.like(like_pattern(value.lower(), op), escape="/")
         positive = and_(col.is_not(None), match)

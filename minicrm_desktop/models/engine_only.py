@@ -1,0 +1,25 @@
+"""Schema objects that exist on one engine only, outside the ORM metadata.
+
+MySQL/MariaDB get `customers.email_rev`, a generated column holding the reversed
+`email_norm`, with an index: "email ends with @gmail.com" becomes a range seek on
+`email_rev LIKE 'moc.liamg@%'` instead of a LIKE over every row. SQLite has no REVERSE()
+and needs none (its scan of the covering email index is fast enough).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+EMAIL_REV_COLUMN = "email_rev"
+EMAIL_REV_INDEX = "ix_customers_email_rev"
+
+_COLUMNS = {("customers", EMAIL_REV_COLUMN)}
+_INDEXES = {EMAIL_REV_INDEX}
+
+
+def include_object(obj: Any, name: str | None, type_: str, reflected: bool,
+                   compare_to: Any) -> bool:
+    """Alembic's comparison hook: leave the engine-only objects out of schema diffs."""
+    if type_ == "column" and (getattr(obj.table, "name", None), name) in _COLUMNS:
+        return False
+    return not (type_ == "index" and name in _INDEXES)
