@@ -141,10 +141,12 @@ class _Compiler:
         elif op == "in":
             match = col.in_(_lowered(value))  # exact: NO PAD collations on MySQL
         elif op == "endsWith" and field == "email" and not self.sqlite:
-            # A prefix of the reversed email: an index range seek (models/engine_only.py).
+            # A prefix of the reversed email: a range seek in its index (engine_only.py).
+            # Emails are never NULL, so no IS NOT NULL guard (it would need the row).
             reversed_email = literal_column(f"customers.{EMAIL_REV_COLUMN}", col.type)
             match = reversed_email.like(like_pattern(value.lower()[::-1], "beginsWith"),
                                         escape=LIKE_ESCAPE)
+            return not_(Grouping(match)) if negate else match
         else:
             match = col.like(like_pattern(value.lower(), op), escape="/")
         positive = and_(col.is_not(None), match)
