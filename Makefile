@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest bench bench-segments bench-gui bench-delivery bench-history screenshots clean venv
+.PHONY: run test lint typecheck pytest bench bench-segments bench-gui bench-delivery bench-history screenshots clean venv package package-onefile package-debug bench-startup
 
 venv: $(STAMP)
 
@@ -21,6 +21,8 @@ run: venv
 	$(BIN)/python -m minicrm_desktop
 
 ## Lint, type-check and run every test (MariaDB tests need MINICRM_TEST_MYSQL_URL or a local server).
+## The tests build the package and run its self-test (tests/test_package.py, about a minute);
+## skip that locally with: make test PYTEST_ARGS="-m 'not package'"
 test: lint typecheck pytest
 
 lint: venv
@@ -49,6 +51,24 @@ bench-delivery: venv
 
 screenshots: venv
 	QT_QPA_PLATFORM=offscreen $(BIN)/python scripts/screenshots.py
+
+## The packaged app (PyInstaller, build.spec), each build followed by its own self-test.
+PYINSTALLER := $(BIN)/pyinstaller --noconfirm --log-level WARN
+
+package: venv            ## one-folder release build: dist/MiniCRM/
+	$(PYINSTALLER) build.spec
+	dist/MiniCRM/MiniCRM --selftest
+
+package-onefile: venv    ## a single self-extracting file: dist/onefile/MiniCRM
+	MINICRM_ONEFILE=1 $(PYINSTALLER) --distpath dist/onefile --workpath build/onefile build.spec
+	dist/onefile/MiniCRM --selftest
+
+package-debug: venv      ## console build that shows the log: dist/debug/MiniCRM/
+	MINICRM_DEBUG_BUILD=1 $(PYINSTALLER) --distpath dist/debug --workpath build/debug build.spec
+	dist/debug/MiniCRM/MiniCRM --selftest
+
+bench-startup: package
+	$(BIN)/python benchmarks/startup.py --json
 
 clean:
 	rm -rf build dist .mypy_cache .ruff_cache .pytest_cache

@@ -33,6 +33,7 @@ from PySide6.QtWidgets import QApplication, QLabel, QProgressBar, QVBoxLayout, Q
 from minicrm_desktop.models.campaign import Channel  # noqa: E402
 from minicrm_desktop.models.rules import parse_rule  # noqa: E402
 from minicrm_desktop.models.tables import customers_table  # noqa: E402
+from minicrm_desktop.services.access.actor import LOCAL_ADMIN
 from minicrm_desktop.services.campaigns.engine import DeliveryEngine  # noqa: E402
 from minicrm_desktop.services.campaigns.events import CampaignCounts  # noqa: E402
 from minicrm_desktop.services.campaigns.launch import (  # noqa: E402
@@ -59,7 +60,7 @@ def database(customers: int, url: str | None) -> Engine:
     with engine.connect() as conn:
         have = conn.execute(select(func.count()).select_from(customers_table)).scalar_one()
     if have < customers:
-        seed_demo_data(engine, customers - have, seed=11, anchor=ANCHOR)
+        seed_demo_data(engine, customers - have, seed=11, anchor=ANCHOR, actor=LOCAL_ADMIN)
     return engine
 
 
@@ -95,7 +96,7 @@ def run_campaign(
         variants=["Hi {first_name|there}, {city|your city} misses you!", "Hello {name}!"],
         vendor=VendorConfig(success_rate=0.9, latency_ms=latency_ms, seed=1),
     )
-    campaign_id = create_campaign(engine, draft)
+    campaign_id = create_campaign(engine, draft, actor=LOCAL_ADMIN)
     delivery = DeliveryEngine(engine, workers=workers, ledger_path=ledger, retry_base_seconds=0.05)
     delivery.progress.connect(window.show_counts)
     relay = _Relay()
@@ -115,7 +116,7 @@ def run_campaign(
     freeze_s: list[float] = []
 
     def launch() -> None:  # off the GUI thread, like the app's task runner
-        launch_campaign(engine, campaign_id)
+        launch_campaign(engine, campaign_id, actor=LOCAL_ADMIN)
         freeze_s.append(time.perf_counter() - started)
         relay.launched.emit(freeze_s[0])
 

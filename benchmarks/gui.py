@@ -89,6 +89,7 @@ def database(customers: int) -> Path:
     path = CACHE / f"customers-{customers}.db"
     if path.exists():
         return path
+    from minicrm_desktop.services.access.actor import LOCAL_ADMIN
     from minicrm_desktop.services.database import create_db_engine
     from minicrm_desktop.services.migrate import upgrade_to_head
     from minicrm_desktop.services.seed import seed_demo_data
@@ -100,7 +101,7 @@ def database(customers: int) -> Path:
     print(f"seeding {customers:,} customers into {path} (once)…", file=sys.stderr)
     engine = create_db_engine(f"sqlite:///{partial}")
     upgrade_to_head(engine)
-    seed_demo_data(engine, customers, seed=SEED, anchor=ANCHOR)
+    seed_demo_data(engine, customers, seed=SEED, anchor=ANCHOR, actor=LOCAL_ADMIN)
     with engine.connect() as conn:
         conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     engine.dispose()

@@ -35,6 +35,7 @@ from minicrm_desktop.models.campaign import (  # noqa: E402
     deliveries_table,
     variants_table,
 )
+from minicrm_desktop.services.access.actor import LOCAL_ADMIN
 from minicrm_desktop.services.bulk import raw_insert, storage_timestamp  # noqa: E402
 from minicrm_desktop.services.campaigns import history, stats  # noqa: E402
 from minicrm_desktop.services.campaigns.launch import FROZEN_COLUMNS  # noqa: E402
@@ -54,7 +55,7 @@ def build(path: Path) -> Engine:
         leftover.unlink()
     engine = create_db_engine(f"sqlite:///{partial}")
     upgrade_to_head(engine)
-    seed_demo_data(engine, CUSTOMERS, seed=3, anchor=ANCHOR)
+    seed_demo_data(engine, CUSTOMERS, seed=3, anchor=ANCHOR, actor=LOCAL_ADMIN)
     rng = random.Random(5)
     stamp = storage_timestamp(ANCHOR)
     with engine.begin() as conn:

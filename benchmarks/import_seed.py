@@ -31,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from minicrm_desktop.models import Base  # noqa: E402
 from minicrm_desktop.models.money import MINOR_PER_UNIT  # noqa: E402
+from minicrm_desktop.services.access.actor import LOCAL_ADMIN
 from minicrm_desktop.services.database import create_db_engine  # noqa: E402
 from minicrm_desktop.services.importing import (  # noqa: E402
     CUSTOMER_FIELDS,
@@ -113,9 +114,9 @@ def log(message: str) -> None:
 
 def timed_import(engine: Engine, customers_csv: Path, orders_csv: Path) -> dict[str, object]:
     started = time.perf_counter()
-    customers = import_customers(engine, customers_csv)
+    customers = import_customers(engine, customers_csv, actor=LOCAL_ADMIN)
     middle = time.perf_counter()
-    orders = import_orders(engine, orders_csv)
+    orders = import_orders(engine, orders_csv, actor=LOCAL_ADMIN)
     done = time.perf_counter()
     return {
         "customers": customers.rows_taken,
@@ -140,7 +141,7 @@ def main() -> None:
 
     seeded = fresh_sqlite(folder, "seeded.db")
     started = time.perf_counter()
-    seed = seed_demo_data(seeded, args.customers, seed=7, anchor=ANCHOR)
+    seed = seed_demo_data(seeded, args.customers, seed=7, anchor=ANCHOR, actor=LOCAL_ADMIN)
     seed_s = time.perf_counter() - started
     log(f"seeded {seed.customers} customers, {seed.orders} orders in {seed_s:.1f} s")
     customers_csv, orders_csv = export_csv(seeded, folder)

@@ -35,6 +35,7 @@ sys.path.insert(0, str(ROOT))
 
 from minicrm_desktop.models import Base, Customer  # noqa: E402
 from minicrm_desktop.models.rules import RuleGroup, parse_rule  # noqa: E402
+from minicrm_desktop.services.access.actor import LOCAL_ADMIN  # noqa: E402
 from minicrm_desktop.services.database import create_db_engine  # noqa: E402
 from minicrm_desktop.services.migrate import upgrade_to_head  # noqa: E402
 from minicrm_desktop.services.seed import seed_demo_data  # noqa: E402
@@ -136,7 +137,7 @@ def open_database(n: int, url: str | None) -> tuple[Engine, float | None]:
     if _customer_count(engine) != n:
         _empty(engine)
         started = time.perf_counter()
-        seed_demo_data(engine, n, seed=SEED, anchor=ANCHOR)
+        seed_demo_data(engine, n, seed=SEED, anchor=ANCHOR, actor=LOCAL_ADMIN)
         build_s = time.perf_counter() - started
     optimize_database(engine)
     return engine, build_s

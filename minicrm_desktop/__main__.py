@@ -1,11 +1,23 @@
-"""`python -m minicrm_desktop` (and the packaged app): the same as the `minicrm` command."""
+"""`python -m minicrm_desktop` (and the packaged app): the same as the `minicrm` command.
+
+The packaged app also takes `--selftest` (the `selftest` command: checks that this build can
+start, one line per check, exit status 0 when all pass).
+"""
 
 import multiprocessing
 import sys
 
 from minicrm_desktop.cli.main import main
+from minicrm_desktop.packaged import (
+    enable_crash_traces,
+    packaged_argv,
+    use_certifi_without_system_store,
+)
 
 if __name__ == "__main__":
     # The packaged app starts helper processes (demo data generation) through itself.
     multiprocessing.freeze_support()
-    sys.exit(main())
+    argv = packaged_argv(sys.argv[1:])
+    enable_crash_traces(argv)
+    use_certifi_without_system_store()
+    sys.exit(main(argv))

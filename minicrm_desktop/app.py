@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import URL
 
+from minicrm_desktop.services.access.actor import LOCAL_ADMIN, Actor
+
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QApplication
     from sqlalchemy import Engine
@@ -46,6 +48,7 @@ class AppContext:
     settings: Settings
     window: MainWindow
     campaigns: CampaignControl
+    actor: Actor = LOCAL_ADMIN  # who signed in; the local admin in single-user mode
 
     def shutdown(self) -> None:
         """Stop background work and close the database; nothing outlives the window.
@@ -83,6 +86,7 @@ def bootstrap(
     *,
     settings: Settings | None = None,
     offer_demo: bool = True,
+    actor: Actor = LOCAL_ADMIN,
 ) -> AppContext:
     """Build the engine, bus, runner, settings and main window, and start opening the
     database. Tests call this with their own URL and a dict-backed settings store."""
@@ -91,24 +95,32 @@ def bootstrap(
     from minicrm_desktop.services.bus import EventBus
     from minicrm_desktop.services.campaigns.engine import DeliveryEngine
     from minicrm_desktop.services.campaigns.vendor import default_ledger_path
-    from minicrm_desktop.services.database import create_db_engine, describe_url, is_sqlite
+    from minicrm_desktop.services.database import (
+        MysqlTls,
+        create_db_engine,
+        describe_url,
+        is_sqlite,
+    )
     from minicrm_desktop.services.settings import QSettingsStore
     from minicrm_desktop.services.settings import Settings as SettingsClass
     from minicrm_desktop.services.tasks import TaskRunner
     from minicrm_desktop.views.campaign_control import CampaignControl
     from minicrm_desktop.views.demo_data_dialog import should_offer_demo
     from minicrm_desktop.views.main_window import MainWindow, Services
+    from minicrm_desktop.views.settings_account import install_account_ui
 
     url = make_url(url) if isinstance(url, str) else url
     settings = settings or SettingsClass(QSettingsStore())
-    engine = create_db_engine(url)
+    engine = create_db_engine(url, tls=MysqlTls.configured(settings))
     bus = EventBus()
     runner = TaskRunner(bus)
     description = describe_url(url)
     campaigns = CampaignControl(engine, runner, bus,
                                 DeliveryEngine(engine, ledger_path=default_ledger_path()))
-    window = MainWindow(Services(engine, bus, runner, settings, description, campaigns))
-    ctx = AppContext(url, engine, bus, runner, settings, window, campaigns)
+    window = MainWindow(Services(engine, bus, runner, settings, description, campaigns,
+                                 actor=actor))
+    install_account_ui(window, actor, settings, runner)
+    ctx = AppContext(url, engine, bus, runner, settings, window, campaigns, actor)
 
     def opened(result: OpenResult) -> None:
         log.info("database ready: %s", description)
@@ -160,6 +172,7 @@ def create_application(argv: list[str] | None = None) -> QApplication:
     from PySide6.QtWidgets import QApplication
 
     from minicrm_desktop import APP_NAME, APP_ORG, __version__
+    from minicrm_desktop.views.fonts import ensure_fonts
     from minicrm_desktop.views.palette import apply_theme
 
     QApplication.setHighDpiScaleFactorRoundingPolicy(
@@ -171,6 +184,7 @@ def create_application(argv: list[str] | None = None) -> QApplication:
     app.setApplicationVersion(__version__)
     app.setDesktopFileName("minicrm")
     apply_theme(app)
+    ensure_fonts()  # a machine with no fonts at all gets the bundled DejaVu Sans
     return app
 
 
@@ -180,8 +194,10 @@ def run_gui(db: str | None = None, debug: bool = False) -> int:
 
     from minicrm_desktop.errors import MiniCRMError
     from minicrm_desktop.services.database import resolve_database_url
+    from minicrm_desktop.services.settings import QSettingsStore, Settings
     from minicrm_desktop.views.errors import ErrorReporter
     from minicrm_desktop.views.resources import app_icon
+    from minicrm_desktop.views.sign_in_dialog import sign_in_at_start
 
     app = create_application()
     configure_logging(debug)
@@ -190,7 +206,11 @@ def run_gui(db: str | None = None, debug: bool = False) -> int:
     app.setWindowIcon(app_icon())
     try:
         url = resolve_database_url(db)
-        ctx = bootstrap(url)
+        settings = Settings(QSettingsStore())
+        actor = sign_in_at_start(url, settings, open_database)
+        if actor is None:  # quit at the sign-in window
+            return 0
+        ctx = bootstrap(url, settings=settings, actor=actor)
     except MiniCRMError as exc:
         QMessageBox.critical(None, "MiniCRM", str(exc))
         return exc.exit_code
@@ -204,6 +224,10 @@ def run_gui(db: str | None = None, debug: bool = False) -> int:
         app.exit(1)
 
     ctx.bus.database_failed.connect(database_failed)
+    from minicrm_desktop.views import startup_probe
+
+    if startup_probe.wanted():  # benchmarks/startup.py
+        startup_probe.exit_when_painted(ctx.window)
     ctx.window.show()
     try:
         status = app.exec()

@@ -77,6 +77,7 @@ def seed_campaigns(engine: object, ledger: Path) -> None:
     from sqlalchemy import Engine
 
     from minicrm_desktop.models.campaign import Channel
+    from minicrm_desktop.services.access.actor import LOCAL_ADMIN
     from minicrm_desktop.services.campaigns.headless import run_until_settled
     from minicrm_desktop.services.campaigns.launch import (
         CampaignDraft,
@@ -98,14 +99,49 @@ def seed_campaigns(engine: object, ledger: Path) -> None:
                              vendor=VendorConfig(success_rate=success, seed=7))
 
     for spec in CAMPAIGNS:
-        campaign_id = create_campaign(engine, draft(*spec))
-        launch_campaign(engine, campaign_id)
+        campaign_id = create_campaign(engine, draft(*spec), actor=LOCAL_ADMIN)
+        launch_campaign(engine, campaign_id, actor=LOCAL_ADMIN)
         run_until_settled(engine, campaign_id, ledger_path=ledger, retry_base_seconds=0.05)
     # Resumed by the app at start, slowly enough to be caught mid-way.
     running = create_campaign(engine, draft(
         "Weekend flash sale", "Newsletter subscribers",
-        ["{first_name|Hi}, 24 hours only: 20% off everything."], 0.9, 20))
-    launch_campaign(engine, running)
+        ["{first_name|Hi}, 24 hours only: 20% off everything."], 0.9, 20), actor=LOCAL_ADMIN)
+    launch_campaign(engine, running, actor=LOCAL_ADMIN)
+
+
+#: (email, name, role) added by the admin; the founder signs in first.
+USERS = [
+    ("ravi.kumar@example.in", "Ravi Kumar", "marketer"),
+    ("meera.iyer@example.in", "Meera Iyer", "marketer"),
+    ("sam.lee@agency.example", "Sam Lee", "viewer"),
+]
+
+
+def seed_users(engine: object) -> None:
+    """A team: the founding admin, marketers and a viewer, an allowed domain, sign-ins."""
+    from sqlalchemy import Engine
+
+    from minicrm_desktop.services.access.actor import Role
+    from minicrm_desktop.services.access.users import (
+        add_user,
+        admit,
+        allow_domain,
+        deactivate_user,
+    )
+    from minicrm_desktop.services.auth.identity import Identity
+
+    assert isinstance(engine, Engine)
+
+    def identity(email: str, name: str) -> Identity:
+        return Identity(subject=email, email=email, name=name,
+                        issuer="https://accounts.google.com")
+
+    admin = admit(engine, identity("asha.rao@example.in", "Asha Rao"))
+    for email, name, role in USERS:
+        add_user(engine, email, role=Role(role), name=name, actor=admin)
+    allow_domain(engine, "example.in", role=Role.VIEWER, actor=admin)
+    admit(engine, identity("ravi.kumar@example.in", "Ravi Kumar"))
+    deactivate_user(engine, "sam.lee@agency.example", actor=admin)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -118,6 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     from PySide6.QtWidgets import QApplication
 
     from minicrm_desktop.app import bootstrap, create_application
+    from minicrm_desktop.services.access.actor import LOCAL_ADMIN
     from minicrm_desktop.services.database import create_db_engine
     from minicrm_desktop.services.migrate import upgrade_to_head
     from minicrm_desktop.services.seed import seed_demo_data
@@ -131,14 +168,15 @@ def main(argv: list[str] | None = None) -> int:
         url = f"sqlite:///{folder / 'demo.db'}"
         engine = create_db_engine(url)
         upgrade_to_head(engine)
-        seed_demo_data(engine, CUSTOMERS, seed=2026, anchor=ANCHOR)
+        seed_demo_data(engine, CUSTOMERS, seed=2026, anchor=ANCHOR, actor=LOCAL_ADMIN)
         for name, rule in SEGMENTS:
-            create_segment(engine, name, rule)
+            create_segment(engine, name, rule, actor=LOCAL_ADMIN)
         # The vendor's ledger goes to the app's data folder: keep it in the temp folder.
         os.environ["XDG_DATA_HOME"] = str(folder / "data")
         from minicrm_desktop.services.campaigns.vendor import default_ledger_path
 
         seed_campaigns(engine, default_ledger_path())
+        seed_users(engine)
         engine.dispose()
 
         ctx = bootstrap(url, settings=Settings(DictStore()), offer_demo=False)
@@ -188,6 +226,20 @@ def main(argv: list[str] | None = None) -> int:
         save(app, window, args.out / "segments.png")
         window.show_page("settings")
         save(app, window, args.out / "settings.png")
+        from screenshot_sign_in import shoot_sign_in
+
+        shoot_sign_in(app, args.out, folder)
+        users = window.users_page
+        assert users is not None
+        window.show_page("users")
+        wait_for(app, lambda: users.users_model.rowCount() == len(USERS) + 1)
+        users.select_user(USERS[1][0])
+        save(app, window, args.out / "users.png")
+        audit = window.audit_page
+        assert audit is not None
+        window.show_page("audit")
+        wait_for(app, lambda: audit.model.rowCount() > 0 and not audit.model.loading)
+        save(app, window, args.out / "audit.png")
 
         shoot_campaigns(app, window, args.out)
 

@@ -9,6 +9,7 @@ from sqlalchemy import Engine, inspect
 
 import minicrm_desktop.services.indexes as indexes
 from minicrm_desktop.models.tables import customer_tags, customers_table, orders_table
+from minicrm_desktop.services.access.actor import LOCAL_ADMIN
 from minicrm_desktop.services.importing import import_customers, import_orders
 from minicrm_desktop.services.importing.customers import CUSTOMER_COLUMNS_WRITTEN
 from minicrm_desktop.services.migrate import upgrade_to_head
@@ -42,6 +43,7 @@ def test_bulk_import_drops_then_restores(engine: Engine, tmp_path: Path) -> None
         customers_csv(tmp_path, 3000),
         batch_size=1000,
         progress=lambda _p: during.append(index_names(engine)),
+        actor=LOCAL_ADMIN,
     )
     assert report.imported == 3000
     assert during
@@ -64,11 +66,11 @@ def test_bulk_and_row_by_row_give_the_same_data(
             f"O{i},user{i % 1500}@example.com,{i}.5,2025-01-{1 + i % 28:02d}\n" for i in range(4000)
         ),
     )
-    import_customers(sqlite_engine, path)
-    import_orders(sqlite_engine, orders)
+    import_customers(sqlite_engine, path, actor=LOCAL_ADMIN)
+    import_orders(sqlite_engine, orders, actor=LOCAL_ADMIN)
     monkeypatch.setattr(indexes, "BULK_MIN_BYTES", 0)
-    import_customers(mysql_engine, path, batch_size=500)
-    import_orders(mysql_engine, orders, batch_size=500)
+    import_customers(mysql_engine, path, batch_size=500, actor=LOCAL_ADMIN)
+    import_orders(mysql_engine, orders, batch_size=500, actor=LOCAL_ADMIN)
     assert snapshot(sqlite_engine) == snapshot(mysql_engine)
     assert_aggregates_consistent(mysql_engine)
 
@@ -80,7 +82,8 @@ def test_indexes_restored_when_the_import_fails(sqlite_engine: Engine, tmp_path:
 
     with pytest.raises(RuntimeError, match="disk on fire"):
         import_customers(
-            sqlite_engine, customers_csv(tmp_path, 2000), batch_size=500, progress=explode
+            sqlite_engine, customers_csv(tmp_path, 2000), batch_size=500, progress=explode,
+                actor=LOCAL_ADMIN
         )
     assert secondary_names() <= index_names(sqlite_engine)
 
@@ -114,18 +117,19 @@ def test_helper_process_reads_large_files(
         + "broken,Pune,1\nuser7@example.com,Delhi,x\n"
     )
     path = write_csv(tmp_path / "c.csv", content)
-    in_process = import_customers(sqlite_engine, path, batch_size=1000)
+    in_process = import_customers(sqlite_engine, path, batch_size=1000, actor=LOCAL_ADMIN)
     monkeypatch.setattr(batches, "HELPER_MIN_BYTES", 0)
     seen: list[int] = []
     helper = import_customers(
-        mysql_engine, path, batch_size=1000, progress=lambda p: seen.append(p.rows_read)
+        mysql_engine, path, batch_size=1000, progress=lambda p: seen.append(p.rows_read),
+            actor=LOCAL_ADMIN
     )
     assert (helper.imported, helper.updated) == (in_process.imported, in_process.updated)
     assert helper.rejected == in_process.rejected
     assert [r.line for r in helper.rejected] == [2502, 2503]
     assert seen == [1000, 2000, 2502]
     cancelled = import_customers(
-        mysql_engine, path, batch_size=1000, should_cancel=lambda: True
+        mysql_engine, path, batch_size=1000, should_cancel=lambda: True, actor=LOCAL_ADMIN
     )
     assert cancelled.cancelled
     assert cancelled.rows_taken == 1000

@@ -10,6 +10,7 @@ from sqlalchemy import Engine, select
 
 from minicrm_desktop.errors import ImportFileError
 from minicrm_desktop.models import Customer
+from minicrm_desktop.services.access.actor import LOCAL_ADMIN
 from minicrm_desktop.services.importing import ImportProgress, import_customers
 from tests.helpers import assert_tags_consistent, snapshot, write_csv
 
@@ -31,7 +32,7 @@ def customers_by_email(engine: Engine) -> dict[str, Customer]:
 
 
 def test_imports_every_column(engine: Engine, tmp_path: Path) -> None:
-    report = import_customers(engine, write_csv(tmp_path / "c.csv", GOOD))
+    report = import_customers(engine, write_csv(tmp_path / "c.csv", GOOD), actor=LOCAL_ADMIN)
     assert (report.imported, report.updated, report.rejected) == (3, 0, [])
 
     people = customers_by_email(engine)
@@ -69,18 +70,19 @@ def test_imports_every_column(engine: Engine, tmp_path: Path) -> None:
 
 def test_reimport_is_idempotent(engine: Engine, tmp_path: Path) -> None:
     path = write_csv(tmp_path / "c.csv", GOOD)
-    import_customers(engine, path)
+    import_customers(engine, path, actor=LOCAL_ADMIN)
     first = snapshot(engine)
-    report = import_customers(engine, path)
+    report = import_customers(engine, path, actor=LOCAL_ADMIN)
     assert (report.imported, report.updated, len(report.rejected)) == (0, 3, 0)
     assert snapshot(engine) == first
 
 
 def test_reimport_updates_by_case_insensitive_email(engine: Engine, tmp_path: Path) -> None:
-    import_customers(engine, write_csv(tmp_path / "a.csv", GOOD))
+    import_customers(engine, write_csv(tmp_path / "a.csv", GOOD), actor=LOCAL_ADMIN)
     report = import_customers(
         engine,
         write_csv(tmp_path / "b.csv", "EMAIL,City,Tags\nAsha@EXAMPLE.com,Pune,wholesale\n"),
+        actor=LOCAL_ADMIN,
     )
     assert (report.imported, report.updated) == (0, 1)
     asha = customers_by_email(engine)["asha@example.com"]
@@ -104,7 +106,7 @@ def test_bad_rows_are_reported_and_good_rows_imported(engine: Engine, tmp_path: 
         ",2,2024-02-01,no\n"
         "good6@example.com,7,2024-02-01,NO\n"
     )
-    report = import_customers(engine, write_csv(tmp_path / "c.csv", content))
+    report = import_customers(engine, write_csv(tmp_path / "c.csv", content), actor=LOCAL_ADMIN)
     assert report.imported == 2
     assert [(r.line, r.column) for r in report.rejected] == [
         (3, "email"),
@@ -122,7 +124,7 @@ def test_bad_rows_are_reported_and_good_rows_imported(engine: Engine, tmp_path: 
 def test_unknown_column_refused_by_name_and_nothing_written(engine: Engine, tmp_path: Path) -> None:
     path = write_csv(tmp_path / "c.csv", "email,name,shoe_size\na@example.com,A,42\n")
     with pytest.raises(ImportFileError, match="unknown column 'shoe_size'"):
-        import_customers(engine, path)
+        import_customers(engine, path, actor=LOCAL_ADMIN)
     assert customers_by_email(engine) == {}
 
 
@@ -136,14 +138,15 @@ def test_unknown_column_refused_by_name_and_nothing_written(engine: Engine, tmp_
 )
 def test_unusable_files(sqlite_engine: Engine, tmp_path: Path, content: str, message: str) -> None:
     with pytest.raises(ImportFileError, match=message):
-        import_customers(sqlite_engine, write_csv(tmp_path / "c.csv", content))
+        import_customers(sqlite_engine, write_csv(tmp_path / "c.csv", content), actor=LOCAL_ADMIN)
 
 
 def test_bom_and_crlf_and_quoted_newlines(engine: Engine, tmp_path: Path) -> None:
     content = (
         'email,name\r\n"a@example.com","Line one\nline two"\r\nb@example.com,"Quote ""x"""\r\n'
     )
-    report = import_customers(engine, write_csv(tmp_path / "c.csv", content, bom=True))
+    report = import_customers(engine, write_csv(tmp_path / "c.csv", content, bom=True),
+        actor=LOCAL_ADMIN)
     assert (report.imported, report.rejected) == (2, [])
     people = customers_by_email(engine)
     assert people["a@example.com"].name == "Line one\nline two"
@@ -153,7 +156,7 @@ def test_bom_and_crlf_and_quoted_newlines(engine: Engine, tmp_path: Path) -> Non
 def test_invalid_utf8_spoils_only_its_row(engine: Engine, tmp_path: Path) -> None:
     path = tmp_path / "c.csv"
     path.write_bytes(b"email,name\na@example.com,Ok\nb@example.com,Bad \xff byte\n")
-    report = import_customers(engine, path)
+    report = import_customers(engine, path, actor=LOCAL_ADMIN)
     assert report.imported == 1
     assert [(r.line, r.column) for r in report.rejected] == [(3, "name")]
     assert "UTF-8" in report.rejected[0].reason
@@ -162,14 +165,14 @@ def test_invalid_utf8_spoils_only_its_row(engine: Engine, tmp_path: Path) -> Non
 def test_hostile_text_is_stored_literally(engine: Engine, tmp_path: Path) -> None:
     name = "Robert'); DROP TABLE customers;-- %_\\"
     content = f'email,name\nbobby@example.com,"{name}"\n'
-    report = import_customers(engine, write_csv(tmp_path / "c.csv", content))
+    report = import_customers(engine, write_csv(tmp_path / "c.csv", content), actor=LOCAL_ADMIN)
     assert report.imported == 1
     assert customers_by_email(engine)["bobby@example.com"].name == name
 
 
 def test_duplicate_keys_within_a_file_last_row_wins(engine: Engine, tmp_path: Path) -> None:
     content = "email,city\na@example.com,Pune\nA@example.com,Delhi\n"
-    report = import_customers(engine, write_csv(tmp_path / "c.csv", content))
+    report = import_customers(engine, write_csv(tmp_path / "c.csv", content), actor=LOCAL_ADMIN)
     assert (report.imported, report.updated) == (1, 1)
     assert customers_by_email(engine)["a@example.com"].city == "Delhi"
 
@@ -178,7 +181,8 @@ def test_progress_and_batches_span_the_file(sqlite_engine: Engine, tmp_path: Pat
     rows = "".join(f"user{i}@example.com,Name {i}\n" for i in range(2500))
     path = write_csv(tmp_path / "c.csv", "email,name\n" + rows)
     seen: list[ImportProgress] = []
-    report = import_customers(sqlite_engine, path, progress=seen.append, batch_size=1000)
+    report = import_customers(sqlite_engine, path, progress=seen.append, batch_size=1000,
+        actor=LOCAL_ADMIN)
     assert report.imported == 2500
     assert [p.rows_read for p in seen] == [1000, 2000, 2500]
     assert seen[-1].fraction == 1.0
@@ -188,7 +192,8 @@ def test_progress_and_batches_span_the_file(sqlite_engine: Engine, tmp_path: Pat
 def test_cancel_keeps_written_batches(sqlite_engine: Engine, tmp_path: Path) -> None:
     rows = "".join(f"user{i}@example.com\n" for i in range(5000))
     path = write_csv(tmp_path / "c.csv", "email\n" + rows)
-    report = import_customers(sqlite_engine, path, should_cancel=lambda: True, batch_size=1000)
+    report = import_customers(sqlite_engine, path, should_cancel=lambda: True, batch_size=1000,
+        actor=LOCAL_ADMIN)
     assert report.cancelled
     assert report.imported == 1000
     assert len(customers_by_email(sqlite_engine)) == 1000
@@ -197,7 +202,8 @@ def test_cancel_keeps_written_batches(sqlite_engine: Engine, tmp_path: Path) -> 
 def test_column_mapping_overrides_headers(engine: Engine, tmp_path: Path) -> None:
     path = write_csv(tmp_path / "c.csv", "E-mail address,Town,Notes\na@example.com,Pune,x\n")
     report = import_customers(
-        engine, path, mapping={"E-mail address": "email", "Town": "city", "Notes": ""}
+        engine, path, mapping={"E-mail address": "email", "Town": "city", "Notes": ""},
+            actor=LOCAL_ADMIN
     )
     assert report.imported == 1
     assert customers_by_email(engine)["a@example.com"].city == "Pune"
@@ -205,7 +211,7 @@ def test_column_mapping_overrides_headers(engine: Engine, tmp_path: Path) -> Non
 
 def test_rejections_export(sqlite_engine: Engine, tmp_path: Path) -> None:
     path = write_csv(tmp_path / "c.csv", "email\nbad\nok@example.com\n")
-    report = import_customers(sqlite_engine, path)
+    report = import_customers(sqlite_engine, path, actor=LOCAL_ADMIN)
     out = tmp_path / "rejected.csv"
     report.write_rejections_csv(out)
     lines = out.read_text(encoding="utf-8").splitlines()

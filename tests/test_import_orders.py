@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import Engine, text
 
 from minicrm_desktop.errors import ImportFileError
+from minicrm_desktop.services.access.actor import LOCAL_ADMIN
 from minicrm_desktop.services.importing import import_customers, import_orders
 from tests.helpers import assert_aggregates_consistent, snapshot, write_csv
 
@@ -22,7 +23,7 @@ R-1,raj@example.com,0.05,2024-12-31T23:59:59Z
 
 @pytest.fixture
 def with_customers(engine: Engine, tmp_path: Path) -> Engine:
-    import_customers(engine, write_csv(tmp_path / "customers.csv", CUSTOMERS))
+    import_customers(engine, write_csv(tmp_path / "customers.csv", CUSTOMERS), actor=LOCAL_ADMIN)
     return engine
 
 
@@ -38,7 +39,7 @@ def aggregates(engine: Engine) -> dict[str, tuple[object, ...]]:
 
 
 def test_orders_import_and_aggregates(with_customers: Engine, tmp_path: Path) -> None:
-    report = import_orders(with_customers, write_csv(tmp_path / "o.csv", ORDERS))
+    report = import_orders(with_customers, write_csv(tmp_path / "o.csv", ORDERS), actor=LOCAL_ADMIN)
     assert (report.imported, report.updated, report.rejected) == (3, 0, [])
     from sqlalchemy.orm import Session
 
@@ -59,21 +60,22 @@ def test_orders_import_and_aggregates(with_customers: Engine, tmp_path: Path) ->
 
 def test_reimport_identical(with_customers: Engine, tmp_path: Path) -> None:
     path = write_csv(tmp_path / "o.csv", ORDERS)
-    import_orders(with_customers, path)
+    import_orders(with_customers, path, actor=LOCAL_ADMIN)
     first = snapshot(with_customers)
-    report = import_orders(with_customers, path)
+    report = import_orders(with_customers, path, actor=LOCAL_ADMIN)
     assert (report.imported, report.updated) == (0, 3)
     assert snapshot(with_customers) == first
 
 
 def test_reimport_changing_amount_and_customer(with_customers: Engine, tmp_path: Path) -> None:
-    import_orders(with_customers, write_csv(tmp_path / "o1.csv", ORDERS))
+    import_orders(with_customers, write_csv(tmp_path / "o1.csv", ORDERS), actor=LOCAL_ADMIN)
     changed = (
         "order_id,customer_email,amount,order_date\n"
         "A-1,asha@example.com,99.99,2025-01-10\n"  # amount changed
         "R-1,zoe@example.com,0.05,2024-12-31T23:59:59Z\n"  # raj's only order moves to zoe
     )
-    report = import_orders(with_customers, write_csv(tmp_path / "o2.csv", changed))
+    report = import_orders(with_customers, write_csv(tmp_path / "o2.csv", changed),
+        actor=LOCAL_ADMIN)
     assert report.updated == 2
     agg = aggregates(with_customers)
     assert agg["asha@example.com"][:2] == (9999 + 25050, 2)
@@ -96,7 +98,8 @@ def test_bad_order_rows(with_customers: Engine, tmp_path: Path) -> None:
         "X-9,asha@example.com,,2025-01-01\n"
         "X-10,asha@example.com,10.5,2025-01-01\n"
     )
-    report = import_orders(with_customers, write_csv(tmp_path / "o.csv", content))
+    report = import_orders(with_customers, write_csv(tmp_path / "o.csv", content),
+        actor=LOCAL_ADMIN)
     assert report.imported == 1
     assert [(r.line, r.column) for r in report.rejected] == [
         (2, None),
@@ -116,7 +119,7 @@ def test_bad_order_rows(with_customers: Engine, tmp_path: Path) -> None:
 def test_orders_need_every_column(sqlite_engine: Engine, tmp_path: Path) -> None:
     path = write_csv(tmp_path / "o.csv", "order_id,customer_email,amount\n1,a@example.com,5\n")
     with pytest.raises(ImportFileError, match="required column 'order_date' is missing"):
-        import_orders(sqlite_engine, path)
+        import_orders(sqlite_engine, path, actor=LOCAL_ADMIN)
 
 
 def test_many_batches_keep_aggregates_exact(with_customers: Engine, tmp_path: Path) -> None:
@@ -127,7 +130,7 @@ def test_many_batches_keep_aggregates_exact(with_customers: Engine, tmp_path: Pa
         for i in range(3000)
     )
     path = write_csv(tmp_path / "o.csv", "order_id,customer_email,amount,order_date\n" + rows)
-    report = import_orders(with_customers, path, batch_size=700)
+    report = import_orders(with_customers, path, batch_size=700, actor=LOCAL_ADMIN)
     assert report.imported == 3000
     assert_aggregates_consistent(with_customers)
     expected = sum(i * 100 + i % 100 for i in range(0, 3000, 3))

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Engine, text
 
+from minicrm_desktop.services.access.actor import LOCAL_ADMIN
 from minicrm_desktop.services.seed import seed_demo_data
 from tests.helpers import assert_aggregates_consistent, assert_tags_consistent, snapshot
 
@@ -13,8 +14,8 @@ ANCHOR = datetime(2026, 6, 1, tzinfo=UTC)
 
 
 def test_same_seed_same_data(sqlite_engine: Engine, mysql_engine: Engine) -> None:
-    a = seed_demo_data(sqlite_engine, 300, seed=11, anchor=ANCHOR)
-    b = seed_demo_data(mysql_engine, 300, seed=11, anchor=ANCHOR)
+    a = seed_demo_data(sqlite_engine, 300, seed=11, anchor=ANCHOR, actor=LOCAL_ADMIN)
+    b = seed_demo_data(mysql_engine, 300, seed=11, anchor=ANCHOR, actor=LOCAL_ADMIN)
     assert a == b
     assert snapshot(sqlite_engine) == snapshot(mysql_engine)
 
@@ -25,13 +26,13 @@ def test_different_seed_different_data(sqlite_engine: Engine, tmp_path) -> None:
 
     other = create_db_engine(f"sqlite:///{tmp_path / 'other.db'}")
     upgrade_to_head(other)
-    seed_demo_data(sqlite_engine, 50, seed=1, anchor=ANCHOR)
-    seed_demo_data(other, 50, seed=2, anchor=ANCHOR)
+    seed_demo_data(sqlite_engine, 50, seed=1, anchor=ANCHOR, actor=LOCAL_ADMIN)
+    seed_demo_data(other, 50, seed=2, anchor=ANCHOR, actor=LOCAL_ADMIN)
     assert snapshot(sqlite_engine) != snapshot(other)
 
 
 def test_realistic_and_consistent(engine: Engine) -> None:
-    report = seed_demo_data(engine, 2000, seed=5, anchor=ANCHOR)
+    report = seed_demo_data(engine, 2000, seed=5, anchor=ANCHOR, actor=LOCAL_ADMIN)
     assert report.customers == 2000
     assert 7000 < report.orders < 13000
     assert_aggregates_consistent(engine)
@@ -61,8 +62,8 @@ def test_realistic_and_consistent(engine: Engine) -> None:
 
 
 def test_seed_appends_with_unique_keys(sqlite_engine: Engine) -> None:
-    seed_demo_data(sqlite_engine, 100, seed=1, anchor=ANCHOR)
-    seed_demo_data(sqlite_engine, 100, seed=1, anchor=ANCHOR)
+    seed_demo_data(sqlite_engine, 100, seed=1, anchor=ANCHOR, actor=LOCAL_ADMIN)
+    seed_demo_data(sqlite_engine, 100, seed=1, anchor=ANCHOR, actor=LOCAL_ADMIN)
     with sqlite_engine.connect() as conn:
         assert conn.execute(text("SELECT COUNT(*) FROM customers")).scalar_one() == 200
     assert_aggregates_consistent(sqlite_engine)
@@ -79,6 +80,7 @@ def test_progress_and_cancel(sqlite_engine: Engine, monkeypatch) -> None:
         anchor=ANCHOR,
         progress=lambda d, t: seen.append((d, t)),
         should_cancel=lambda: len(seen) >= 3,
+        actor=LOCAL_ADMIN,
     )
     assert report.cancelled
     assert report.customers == 300
@@ -93,11 +95,12 @@ def test_helper_process_gives_the_same_data(sqlite_engine: Engine, tmp_path, mon
 
     other = create_db_engine(f"sqlite:///{tmp_path / 'parallel.db'}")
     upgrade_to_head(other)
-    seed_demo_data(sqlite_engine, 450, seed=4, anchor=ANCHOR)
+    seed_demo_data(sqlite_engine, 450, seed=4, anchor=ANCHOR, actor=LOCAL_ADMIN)
     monkeypatch.setattr(seed_module, "PARALLEL_THRESHOLD", 100)
     monkeypatch.setattr(seed_module, "SEED_BATCH", 200)
     seen: list[int] = []
-    report = seed_demo_data(other, 450, seed=4, anchor=ANCHOR, progress=lambda d, _: seen.append(d))
+    report = seed_demo_data(other, 450, seed=4, anchor=ANCHOR, progress=lambda d, _: seen.append(d),
+        actor=LOCAL_ADMIN)
     assert seen == [200, 400, 450]
     assert report.customers == 450
     assert snapshot(other) == snapshot(sqlite_engine)
@@ -117,7 +120,8 @@ def test_large_seed_builds_indexes_at_the_end(sqlite_engine: Engine, monkeypatch
     monkeypatch.setattr(seed_module, "BULK_SEED", 100)
     monkeypatch.setattr(seed_module, "SEED_BATCH", 100)
     during: list[set[str]] = []
-    seed_demo_data(sqlite_engine, 300, anchor=ANCHOR, progress=lambda *_: during.append(names()))
+    seed_demo_data(sqlite_engine, 300, anchor=ANCHOR, progress=lambda *_: during.append(names()),
+        actor=LOCAL_ADMIN)
     assert during
     assert all(not (n & wanted) for n in during)
     assert wanted <= names()

@@ -179,8 +179,9 @@ def _send(ctx: CliContext, args: argparse.Namespace) -> int:
             seed=args.vendor_seed,
         ),
     )
-    campaign_id = create_campaign(engine, draft)
-    launch_campaign(engine, campaign_id)
+    actor = ctx.actor()
+    campaign_id = create_campaign(engine, draft, actor=actor)
+    launch_campaign(engine, campaign_id, actor=actor)
     result = run_until_settled(
         engine,
         campaign_id,
@@ -193,7 +194,7 @@ def _send(ctx: CliContext, args: argparse.Namespace) -> int:
 
 def _resume(ctx: CliContext, args: argparse.Namespace) -> int:
     engine = ctx.engine()
-    history.prepare_resume(engine, args.id)
+    history.prepare_resume(engine, args.id, actor=ctx.actor())
     result = run_until_settled(
         engine,
         args.id,

@@ -1,36 +1,106 @@
-"""What every command gets: the chosen database, opened and migrated on first use."""
+"""What every command gets: the chosen database, opened and migrated on first use, and the
+acting user whose role every command's services check."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 from sqlalchemy.engine import URL
 
-from ..services.database import check_connection, create_db_engine, resolve_database_url
-from ..services.migrate import upgrade_to_head
+from ..services.access.actor import LOCAL_ADMIN, AccessDenied, Actor
+from ..services.database import (
+    MysqlTls,
+    check_connection,
+    create_db_engine,
+    is_sqlite,
+    resolve_database_url,
+)
+
+if TYPE_CHECKING:
+    from ..services.auth.config import OAuthConfig
+    from ..services.auth.identity import Identity
+
+SIGN_IN_FIRST = "sign in first with `minicrm login`"
 
 
 @dataclass
 class CliContext:
     db: str | None = None
     debug: bool = False
+    # Tests (and embedders) may name the actor; otherwise it is found on first use.
+    actor_override: Actor | None = None
     _engine: Engine | None = field(default=None, repr=False)
+    _actor: Actor | None = field(default=None, repr=False)
 
     @property
     def url(self) -> URL:
         return resolve_database_url(self.db)
 
-    def engine(self) -> Engine:
-        """The database engine, connected and migrated to the current schema."""
+    def engine(self, *, signed_in: bool = True) -> Engine:
+        """The database engine, connected and migrated to the current schema.
+
+        Reading a shared database needs a signed-in user as much as changing it does, so
+        by default the acting user is resolved first; only `minicrm login` opts out."""
         if self._engine is None:
-            engine = create_db_engine(self.url)
+            from ..services.migrate import upgrade_to_head  # imports Alembic: ~0.1 s
+
+            engine = create_db_engine(self.url, tls=_configured_tls())
             check_connection(engine)
             upgrade_to_head(engine)
             self._engine = engine
+        if signed_in:
+            self.actor()
         return self._engine
+
+    def actor(self) -> Actor:
+        """Who is running the command: the local admin on an embedded database with no
+        sign-in configured; otherwise the user of the session `minicrm login` remembered."""
+        if self.actor_override is not None:
+            return self.actor_override
+        if self._actor is None:
+            self._actor = resolve_cli_actor(self.url, lambda: self.engine(signed_in=False))
+        return self._actor
 
     def close(self) -> None:
         if self._engine is not None:
             self._engine.dispose()
             self._engine = None
+
+
+def _configured_tls() -> MysqlTls:
+    from ..services.settings import QSettingsStore, Settings
+
+    return MysqlTls.configured(Settings(QSettingsStore()))
+
+
+def resolve_cli_actor(url: URL, engine: Callable[[], Engine]) -> Actor:
+    """`engine` opens the database; it is called only once a session was found."""
+    from ..services.auth.config import resolve_oauth_config
+    from ..services.settings import QSettingsStore, Settings
+
+    config = resolve_oauth_config(Settings(QSettingsStore()))
+    if config is None:
+        if is_sqlite(url):
+            return LOCAL_ADMIN
+        raise AccessDenied(
+            "a database shared over MySQL needs a signed-in user, and no sign-in is "
+            "configured: set MINICRM_GOOGLE_CLIENT_SECRETS (or choose the client secrets "
+            f"in Settings), then {SIGN_IN_FIRST}"
+        )
+    identity = _restore(config)
+    if identity is None:
+        raise AccessDenied(SIGN_IN_FIRST)
+    from ..services.access.users import session_actor
+
+    return session_actor(engine(), identity)
+
+
+def _restore(config: OAuthConfig) -> Identity | None:
+    """The identity of the session `minicrm login` remembered (None when there is none)."""
+    from ..services.auth.session import restore_identity
+    from ..services.secrets import default_secret_store, terminal_passphrase
+
+    return restore_identity(config, default_secret_store(terminal_passphrase))

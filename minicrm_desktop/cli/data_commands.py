@@ -96,16 +96,17 @@ def _print_report(report: ImportReport) -> int:
 
 
 def _import_customers(ctx: CliContext, args: argparse.Namespace) -> int:
-    return _print_report(import_customers(ctx.engine(), args.file))
+    return _print_report(import_customers(ctx.engine(), args.file, actor=ctx.actor()))
 
 
 def _import_orders(ctx: CliContext, args: argparse.Namespace) -> int:
-    return _print_report(import_orders(ctx.engine(), args.file))
+    return _print_report(import_orders(ctx.engine(), args.file, actor=ctx.actor()))
 
 
 def _seed(ctx: CliContext, args: argparse.Namespace) -> int:
     anchor: datetime | None = args.as_of
-    report = seed_demo_data(ctx.engine(), args.customers, seed=args.seed, anchor=anchor)
+    report = seed_demo_data(ctx.engine(), args.customers, seed=args.seed, anchor=anchor,
+                            actor=ctx.actor())
     print(report.summary())
     sys.stdout.flush()
     return EXIT_OK

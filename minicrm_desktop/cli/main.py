@@ -7,20 +7,25 @@ add a module to COMMAND_MODULES to add commands.
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import sys
 from collections.abc import Sequence
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from sqlalchemy.exc import SQLAlchemyError
 
 from .. import __version__
 from ..errors import MiniCRMError
-from . import campaign_commands, data_commands, segment_commands
+from ..services.access.actor import Actor
 from .context import CliContext
 
-COMMAND_MODULES = [data_commands, segment_commands, campaign_commands]
+# Imported only when a command is given: opening the window must not pay for the modules
+# the commands use (the OpenAI client and Alembic alone take half a second).
+COMMAND_MODULES = ["data_commands", "segment_commands", "campaign_commands",
+                   "access_commands", "auth_commands", "selftest_commands", "ai_commands"]
 EXIT_USAGE = 2
+HELP_FLAGS = ("-h", "--help", "--version")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -30,10 +35,11 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _global_parser(**kwargs: Any) -> argparse.ArgumentParser:
     parser = _Parser(
         prog="minicrm",
         description="MiniCRM Desktop. Without a command, opens the desktop app.",
+        **kwargs,
     )
     parser.add_argument("--version", action="version", version=f"MiniCRM {__version__}")
     parser.add_argument(
@@ -43,21 +49,42 @@ def build_parser() -> argparse.ArgumentParser:
         "(default: MINICRM_DATABASE_URL, else a SQLite file in your data folder)",
     )
     parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for module in COMMAND_MODULES:
-        module.register(commands)
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING)
-    if args.command is None:
+def build_parser() -> argparse.ArgumentParser:
+    parser = _global_parser()
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name in COMMAND_MODULES:
+        importlib.import_module(f"{__package__}.{name}").register(commands)
+    return parser
+
+
+def _window_args(argv: Sequence[str]) -> argparse.Namespace | None:
+    """The global options when `argv` names no command (the app opens), else None."""
+    if any(arg in HELP_FLAGS for arg in argv):
+        return None
+    args, rest = _global_parser(add_help=False).parse_known_args(argv)
+    return None if rest else args
+
+
+def main(argv: Sequence[str] | None = None, *, actor: Actor | None = None) -> int:
+    """Run one command. `actor` (Python callers only, such as tests and embedding
+    scripts) names who acts instead of the sign-in the command line would look up."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    window = _window_args(argv)
+    if window is not None:
+        logging.basicConfig(level=logging.DEBUG if window.debug else logging.WARNING)
         from ..app import run_gui  # Qt is imported only when the window is wanted
 
+        return run_gui(db=window.db, debug=window.debug)
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING)
+    if args.command is None:  # only reachable through odd spellings such as `--db=`
+        from ..app import run_gui
+
         return run_gui(db=args.db, debug=args.debug)
-    ctx = CliContext(db=args.db, debug=args.debug)
+    ctx = CliContext(db=args.db, debug=args.debug, actor_override=actor)
     try:
         return int(args.handler(ctx, args))
     except MiniCRMError as exc:

@@ -1,4 +1,5 @@
-"""`minicrm segment count|emails|validate RULE.json` (see spec/data-and-cli.md)."""
+"""`minicrm segment count|emails|validate RULE.json` and `minicrm segment parse "TEXT"`
+(see spec/data-and-cli.md)."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "A rule that breaks the contract exits with status 2 and the reason on standard error.",
     )
     actions = segment.add_subparsers(
-        dest="action", metavar="{count,emails,validate}", required=True
+        dest="action", metavar="{count,emails,validate,parse}", required=True
     )
     count = actions.add_parser(
         "count",
@@ -51,6 +52,22 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     _rule_arguments(validate, as_of=False)
     validate.set_defaults(handler=_validate)
+    parse = actions.add_parser(
+        "parse",
+        help="turn a sentence into a rule tree",
+        description='Turn a sentence such as "haven\'t shopped in 6 months and spent over '
+        '₹5,000" into a rule tree, printed as JSON: by the configured AI model, or by the '
+        "built-in offline parser (--offline, no API key, or the model unreachable). Exits "
+        "with status 2 and the reason when the sentence cannot be understood. Only the "
+        "sentence, the field list and the city and tag names are sent to a model.",
+    )
+    parse.add_argument("text", metavar="TEXT", help="the sentence describing the customers")
+    parse.add_argument("--as-of", type=iso_datetime, default=None, metavar="ISO",
+                       help="the date that 'this year' and 'last month' refer to "
+                       "(default: now, UTC)")
+    parse.add_argument("--offline", action="store_true",
+                       help="use the built-in parser, never the model")
+    parse.set_defaults(handler=_parse)
 
 
 def _rule_arguments(parser: argparse.ArgumentParser, *, as_of: bool) -> None:
@@ -106,4 +123,16 @@ def _emails(ctx: CliContext, args: argparse.Namespace) -> int:
 def _validate(ctx: CliContext, args: argparse.Namespace) -> int:
     load_rule(args.rule)
     print("valid")
+    return EXIT_OK
+
+
+def _parse(ctx: CliContext, args: argparse.Namespace) -> int:
+    from ..services.ai.assistant import load_vocabulary, sentence_to_rule
+    from .ai_config import cli_ai_config
+
+    answer = sentence_to_rule(cli_ai_config(offline=args.offline), args.text,
+                              load_vocabulary(ctx.engine()), args.as_of)
+    if answer.notice:
+        print(f"minicrm: {answer.notice}", file=sys.stderr)
+    print(json.dumps(answer.rule.to_json(), indent=2, ensure_ascii=False))
     return EXIT_OK

@@ -16,6 +16,9 @@ from sqlalchemy import Engine, func, select
 
 from ..models.tables import customer_tags, customers_table, orders_table, tags_table
 from ..models.text import tags_key
+from .access.actor import Actor, Permission
+from .access.audit import Action, record_now
+from .access.users import authorize
 from .bulk import EpochFormatter, raw_insert
 from .demo_data import CITIES, EMAIL_DOMAINS, FIRST_NAMES, LAST_NAMES, TAGS
 from .indexes import BULK_MIN_SHARE, indexes_set_aside
@@ -95,15 +98,18 @@ def seed_demo_data(
     anchor: datetime | None = None,
     progress: SeedProgress | None = None,
     should_cancel: Callable[[], bool] | None = None,
+    actor: Actor,
 ) -> SeedReport:
     """Add `customers_wanted` demo customers with their orders and aggregates.
 
     The same seed and anchor (the "today" of the data, default: now) give the same data.
     Runs may be repeated: numbering continues after the customers already present.
     Large runs generate rows in a helper process while this one writes them.
+    Only an admin may add demo data; the run is audited.
     """
     if customers_wanted < 0:
         raise ValueError("the number of customers must be 0 or more")
+    authorize(engine, actor, Permission.SEED_DEMO_DATA)
     with engine.begin() as conn:
         offset = int(conn.execute(select(func.count()).select_from(customers)).scalar_one())
         max_id = int(conn.execute(select(func.coalesce(func.max(customers.c.id), 0))).scalar_one())
@@ -138,6 +144,10 @@ def seed_demo_data(
             if should_cancel is not None and should_cancel() and written < customers_wanted:
                 cancelled = True
                 break
+    # Batches commit one by one, so the log entry has a transaction of its own.
+    record_now(engine, actor, Action.SEED_DEMO,
+               {"customers": written, "orders": orders_written, "seed": seed,
+                "cancelled": cancelled})
     return SeedReport(written, orders_written, cancelled)
 
 

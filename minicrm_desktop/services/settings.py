@@ -97,6 +97,16 @@ DEMO_OFFER_DISMISSED = Option(
     "first_start/demo_offer_dismissed", False, "Do not offer demo data again"
 )
 DEMO_CUSTOMERS = Option("first_start/demo_customers", 10_000, "Demo customers to create")
+# MySQL/MariaDB over TLS (MINICRM_MYSQL_SSL_CA / MINICRM_MYSQL_REQUIRE_TLS override them).
+MYSQL_SSL_CA = Option("database/mysql_ssl_ca", "", "CA certificate file for MySQL TLS")
+MYSQL_REQUIRE_TLS = Option("database/mysql_require_tls", False, "Require TLS for MySQL")
+
+# The AI assistant (services/ai). The API key is never a setting: it lives in the keyring.
+AI_MODEL = Option("ai/model", "gpt-4o-mini", "AI model")
+AI_BASE_URL = Option("ai/base_url", "", "AI server base URL (empty: OpenAI)")
+AI_TIMEOUT_SECONDS = Option("ai/timeout_seconds", 30, "AI request timeout, seconds")
+AI_RETRIES = Option("ai/retries", 2, "AI request retries")
+AI_OFFLINE_ONLY = Option("ai/offline_only", False, "Use the offline engine only")
 
 
 class Settings:

@@ -23,6 +23,7 @@ from typing import Any, Generic, TypeVar
 import shiboken6
 from PySide6.QtCore import QObject, Qt, QThreadPool, Signal, Slot
 
+from minicrm_desktop.services.access.actor import Actor
 from minicrm_desktop.services.bus import EventBus
 
 T = TypeVar("T")
@@ -320,6 +321,7 @@ def import_file_job(
     kind: str,
     path: Path,
     mapping: Mapping[str, str],
+    actor: Actor,
     *,
     progress: ProgressSink,
     should_cancel: Callable[[], bool],
@@ -332,7 +334,8 @@ def import_file_job(
     engine = create_db_engine(url)
     try:
         return run(
-            engine, path, mapping=dict(mapping), progress=progress, should_cancel=should_cancel
+            engine, path, mapping=dict(mapping), progress=progress,
+            should_cancel=should_cancel, actor=actor,
         )
     finally:
         engine.dispose()
@@ -342,6 +345,7 @@ def seed_demo_job(
     url: str,
     customers: int,
     seed: int,
+    actor: Actor,
     *,
     progress: ProgressSink,
     should_cancel: Callable[[], bool],
@@ -353,7 +357,8 @@ def seed_demo_job(
     engine = create_db_engine(url)
     try:
         return seed_demo_data(
-            engine, customers, seed=seed, progress=progress, should_cancel=should_cancel
+            engine, customers, seed=seed, progress=progress, should_cancel=should_cancel,
+            actor=actor,
         )
     finally:
         engine.dispose()

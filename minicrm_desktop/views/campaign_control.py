@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 
 from minicrm_desktop.models.base import utcnow
 from minicrm_desktop.models.campaign import CampaignStatus
+from minicrm_desktop.services.access.actor import SYSTEM, AccessDenied, Actor
 from minicrm_desktop.services.bus import EventBus
 from minicrm_desktop.services.campaigns import history, stats
 from minicrm_desktop.services.campaigns.engine import DeliveryEngine
@@ -66,7 +67,7 @@ class CampaignControl(QObject):
         def task(_ctx: TaskContext) -> list[int]:
             running = stats.campaigns_in_status(engine, CampaignStatus.RUNNING)
             for campaign_id in running:
-                history.prepare_resume(engine, campaign_id)
+                history.prepare_resume(engine, campaign_id, actor=SYSTEM)
             return running
 
         def done(running: list[int]) -> None:
@@ -90,7 +91,8 @@ class CampaignControl(QObject):
         def task(_ctx: TaskContext) -> list[tuple[int, LaunchSummary]]:
             launched = []
             for campaign_id in stats.due_campaigns(engine, utcnow()):
-                launched.append((campaign_id, launch_campaign(engine, campaign_id)))
+                # Authorised when it was scheduled; whoever has the app open now launches it.
+                launched.append((campaign_id, launch_campaign(engine, campaign_id, actor=SYSTEM)))
             return launched
 
         def done(launched: list[tuple[int, LaunchSummary]]) -> None:
@@ -103,15 +105,15 @@ class CampaignControl(QObject):
     # -- launching --------------------------------------------------------------------------
 
     def submit(self, draft: CampaignDraft,
-               on_done: Callable[[int], None] | None = None) -> None:
+               on_done: Callable[[int], None] | None = None, *, actor: Actor) -> None:
         """Create the campaign; unless it is scheduled, freeze its audience and send it."""
         engine = self.engine
 
         def task(_ctx: TaskContext) -> tuple[int, LaunchSummary | None]:
-            campaign_id = create_campaign(engine, draft)
+            campaign_id = create_campaign(engine, draft, actor=actor)
             if draft.scheduled_at is not None:
                 return campaign_id, None
-            return campaign_id, launch_campaign(engine, campaign_id)
+            return campaign_id, launch_campaign(engine, campaign_id, actor=actor)
 
         def done(result: tuple[int, LaunchSummary | None]) -> None:
             campaign_id, summary = result
@@ -136,15 +138,21 @@ class CampaignControl(QObject):
 
     # -- control from the GUI ---------------------------------------------------------------
 
-    def pause(self, campaign_id: int) -> None:
+    def pause(self, campaign_id: int, *, actor: Actor) -> None:
         """Ask for a pause; `bus.campaigns_changed` follows once it took effect."""
-        self.delivery.pause(campaign_id)
+        try:
+            self.delivery.pause(campaign_id, actor=actor)
+        except AccessDenied as exc:
+            self.failed.emit(str(exc))
 
-    def cancel(self, campaign_id: int) -> None:
+    def cancel(self, campaign_id: int, *, actor: Actor) -> None:
         """Ask to cancel; `bus.campaigns_changed` follows once it took effect."""
-        self.delivery.cancel(campaign_id)
+        try:
+            self.delivery.cancel(campaign_id, actor=actor)
+        except AccessDenied as exc:
+            self.failed.emit(str(exc))
 
-    def resume(self, campaign_id: int) -> None:
+    def resume(self, campaign_id: int, *, actor: Actor) -> None:
         """Requeue what a killed run left claimed (in a task), then send again."""
         engine = self.engine
 
@@ -152,7 +160,7 @@ class CampaignControl(QObject):
             self._start(campaign_id)
             self.bus.campaigns_changed.emit()
 
-        self.runner.run(lambda _ctx: history.prepare_resume(engine, campaign_id),
+        self.runner.run(lambda _ctx: history.prepare_resume(engine, campaign_id, actor=actor),
                         title="Resuming campaign", on_success=done, on_error=self._on_error)
 
     def is_running(self, campaign_id: int) -> bool:

@@ -36,12 +36,14 @@ from PySide6.QtWidgets import (
 from sqlalchemy import Engine
 
 from minicrm_desktop.models.campaign import DeliveryStatus
+from minicrm_desktop.services.ai.config import AISettings, app_ai_settings
 from minicrm_desktop.services.bus import EventBus
 from minicrm_desktop.services.campaigns.events import CampaignCounts
 from minicrm_desktop.services.campaigns.history import campaign_details, write_log_csv
 from minicrm_desktop.services.campaigns.stats import OutcomeBucket, outcomes_over_time
 from minicrm_desktop.services.tasks import TaskHandle, TaskRunner
 from minicrm_desktop.views.campaign_log_model import DeliveryLogModel
+from minicrm_desktop.views.campaign_summary import CampaignSummaryPanel
 from minicrm_desktop.views.file_dialogs import SaveCsvDialog
 from minicrm_desktop.views.formatting import format_datetime
 from minicrm_desktop.views.widgets import PageHeader
@@ -128,7 +130,7 @@ class CampaignDetail(QWidget):
     exported = Signal(str, int)
 
     def __init__(self, engine: Engine, runner: TaskRunner, bus: EventBus,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, *, ai: AISettings | None = None) -> None:
         super().__init__(parent)
         self.engine = engine
         self.runner = runner
@@ -186,6 +188,8 @@ class CampaignDetail(QWidget):
         upper = QWidget()
         upper_layout = QVBoxLayout(upper)
         upper_layout.setContentsMargins(0, 0, 0, 0)
+        self.summary_panel = CampaignSummaryPanel(engine, runner, ai or app_ai_settings())
+        upper_layout.addWidget(self.summary_panel)
         upper_layout.addWidget(self.variants)
         upper_layout.addLayout(charts, 1)
 
@@ -306,6 +310,9 @@ class CampaignDetail(QWidget):
         self.log.setColumnHidden(1, info["channel"] == "email")
         self._show_timeline(report.timeline)
         self._show_reasons(info["reasons"])
+        if self.campaign_id is not None:
+            self.summary_panel.show_campaign(self.campaign_id, info["status"], (
+                info["audience"], info["sent"], info["failed"], info["skipped"]))
         self.report_loaded.emit()
 
     def _show_variants(self, variants: list[dict[str, Any]]) -> None:
@@ -426,9 +433,11 @@ class CampaignDetail(QWidget):
 
     @property
     def busy(self) -> bool:
-        return self._handle is not None or self.log_model.loading or self._export is not None
+        return (self._handle is not None or self.log_model.loading or self._export is not None
+                or self.summary_panel.handle is not None)
 
     def shutdown(self) -> None:
+        self.summary_panel.cancel()
         if self._handle is not None:
             self._handle.cancel()
             self._handle = None

@@ -34,6 +34,8 @@ from sqlalchemy import Engine
 
 from minicrm_desktop.models.campaign import Channel
 from minicrm_desktop.models.rule_tree import ConditionNode, GroupNode
+from minicrm_desktop.services.access.actor import Actor
+from minicrm_desktop.services.ai.config import AISettings, app_ai_settings
 from minicrm_desktop.services.campaigns import wizard as steps
 from minicrm_desktop.services.campaigns.launch import MAX_VARIANTS, CampaignError
 from minicrm_desktop.services.campaigns.vendor import VendorConfig
@@ -51,8 +53,10 @@ from minicrm_desktop.views.live_count import LiveCount
 from minicrm_desktop.views.node_editor import NodeEditor
 from minicrm_desktop.views.rule_model import ERROR_COLOR, RuleTreeModel
 from minicrm_desktop.views.rule_view import RuleTreeView
+from minicrm_desktop.views.variant_suggestions import SuggestVariantsDialog
 
 SAMPLE_CUSTOMERS = 3
+UNTOUCHED = "Hi {first_name|there}, "  # the first variant's starting text
 LABELS = "ABC"
 
 
@@ -313,9 +317,11 @@ class MessagePage(_Page):
     #: The preview was drawn for these sample customers.
     preview_ready = Signal()
 
-    def __init__(self, engine: Engine, runner: TaskRunner) -> None:
+    def __init__(self, engine: Engine, runner: TaskRunner, ai: AISettings | None = None) -> None:
         super().__init__()
         self._engine, self._runner = engine, runner
+        self.ai = ai or app_ai_settings()
+        self.suggestions: SuggestVariantsDialog | None = None
         self.setTitle("Message")
         self.setSubTitle("Up to three variants, split A/B/C across the audience. "
                          + steps.token_help())
@@ -333,7 +339,15 @@ class MessagePage(_Page):
             self.editors.append(editor)
         self.add_button = QPushButton("Add variant")
         self.add_button.clicked.connect(self.add_variant)
-        left.addWidget(self.add_button, 0, Qt.AlignmentFlag.AlignLeft)
+        self.suggest_button = QPushButton("Suggest variants…")
+        self.suggest_button.setToolTip("Message ideas for the campaign's objective, tone and "
+                                       "channel (AI assistant or offline templates)")
+        self.suggest_button.clicked.connect(self.suggest_variants)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.add_button)
+        buttons.addWidget(self.suggest_button)
+        buttons.addStretch(1)
+        left.addLayout(buttons)
         left.addStretch(1)
         outer.addLayout(left, 3)
         right = QVBoxLayout()
@@ -343,11 +357,50 @@ class MessagePage(_Page):
         right.addWidget(self.preview, 1)
         outer.addLayout(right, 2)
         self.count = 1
-        self.editors[0].edit.setPlainText("Hi {first_name|there}, ")
+        self.editors[0].edit.setPlainText(UNTOUCHED)
         self._layout_variants()
 
     def variants(self) -> list[str]:
         return [editor.text for editor in self.editors[: self.count]]
+
+    def _target_index(self) -> int:
+        """Where a chosen suggestion goes: the first variant still empty or untouched, else
+        a new variant while there is room, else the last one."""
+        for index, editor in enumerate(self.editors[: self.count]):
+            if editor.text.strip() in ("", UNTOUCHED.strip()):
+                return index
+        return min(self.count, MAX_VARIANTS - 1)
+
+    def suggestion_target(self) -> VariantEditor:
+        index = self._target_index()
+        while self.count <= index:
+            self.add_variant()
+        return self.editors[index]
+
+    def suggest_variants(self) -> SuggestVariantsDialog:
+        """Open the suggestions for this campaign's objective and channel."""
+        if self.suggestions is not None:
+            self.suggestions.close()
+            self.suggestions.deleteLater()
+        state = self.campaign_wizard().state()
+        rule = state.rule
+        target = self.editors[self._target_index()]
+        dialog = SuggestVariantsDialog(
+            self._runner, self.ai, objective=state.objective, channel=state.channel.value,
+            segment=rule.model_dump_json(by_alias=True) if rule is not None else "",
+            target=target.label, parent=self)
+        dialog.chosen.connect(self.use_suggestion)
+        self.suggestions = dialog
+        dialog.open()
+        dialog.suggest()
+        return dialog
+
+    def use_suggestion(self, text: str) -> None:
+        editor = self.suggestion_target()
+        editor.edit.setPlainText(text)
+        editor.edit.setFocus()
+        if self.suggestions is not None:
+            self.suggestions.accept()
 
     def add_variant(self) -> None:
         if self.count < MAX_VARIANTS:
@@ -590,8 +643,8 @@ class CampaignWizard(QWizard):
     submitted = Signal(object)
 
     def __init__(self, engine: Engine, runner: TaskRunner, control: CampaignControl, *,
-                 vendor: VendorConfig | None = None, as_of: datetime | None = None,
-                 parent: QWidget | None = None) -> None:
+                 actor: Actor, vendor: VendorConfig | None = None, as_of: datetime | None = None,
+                 ai: AISettings | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("campaign_wizard")
         self.setWindowTitle("New campaign")
@@ -599,13 +652,14 @@ class CampaignWizard(QWizard):
         self.setOption(QWizard.WizardOption.NoBackButtonOnStartPage, True)
         self.resize(900, 640)
         self.control = control
+        self.actor = actor
         self.vendor = vendor or VendorConfig()
         #: The clock relative dates are counted from (None: now; tests pin it).
         self.as_of = as_of
         self.basics = BasicsPage()
         self.audience_page = AudiencePage(engine, runner)
         self.rule_page = RulePage(engine, runner)
-        self.message_page = MessagePage(engine, runner)
+        self.message_page = MessagePage(engine, runner, ai)
         self.review_page = ReviewPage(engine, runner)
         for page in (self.basics, self.audience_page, self.rule_page, self.message_page,
                      self.review_page):
@@ -638,8 +692,9 @@ class CampaignWizard(QWizard):
     @property
     def busy(self) -> bool:
         pages = (self.audience_page, self.message_page, self.review_page)
+        suggestions = self.message_page.suggestions
         return any(page.handle is not None for page in pages) or self.audience_page.live.pending \
-            or self.rule_page.live.pending
+            or self.rule_page.live.pending or (suggestions is not None and suggestions.busy)
 
     def accept(self) -> None:
         try:
@@ -647,7 +702,7 @@ class CampaignWizard(QWizard):
         except CampaignError as exc:
             self.review_page.schedule_error.setText(str(exc))
             return
-        self.control.submit(draft)
+        self.control.submit(draft, actor=self.actor)
         self.submitted.emit(draft)
         super().accept()
 

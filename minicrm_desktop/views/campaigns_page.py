@@ -17,6 +17,8 @@ from PySide6.QtWidgets import (
 )
 from sqlalchemy import Engine
 
+from minicrm_desktop.services.access.actor import Actor, Permission, can
+from minicrm_desktop.services.ai.config import AISettings
 from minicrm_desktop.services.bus import EventBus
 from minicrm_desktop.services.campaigns.events import CampaignCounts
 from minicrm_desktop.services.campaigns.history import CampaignRow
@@ -36,8 +38,13 @@ class CampaignsPage(QWidget):
     detail_opened = Signal(int)
 
     def __init__(self, engine: Engine, runner: TaskRunner, bus: EventBus,
-                 control: CampaignControl, parent: QWidget | None = None) -> None:
+                 control: CampaignControl, *, actor: Actor, ai: AISettings | None = None,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.actor = actor
+        self.ai = ai
+        self.may_create = can(actor, Permission.CREATE_CAMPAIGNS)
+        self.may_control = can(actor, Permission.CONTROL_CAMPAIGNS)
         self.engine = engine
         self.runner = runner
         self.bus = bus
@@ -60,6 +67,9 @@ class CampaignsPage(QWidget):
         self.new_button = QPushButton("New campaign…")
         self.new_button.setDefault(True)
         self.new_button.clicked.connect(self.new_campaign)
+        self.new_button.setEnabled(self.may_create)
+        if not self.may_create:
+            self.new_button.setToolTip("Your role can view campaigns but not start them.")
         top.addWidget(self.new_button, 0, Qt.AlignmentFlag.AlignTop)
         layout.addLayout(top)
 
@@ -147,10 +157,11 @@ class CampaignsPage(QWidget):
         status = None if campaign is None else campaign.status
         running = campaign is not None and self.control.is_running(campaign.id)
         self.open_button.setEnabled(campaign is not None)
-        self.pause_button.setEnabled(status == "running" and running)
-        self.resume_button.setEnabled(status == "paused" or (status == "running"
-                                                             and not running))
-        self.cancel_button.setEnabled(status in CANCELLABLE)
+        may = self.may_control
+        self.pause_button.setEnabled(may and status == "running" and running)
+        self.resume_button.setEnabled(may and (status == "paused" or (status == "running"
+                                                                      and not running)))
+        self.cancel_button.setEnabled(may and status in CANCELLABLE)
 
     def _progress(self, counts: CampaignCounts) -> None:
         self.model.apply_counts(counts)
@@ -163,17 +174,17 @@ class CampaignsPage(QWidget):
     def pause_selected(self) -> None:
         campaign = self.selected()
         if campaign is not None:
-            self.control.pause(campaign.id)
+            self.control.pause(campaign.id, actor=self.actor)
 
     def resume_selected(self) -> None:
         campaign = self.selected()
         if campaign is not None:
-            self.control.resume(campaign.id)
+            self.control.resume(campaign.id, actor=self.actor)
 
     def cancel_selected(self) -> None:
         campaign = self.selected()
         if campaign is not None:
-            self.control.cancel(campaign.id)
+            self.control.cancel(campaign.id, actor=self.actor)
 
     def open_selected(self) -> None:
         campaign = self.selected()
@@ -184,7 +195,7 @@ class CampaignsPage(QWidget):
         if campaign_id is None:
             return
         if self.detail is None:
-            self.detail = CampaignDetail(self.engine, self.runner, self.bus)
+            self.detail = CampaignDetail(self.engine, self.runner, self.bus, ai=self.ai)
             self.detail.setObjectName("campaign_detail")
             self.detail.back_requested.connect(self.show_list)
             self.stack.addWidget(self.detail)
@@ -201,7 +212,8 @@ class CampaignsPage(QWidget):
         old = self.wizard
         if old is not None and not old.busy:
             old.deleteLater()  # a busy one is still answered by a task; it dies with the page
-        self.wizard = CampaignWizard(self.engine, self.runner, self.control, parent=self)
+        self.wizard = CampaignWizard(self.engine, self.runner, self.control, actor=self.actor,
+                                     ai=self.ai, parent=self)
         self.wizard.submitted.connect(lambda draft: self.show_message(
             f"“{draft.name}” {'scheduled' if draft.scheduled_at else 'launching'}…"))
         self.wizard.open()

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 from sqlalchemy import Engine
 
+from minicrm_desktop.services.access.actor import Actor
 from minicrm_desktop.services.bus import EventBus
 from minicrm_desktop.services.seed import SeedReport
 from minicrm_desktop.services.settings import DEMO_CUSTOMERS, DEMO_OFFER_DISMISSED, Settings
@@ -37,8 +38,9 @@ class DemoDataDialog(QDialog):
     seeded = Signal(object)
 
     def __init__(self, engine: Engine, runner: TaskRunner, bus: EventBus, settings: Settings,
-                 parent: QWidget | None = None) -> None:
+                 *, actor: Actor, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.actor = actor
         self.setObjectName("demo_data_dialog")
         self.setWindowTitle("Welcome to MiniCRM")
         self.setMinimumWidth(460)
@@ -96,6 +98,7 @@ class DemoDataDialog(QDialog):
         n = self.count_box.value()
         self._settings.set(DEMO_CUSTOMERS, n)
         url = self._engine.url.render_as_string(hide_password=False)
+        actor = self.actor
 
         def task(ctx: TaskContext) -> SeedReport:
             def progress(done: int, wanted: int) -> None:
@@ -105,7 +108,7 @@ class DemoDataDialog(QDialog):
             # Generating customers is CPU-bound Python: a helper process keeps the window
             # responsive while it runs.
             report: SeedReport = run_in_process(
-                seed_demo_job, (url, n, seed), progress=progress,
+                seed_demo_job, (url, n, seed, actor), progress=progress,
                 should_cancel=ctx.cancelled, name="minicrm-demo-data")
             return report
 

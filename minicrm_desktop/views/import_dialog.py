@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
 from sqlalchemy import Engine
 
 from minicrm_desktop.errors import ImportFileError
+from minicrm_desktop.services.access.actor import Actor
 from minicrm_desktop.services.bus import EventBus
 from minicrm_desktop.services.importing import (
     CUSTOMER_FIELDS,
@@ -101,9 +102,10 @@ class ImportDialog(QDialog):
 
     PAGE_SOURCE, PAGE_PROGRESS, PAGE_REPORT = range(3)
 
-    def __init__(self, engine: Engine, runner: TaskRunner, bus: EventBus,
+    def __init__(self, engine: Engine, runner: TaskRunner, bus: EventBus, *, actor: Actor,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.actor = actor
         self.setObjectName("import_dialog")
         self.setWindowTitle("Import CSV")
         self.resize(820, 600)
@@ -297,6 +299,7 @@ class ImportDialog(QDialog):
         if self.path is None or self._mapping_problem() is not None or self.handle is not None:
             return None
         path, kind, mapping, engine = self.path, self.kind, self.mapping(), self._engine
+        actor = self.actor
         run = import_orders if kind == "orders" else import_customers
         in_process = self.use_helper_process
 
@@ -307,11 +310,11 @@ class ImportDialog(QDialog):
             if in_process:
                 url = engine.url.render_as_string(hide_password=False)
                 report: ImportReport = run_in_process(
-                    import_file_job, (url, kind, path, mapping), progress=progress,
+                    import_file_job, (url, kind, path, mapping, actor), progress=progress,
                     should_cancel=ctx.cancelled, name=f"minicrm-import-{kind}")
                 return report
             return run(engine, path, mapping=mapping, progress=progress,
-                       should_cancel=ctx.cancelled)
+                       should_cancel=ctx.cancelled, actor=actor)
 
         self.progress_title.setText(f"Importing {kind} from {path.name}…")
         self.progress_bar.setValue(0)

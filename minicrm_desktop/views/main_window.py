@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from PySide6.QtCore import QByteArray, QEvent, QSize
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
@@ -19,6 +19,8 @@ from PySide6.QtWidgets import (
 from sqlalchemy import Engine
 
 from minicrm_desktop import __version__
+from minicrm_desktop.services.access.actor import LOCAL_ADMIN, Actor, Permission, can
+from minicrm_desktop.services.ai.config import AISettings, app_secret_store
 from minicrm_desktop.services.bus import EventBus
 from minicrm_desktop.services.settings import (
     LAST_PAGE,
@@ -27,6 +29,7 @@ from minicrm_desktop.services.settings import (
     Settings,
 )
 from minicrm_desktop.services.tasks import TaskRunner
+from minicrm_desktop.views.audit_page import AuditPage
 from minicrm_desktop.views.campaign_control import CampaignControl
 from minicrm_desktop.views.campaigns_page import CampaignsPage
 from minicrm_desktop.views.customers_page import CustomersPage
@@ -34,8 +37,12 @@ from minicrm_desktop.views.demo_data_dialog import DemoDataDialog
 from minicrm_desktop.views.import_dialog import ImportDialog
 from minicrm_desktop.views.resources import app_icon, icon, refresh_themed_icons, themed_icon
 from minicrm_desktop.views.segments_page import SegmentsPage
+from minicrm_desktop.views.setting_changes import SettingChanges
+from minicrm_desktop.views.settings_ai import AISettingsGroup
 from minicrm_desktop.views.settings_page import SettingsPage
+from minicrm_desktop.views.settings_tls import MysqlTlsGroup
 from minicrm_desktop.views.status_bar import AppStatusBar
+from minicrm_desktop.views.users_page import UsersPage
 
 # palette(...) in a style sheet is resolved when the sheet is set: set it again on a
 # palette change (see changeEvent).
@@ -48,8 +55,9 @@ SIDEBAR_STYLE = (
     " color: palette(highlighted-text); }"
 )
 PAGES = ("customers", "segments", "campaigns", "settings")
+ADMIN_PAGES = ("users", "audit")  # shown to admins only, after the others
 _TITLES = {"customers": "Customers", "segments": "Segments", "campaigns": "Campaigns",
-           "settings": "Settings"}
+           "settings": "Settings", "users": "Users", "audit": "Audit log"}
 
 
 @dataclass
@@ -62,6 +70,10 @@ class Services:
     settings: Settings
     database_description: str
     campaigns: CampaignControl
+    #: Who is signed in; every page passes it to the services it calls.
+    actor: Actor = field(default=LOCAL_ADMIN)
+    #: The AI assistant's settings and key; by default the app's settings and keyring.
+    ai: AISettings | None = None
 
 
 class MainWindow(QMainWindow):
@@ -82,14 +94,32 @@ class MainWindow(QMainWindow):
         self.sidebar.setFixedWidth(176)
         self.sidebar.setFrameShape(QListWidget.Shape.NoFrame)
         self.sidebar.setStyleSheet(SIDEBAR_STYLE)
+        actor = services.actor
+        self.ai = services.ai or AISettings(services.settings, app_secret_store)
         self.customers_page = CustomersPage(services.engine, services.runner, bus)
-        self.segments_page = SegmentsPage(services.engine, services.runner, bus)
+        self.segments_page = SegmentsPage(services.engine, services.runner, bus, actor=actor,
+                                          ai=self.ai)
         self.campaigns_page = CampaignsPage(services.engine, services.runner, bus,
-                                            services.campaigns)
+                                            services.campaigns, actor=actor, ai=self.ai)
         self.settings_page = SettingsPage(services.database_description)
+        self.tls_group = MysqlTlsGroup(services.engine, services.runner, services.settings,
+                                       actor=actor)
+        self.settings_page.add_section(self.tls_group)
+        self.settings_page.add_section(AISettingsGroup(
+            self.ai, SettingChanges(services.engine, services.runner, actor)))
+        pages: list[QWidget] = [self.customers_page, self.segments_page, self.campaigns_page,
+                                self.settings_page]
+        self.users_page: UsersPage | None = None
+        self.audit_page: AuditPage | None = None
+        self.page_names: tuple[str, ...] = PAGES
+        if can(actor, Permission.MANAGE_USERS):
+            self.users_page = UsersPage(services.engine, services.runner, bus, actor=actor)
+            self.audit_page = AuditPage(services.engine, services.runner, bus, actor=actor)
+            pages += [self.users_page, self.audit_page]
+            self.page_names = PAGES + ADMIN_PAGES
+        self.customers_page.import_button.setEnabled(can(actor, Permission.IMPORT_DATA))
         self.stack = QStackedWidget()
-        for name, page in zip(PAGES, (self.customers_page, self.segments_page,
-                                      self.campaigns_page, self.settings_page), strict=True):
+        for name, page in zip(self.page_names, pages, strict=True):
             page.setObjectName(f"{name}_page")
             self.stack.addWidget(page)
             QListWidgetItem(icon(name), _TITLES[name], self.sidebar)
@@ -123,6 +153,7 @@ class MainWindow(QMainWindow):
         self.import_action = self._action("&Import CSV…", "Ctrl+I", self.open_import, "import")
         self.export_action = self._action("&Export customers view…", "Ctrl+E",
                                           self.customers_page.export_view, "export")
+        self.import_action.setEnabled(can(self.services.actor, Permission.IMPORT_DATA))
         file_menu.addAction(self.import_action)
         file_menu.addAction(self.export_action)
         file_menu.addSeparator()
@@ -140,7 +171,7 @@ class MainWindow(QMainWindow):
                                            self.refresh, "refresh")
         view_menu.addAction(self.refresh_action)
         view_menu.addSeparator()
-        for number, name in enumerate(PAGES, start=1):
+        for number, name in enumerate(self.page_names, start=1):
             view_menu.addAction(self._action(
                 _TITLES[name], f"Ctrl+{number}", lambda n=name: self.show_page(n)))
 
@@ -168,12 +199,12 @@ class MainWindow(QMainWindow):
     # --- pages ---------------------------------------------------------------------------
 
     def show_page(self, name: str) -> None:
-        if name in PAGES:
-            self.sidebar.setCurrentRow(PAGES.index(name))
+        if name in self.page_names:
+            self.sidebar.setCurrentRow(self.page_names.index(name))
 
     @property
     def current_page(self) -> str:
-        return PAGES[max(0, self.stack.currentIndex())]
+        return self.page_names[max(0, self.stack.currentIndex())]
 
     def find_customers(self) -> None:
         self.show_page("customers")
@@ -190,7 +221,8 @@ class MainWindow(QMainWindow):
     def open_import(self) -> ImportDialog:
         if self.import_dialog is None:
             s = self.services
-            self.import_dialog = ImportDialog(s.engine, s.runner, s.bus, self)
+            self.import_dialog = ImportDialog(s.engine, s.runner, s.bus, actor=s.actor,
+                                              parent=self)
             self.import_dialog.finished.connect(self._import_closed)
         self.import_dialog.show()
         self.import_dialog.raise_()
@@ -201,9 +233,12 @@ class MainWindow(QMainWindow):
             self.import_dialog.deleteLater()
             self.import_dialog = None
 
-    def offer_demo_data(self) -> DemoDataDialog:
+    def offer_demo_data(self) -> DemoDataDialog | None:
         s = self.services
-        self.demo_dialog = DemoDataDialog(s.engine, s.runner, s.bus, s.settings, self)
+        if not can(s.actor, Permission.SEED_DEMO_DATA):
+            return None
+        self.demo_dialog = DemoDataDialog(s.engine, s.runner, s.bus, s.settings,
+                                          actor=s.actor, parent=self)
         self.demo_dialog.open()
         return self.demo_dialog
 
@@ -220,7 +255,7 @@ class MainWindow(QMainWindow):
 
     def _refresh_icons(self) -> None:
         self.sidebar.setStyleSheet(SIDEBAR_STYLE)
-        for row, name in enumerate(PAGES):
+        for row, name in enumerate(self.page_names):
             item = self.sidebar.item(row)
             if item is not None:
                 item.setIcon(icon(name))
@@ -237,7 +272,7 @@ class MainWindow(QMainWindow):
         if state:
             self.restoreState(QByteArray(state))
         page = settings.get(LAST_PAGE)
-        self.show_page(page if page in PAGES else "customers")
+        self.show_page(page if page in self.page_names else "customers")
 
     def save_state(self) -> None:
         settings = self.services.settings
@@ -260,6 +295,8 @@ class MainWindow(QMainWindow):
         self.save_state()
         self.segments_page.shutdown()
         self.campaigns_page.shutdown()
+        if self.audit_page is not None:
+            self.audit_page.shutdown()
         runner.cancel_all()
         super().closeEvent(event)
 

@@ -18,14 +18,12 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QFrame,
-    QGroupBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
     QMenu,
-    QPlainTextEdit,
     QPushButton,
     QSizePolicy,
     QSplitter,
@@ -43,8 +41,10 @@ from minicrm_desktop.models.rule_tree import (
     problem_path,
     tree_from_rule,
 )
-from minicrm_desktop.models.rules import RuleError, parse_rule
+from minicrm_desktop.models.rules import RuleError, RuleGroup, parse_rule
 from minicrm_desktop.models.tables import tags_table
+from minicrm_desktop.services.access.actor import Actor, Permission, can
+from minicrm_desktop.services.ai.config import AISettings, app_ai_settings
 from minicrm_desktop.services.bus import EventBus
 from minicrm_desktop.services.segments.saved import (
     SavedSegment,
@@ -56,6 +56,7 @@ from minicrm_desktop.services.segments.saved import (
     update_segment,
 )
 from minicrm_desktop.services.tasks import TaskRunner
+from minicrm_desktop.views.describe_panel import DescribePanel
 from minicrm_desktop.views.live_count import LiveCount
 from minicrm_desktop.views.node_editor import NodeEditor
 from minicrm_desktop.views.resources import themed_icon
@@ -95,9 +96,13 @@ class SegmentsPage(QWidget):
     #: Something went wrong that the user should read (also shown on the message line).
     problem = Signal(str)
 
-    def __init__(self, engine: Engine, runner: TaskRunner, bus: EventBus,
-                 parent: QWidget | None = None) -> None:
+    def __init__(self, engine: Engine, runner: TaskRunner, bus: EventBus, *, actor: Actor,
+                 ai: AISettings | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self._ai = ai or app_ai_settings()
+        self.actor = actor
+        # A viewer may build rules and count audiences, but not store segments.
+        self.may_edit = can(actor, Permission.EDIT_SEGMENTS)
         self._engine = engine
         self._runner = runner
         self._bus = bus
@@ -120,6 +125,12 @@ class SegmentsPage(QWidget):
         splitter.setChildrenCollapsible(False)
         layout.addWidget(splitter, 1)
         self._build_actions()
+        if not self.may_edit:
+            for widget in (self.save_button, self.duplicate_button, self.rename_button,
+                           self.delete_segment_button):
+                widget.setEnabled(False)
+                widget.setToolTip("Your role can explore segments but not save them.")
+            self.save_action.setEnabled(False)
 
         self.model.tree_changed.connect(self._tree_changed)
         # Bound methods, not lambdas: Qt drops them when the page is deleted.
@@ -261,16 +272,9 @@ class SegmentsPage(QWidget):
         editor.addWidget(self.node_editor)
         box.addWidget(self.editor_area, 1)
 
-        self.describe_group = QGroupBox("Describe in words")
-        describe = QVBoxLayout(self.describe_group)
-        self.describe_box = QPlainTextEdit()
-        self.describe_box.setObjectName("describe_box")
-        self.describe_box.setPlaceholderText(
-            "e.g. “customers in Mumbai who spent more than ₹5,000 in the last 90 days” — "
-            "AI help that turns a sentence into rules arrives in a later version.")
-        self.describe_box.setMaximumHeight(56)
-        self.describe_box.setEnabled(False)
-        describe.addWidget(self.describe_box)
+        self.describe_group = DescribePanel(self._engine, self._runner, self._ai)
+        self.describe_box = self.describe_group.text
+        self.describe_group.rule_ready.connect(self.fill_from_words)
         box.addWidget(self.describe_group)
 
         self.live = LiveCount(self._engine, self._runner)
@@ -371,7 +375,9 @@ class SegmentsPage(QWidget):
 
     @property
     def dirty(self) -> bool:
-        return not self.model.undo_stack.isClean() or self.name_edit.text() != self.saved_name
+        # Unsaved edits matter only to someone who could save them.
+        return self.may_edit and (not self.model.undo_stack.isClean()
+                                  or self.name_edit.text() != self.saved_name)
 
     def _leave_then(self, then: Callable[[], None]) -> None:
         """Run `then` once unsaved changes are saved or discarded (the user decides)."""
@@ -527,13 +533,13 @@ class SegmentsPage(QWidget):
                 return
             name = asked
             self.name_edit.setText(name)
-        engine, segment_id = self._engine, self.current_id
+        engine, segment_id, actor = self._engine, self.current_id, self.actor
         index = self.model.undo_stack.index()
 
         def store(_ctx: object) -> SavedSegment:
             if segment_id is None:
-                return create_segment(engine, name, rule)
-            return update_segment(engine, segment_id, name=name, rule=rule)
+                return create_segment(engine, name, rule, actor=actor)
+            return update_segment(engine, segment_id, name=name, rule=rule, actor=actor)
 
         def stored(segment: SavedSegment) -> None:
             self.current_id = segment.id
@@ -561,7 +567,7 @@ class SegmentsPage(QWidget):
         name = SegmentNameDialog.ask(self, "Rename segment", self.segments[segment_id].name)
         if name is None:
             return
-        engine = self._engine
+        engine, actor = self._engine, self.actor
 
         def renamed(segment: SavedSegment) -> None:
             self.segments[segment.id] = segment
@@ -572,14 +578,14 @@ class SegmentsPage(QWidget):
             self.segment_stored.emit(segment)
             self._bus.segment_saved.emit(segment.id)
 
-        self._runner.run(lambda _ctx: rename_segment(engine, segment_id, name),
+        self._runner.run(lambda _ctx: rename_segment(engine, segment_id, name, actor=actor),
                          title="Renaming segment", on_success=renamed, on_error=self._failed)
 
     def duplicate_selected(self) -> None:
         segment_id = self._selected_id()
         if segment_id is None:
             return
-        engine = self._engine
+        engine, actor = self._engine, self.actor
 
         def duplicated(segment: SavedSegment) -> None:
             self.segments[segment.id] = segment
@@ -587,7 +593,7 @@ class SegmentsPage(QWidget):
             self._bus.segment_saved.emit(segment.id)
             self._leave_then(lambda: self.open_segment(segment.id))
 
-        self._runner.run(lambda _ctx: duplicate_segment(engine, segment_id),
+        self._runner.run(lambda _ctx: duplicate_segment(engine, segment_id, actor=actor),
                          title="Duplicating segment", on_success=duplicated,
                          on_error=self._failed)
 
@@ -596,7 +602,7 @@ class SegmentsPage(QWidget):
         if segment_id is None or not ConfirmDeleteDialog.ask(
                 self, self.segments[segment_id].name):
             return
-        engine = self._engine
+        engine, actor = self._engine, self.actor
 
         def deleted(_none: object) -> None:
             self.segments.pop(segment_id, None)
@@ -605,7 +611,7 @@ class SegmentsPage(QWidget):
             self.segment_deleted.emit(segment_id)
             self.refresh()
 
-        self._runner.run(lambda _ctx: delete_segment(engine, segment_id),
+        self._runner.run(lambda _ctx: delete_segment(engine, segment_id, actor=actor),
                          title="Deleting segment", on_success=deleted, on_error=self._failed)
 
     # --- JSON in and out ---------------------------------------------------------------------
@@ -646,5 +652,11 @@ class SegmentsPage(QWidget):
     def copy_json(self) -> None:
         QGuiApplication.clipboard().setText(self.rule_json_text())
 
+    def fill_from_words(self, rule: RuleGroup) -> None:
+        """Show a rule parsed from a sentence in the builder, undoable and unsaved."""
+        self.model.replace_root(tree_from_rule(rule), "Fill rules from words")
+        self._after_load()
+
     def shutdown(self) -> None:
+        self.describe_group.shutdown()
         self.live.stop()

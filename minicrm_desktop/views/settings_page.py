@@ -1,9 +1,18 @@
-"""The Settings page: where MiniCRM keeps its data, for now."""
+"""The Settings page: where MiniCRM keeps its data, and the sections other parts add
+(shared MySQL server, AI assistant, sign-in), in a scroll area so none is ever clipped."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFormLayout, QGroupBox, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QFormLayout,
+    QFrame,
+    QGroupBox,
+    QLabel,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
 
 from minicrm_desktop import __version__
 from minicrm_desktop.services.paths import log_dir
@@ -14,9 +23,20 @@ from minicrm_desktop.views.widgets import PageHeader
 class SettingsPage(QWidget):
     def __init__(self, database_description: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(16, 12, 16, 12)
-        layout.addWidget(PageHeader("Settings", "Where MiniCRM keeps its data."))
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(16, 12, 16, 12)
+        outer.addWidget(PageHeader("Settings", "Where MiniCRM keeps its data, and how it "
+                                               "signs in and reaches its AI assistant."))
+        body = QWidget()
+        self._column = QVBoxLayout(body)
+        self._column.setContentsMargins(0, 0, 8, 0)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setWidget(body)
+        outer.addWidget(scroll, 1)
+
         group = QGroupBox("Database")
         column = QVBoxLayout(group)
         form = QFormLayout()
@@ -26,14 +46,18 @@ class SettingsPage(QWidget):
         column.addLayout(form)
         column.addWidget(_muted("Choose another with --db URL or MINICRM_DATABASE_URL "
                                 "(sqlite:///path/crm.db or mysql+pymysql://user@host/crm)."))
-        layout.addWidget(group)
+        self._column.addWidget(group)
         files = QGroupBox("Files")
         files_form = QFormLayout(files)
         files_form.addRow("Settings:", _value(str(settings_path())))
         files_form.addRow("Logs:", _value(str(log_dir())))
         files_form.addRow("Version:", _value(f"MiniCRM {__version__}"))
-        layout.addWidget(files)
-        layout.addStretch(1)
+        self._column.addWidget(files)
+        self._column.addStretch(1)
+
+    def add_section(self, section: QWidget) -> None:
+        """Add a group of settings below the others."""
+        self._column.insertWidget(self._column.count() - 1, section)  # above the stretch
 
 
 def _value(text: str) -> QLabel:

@@ -6,6 +6,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QStatusBar, QWi
 
 from minicrm_desktop.services.bus import EventBus
 from minicrm_desktop.views.resources import themed_icon
+from minicrm_desktop.views.widgets import ElidedLabel
 
 
 class AppStatusBar(QStatusBar):
@@ -30,7 +31,7 @@ class AppStatusBar(QStatusBar):
         db_icon = QLabel()
         themed_icon(db_icon, "database", lambda label, ic: label.setPixmap(ic.pixmap(16, 16)))
         row.addWidget(db_icon)
-        self.database_label = QLabel("Opening database…")
+        self.database_label = ElidedLabel("Opening database…")
         self.database_label.setObjectName("database_label")
         row.addWidget(self.database_label)
         self.database_description = database_description

@@ -9,6 +9,7 @@ from sqlalchemy import Engine
 
 from minicrm_desktop.models.campaign import Channel
 from minicrm_desktop.models.rules import parse_rule
+from minicrm_desktop.services.access.actor import LOCAL_ADMIN
 from minicrm_desktop.services.campaigns.launch import CampaignDraft
 from minicrm_desktop.services.campaigns.vendor import VendorConfig
 from minicrm_desktop.services.importing import import_customers
@@ -24,7 +25,7 @@ POPULATION = "email,name,phone,city,subscribed,signup_date\n" + "".join(
 @pytest.fixture
 def population(engine: Engine, tmp_path: Path) -> Engine:
     """200 customers: every 10th (i % 10 == 9) unsubscribed, i % 10 == 3 without a phone."""
-    import_customers(engine, write_csv(tmp_path / "people.csv", POPULATION))
+    import_customers(engine, write_csv(tmp_path / "people.csv", POPULATION), actor=LOCAL_ADMIN)
     return engine
 
 

@@ -10,7 +10,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from minicrm_desktop.cli.main import main
+from minicrm_desktop.cli.main import main as cli_main
+from minicrm_desktop.services.access.actor import LOCAL_ADMIN
+
+
+def main(argv: list[str]) -> int:
+    """`minicrm` as the local admin: a MariaDB database would otherwise need a sign-in,
+    and these tests are about data, not roles (tests/access covers those)."""
+    return cli_main(argv, actor=LOCAL_ADMIN)
 
 
 @pytest.fixture

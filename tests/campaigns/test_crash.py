@@ -22,6 +22,7 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from minicrm_desktop.models.campaign import deliveries_table
+from minicrm_desktop.services.access.actor import LOCAL_ADMIN
 from minicrm_desktop.services.campaigns.launch import create_campaign, launch_campaign
 from minicrm_desktop.services.campaigns.vendor import VendorConfig
 from tests.campaigns.conftest import draft
@@ -63,13 +64,22 @@ def in_flight(engine: Engine, campaign_id: int) -> int:
         )
 
 
+# `minicrm` as the local admin: a MariaDB database would otherwise need a sign-in, and
+# this test is about crashes, not roles (tests/access covers those).
+CLI_AS_LOCAL_ADMIN = (
+    "import sys; from minicrm_desktop.cli.main import main; "
+    "from minicrm_desktop.services.access.actor import LOCAL_ADMIN; "
+    "sys.exit(main(sys.argv[1:], actor=LOCAL_ADMIN))"
+)
+
+
 def resume(db_url: str, campaign_id: int, ledger: Path) -> subprocess.Popen[bytes]:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     return subprocess.Popen(
         [
             sys.executable,
-            "-m",
-            "minicrm_desktop",
+            "-c",
+            CLI_AS_LOCAL_ADMIN,
             "--db",
             db_url,
             "campaign",
@@ -89,10 +99,9 @@ def resume(db_url: str, campaign_id: int, ledger: Path) -> subprocess.Popen[byte
 
 
 def launched(engine: Engine, latency_ms: float = 4) -> int:
-    campaign_id = create_campaign(
-        engine, draft(vendor=VendorConfig(success_rate=0.9, latency_ms=latency_ms, seed=5))
-    )
-    launch_campaign(engine, campaign_id)
+    slow = VendorConfig(success_rate=0.9, latency_ms=latency_ms, seed=5)
+    campaign_id = create_campaign(engine, draft(vendor=slow), actor=LOCAL_ADMIN)
+    launch_campaign(engine, campaign_id, actor=LOCAL_ADMIN)
     return campaign_id
 
 

@@ -10,6 +10,7 @@ from sqlalchemy import Engine, select
 
 from minicrm_desktop.models.campaign import Channel, deliveries_table
 from minicrm_desktop.models.rules import parse_rule
+from minicrm_desktop.services.access.actor import LOCAL_ADMIN
 from minicrm_desktop.services.campaigns import history
 from minicrm_desktop.services.campaigns.engine import DeliveryEngine
 from minicrm_desktop.services.campaigns.events import CampaignCounts, DeliveryEvent
@@ -38,27 +39,28 @@ def reasons(engine: Engine, campaign_id: int) -> dict[int, str | None]:
 
 
 def test_launch_freezes_audience_with_suppression(population: Engine) -> None:
-    campaign_id = create_campaign(population, draft(channel=Channel.SMS))
-    summary = launch_campaign(population, campaign_id)
+    campaign_id = create_campaign(population, draft(channel=Channel.SMS), actor=LOCAL_ADMIN)
+    summary = launch_campaign(population, campaign_id, actor=LOCAL_ADMIN)
     assert summary.audience == 200
     # i % 10 == 9 unsubscribed (20), i % 10 == 3 has no phone (20).
     assert summary.skipped_reasons == {"unsubscribed": 20, "no phone number": 20}
     assert summary.queued == 160
     with pytest.raises(CampaignError, match="is running, not ready to launch"):
-        launch_campaign(population, campaign_id)
+        launch_campaign(population, campaign_id, actor=LOCAL_ADMIN)
 
 
 def test_campaign_keeps_its_own_rule(population: Engine) -> None:
     rule = parse_rule(
         {"combinator": "and", "rules": [{"field": "city", "operator": "=", "value": "pune"}]}
     )
-    campaign_id = create_campaign(population, draft(rule=rule))
-    assert launch_campaign(population, campaign_id).audience == 200 - 29  # i % 7 == 0: no city
+    campaign_id = create_campaign(population, draft(rule=rule), actor=LOCAL_ADMIN)
+    assert launch_campaign(population, campaign_id,
+        actor=LOCAL_ADMIN).audience == 200 - 29  # i % 7 == 0: no city
 
 
 def test_send_to_the_end(population: Engine, ledger_path: Path, qapp) -> None:
-    campaign_id = create_campaign(population, draft())
-    launch_campaign(population, campaign_id)
+    campaign_id = create_campaign(population, draft(), actor=LOCAL_ADMIN)
+    launch_campaign(population, campaign_id, actor=LOCAL_ADMIN)
     result = run_until_settled(
         population, campaign_id, workers=4, ledger_path=ledger_path, retry_base_seconds=0.001
     )
@@ -77,11 +79,12 @@ def test_send_to_the_end(population: Engine, ledger_path: Path, qapp) -> None:
 def test_recently_messaged_customers_are_skipped(
     population: Engine, ledger_path: Path, qapp
 ) -> None:
-    first = create_campaign(population, draft(vendor=VendorConfig(success_rate=1.0)))
-    launch_campaign(population, first)
+    first = create_campaign(population, draft(vendor=VendorConfig(success_rate=1.0)),
+        actor=LOCAL_ADMIN)
+    launch_campaign(population, first, actor=LOCAL_ADMIN)
     run_until_settled(population, first, workers=2, ledger_path=ledger_path)
-    second = create_campaign(population, draft(recent_hours=24))
-    summary = launch_campaign(population, second)
+    second = create_campaign(population, draft(recent_hours=24), actor=LOCAL_ADMIN)
+    summary = launch_campaign(population, second, actor=LOCAL_ADMIN)
     assert summary.skipped_reasons == {"unsubscribed": 20, "messaged in the last 24 hours": 180}
 
 
@@ -89,9 +92,10 @@ def test_transient_failures_are_retried_up_to_the_limit(
     population: Engine, ledger_path: Path, qapp
 ) -> None:
     campaign_id = create_campaign(
-        population, draft(vendor=VendorConfig(success_rate=0.0, seed=1), max_attempts=3)
+        population, draft(vendor=VendorConfig(success_rate=0.0, seed=1), max_attempts=3),
+            actor=LOCAL_ADMIN
     )
-    launch_campaign(population, campaign_id)
+    launch_campaign(population, campaign_id, actor=LOCAL_ADMIN)
     run_until_settled(
         population, campaign_id, workers=3, ledger_path=ledger_path, retry_base_seconds=0.001
     )
@@ -114,8 +118,8 @@ def test_transient_failures_are_retried_up_to_the_limit(
 def test_events_and_progress_are_published(
     population: Engine, ledger_path: Path, qtbot: QtBot
 ) -> None:
-    campaign_id = create_campaign(population, draft())
-    launch_campaign(population, campaign_id)
+    campaign_id = create_campaign(population, draft(), actor=LOCAL_ADMIN)
+    launch_campaign(population, campaign_id, actor=LOCAL_ADMIN)
     delivery = DeliveryEngine(
         population, workers=2, ledger_path=ledger_path, retry_base_seconds=0.001
     )
@@ -137,8 +141,8 @@ def test_events_and_progress_are_published(
 
 def test_pause_resume_and_cancel(population: Engine, ledger_path: Path, qtbot: QtBot) -> None:
     slow = VendorConfig(success_rate=1.0, latency_ms=20)
-    campaign_id = create_campaign(population, draft(vendor=slow))
-    launch_campaign(population, campaign_id)
+    campaign_id = create_campaign(population, draft(vendor=slow), actor=LOCAL_ADMIN)
+    launch_campaign(population, campaign_id, actor=LOCAL_ADMIN)
     delivery = DeliveryEngine(population, workers=2, ledger_path=ledger_path)
     progress: list[CampaignCounts] = []
     delivery.progress.connect(progress.append)
@@ -146,16 +150,16 @@ def test_pause_resume_and_cancel(population: Engine, ledger_path: Path, qtbot: Q
         with qtbot.waitSignal(delivery.finished, timeout=30_000) as paused:
             delivery.start(campaign_id)
             qtbot.waitUntil(lambda: bool(progress) and progress[-1].sent > 0, timeout=20_000)
-            delivery.pause(campaign_id)
+            delivery.pause(campaign_id, actor=LOCAL_ADMIN)
         assert paused.args == [campaign_id, "paused"]
         assert_campaign_consistent(population, campaign_id, ledger_path, finished=False)
         sent_at_pause = progress[-1].sent
         assert 0 < sent_at_pause < 180
 
         with qtbot.waitSignal(delivery.finished, timeout=30_000) as cancelled:
-            delivery.resume(campaign_id)
+            delivery.resume(campaign_id, actor=LOCAL_ADMIN)
             qtbot.waitUntil(lambda: progress[-1].sent > sent_at_pause, timeout=20_000)
-            delivery.cancel(campaign_id)
+            delivery.cancel(campaign_id, actor=LOCAL_ADMIN)
         assert cancelled.args == [campaign_id, "cancelled"]
     finally:
         delivery.shutdown()
@@ -181,19 +185,19 @@ def test_control_calls_leave_the_database_to_the_writer_thread(
             on_caller.append(statement)
 
     slow = VendorConfig(success_rate=1.0, latency_ms=20)
-    campaign_id = create_campaign(population, draft(vendor=slow))
-    launch_campaign(population, campaign_id)
+    campaign_id = create_campaign(population, draft(vendor=slow), actor=LOCAL_ADMIN)
+    launch_campaign(population, campaign_id, actor=LOCAL_ADMIN)
     delivery = DeliveryEngine(population, workers=2, ledger_path=ledger_path)
     event.listen(population, "before_cursor_execute", spy)
     try:
         with qtbot.waitSignal(delivery.finished, timeout=30_000) as paused:
             delivery.start(campaign_id)
             qtbot.waitUntil(lambda: delivery.is_running(campaign_id), timeout=10_000)
-            delivery.pause(campaign_id)
+            delivery.pause(campaign_id, actor=LOCAL_ADMIN)
         assert paused.args == [campaign_id, "paused"]
         with qtbot.waitSignal(delivery.finished, timeout=30_000) as cancelled:
-            delivery.resume(campaign_id)
-            delivery.cancel(campaign_id)
+            delivery.resume(campaign_id, actor=LOCAL_ADMIN)
+            delivery.cancel(campaign_id, actor=LOCAL_ADMIN)
         assert cancelled.args == [campaign_id, "cancelled"]
         assert on_caller == []
     finally:
@@ -205,7 +209,7 @@ def test_control_calls_leave_the_database_to_the_writer_thread(
 def test_a_campaign_that_cannot_start_says_why(
     population: Engine, ledger_path: Path, qtbot: QtBot
 ) -> None:
-    campaign_id = create_campaign(population, draft())  # a draft: never launched
+    campaign_id = create_campaign(population, draft(), actor=LOCAL_ADMIN)  # a draft: never launched
     delivery = DeliveryEngine(population, workers=2, ledger_path=ledger_path)
     try:
         with qtbot.waitSignal(delivery.finished, timeout=10_000) as refused:

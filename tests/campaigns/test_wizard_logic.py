@@ -9,6 +9,7 @@ from sqlalchemy import Engine
 
 from minicrm_desktop.models.campaign import Channel
 from minicrm_desktop.models.rules import parse_rule
+from minicrm_desktop.services.access.actor import LOCAL_ADMIN
 from minicrm_desktop.services.campaigns.launch import (
     CampaignError,
     create_campaign,
@@ -100,7 +101,8 @@ def test_review_counts_the_skips_launch_will_record(population: Engine,
     review = review_audience(population, rule, channel)
     state = WizardState(name="Check", channel=channel, source=AudienceSource.RULE,
                         inline_rule=rule, variants=["Hi {name}"])
-    summary = launch_campaign(population, create_campaign(population, build_draft(state)))
+    campaign_id = create_campaign(population, build_draft(state), actor=LOCAL_ADMIN)
+    summary = launch_campaign(population, campaign_id, actor=LOCAL_ADMIN)
     assert review.audience == summary.audience
     assert review.skipped == summary.skipped_reasons
     assert review.sendable == summary.queued

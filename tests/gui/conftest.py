@@ -17,6 +17,7 @@ from pytestqt.qtbot import QtBot
 from sqlalchemy import Engine
 
 from minicrm_desktop.app import AppContext, bootstrap
+from minicrm_desktop.services.access.actor import LOCAL_ADMIN
 from minicrm_desktop.services.bus import EventBus
 from minicrm_desktop.services.campaigns.engine import DeliveryEngine
 from minicrm_desktop.services.database import create_db_engine
@@ -37,7 +38,7 @@ def _seeded_template(folder: Path, template: Path, customers: int) -> Path:
     path = folder / f"seeded-{customers}.db"
     shutil.copyfile(template, path)
     engine = create_db_engine(f"sqlite:///{path}")
-    seed_demo_data(engine, customers, seed=11, anchor=SEED_ANCHOR)
+    seed_demo_data(engine, customers, seed=11, anchor=SEED_ANCHOR, actor=LOCAL_ADMIN)
     with engine.connect() as conn:
         conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     engine.dispose()
@@ -174,7 +175,7 @@ def open_segments_page(engine: Engine, runner: TaskRunner, bus: EventBus,
     dates counted from SEED_ANCHOR. Close it with `close_segments_page`."""
     # Not qtbot.addWidget: pytest-qt would delete the page before fixtures tear down,
     # and close_segments_page must still wait for its count.
-    page = SegmentsPage(engine, runner, bus)
+    page = SegmentsPage(engine, runner, bus, actor=LOCAL_ADMIN)
     page.live.as_of = SEED_ANCHOR
     page.resize(1000, 700)
     page.show()

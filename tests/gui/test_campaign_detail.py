@@ -13,6 +13,7 @@ from pytestqt.qtbot import QtBot
 from sqlalchemy import Engine
 
 from minicrm_desktop.models.campaign import DeliveryStatus
+from minicrm_desktop.services.access.actor import LOCAL_ADMIN
 from minicrm_desktop.services.bus import EventBus
 from minicrm_desktop.services.campaigns.events import CampaignCounts
 from minicrm_desktop.services.campaigns.headless import run_until_settled
@@ -32,9 +33,10 @@ from tests.helpers import write_csv
 @pytest.fixture
 def sent_campaign(engine: Engine, tmp_path: Path) -> tuple[Engine, int]:
     """A completed campaign to the 200-customer population, on SQLite and MariaDB."""
-    import_customers(engine, write_csv(tmp_path / "people.csv", POPULATION))
-    campaign_id = create_campaign(engine, draft(vendor=VendorConfig(success_rate=0.8, seed=4)))
-    launch_campaign(engine, campaign_id)
+    import_customers(engine, write_csv(tmp_path / "people.csv", POPULATION), actor=LOCAL_ADMIN)
+    campaign_id = create_campaign(engine, draft(vendor=VendorConfig(success_rate=0.8, seed=4)),
+        actor=LOCAL_ADMIN)
+    launch_campaign(engine, campaign_id, actor=LOCAL_ADMIN)
     run_until_settled(engine, campaign_id, workers=2, ledger_path=tmp_path / "ledger.db",
                       retry_base_seconds=0.001)
     return engine, campaign_id

@@ -14,6 +14,7 @@ from sqlalchemy import Engine, func, insert, select, update
 from minicrm_desktop.app import AppContext
 from minicrm_desktop.models.base import utcnow
 from minicrm_desktop.models.campaign import campaigns_table, deliveries_table
+from minicrm_desktop.services.access.actor import LOCAL_ADMIN
 from minicrm_desktop.services.bus import EventBus
 from minicrm_desktop.services.campaigns.launch import create_campaign, launch_campaign
 from minicrm_desktop.services.campaigns.vendor import VendorConfig
@@ -49,7 +50,7 @@ def insert_campaigns(engine: Engine, n: int) -> None:
 @pytest.fixture
 def population(engine: Engine, tmp_path: Path) -> Engine:
     """200 customers (see tests/campaigns/conftest.py) on SQLite and MariaDB."""
-    import_customers(engine, write_csv(tmp_path / "people.csv", POPULATION))
+    import_customers(engine, write_csv(tmp_path / "people.csv", POPULATION), actor=LOCAL_ADMIN)
     return engine
 
 
@@ -60,7 +61,7 @@ def open_page(runner: TaskRunner, bus: EventBus, qtbot: QtBot,
     pages: list[CampaignsPage] = []
 
     def make(engine: Engine) -> CampaignsPage:
-        page = CampaignsPage(engine, runner, bus, make_control(engine))
+        page = CampaignsPage(engine, runner, bus, make_control(engine), actor=LOCAL_ADMIN)
         page.resize(1100, 600)
         page.show()
         with qtbot.waitSignal(page.model.loaded, timeout=10_000):
@@ -111,8 +112,8 @@ def test_scrolling_the_page_loads_the_next_page(sqlite_engine: Engine, qtbot: Qt
 
 def test_live_progress_arrives_by_signal(population: Engine, bus: EventBus, qtbot: QtBot,
                                          open_page: Callable[[Engine], CampaignsPage]) -> None:
-    campaign_id = create_campaign(population, draft(vendor=VendorConfig(seed=3)))
-    launch_campaign(population, campaign_id)
+    campaign_id = create_campaign(population, draft(vendor=VendorConfig(seed=3)), actor=LOCAL_ADMIN)
+    launch_campaign(population, campaign_id, actor=LOCAL_ADMIN)
     page = open_page(population)
     assert page.model.index(0, 1).data() == "Running"
     changed: list[int] = []
@@ -146,8 +147,8 @@ def test_pause_resume_and_cancel_from_the_page(population: Engine, bus: EventBus
                                                open_page: Callable[[Engine], CampaignsPage]
                                                ) -> None:
     slow = VendorConfig(success_rate=1.0, latency_ms=20)
-    campaign_id = create_campaign(population, draft(vendor=slow))
-    launch_campaign(population, campaign_id)
+    campaign_id = create_campaign(population, draft(vendor=slow), actor=LOCAL_ADMIN)
+    launch_campaign(population, campaign_id, actor=LOCAL_ADMIN)
     page = open_page(population)
     page.select_campaign(campaign_id)
     assert not page.pause_button.isEnabled()  # running in the database, not sending here
@@ -185,17 +186,17 @@ def test_start_up_finishes_interrupted_and_due_campaigns(seeded_url: str, seeded
                                                          settings: Settings,
                                                          qtbot: QtBot) -> None:
     fast = VendorConfig(seed=5)
-    crashed = create_campaign(seeded_engine, draft(vendor=fast))
-    launch_campaign(seeded_engine, crashed)
+    crashed = create_campaign(seeded_engine, draft(vendor=fast), actor=LOCAL_ADMIN)
+    launch_campaign(seeded_engine, crashed, actor=LOCAL_ADMIN)
     with seeded_engine.begin() as conn:  # a killed process left claims behind
         first = conn.execute(select(d.id).where(d.campaign_id == crashed, d.status == "queued")
                              .order_by(d.id).limit(50)).scalars().all()
         conn.execute(update(deliveries_table).where(d.id.in_(first))
                      .values(status="sending", claim="dead-process"))
     due = create_campaign(seeded_engine, draft(
-        name="Due", vendor=fast, scheduled_at=utcnow() - timedelta(minutes=1)))
+        name="Due", vendor=fast, scheduled_at=utcnow() - timedelta(minutes=1)), actor=LOCAL_ADMIN)
     later = create_campaign(seeded_engine, draft(
-        name="Later", vendor=fast, scheduled_at=utcnow() + timedelta(days=1)))
+        name="Later", vendor=fast, scheduled_at=utcnow() + timedelta(days=1)), actor=LOCAL_ADMIN)
 
     ctx = start_app(seeded_url, settings, qtbot)
     finished: list[tuple[int, str]] = []
@@ -219,9 +220,11 @@ def test_the_schedule_check_launches_due_campaigns(sqlite_engine: Engine, tmp_pa
                                                    make_control: Callable[[Engine],
                                                                           CampaignControl]
                                                    ) -> None:
-    import_customers(sqlite_engine, write_csv(tmp_path / "people.csv", POPULATION))
+    import_customers(sqlite_engine, write_csv(tmp_path / "people.csv", POPULATION),
+        actor=LOCAL_ADMIN)
     control = make_control(sqlite_engine)
-    due = create_campaign(sqlite_engine, draft(scheduled_at=utcnow() + timedelta(seconds=1)))
+    due = create_campaign(sqlite_engine, draft(scheduled_at=utcnow() + timedelta(seconds=1)),
+        actor=LOCAL_ADMIN)
     control.launch_due()  # not due yet: nothing starts
     qtbot.waitUntil(lambda: control.runner.active_count == 0, timeout=10_000)
     assert not control.is_running(due)

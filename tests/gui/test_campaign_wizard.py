@@ -13,6 +13,7 @@ from sqlalchemy import Engine, select
 
 from minicrm_desktop.models.campaign import campaigns_table
 from minicrm_desktop.models.rule_tree import ConditionNode
+from minicrm_desktop.services.access.actor import LOCAL_ADMIN
 from minicrm_desktop.services.bus import EventBus
 from minicrm_desktop.services.importing import import_customers
 from minicrm_desktop.services.segments.saved import create_segment
@@ -28,15 +29,15 @@ PUNE = {"combinator": "and", "rules": [{"field": "city", "operator": "in", "valu
 
 @pytest.fixture
 def population(engine: Engine, tmp_path: Path) -> Engine:
-    import_customers(engine, write_csv(tmp_path / "people.csv", POPULATION))
-    create_segment(engine, "Pune", PUNE)
+    import_customers(engine, write_csv(tmp_path / "people.csv", POPULATION), actor=LOCAL_ADMIN)
+    create_segment(engine, "Pune", PUNE, actor=LOCAL_ADMIN)
     return engine
 
 
 @pytest.fixture
 def page(population: Engine, runner: TaskRunner, bus: EventBus, qtbot: QtBot,
          make_control: Callable[[Engine], CampaignControl]) -> Iterator[CampaignsPage]:
-    campaigns = CampaignsPage(population, runner, bus, make_control(population))
+    campaigns = CampaignsPage(population, runner, bus, make_control(population), actor=LOCAL_ADMIN)
     campaigns.resize(1100, 700)
     campaigns.show()
     with qtbot.waitSignal(campaigns.model.loaded, timeout=10_000):

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, text
 
+from minicrm_desktop.services.access.actor import LOCAL_ADMIN
 from minicrm_desktop.services.customer_queries import (
     CustomerQuery,
     count_customers,
@@ -147,7 +148,7 @@ def test_queries_agree_on_both_engines(engine: Engine, tmp_path: Path) -> None:
 
     from .conftest import SEED_ANCHOR
 
-    seed_demo_data(engine, 300, seed=5, anchor=SEED_ANCHOR)
+    seed_demo_data(engine, 300, seed=5, anchor=SEED_ANCHOR, actor=LOCAL_ADMIN)
     query = CustomerQuery(search="a", sort="total_spend", descending=True)
     with engine.connect() as conn:
         chunks: list[object] = []

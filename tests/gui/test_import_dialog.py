@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QTableWidget
 from pytestqt.qtbot import QtBot
 from sqlalchemy import Engine, text
 
+from minicrm_desktop.services.access.actor import LOCAL_ADMIN
 from minicrm_desktop.services.bus import EventBus
 from minicrm_desktop.services.importing import ImportReport
 from minicrm_desktop.services.tasks import TaskRunner
@@ -23,7 +24,7 @@ from minicrm_desktop.views.import_dialog import IGNORE, ImportDialog
 @pytest.fixture
 def dialog(sqlite_engine: Engine, runner: TaskRunner, bus: EventBus,
            qtbot: QtBot) -> ImportDialog:
-    widget = ImportDialog(sqlite_engine, runner, bus)
+    widget = ImportDialog(sqlite_engine, runner, bus, actor=LOCAL_ADMIN)
     qtbot.addWidget(widget)
     widget.show()
     return widget

@@ -8,16 +8,17 @@ from pytestqt.qtbot import QtBot
 from minicrm_desktop.app import AppContext, bootstrap
 from minicrm_desktop.services.settings import LAST_PAGE, WINDOW_GEOMETRY, DictStore, Settings
 from minicrm_desktop.views.import_dialog import ImportDialog
-from minicrm_desktop.views.main_window import PAGES, MainWindow
+from minicrm_desktop.views.main_window import ADMIN_PAGES, PAGES, MainWindow
 
 from .conftest import SMALL_CUSTOMERS, close_app, start_app
 
 
 def test_sidebar_switches_pages(app_ctx: AppContext) -> None:
     window = app_ctx.window
+    # The local admin (no sign-in) also sees the admins' pages.
     assert [window.sidebar.item(i).text() for i in range(window.sidebar.count())] == \
-        ["Customers", "Segments", "Campaigns", "Settings"]
-    for name in PAGES:
+        ["Customers", "Segments", "Campaigns", "Settings", "Users", "Audit log"]
+    for name in (*PAGES, *ADMIN_PAGES):
         window.show_page(name)
         assert window.current_page == name
         current = window.stack.currentWidget()
@@ -56,8 +57,8 @@ def test_refresh_reloads_customers(app_ctx: AppContext, qtbot: QtBot) -> None:
 
 def test_status_bar_shows_database_and_work(app_ctx: AppContext, qtbot: QtBot) -> None:
     status = app_ctx.window.status
-    assert status.database_label.text().startswith("Embedded database ")
-    assert status.database_label.text().endswith("seeded.db")
+    assert status.database_label.full_text().startswith("Embedded database ")
+    assert status.database_label.full_text().endswith("seeded.db")
     import threading
 
     release = threading.Event()
@@ -99,7 +100,7 @@ def test_unreachable_database_is_reported_clearly(qtbot: QtBot, settings: Settin
     assert "cannot open the database (MySQL server 127.0.0.1:1/crm)" in message
     assert "secret" not in message
     assert "Traceback" not in message
-    assert ctx.window.status.database_label.text() == "Database unavailable"
+    assert ctx.window.status.database_label.full_text() == "Database unavailable"
     close_app(ctx, qtbot)
 
 

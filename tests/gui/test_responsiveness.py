@@ -11,6 +11,7 @@ from PySide6.QtCore import QTimer
 from pytestqt.qtbot import QtBot
 from sqlalchemy import Engine
 
+from minicrm_desktop.services.access.actor import LOCAL_ADMIN
 from minicrm_desktop.services.bus import EventBus
 from minicrm_desktop.services.customer_queries import CustomerQuery, sample_audience_count
 from minicrm_desktop.services.tasks import TaskContext, TaskRunner
@@ -114,7 +115,7 @@ def test_gui_thread_never_stalls_during_an_import(sqlite_engine: Engine, runner:
         fh.write("email,name,city,visits,signup_date,tags\n")
         fh.writelines(f"person{i}@example.com,Person {i},Pune,{i % 9},2024-01-02,vip|news\n"
                       for i in range(60_000))
-    dialog = ImportDialog(sqlite_engine, runner, bus)
+    dialog = ImportDialog(sqlite_engine, runner, bus, actor=LOCAL_ADMIN)
     qtbot.addWidget(dialog)
     dialog.load_file(path)
     require_a_quiet_machine(qtbot)

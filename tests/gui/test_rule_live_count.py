@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 from minicrm_desktop.models.rule_tree import ConditionNode, tree_from_rule
 from minicrm_desktop.models.rules import parse_rule
 from minicrm_desktop.services import segments as segment_engine
+from minicrm_desktop.services.access.actor import LOCAL_ADMIN
 from minicrm_desktop.services.bus import EventBus
 from minicrm_desktop.services.seed import seed_demo_data
 from minicrm_desktop.services.segments import audience_sample, count_audience
@@ -37,7 +38,7 @@ CITY_RULE: dict[str, Any] = {"combinator": "and", "rules": [
 @pytest.fixture
 def page(engine: Engine, runner: TaskRunner, bus: EventBus,
          qtbot: QtBot) -> Iterator[SegmentsPage]:
-    seed_demo_data(engine, 400, seed=5, anchor=SEED_ANCHOR)
+    seed_demo_data(engine, 400, seed=5, anchor=SEED_ANCHOR, actor=LOCAL_ADMIN)
     page = open_segments_page(engine, runner, bus, qtbot)
     yield page
     close_segments_page(page, qtbot)
@@ -85,7 +86,7 @@ def test_edits_in_quick_succession_count_once(page: SegmentsPage, qtbot: QtBot) 
 
 def test_a_stale_count_is_discarded(engine: Engine, runner: TaskRunner, qtbot: QtBot,
                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    seed_demo_data(engine, 300, seed=9, anchor=SEED_ANCHOR)
+    seed_demo_data(engine, 300, seed=9, anchor=SEED_ANCHOR, actor=LOCAL_ADMIN)
     old, new = parse_rule(SPENDERS), parse_rule(CITY_RULE)
     old_running, release_old = threading.Event(), threading.Event()
     real = live_count_module.count_audience

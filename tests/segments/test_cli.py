@@ -12,12 +12,18 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from minicrm_desktop.cli.main import main
+from minicrm_desktop.cli.main import main as cli_main
+from minicrm_desktop.services.access.actor import LOCAL_ADMIN
 
 from .conftest import cond, edge_people, where
 from .population import insert_people
 
 PUNE_OR_VIP = where(cond("city", "=", "PUNE"), cond("tags", "contains", "vip"), combinator="or")
+
+
+def main(argv: list[str]) -> int:
+    """The command line as the local admin (a shared MariaDB needs a signed-in user)."""
+    return cli_main(argv, actor=LOCAL_ADMIN)
 
 
 @pytest.fixture
@@ -114,6 +120,12 @@ def test_python_dash_m_runs_the_same_commands(cli_db: str, tmp_path: Path) -> No
         input=json.dumps(PUNE_OR_VIP), capture_output=True, text=True, env=env, timeout=120,
         check=False,
     )
+    if cli_db.startswith("mysql"):
+        # A shared database: reading it needs a signed-in user too, and nobody signed in.
+        assert run.returncode == 3
+        assert run.stdout == ""
+        assert "sign in" in run.stderr
+        return
     assert (run.returncode, run.stdout, run.stderr) == (0, "pune@x.in\nzoe2@x.in\nzoe@x.in\n", "")
     bad = subprocess.run(
         [sys.executable, "-m", "minicrm_desktop", "--db", cli_db, "segment", "count",

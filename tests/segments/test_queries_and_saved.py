@@ -9,6 +9,7 @@ from sqlalchemy import Engine, select
 
 from minicrm_desktop.models import Segment
 from minicrm_desktop.models.rules import RuleError, parse_rule
+from minicrm_desktop.services.access.actor import LOCAL_ADMIN
 from minicrm_desktop.services.segments import (
     audience_page,
     audience_sample,
@@ -86,28 +87,29 @@ def test_emails_stream_sorted_and_lower_cased(many: tuple[Engine, dict[str, int]
 
 def test_segment_lifecycle(engine: Engine) -> None:
     rule = where(cond("city", "=", "Pune"), cond("total_spend", ">", "5000"))
-    made = create_segment(engine, "  Pune big spenders ", rule, description="d", author="asha")
+    made = create_segment(engine, "  Pune big spenders ", rule, description="d", author="asha",
+        actor=LOCAL_ADMIN)
     assert made.name == "Pune big spenders"
     assert made.author == "asha"
     assert made.rule == parse_rule(rule)
     assert made.created_at == made.updated_at
     assert get_segment(engine, made.id) == made
     with pytest.raises(SegmentNameTaken):
-        create_segment(engine, "PUNE BIG SPENDERS", rule)
+        create_segment(engine, "PUNE BIG SPENDERS", rule, actor=LOCAL_ADMIN)
 
-    renamed = rename_segment(engine, made.id, "Pune VIPs")
+    renamed = rename_segment(engine, made.id, "Pune VIPs", actor=LOCAL_ADMIN)
     assert renamed.name == "Pune VIPs"
     assert renamed.rule == made.rule
     assert renamed.updated_at >= made.updated_at
     assert renamed.created_at == made.created_at
     edited = update_segment(engine, made.id, rule=where(cond("city", "=", "Mumbai")),
-                            description="now Mumbai")
+                            description="now Mumbai", actor=LOCAL_ADMIN)
     assert edited.rule == parse_rule(where(cond("city", "=", "Mumbai")))
     assert edited.name == "Pune VIPs"
     assert edited.description == "now Mumbai"
 
-    copy = duplicate_segment(engine, made.id)
-    copy2 = duplicate_segment(engine, made.id)
+    copy = duplicate_segment(engine, made.id, actor=LOCAL_ADMIN)
+    copy2 = duplicate_segment(engine, made.id, actor=LOCAL_ADMIN)
     assert (copy.name, copy2.name) == ("Pune VIPs (copy)", "Pune VIPs (copy 2)")
     assert copy.rule == edited.rule
     assert copy.id != made.id
@@ -115,18 +117,19 @@ def test_segment_lifecycle(engine: Engine) -> None:
     assert names == sorted(["Pune VIPs", "Pune VIPs (copy)", "Pune VIPs (copy 2)"], key=str.lower)
     assert find_segment(engine, "pune vips (COPY)") == copy
 
-    delete_segment(engine, copy.id)
+    delete_segment(engine, copy.id, actor=LOCAL_ADMIN)
     with pytest.raises(SegmentNotFound):
         get_segment(engine, copy.id)
     with pytest.raises(SegmentNotFound):
-        delete_segment(engine, copy.id)
+        delete_segment(engine, copy.id, actor=LOCAL_ADMIN)
     # Editing the original changes neither its copies nor anything saved earlier.
     assert get_segment(engine, copy2.id).rule == edited.rule
 
 
 def test_segments_store_the_contract_json(engine: Engine) -> None:
     made = create_segment(engine, "s", {"combinator": "OR", "id": "x", "rules": [
-        {"field": "tags", "operator": "contains", "value": "VIP", "valueSource": "value"}]})
+        {"field": "tags", "operator": "contains", "value": "VIP", "valueSource": "value"}]},
+            actor=LOCAL_ADMIN)
     with engine.connect() as conn:
         stored = conn.execute(select(Segment.rule_json).where(Segment.id == made.id)).scalar_one()
     assert json.loads(stored) == {"version": 1, "combinator": "or", "not": False, "rules": [
@@ -135,17 +138,17 @@ def test_segments_store_the_contract_json(engine: Engine) -> None:
 
 def test_a_large_tree_is_stored_whole(engine: Engine) -> None:
     big = where(*[cond("name", "doesNotContain", f"{i:04d}" * 20) for i in range(1000)])
-    made = create_segment(engine, "big", big)
+    made = create_segment(engine, "big", big, actor=LOCAL_ADMIN)
     assert len(get_segment(engine, made.id).rule.rules) == 1000
 
 
 def test_bad_input_is_refused(engine: Engine) -> None:
     with pytest.raises(RuleError):
-        create_segment(engine, "x", where(cond("visits", ">", "lots")))
+        create_segment(engine, "x", where(cond("visits", ">", "lots")), actor=LOCAL_ADMIN)
     with pytest.raises(SegmentError, match="needs a name"):
-        create_segment(engine, "   ", where())
+        create_segment(engine, "   ", where(), actor=LOCAL_ADMIN)
     with pytest.raises(SegmentError, match="at most 200"):
-        create_segment(engine, "n" * 201, where())
+        create_segment(engine, "n" * 201, where(), actor=LOCAL_ADMIN)
     with pytest.raises(SegmentNotFound):
-        rename_segment(engine, 999, "y")
+        rename_segment(engine, 999, "y", actor=LOCAL_ADMIN)
     assert list_segments(engine) == []

@@ -38,6 +38,8 @@ from sqlalchemy import Engine
 
 from ...models.base import utcnow
 from ...models.campaign import CampaignStatus, DeliveryStatus
+from ..access.actor import Actor, Permission, require
+from ..access.audit import Action
 from ..retry import with_retries
 from . import store
 from .events import CampaignCounts, DeliveryEvent
@@ -108,9 +110,9 @@ class DeliveryEngine(QObject):
     finished = Signal(int, str)
     # Requests to the writer thread (queued).
     _start_request = Signal(int)
-    _pause_request = Signal(int)
-    _resume_request = Signal(int)
-    _cancel_request = Signal(int)
+    _pause_request = Signal(int, object)  # (campaign id, Actor)
+    _resume_request = Signal(int, object)
+    _cancel_request = Signal(int, object)
     _chunk_done = Signal(object)
     _release = Signal(object, str, object)
 
@@ -155,14 +157,20 @@ class DeliveryEngine(QObject):
         """Send a running campaign's queued messages (requeueing what a killed run left)."""
         self._start_request.emit(campaign_id)
 
-    def pause(self, campaign_id: int) -> None:
-        self._pause_request.emit(campaign_id)
+    # The role check runs here, at once and without the database (the caller may be the
+    # GUI thread); the status change and its audit entry share one transaction.
 
-    def resume(self, campaign_id: int) -> None:
-        self._resume_request.emit(campaign_id)
+    def pause(self, campaign_id: int, *, actor: Actor) -> None:
+        require(actor, Permission.CONTROL_CAMPAIGNS)
+        self._pause_request.emit(campaign_id, actor)
 
-    def cancel(self, campaign_id: int) -> None:
-        self._cancel_request.emit(campaign_id)
+    def resume(self, campaign_id: int, *, actor: Actor) -> None:
+        require(actor, Permission.CONTROL_CAMPAIGNS)
+        self._resume_request.emit(campaign_id, actor)
+
+    def cancel(self, campaign_id: int, *, actor: Actor) -> None:
+        require(actor, Permission.CONTROL_CAMPAIGNS)
+        self._cancel_request.emit(campaign_id, actor)
 
     def is_running(self, campaign_id: int) -> bool:
         with self._active_lock:
@@ -343,25 +351,28 @@ class _Writer(QObject):
             owner.pool.start(_Worker(owner, run))
         self.begin(run)
 
-    @Slot(int)
-    def pause_run(self, campaign_id: int) -> None:
-        if self._set_status(campaign_id, CampaignStatus.PAUSED, [CampaignStatus.RUNNING]):
+    @Slot(int, object)
+    def pause_run(self, campaign_id: int, actor: Actor) -> None:
+        if self._set_status(campaign_id, CampaignStatus.PAUSED, [CampaignStatus.RUNNING],
+                            (actor, Action.CAMPAIGN_PAUSE)):
             self._stop(campaign_id)
 
-    @Slot(int)
-    def resume_run(self, campaign_id: int) -> None:
-        if self._set_status(campaign_id, CampaignStatus.RUNNING, [CampaignStatus.PAUSED]):
+    @Slot(int, object)
+    def resume_run(self, campaign_id: int, actor: Actor) -> None:
+        if self._set_status(campaign_id, CampaignStatus.RUNNING, [CampaignStatus.PAUSED],
+                            (actor, Action.CAMPAIGN_RESUME)):
             self.start_run(campaign_id)
 
-    @Slot(int)
-    def cancel_run(self, campaign_id: int) -> None:
+    @Slot(int, object)
+    def cancel_run(self, campaign_id: int, actor: Actor) -> None:
         cancellable = [
             CampaignStatus.RUNNING,
             CampaignStatus.PAUSED,
             CampaignStatus.SCHEDULED,
             CampaignStatus.DRAFT,
         ]
-        if not self._set_status(campaign_id, CampaignStatus.CANCELLED, cancellable):
+        if not self._set_status(campaign_id, CampaignStatus.CANCELLED, cancellable,
+                                (actor, Action.CAMPAIGN_CANCEL)):
             return
         if campaign_id in self.runs:
             self._stop(campaign_id)  # settles when its workers have stopped
@@ -369,11 +380,15 @@ class _Writer(QObject):
             self.settle(campaign_id)  # nothing in flight: settle the unsent recipients now
 
     def _set_status(
-        self, campaign_id: int, new: CampaignStatus, allowed: list[CampaignStatus]
+        self,
+        campaign_id: int,
+        new: CampaignStatus,
+        allowed: list[CampaignStatus],
+        audit: tuple[Actor, str],
     ) -> bool:
         try:
             ok = with_retries(
-                partial(store.set_status, self.engine, campaign_id, new, allowed),
+                partial(store.set_status, self.engine, campaign_id, new, allowed, audit=audit),
                 "changing a campaign's status",
             )
         except Exception:

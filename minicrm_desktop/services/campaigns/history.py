@@ -17,6 +17,9 @@ from ...models.campaign import (
     variants_table,
 )
 from ...models.tables import customers_table
+from ..access.actor import Actor, Permission
+from ..access.audit import Action
+from ..access.users import authorize
 from .launch import CampaignError
 from .store import release_abandoned, set_status
 
@@ -173,15 +176,17 @@ def write_log_csv(
         after = rows[-1].id
 
 
-def prepare_resume(engine: Engine, campaign_id: int) -> None:
+def prepare_resume(engine: Engine, campaign_id: int, *, actor: Actor) -> None:
     """Make an interrupted campaign sendable again: a paused one runs again, and claims
     left by a killed process go back to the queue."""
+    authorize(engine, actor, Permission.CONTROL_CAMPAIGNS)
     with engine.connect() as conn:
         status = conn.execute(select(c.status).where(c.id == campaign_id)).scalar()
     if status is None:
         raise CampaignError(f"there is no campaign {campaign_id}")
     if status == CampaignStatus.PAUSED.value:
-        set_status(engine, campaign_id, CampaignStatus.RUNNING, [CampaignStatus.PAUSED])
+        set_status(engine, campaign_id, CampaignStatus.RUNNING, [CampaignStatus.PAUSED],
+                   audit=(actor, Action.CAMPAIGN_RESUME))
     elif status != CampaignStatus.RUNNING.value:
         raise CampaignError(f"campaign {campaign_id} is {status}: nothing to resume")
     release_abandoned(engine, campaign_id)

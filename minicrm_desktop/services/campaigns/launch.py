@@ -26,6 +26,9 @@ from ...models.campaign import (
 )
 from ...models.rules import RuleGroup, parse_rule
 from ...models.tables import customers_table
+from ..access.actor import Actor, Permission
+from ..access.audit import Action, record
+from ..access.users import authorize
 from ..bulk import raw_insert, storage_timestamp
 from ..segments import audience_where
 from .templates import parse_template
@@ -99,12 +102,13 @@ class LaunchSummary:
     skipped_reasons: dict[str, int]
 
 
-def create_campaign(engine: Engine, draft: CampaignDraft) -> int:
+def create_campaign(engine: Engine, draft: CampaignDraft, *, actor: Actor) -> int:
     """Store a draft (or scheduled) campaign with its own copy of the rule; return its id."""
     draft.check()
     now = utcnow()
     status = CampaignStatus.SCHEDULED if draft.scheduled_at else CampaignStatus.DRAFT
     with engine.begin() as conn:
+        authorize(conn, actor, Permission.CREATE_CAMPAIGNS)
         inserted = conn.execute(
             insert(campaigns_table).values(
                 name=draft.name.strip(),
@@ -116,7 +120,7 @@ def create_campaign(engine: Engine, draft: CampaignDraft) -> int:
                 as_of=draft.as_of,
                 scheduled_at=draft.scheduled_at,
                 created_at=now,
-                created_by=draft.created_by,
+                created_by=draft.created_by or (actor.email if actor.user_id else None),
                 rate_per_second=draft.rate_per_second,
                 max_attempts=draft.max_attempts,
                 recent_hours=draft.recent_hours,
@@ -132,10 +136,17 @@ def create_campaign(engine: Engine, draft: CampaignDraft) -> int:
                 for label, text in zip(VARIANT_LABELS, draft.variants, strict=False)
             ],
         )
+        detail: dict[str, Any] = {"campaign_id": campaign_id, "name": draft.name.strip(),
+                                  "channel": draft.channel.value}
+        if draft.scheduled_at:
+            detail["scheduled_at"] = draft.scheduled_at.isoformat()
+        record(conn, actor,
+               Action.CAMPAIGN_SCHEDULE if draft.scheduled_at else Action.CAMPAIGN_CREATE,
+               detail)
     return int(campaign_id)
 
 
-def launch_campaign(engine: Engine, campaign_id: int) -> LaunchSummary:
+def launch_campaign(engine: Engine, campaign_id: int, *, actor: Actor) -> LaunchSummary:
     """Freeze the audience and mark the campaign running, all in one transaction.
 
     Only a draft or scheduled campaign launches; the status change is the claim, so two
@@ -144,6 +155,7 @@ def launch_campaign(engine: Engine, campaign_id: int) -> LaunchSummary:
     c = campaigns_table.c
     now = utcnow()
     with engine.begin() as conn:
+        authorize(conn, actor, Permission.LAUNCH_CAMPAIGNS)
         claimed = conn.execute(
             update(campaigns_table)
             .where(
@@ -179,6 +191,9 @@ def launch_campaign(engine: Engine, campaign_id: int) -> LaunchSummary:
             .where(c.id == campaign_id)
             .values(as_of=as_of, audience=summary.audience, skipped=summary.skipped)
         )
+        record(conn, actor, Action.CAMPAIGN_LAUNCH,
+               {"campaign_id": campaign_id, "audience": summary.audience,
+                "queued": summary.queued, "skipped": summary.skipped})
     return summary
 
 

@@ -24,6 +24,8 @@ from ...models.campaign import (
     variants_table,
 )
 from ...models.tables import customers_table
+from ..access.actor import Actor
+from ..access.audit import record
 from ..bulk import placeholders, storage_timestamp
 from .events import CampaignCounts, DeliveryEvent
 from .vendor import VendorConfig
@@ -295,10 +297,17 @@ def finish_if_done(engine: Engine, campaign_id: int) -> str | None:
 
 
 def set_status(
-    engine: Engine, campaign_id: int, new: CampaignStatus, allowed_from: Sequence[CampaignStatus]
+    engine: Engine,
+    campaign_id: int,
+    new: CampaignStatus,
+    allowed_from: Sequence[CampaignStatus],
+    *,
+    audit: tuple[Actor, str] | None = None,
 ) -> bool:
+    """Change the status if it is one of `allowed_from`; with `audit` (who, action), the
+    change is logged in the same transaction."""
     with engine.begin() as conn:
-        return (
+        changed = (
             conn.execute(
                 update(campaigns_table)
                 .where(c.id == campaign_id, c.status.in_([s.value for s in allowed_from]))
@@ -306,3 +315,6 @@ def set_status(
             ).rowcount
             == 1
         )
+        if changed and audit is not None:
+            record(conn, audit[0], audit[1], {"campaign_id": campaign_id})
+        return changed

@@ -7,6 +7,7 @@ while this one writes each batch in its own transaction. Small files go through 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
@@ -17,12 +18,17 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Table
 
 from ...models.tables import customers_table
+from ..access.actor import Actor, Permission
+from ..access.audit import Action, record_now
+from ..access.users import authorize
 from ..indexes import indexes_set_aside, worth_setting_aside
 from ..process_pipe import produced_in_helper
 from ..retry import with_retries
 from ..upsert import count_rows
 from .reader import CsvRow, CsvSource
 from .report import CancelCheck, ImportProgress, ImportReport, ProgressCallback, RejectedRow
+
+log = logging.getLogger(__name__)
 
 # Large enough to amortise each transaction; small enough to keep memory flat.
 DEFAULT_BATCH_SIZE = 10_000
@@ -79,6 +85,7 @@ def run_import(
     batch_size: int = DEFAULT_BATCH_SIZE,
     target: Table,
     scattered: Collection[str] = (),
+    actor: Actor,
 ) -> ImportReport:
     """Stream `path`, validating each row; write each batch of good rows in one transaction.
 
@@ -88,7 +95,9 @@ def run_import(
     A file large next to the `target` table loads with the customer indexes led by the
     `scattered` columns (those the load writes in no particular order) set aside, rebuilt
     once at the end; indexes the load only appends to are kept.
+    The actor must be allowed to import; the import (or its failure) is audited.
     """
+    authorize(engine, actor, Permission.IMPORT_DATA)
     reading = _Reading(
         path,
         tuple(fields),
@@ -113,6 +122,43 @@ def run_import(
         else nullcontext(_read_batches(reading))
     )
     report = ImportReport(kind=kind)
+    try:
+        _load(engine, kind, write_batch, present, indexes, batches, report, progress,
+              should_cancel)
+    except BaseException as exc:
+        try:
+            _audit(engine, actor, kind, path, report, failed=type(exc).__name__)
+        except Exception:  # the import's own error is the one to report
+            log.exception("cannot record the failed import in the audit log")
+        raise
+    report.rejected.sort(key=lambda r: r.line)
+    _audit(engine, actor, kind, path, report)
+    return report
+
+
+def _audit(engine: Engine, actor: Actor, kind: str, path: Path, report: ImportReport,
+           failed: str | None = None) -> None:
+    # Batches commit one by one, so the log entry has a transaction of its own.
+    detail: dict[str, Any] = {"file": path.name, "imported": report.imported,
+                              "updated": report.updated, "rejected": len(report.rejected),
+                              "cancelled": report.cancelled}
+    if failed:
+        detail["failed"] = failed
+    action = Action.IMPORT_ORDERS if kind == "orders" else Action.IMPORT_CUSTOMERS
+    with_retries(lambda: record_now(engine, actor, action, detail), "recording the import")
+
+
+def _load(
+    engine: Engine,
+    kind: str,
+    write_batch: BatchWriter,
+    present: set[str],
+    indexes: AbstractContextManager[None],
+    batches: AbstractContextManager[Iterator[_Batch]],
+    report: ImportReport,
+    progress: ProgressCallback | None,
+    should_cancel: CancelCheck | None,
+) -> None:
     with indexes, batches as stream:
         for batch in stream:
             report.rejected.extend(batch.rejected)
@@ -124,8 +170,6 @@ def run_import(
             if should_cancel is not None and should_cancel():
                 report.cancelled = True
                 break
-    report.rejected.sort(key=lambda r: r.line)
-    return report
 
 
 def _write(

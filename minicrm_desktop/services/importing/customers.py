@@ -14,6 +14,7 @@ from ...models.base import utcnow
 from ...models.customer import TAGS_NORM_LEN
 from ...models.tables import customer_tags, customers_table, tags_table
 from ...models.text import normalize, tags_key
+from ..access.actor import Actor
 from ..bulk import raw_delete_in, raw_insert, raw_lookup, raw_upsert, storage_timestamp
 from ..upsert import upsert_rows
 from . import values as v
@@ -58,6 +59,7 @@ def import_customers(
     progress: ProgressCallback | None = None,
     should_cancel: CancelCheck | None = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
+    actor: Actor,
 ) -> ImportReport:
     validate = partial(_validate, imported_at=storage_timestamp(utcnow()))
     return run_import(
@@ -72,6 +74,7 @@ def import_customers(
         progress=progress,
         should_cancel=should_cancel,
         batch_size=batch_size,
+        actor=actor,
         target=customers,
         # New customers' aggregates are all zero: indexes led by them only grow at the end.
         scattered=CUSTOMER_COLUMNS_WRITTEN,

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine
 
 from ...models.tables import customers_table, orders_table
+from ..access.actor import Actor
 from ..aggregates import refresh_aggregates
 from ..bulk import raw_lookup, raw_upsert
 from . import values as v
@@ -34,6 +35,7 @@ def import_orders(
     progress: ProgressCallback | None = None,
     should_cancel: CancelCheck | None = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
+    actor: Actor,
 ) -> ImportReport:
     return run_import(
         engine,
@@ -47,6 +49,7 @@ def import_orders(
         progress=progress,
         should_cancel=should_cancel,
         batch_size=batch_size,
+        actor=actor,
         target=orders,
         scattered=AGGREGATE_COLUMNS,
     )

@@ -1,6 +1,7 @@
 """Saved segments: create, rename, edit, duplicate, delete, list, get.
 
-The rule is validated before it is stored and kept as the contract's JSON. Callers get
+Every change takes the acting user, checks their role first and is audited in the same
+transaction. The rule is validated before it is stored and kept as the contract's JSON. Callers get
 plain `SavedSegment` values; a campaign keeps its own copy of the rule it launched with,
 so editing a segment later never changes a past campaign.
 """
@@ -19,6 +20,9 @@ from ...errors import MiniCRMError
 from ...models.base import utcnow
 from ...models.rules import RuleGroup, parse_rule
 from ...models.segment import DESCRIPTION_LEN, SEGMENT_NAME_LEN, segments_table
+from ..access.actor import Actor, Permission
+from ..access.audit import Action, record
+from ..access.users import authorize
 
 segments = segments_table
 
@@ -53,6 +57,7 @@ def create_segment(
     *,
     description: str = "",
     author: str | None = None,
+    actor: Actor,
 ) -> SavedSegment:
     name = _clean_name(name)
     tree = _tree(rule)
@@ -62,11 +67,12 @@ def create_segment(
         "name_norm": name.lower(),
         "description": _clean_description(description),
         "rule_json": _dump(tree),
-        "author": author,
+        "author": author if author is not None else _author(actor),
         "created_at": now,
         "updated_at": now,
     }
     with engine.begin() as conn:
+        authorize(conn, actor, Permission.EDIT_SEGMENTS)
         _check_name_free(conn, name)
         try:
             key = conn.execute(segments.insert().values(values)).inserted_primary_key
@@ -74,6 +80,7 @@ def create_segment(
             raise SegmentNameTaken(f"a segment named {name!r} already exists") from None
         if key is None:  # pragma: no cover - every supported driver returns the new id
             raise RuntimeError("the database returned no id for the new segment")
+        record(conn, actor, Action.SEGMENT_CREATE, {"segment_id": int(key[0]), "name": name})
         return _get(conn, int(key[0]))
 
 
@@ -84,6 +91,7 @@ def update_segment(
     name: str | None = None,
     description: str | None = None,
     rule: RuleGroup | dict[str, Any] | None = None,
+    actor: Actor,
 ) -> SavedSegment:
     """Edit any of name, description and rule; the other fields are kept."""
     values: dict[str, Any] = {"updated_at": utcnow()}
@@ -95,22 +103,29 @@ def update_segment(
     if rule is not None:
         values["rule_json"] = _dump(_tree(rule))
     with engine.begin() as conn:
-        _get(conn, segment_id)
+        authorize(conn, actor, Permission.EDIT_SEGMENTS)
+        before = _get(conn, segment_id)
         if name is not None:
             _check_name_free(conn, values["name"], except_id=segment_id)
         try:
             conn.execute(update(segments).where(segments.c.id == segment_id).values(values))
         except IntegrityError:
             raise SegmentNameTaken(f"a segment named {values['name']!r} already exists") from None
+        changed = sorted(k for k in ("name", "description", "rule_json") if k in values)
+        detail: dict[str, Any] = {"segment_id": segment_id, "name": before.name,
+                                  "changed": [k.removesuffix("_json") for k in changed]}
+        if name is not None and values["name"] != before.name:
+            detail["new_name"] = values["name"]
+        record(conn, actor, Action.SEGMENT_UPDATE, detail)
         return _get(conn, segment_id)
 
 
-def rename_segment(engine: Engine, segment_id: int, name: str) -> SavedSegment:
-    return update_segment(engine, segment_id, name=name)
+def rename_segment(engine: Engine, segment_id: int, name: str, *, actor: Actor) -> SavedSegment:
+    return update_segment(engine, segment_id, name=name, actor=actor)
 
 
 def duplicate_segment(
-    engine: Engine, segment_id: int, *, author: str | None = None
+    engine: Engine, segment_id: int, *, author: str | None = None, actor: Actor
 ) -> SavedSegment:
     """A copy named "<name> (copy)", "<name> (copy 2)"... with the same rule and description."""
     original = get_segment(engine, segment_id)
@@ -124,14 +139,18 @@ def duplicate_segment(
         candidate[:SEGMENT_NAME_LEN],
         original.rule,
         description=original.description,
-        author=author if author is not None else original.author,
+        author=author if author is not None else (_author(actor) or original.author),
+        actor=actor,
     )
 
 
-def delete_segment(engine: Engine, segment_id: int) -> None:
+def delete_segment(engine: Engine, segment_id: int, *, actor: Actor) -> None:
     with engine.begin() as conn:
+        authorize(conn, actor, Permission.EDIT_SEGMENTS)
+        name = conn.execute(select(segments.c.name).where(segments.c.id == segment_id)).scalar()
         if conn.execute(delete(segments).where(segments.c.id == segment_id)).rowcount == 0:
             raise SegmentNotFound(f"no segment with id {segment_id}")
+        record(conn, actor, Action.SEGMENT_DELETE, {"segment_id": segment_id, "name": name})
 
 
 def get_segment(engine: Engine, segment_id: int) -> SavedSegment:
@@ -151,6 +170,10 @@ def list_segments(engine: Engine) -> list[SavedSegment]:
     with engine.connect() as conn:
         rows = conn.execute(select(segments).order_by(segments.c.name_norm, segments.c.id)).all()
     return [_from_row(r._mapping) for r in rows]
+
+
+def _author(actor: Actor) -> str | None:
+    return actor.email if actor.user_id is not None else None
 
 
 def _get(conn: Connection, segment_id: int) -> SavedSegment:

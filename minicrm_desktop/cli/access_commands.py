@@ -1,0 +1,148 @@
+"""`minicrm users list|add|set-role|deactivate|activate|allow-domain|remove-domain` and
+`minicrm audit`: the admin's tools. Each is checked against the acting user's role."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from ..services.access.actor import Role
+from ..services.access.audit import AuditFilter, audit_page, write_audit_csv
+from ..services.access.users import (
+    add_user,
+    allow_domain,
+    list_domains,
+    list_users,
+    remove_domain,
+    set_active,
+    set_role,
+)
+from .context import CliContext
+from .parsing import iso_datetime
+
+EXIT_OK = 0
+ROLES = [r.value for r in Role]
+
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    users = commands.add_parser(
+        "users",
+        help="who may sign in, and with which role (admins)",
+        description="Manage the people and email domains that may sign in. Admins only.",
+    )
+    actions = users.add_subparsers(
+        dest="action", required=True,
+        metavar="{list,add,set-role,deactivate,activate,allow-domain,remove-domain}",
+    )
+    listing = actions.add_parser("list", help="print users and allowed domains")
+    listing.add_argument("--json", action="store_true", help="as JSON")
+    listing.set_defaults(handler=_list)
+    add = actions.add_parser("add", help="let EMAIL sign in with a role")
+    add.add_argument("email", metavar="EMAIL")
+    add.add_argument("--role", choices=ROLES, default=Role.VIEWER.value,
+                     help="admin, marketer or viewer (default: viewer)")
+    add.add_argument("--name", default="", help="the person's name (else taken at sign-in)")
+    add.set_defaults(handler=_add)
+    role = actions.add_parser("set-role", help="change a user's role")
+    role.add_argument("email", metavar="EMAIL")
+    role.add_argument("role", choices=ROLES, metavar="ROLE", help="admin, marketer or viewer")
+    role.set_defaults(handler=_set_role)
+    for name, active, text in (("deactivate", False, "stop EMAIL from signing in"),
+                               ("activate", True, "let a deactivated EMAIL sign in again")):
+        sub = actions.add_parser(name, help=text)
+        sub.add_argument("email", metavar="EMAIL")
+        sub.set_defaults(handler=_set_active, active=active)
+    allow = actions.add_parser(
+        "allow-domain", help="let anyone at DOMAIN sign in",
+        description="Let anyone with a verified address at DOMAIN sign in, with --role "
+        "(viewer unless given). Allowing a domain again changes its role.")
+    allow.add_argument("domain", metavar="DOMAIN")
+    allow.add_argument("--role", choices=ROLES, default=Role.VIEWER.value)
+    allow.set_defaults(handler=_allow_domain)
+    remove = actions.add_parser("remove-domain", help="stop admitting new users from DOMAIN")
+    remove.add_argument("domain", metavar="DOMAIN")
+    remove.set_defaults(handler=_remove_domain)
+
+    audit = commands.add_parser(
+        "audit",
+        help="print the audit log (admins)",
+        description="Print the audit log, newest first: sign-ins and refusals, imports, "
+        "segment and campaign changes, user and settings changes. Admins only.",
+    )
+    audit.add_argument("--user", metavar="EMAIL", help="only this user's entries")
+    audit.add_argument("--action", metavar="ACTION",
+                       help="only this action (campaign.launch), or a family (campaign.)")
+    audit.add_argument("--since", type=iso_datetime, metavar="ISO", help="from this time on")
+    audit.add_argument("--until", type=iso_datetime, metavar="ISO", help="before this time")
+    audit.add_argument("--text", metavar="TEXT", help="entries mentioning TEXT")
+    audit.add_argument("--limit", type=int, default=100, metavar="N",
+                       help="at most N entries (default 100; --csv writes them all)")
+    audit.add_argument("--csv", action="store_true", help="every matching entry as CSV")
+    audit.set_defaults(handler=_audit)
+
+
+def _list(ctx: CliContext, args: argparse.Namespace) -> int:
+    engine, actor = ctx.engine(), ctx.actor()
+    people = list_users(engine, actor=actor)
+    domains = list_domains(engine, actor=actor)
+    if args.json:
+        print(json.dumps({
+            "users": [{"email": u.email, "name": u.name, "role": u.role.value,
+                       "active": u.active,
+                       "last_sign_in_at": u.last_sign_in_at.isoformat()
+                       if u.last_sign_in_at else None} for u in people],
+            "allowed_domains": [{"domain": d.domain, "role": d.role.value} for d in domains],
+        }, indent=2, ensure_ascii=False))
+        return EXIT_OK
+    for u in people:
+        seen = u.last_sign_in_at.isoformat(timespec="seconds") if u.last_sign_in_at else "never"
+        state = "" if u.active else "  (deactivated)"
+        print(f"{u.email}\t{u.role.value}\tlast sign-in {seen}{state}")
+    for d in domains:
+        print(f"@{d.domain}\t{d.role.value}\t(allowed domain)")
+    return EXIT_OK
+
+
+def _add(ctx: CliContext, args: argparse.Namespace) -> int:
+    user = add_user(ctx.engine(), args.email, role=Role(args.role), name=args.name,
+                    actor=ctx.actor())
+    print(f"added {user.email} as {user.role.value}")
+    return EXIT_OK
+
+
+def _set_role(ctx: CliContext, args: argparse.Namespace) -> int:
+    user = set_role(ctx.engine(), args.email, Role(args.role), actor=ctx.actor())
+    print(f"{user.email} is now {user.role.value}")
+    return EXIT_OK
+
+
+def _set_active(ctx: CliContext, args: argparse.Namespace) -> int:
+    user = set_active(ctx.engine(), args.email, args.active, actor=ctx.actor())
+    print(f"{user.email} is {'active' if user.active else 'deactivated'}")
+    return EXIT_OK
+
+
+def _allow_domain(ctx: CliContext, args: argparse.Namespace) -> int:
+    row = allow_domain(ctx.engine(), args.domain, role=Role(args.role), actor=ctx.actor())
+    print(f"anyone at {row.domain} may sign in as {row.role.value}")
+    return EXIT_OK
+
+
+def _remove_domain(ctx: CliContext, args: argparse.Namespace) -> int:
+    remove_domain(ctx.engine(), args.domain, actor=ctx.actor())
+    print(f"{args.domain.strip().lower()} is no longer allowed")
+    return EXIT_OK
+
+
+def _audit(ctx: CliContext, args: argparse.Namespace) -> int:
+    where = AuditFilter(user=args.user, action=args.action, since=args.since,
+                        until=args.until, text=args.text)
+    engine, actor = ctx.engine(), ctx.actor()
+    if args.csv:
+        write_audit_csv(engine, where, sys.stdout, actor=actor)
+        return EXIT_OK
+    for row in audit_page(engine, where, actor=actor, limit=max(1, args.limit)):
+        print(f"{row.at.isoformat(timespec='seconds')}\t{row.user_email}\t{row.action}\t"
+              f"{row.detail}")
+    return EXIT_OK

@@ -1,0 +1,54 @@
+"""People who may open MiniCRM, and the email domains whose members may sign in."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import cast
+
+from sqlalchemy import Boolean, Integer, String, Table
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .base import MYSQL_TABLE_OPTIONS, Base, BigId, UTCDateTime, norm_string
+
+EMAIL_LEN = 320
+USER_NAME_LEN = 200
+DOMAIN_LEN = 253
+ROLE_LEN = 16
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    # Lower-cased at write time: one account per address whatever its case.
+    email: Mapped[str] = mapped_column(norm_string(EMAIL_LEN), unique=True)
+    name: Mapped[str] = mapped_column(String(USER_NAME_LEN), default="")
+    role: Mapped[str] = mapped_column(String(ROLE_LEN))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # 1 for the account that founded the database, NULL for everyone else. Unique, so two
+    # first sign-ins racing on an empty table cannot both become admin.
+    founder: Mapped[int | None] = mapped_column(Integer, unique=True)
+    subject: Mapped[str | None] = mapped_column(String(255))  # the IdP's stable id
+    added_by: Mapped[str | None] = mapped_column(String(EMAIL_LEN))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_sign_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    __table_args__ = (MYSQL_TABLE_OPTIONS,)
+
+
+class AllowedDomain(Base):
+    """Anyone with a verified address at `domain` may sign in, with `role`."""
+
+    __tablename__ = "allowed_domains"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    domain: Mapped[str] = mapped_column(norm_string(DOMAIN_LEN), unique=True)
+    role: Mapped[str] = mapped_column(String(ROLE_LEN))
+    added_by: Mapped[str | None] = mapped_column(String(EMAIL_LEN))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (MYSQL_TABLE_OPTIONS,)
+
+
+users_table = cast(Table, User.__table__)
+allowed_domains_table = cast(Table, AllowedDomain.__table__)

@@ -1,0 +1,179 @@
+"""A finished campaign in plain words, computed from its recorded figures.
+
+The figures come from the delivery log (never from a model). The template below writes
+the summary; when a model is configured it may re-phrase it, and its text is used only if
+it contains exactly the same numbers as the template (no number dropped, none invented).
+Only aggregate figures and reason names are sent, never a recipient.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine, func, select
+
+from ...models.campaign import deliveries_table
+from ..campaigns.history import campaign_details
+from .config import AIConfig
+from .errors import AIError
+from .openai_client import AnswerProblem, Cancelled, ask_structured
+
+TEMPLATE_LABEL = "Template"
+_NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
+d = deliveries_table.c
+
+
+@dataclass(frozen=True)
+class VariantFigures:
+    label: str
+    sent: int
+    failed: int
+
+    @property
+    def rate(self) -> float | None:
+        attempted = self.sent + self.failed
+        return None if attempted == 0 else self.sent / attempted
+
+
+@dataclass(frozen=True)
+class CampaignFigures:
+    """What the summary may say, all counted from the log."""
+
+    name: str
+    channel: str
+    status: str
+    audience: int
+    sent: int
+    failed: int
+    skipped: int
+    failure_reasons: tuple[tuple[str, int], ...]
+    skip_reasons: tuple[tuple[str, int], ...]
+    variants: tuple[VariantFigures, ...]
+
+    @property
+    def rate(self) -> float | None:
+        attempted = self.sent + self.failed
+        return None if attempted == 0 else self.sent / attempted
+
+    def best_variant(self) -> VariantFigures | None:
+        """The variant with the best delivery rate, if there is a clear one."""
+        rated = [v for v in self.variants if v.rate is not None]
+        if len(rated) < 2:
+            return None
+        ranked = sorted(rated, key=lambda v: v.rate or 0.0, reverse=True)
+        return ranked[0] if (ranked[0].rate or 0) > (ranked[1].rate or 0) else None
+
+
+@dataclass(frozen=True)
+class Summary:
+    text: str
+    engine: str
+    notice: str = ""
+
+
+def campaign_figures(engine: Engine, campaign_id: int) -> CampaignFigures:
+    """The campaign's figures, from the same queries as its page (runs in a task)."""
+    info = campaign_details(engine, campaign_id)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(d.status, d.reason, func.count())
+            .where(d.campaign_id == campaign_id, d.status.in_(["failed", "skipped"]))
+            .group_by(d.status, d.reason)
+        ).all()
+    reasons: dict[str, list[tuple[str, int]]] = {"failed": [], "skipped": []}
+    for status, reason, n in rows:
+        reasons[status].append((reason or "no reason given", int(n)))
+    for items in reasons.values():
+        items.sort(key=lambda item: (-item[1], item[0]))
+    return CampaignFigures(
+        name=info["name"], channel=info["channel"], status=info["status"],
+        audience=int(info["audience"]), sent=int(info["sent"]), failed=int(info["failed"]),
+        skipped=int(info["skipped"]),
+        failure_reasons=tuple(reasons["failed"]), skip_reasons=tuple(reasons["skipped"]),
+        variants=tuple(VariantFigures(v["label"], int(v["sent"]), int(v["failed"]))
+                       for v in info["variants"]),
+    )
+
+
+def _percent(rate: float) -> str:
+    return f"{rate * 100:.1f}%"
+
+
+def template_summary(f: CampaignFigures) -> str:
+    """The summary in plain words, from the figures alone."""
+    noun = "customer" if f.audience == 1 else "customers"
+    parts = [f"{f.name} reached {f.audience:,} {noun}"]
+    if f.rate is not None:
+        parts.append(f"{f.sent:,} delivered ({_percent(f.rate)})")
+    elif f.audience:
+        parts.append("nothing has been sent yet")
+    if f.failed:
+        reason, n = f.failure_reasons[0] if f.failure_reasons else ("unknown", f.failed)
+        most = "all" if n == f.failed else "most"
+        parts.append(f"{f.failed:,} failed, {most} because of \u201c{reason}\u201d ({n:,})")
+    if f.skipped:
+        reason, n = f.skip_reasons[0] if f.skip_reasons else ("unknown", f.skipped)
+        parts.append(f"{f.skipped:,} skipped, mostly \u201c{reason}\u201d ({n:,})")
+    text = "; ".join(parts) + "."
+    best = f.best_variant()
+    if best is not None and best.rate is not None:
+        text += f" Variant {best.label} did best, with {_percent(best.rate)} delivered."
+    if f.status not in ("completed", "cancelled"):
+        text += f" The campaign is {f.status}, so these figures may still change."
+    return text
+
+
+def numbers_in(text: str) -> list[str]:
+    return sorted(m.group(0).rstrip(".,") for m in _NUMBER.finditer(text))
+
+
+SYSTEM = """Rewrite a campaign report for a marketer in two or three plain sentences. Use
+every number in it exactly as written (same digits, commas and decimals) and no other
+number: do not compute, round or add figures, and do not write numbers as words. Keep
+reason names as written. Answer in the JSON schema."""
+
+SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {"summary": {"type": "string"}},
+    "required": ["summary"],
+    "additionalProperties": False,
+}
+
+
+def _validator(expected: list[str]) -> Callable[[Any], str]:
+    def validate(data: Any) -> str:
+        text = data.get("summary") if isinstance(data, dict) else None
+        if not isinstance(text, str) or not text.strip():
+            raise AnswerProblem("expected a summary text")
+        got = numbers_in(text)
+        if got != expected:
+            missing = sorted(set(expected) - set(got))
+            extra = sorted(set(got) - set(expected))
+            raise AnswerProblem(
+                f"the numbers differ from the report (missing: {', '.join(missing) or '-'}; "
+                f"not in the report: {', '.join(extra) or '-'})")
+        return " ".join(text.split())
+
+    return validate
+
+
+def summarise(config: AIConfig, figures: CampaignFigures,
+              cancelled: Callable[[], bool] | None = None) -> Summary:
+    """The template's summary, phrased by the model when one is configured and its text
+    keeps exactly the template's numbers; the template's otherwise."""
+    text = template_summary(figures)
+    if not config.use_model:
+        return Summary(text, TEMPLATE_LABEL)
+    try:
+        phrased = ask_structured(
+            config, [{"role": "system", "content": SYSTEM},
+                     {"role": "user", "content": "Report: " + text}],
+            "campaign_summary", SCHEMA, _validator(numbers_in(text)), cancelled)
+    except Cancelled:
+        raise
+    except AIError as exc:
+        return Summary(text, TEMPLATE_LABEL, f"{exc} The template's summary is shown.")
+    return Summary(phrased, config.model_label)

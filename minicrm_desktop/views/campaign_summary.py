@@ -1,0 +1,99 @@
+"""A campaign's summary in plain words on its page. The figures are counted from the log
+in a task; a configured model may phrase them, but its text is shown only when it keeps
+exactly the same numbers (services/ai/summary.py); otherwise the template's text is."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from sqlalchemy import Engine
+
+from minicrm_desktop.services.ai.config import AISettings
+from minicrm_desktop.services.ai.summary import Summary, campaign_figures, summarise
+from minicrm_desktop.services.tasks import TaskContext, TaskHandle, TaskRunner
+
+#: Campaigns whose figures no longer change: only these are worth a model's phrasing.
+FINAL = ("completed", "cancelled")
+
+
+class CampaignSummaryPanel(QFrame):
+    #: The summary shown (a Summary).
+    summary_ready = Signal(object)
+
+    def __init__(self, engine: Engine, runner: TaskRunner, ai: AISettings,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("campaign_summary")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self._engine, self._runner, self._ai = engine, runner, ai
+        self.handle: TaskHandle[Any] | None = None
+        self.summary: Summary | None = None
+        self._key: tuple[Any, ...] | None = None
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 6, 8, 6)
+        top = QHBoxLayout()
+        title = QLabel("Summary")
+        font = title.font()
+        font.setBold(True)
+        title.setFont(font)
+        top.addWidget(title)
+        top.addStretch(1)
+        self.engine_label = QLabel("")
+        self.engine_label.setEnabled(False)
+        top.addWidget(self.engine_label)
+        layout.addLayout(top)
+        self.text = QLabel("…")
+        self.text.setObjectName("campaign_summary_text")
+        self.text.setWordWrap(True)
+        self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout.addWidget(self.text)
+
+    def show_campaign(self, campaign_id: int, status: str,
+                      figures_key: tuple[int, ...] = ()) -> None:
+        """Summarise the campaign (again only when its figures changed)."""
+        key = (campaign_id, status, *figures_key)
+        if key == self._key and (self.summary is not None or self.handle is not None):
+            return
+        self.cancel()
+        self._key = key
+        config = self._ai.snapshot()
+        if status not in FINAL:
+            config = config.offline()  # figures still moving: the template says it
+        ai, engine = self._ai, self._engine
+
+        def work(ctx: TaskContext) -> Summary:
+            figures = campaign_figures(engine, campaign_id)
+            ctx.check_cancelled()
+            return summarise(ai.resolve(config), figures, ctx.cancelled)
+
+        self.engine_label.setText("Summarising…")
+        handle = self._runner.run(work, title="Summarising the campaign", quiet=True,
+                                  on_error=lambda exc: None)
+        handle.succeeded.connect(lambda s, h=handle: self._done(h, s))
+        handle.failed.connect(lambda exc, h=handle: self._failed(h, exc))
+        self.handle = handle
+
+    def _done(self, handle: TaskHandle[Any], summary: Summary) -> None:
+        if handle is not self.handle or handle.is_cancelled:
+            return
+        self.handle = None
+        self.summary = summary
+        self.text.setText(summary.text)
+        self.engine_label.setText(f"by {summary.engine}")
+        self.setToolTip(summary.notice)
+        self.summary_ready.emit(summary)
+
+    def _failed(self, handle: TaskHandle[Any], exc: BaseException) -> None:
+        if handle is not self.handle:
+            return
+        self.handle = None
+        self._key = None
+        self.engine_label.setText("")
+        self.text.setText(f"No summary: {exc}")
+
+    def cancel(self) -> None:
+        if self.handle is not None:
+            self.handle.cancel()
+            self.handle = None

@@ -1,0 +1,310 @@
+"""The Users page (admins): who may sign in and with which role, and the email domains
+whose members may sign in on their own. Every change runs as a task through the access
+services, which check the role again and audit it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QItemSelection, Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+from sqlalchemy import Engine
+
+from minicrm_desktop.errors import MiniCRMError
+from minicrm_desktop.services.access.actor import Actor, Role
+from minicrm_desktop.services.access.users import (
+    DomainRow,
+    UserRow,
+    add_user,
+    allow_domain,
+    list_domains,
+    list_users,
+    remove_domain,
+    set_active,
+    set_role,
+)
+from minicrm_desktop.services.bus import EventBus
+from minicrm_desktop.services.tasks import TaskCancelled, TaskRunner
+from minicrm_desktop.views.users_model import DomainsModel, UsersModel
+from minicrm_desktop.views.widgets import PageHeader
+
+ROLE_HELP = ("Admin: users, settings and everything else. Marketer: segments, campaigns "
+             "and imports. Viewer: can look at everything, change nothing.")
+
+
+def role_box(name: str, default: Role = Role.VIEWER) -> QComboBox:
+    box = QComboBox()
+    box.setObjectName(name)
+    for role in Role:
+        box.addItem(role.value.capitalize(), role)
+    box.setCurrentIndex(list(Role).index(default))
+    box.setToolTip(ROLE_HELP)
+    return box
+
+
+def _table(name: str, model: Any) -> QTableView:
+    table = QTableView()
+    table.setObjectName(name)
+    table.setModel(model)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    table.setAlternatingRowColors(True)
+    table.setShowGrid(False)
+    table.verticalHeader().hide()
+    header = table.horizontalHeader()
+    header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    header.setStretchLastSection(True)
+    return table
+
+
+class UsersPage(QWidget):
+    #: The lists were (re)loaded.
+    loaded = Signal()
+    #: A change was stored (its message, for the user).
+    changed = Signal(str)
+
+    def __init__(self, engine: Engine, runner: TaskRunner, bus: EventBus, *, actor: Actor,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.engine = engine
+        self.runner = runner
+        self.actor = actor
+        self.users_model = UsersModel(self)
+        self.domains_model = DomainsModel(self)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(16, 12, 16, 12)
+        layout.addWidget(PageHeader("Users", "Who may sign in, and what each may do."))
+
+        self.users_table = _table("users_table", self.users_model)
+        self.users_table.selectionModel().selectionChanged.connect(self._user_selected)
+        layout.addWidget(self.users_table, 3)
+
+        selected = QHBoxLayout()
+        selected.addWidget(QLabel("Selected user:"))
+        self.role_box = role_box("user_role")
+        selected.addWidget(self.role_box)
+        self.role_button = QPushButton("Change role")
+        self.role_button.clicked.connect(self.change_role)
+        selected.addWidget(self.role_button)
+        self.active_button = QPushButton("Deactivate")
+        self.active_button.clicked.connect(self.toggle_active)
+        selected.addWidget(self.active_button)
+        selected.addSpacing(12)
+        roles = QLabel(ROLE_HELP)
+        roles.setWordWrap(True)
+        roles.setEnabled(False)
+        selected.addWidget(roles, 1)
+        layout.addLayout(selected)
+
+        add = QGroupBox("Add a user")
+        add_row = QHBoxLayout(add)
+        self.email_edit = QLineEdit()
+        self.email_edit.setObjectName("new_user_email")
+        self.email_edit.setPlaceholderText("name@example.com")
+        self.name_edit = QLineEdit()
+        self.name_edit.setObjectName("new_user_name")
+        self.name_edit.setPlaceholderText("Name (optional)")
+        self.new_role_box = role_box("new_user_role", Role.MARKETER)
+        self.add_button = QPushButton("Add user")
+        self.add_button.clicked.connect(self.add_user)
+        self.email_edit.returnPressed.connect(self.add_user)
+        fields: tuple[tuple[str, QWidget, int], ...] = (
+            ("Email:", self.email_edit, 2), ("Name:", self.name_edit, 1),
+            ("Role:", self.new_role_box, 0))
+        for label, widget, stretch in fields:
+            add_row.addWidget(QLabel(label))
+            add_row.addWidget(widget, stretch)
+        add_row.addWidget(self.add_button)
+        layout.addWidget(add)
+
+        domains = QGroupBox("Allowed domains")
+        column = QVBoxLayout(domains)
+        hint = QLabel("Anyone with a verified address at these domains may sign in, with the "
+                      "role given here. Everyone else needs to be added above.")
+        hint.setWordWrap(True)
+        hint.setEnabled(False)
+        column.addWidget(hint)
+        self.domains_table = _table("domains_table", self.domains_model)
+        self.domains_table.setMaximumHeight(150)
+        self.domains_table.selectionModel().selectionChanged.connect(
+            lambda *_: self._update_buttons())
+        column.addWidget(self.domains_table)
+        domain_row = QHBoxLayout()
+        self.domain_edit = QLineEdit()
+        self.domain_edit.setObjectName("new_domain")
+        self.domain_edit.setPlaceholderText("example.com")
+        self.domain_role_box = role_box("domain_role")
+        self.allow_button = QPushButton("Allow domain")
+        self.allow_button.clicked.connect(self.allow_domain)
+        self.domain_edit.returnPressed.connect(self.allow_domain)
+        self.remove_domain_button = QPushButton("Remove selected domain")
+        self.remove_domain_button.clicked.connect(self.remove_domain)
+        domain_row.addWidget(QLabel("Domain:"))
+        domain_row.addWidget(self.domain_edit, 2)
+        domain_row.addWidget(QLabel("Role:"))
+        domain_row.addWidget(self.domain_role_box)
+        domain_row.addWidget(self.allow_button)
+        domain_row.addStretch(1)
+        domain_row.addWidget(self.remove_domain_button)
+        column.addLayout(domain_row)
+        layout.addWidget(domains, 1)
+
+        self.message = QLabel("")
+        self.message.setObjectName("users_message")
+        self.message.setWordWrap(True)
+        layout.addWidget(self.message)
+
+        bus.database_ready.connect(self.refresh)
+        self._update_buttons()
+
+    # --- loading -----------------------------------------------------------------------------
+
+    def refresh(self) -> None:
+        engine, actor = self.engine, self.actor
+
+        def task(_ctx: object) -> tuple[list[UserRow], list[DomainRow]]:
+            return list_users(engine, actor=actor), list_domains(engine, actor=actor)
+
+        self.runner.run(task, title="Loading users", quiet=True, on_success=self._loaded,
+                        on_error=self._failed)
+
+    def _loaded(self, result: tuple[list[UserRow], list[DomainRow]]) -> None:
+        selected = self.selected_user()
+        people, domains = result
+        self.users_model.set_rows(people)
+        self.domains_model.set_rows(domains)
+        if selected is not None:
+            self.select_user(selected.email)
+        self._update_buttons()
+        self.loaded.emit()
+
+    # --- selection -----------------------------------------------------------------------------
+
+    def selected_user(self) -> UserRow | None:
+        rows = self.users_table.selectionModel().selectedRows()
+        return self.users_model.row(rows[0].row()) if rows else None
+
+    def select_user(self, email: str) -> None:
+        row = self.users_model.row_of(email)
+        if row is not None:
+            self.users_table.selectRow(row)
+
+    def selected_domain(self) -> DomainRow | None:
+        rows = self.domains_table.selectionModel().selectedRows()
+        return self.domains_model.row(rows[0].row()) if rows else None
+
+    def _user_selected(self, _selected: QItemSelection, _deselected: QItemSelection) -> None:
+        user = self.selected_user()
+        if user is not None:
+            self.role_box.setCurrentIndex(list(Role).index(user.role))
+        self._update_buttons()
+
+    def _update_buttons(self) -> None:
+        user = self.selected_user()
+        self.role_box.setEnabled(user is not None)
+        self.role_button.setEnabled(user is not None)
+        self.active_button.setEnabled(user is not None)
+        self.active_button.setText("Reactivate" if user is not None and not user.active
+                                   else "Deactivate")
+        self.remove_domain_button.setEnabled(self.selected_domain() is not None)
+
+    # --- changes -------------------------------------------------------------------------------
+
+    def add_user(self) -> None:
+        email, name = self.email_edit.text(), self.name_edit.text()
+        role: Role = self.new_role_box.currentData()
+        if not email.strip():
+            self.show_message("Type the new user's email address first.")
+            return
+        engine, actor = self.engine, self.actor
+
+        def added(user: UserRow) -> None:
+            self.email_edit.clear()
+            self.name_edit.clear()
+            self._done(f"Added {user.email} as {user.role.value}.", select=user.email)
+
+        self._run(lambda: add_user(engine, email, role=role, name=name, actor=actor),
+                  "Adding a user", added)
+
+    def change_role(self) -> None:
+        user = self.selected_user()
+        if user is None:
+            return
+        role: Role = self.role_box.currentData()
+        engine, actor, email = self.engine, self.actor, user.email
+        self._run(lambda: set_role(engine, email, role, actor=actor), "Changing a role",
+                  lambda u: self._done(f"{u.email} is now {u.role.value}.", select=u.email))
+
+    def toggle_active(self) -> None:
+        user = self.selected_user()
+        if user is None:
+            return
+        engine, actor, email, active = self.engine, self.actor, user.email, not user.active
+        self._run(lambda: set_active(engine, email, active, actor=actor),
+                  "Changing an account",
+                  lambda u: self._done(f"{u.email} is "
+                                       f"{'active again' if u.active else 'deactivated'}.",
+                                       select=u.email))
+
+    def allow_domain(self) -> None:
+        domain = self.domain_edit.text()
+        if not domain.strip():
+            self.show_message("Type a domain first, like example.com.")
+            return
+        role: Role = self.domain_role_box.currentData()
+        engine, actor = self.engine, self.actor
+
+        def allowed(row: DomainRow) -> None:
+            self.domain_edit.clear()
+            self._done(f"Anyone at {row.domain} may now sign in as {row.role.value}.")
+
+        self._run(lambda: allow_domain(engine, domain, role=role, actor=actor),
+                  "Allowing a domain", allowed)
+
+    def remove_domain(self) -> None:
+        row = self.selected_domain()
+        if row is None:
+            return
+        engine, actor, domain = self.engine, self.actor, row.domain
+        self._run(lambda: remove_domain(engine, domain, actor=actor), "Removing a domain",
+                  lambda _none: self._done(f"{domain} is no longer allowed."))
+
+    def _run(self, work: Callable[[], Any], title: str,
+             done: Callable[[Any], None]) -> None:
+        self.runner.run(lambda _ctx: work(), title=title, on_success=done,
+                        on_error=self._failed)
+
+    def _done(self, text: str, select: str | None = None) -> None:
+        self.show_message(text)
+        self.changed.emit(text)
+        self.refresh()
+        if select is not None:
+            self.loaded.connect(lambda: self.select_user(select),
+                                Qt.ConnectionType.SingleShotConnection)
+
+    def _failed(self, exc: BaseException) -> None:
+        if isinstance(exc, TaskCancelled):
+            return
+        if isinstance(exc, MiniCRMError):
+            self.show_message(str(exc))
+            return
+        import sys
+
+        sys.excepthook(type(exc), exc, exc.__traceback__)
+
+    def show_message(self, text: str) -> None:
+        self.message.setText(text)
