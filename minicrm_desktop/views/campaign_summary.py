@@ -81,7 +81,7 @@ class CampaignSummaryPanel(QFrame):
         self.handle = None
         self.summary = summary
         self.text.setText(summary.text)
-        self.engine_label.setText(f"by {summary.engine}")
+        self.engine_label.setText(summary.engine)
         self.setToolTip(summary.notice)
         self.summary_ready.emit(summary)
 

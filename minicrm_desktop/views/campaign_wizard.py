@@ -54,6 +54,7 @@ from minicrm_desktop.views.node_editor import NodeEditor
 from minicrm_desktop.views.rule_model import ERROR_COLOR, RuleTreeModel
 from minicrm_desktop.views.rule_view import RuleTreeView
 from minicrm_desktop.views.variant_suggestions import SuggestVariantsDialog
+from minicrm_desktop.views.widgets import muted_label
 
 SAMPLE_CUSTOMERS = 3
 UNTOUCHED = "Hi {first_name|there}, "  # the first variant's starting text
@@ -66,12 +67,6 @@ def _error_label() -> QLabel:
     label.setStyleSheet(f"color: {ERROR_COLOR.name()};")
     return label
 
-
-def _muted(text: str) -> QLabel:
-    label = QLabel(text)
-    label.setWordWrap(True)
-    label.setEnabled(False)
-    return label
 
 
 class _Page(QWizardPage):
@@ -134,7 +129,7 @@ class AudiencePage(_Page):
         self.segment_list = QListWidget()
         self.segment_list.setObjectName("segment_choice")
         layout.addWidget(self.segment_list, 1)
-        self.empty = _muted("No saved segments yet: build a rule instead, or save one on "
+        self.empty = muted_label("No saved segments yet: build a rule instead, or save one on "
                             "the Segments page.")
         self.empty.hide()
         layout.addWidget(self.empty)
@@ -717,4 +712,3 @@ class CampaignWizard(QWizard):
         for page in (self.audience_page, self.message_page, self.review_page):
             if page.handle is not None:
                 page.handle.cancel()
-

@@ -29,7 +29,7 @@ from minicrm_desktop.services.ai.assistant import RuleAnswer, load_vocabulary, s
 from minicrm_desktop.services.ai.config import AISettings
 from minicrm_desktop.services.ai.openai_client import Cancelled
 from minicrm_desktop.services.tasks import TaskCancelled, TaskContext, TaskHandle, TaskRunner
-from minicrm_desktop.views.rule_model import ERROR_COLOR
+from minicrm_desktop.views.widgets import MessageLabel
 
 EXAMPLE = ("e.g. “customers in Mumbai who haven't shopped in 6 months and spent over ₹5,000” "
            "(Ctrl+Enter fills the rules)")
@@ -86,10 +86,8 @@ class DescribePanel(QGroupBox):
         self.engine_label.setWordWrap(True)  # never widens the page
         status.addWidget(self.engine_label, 1)
         column.addLayout(status)
-        self.message = QLabel("")
+        self.message = MessageLabel()
         self.message.setObjectName("describe_message")
-        self.message.setWordWrap(True)
-        self.message.setVisible(False)
         column.addWidget(self.message)
         self._show_engine_hint()
 
@@ -167,9 +165,7 @@ class DescribePanel(QGroupBox):
         self.progress.setVisible(busy)
 
     def _say(self, text: str, *, error: bool = False) -> None:
-        self.message.setText(text)
-        self.message.setVisible(bool(text))
-        self.message.setStyleSheet(f"color: {ERROR_COLOR.name()};" if error else "")
+        self.message.say(text, error=error)
 
     def _answered(self, handle: TaskHandle[Any], answer: RuleAnswer) -> None:
         if handle is not self.handle or handle.is_cancelled:

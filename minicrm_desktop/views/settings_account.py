@@ -34,6 +34,7 @@ from minicrm_desktop.services.secrets import SecretStore, default_secret_store
 from minicrm_desktop.services.settings import Settings
 from minicrm_desktop.services.tasks import TaskRunner
 from minicrm_desktop.views.setting_changes import SettingChanges
+from minicrm_desktop.views.widgets import muted_label, value_label
 
 if TYPE_CHECKING:
     from minicrm_desktop.views.main_window import MainWindow
@@ -72,10 +73,10 @@ class AccountGroup(QGroupBox):
 
         column = QVBoxLayout(self)
         form = QFormLayout()
-        self.who = _value(account_text(actor))
+        self.who = value_label(account_text(actor))
         self.who.setObjectName("settings_account_who")
         form.addRow("Account:", self.who)
-        self.client = _value(self._client_text(problem))
+        self.client = value_label(self._client_text(problem))
         client_row = QHBoxLayout()
         client_row.addWidget(self.client, 1)
         self.choose_button = QPushButton("Choose client-secrets JSON…")
@@ -83,9 +84,9 @@ class AccountGroup(QGroupBox):
         self.choose_button.setEnabled(changes.allowed)  # the service checks it again
         client_row.addWidget(self.choose_button, 0, Qt.AlignmentFlag.AlignTop)
         form.addRow("OAuth client:", client_row)
-        form.addRow("Secrets kept in:", _value(self._secrets_text()))
+        form.addRow("Secrets kept in:", value_label(self._secrets_text()))
         column.addLayout(form)
-        self.note = _muted("Google → Cloud console → Credentials → OAuth client ID of type "
+        self.note = muted_label("Google → Cloud console → Credentials → OAuth client ID of type "
                            f"\"Desktop app\"; or set {CLIENT_SECRETS_ENV}. Takes effect at the "
                            "next start.")
         column.addWidget(self.note)
@@ -181,17 +182,3 @@ def install_account_ui(window: MainWindow, actor: Actor, settings: Settings,
 
     group.signed_out.connect(signed_out)
     return group
-
-
-def _value(text: str) -> QLabel:
-    label = QLabel(text)
-    label.setWordWrap(True)
-    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-    return label
-
-
-def _muted(text: str) -> QLabel:
-    label = QLabel(text)
-    label.setWordWrap(True)
-    label.setEnabled(False)
-    return label

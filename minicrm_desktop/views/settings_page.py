@@ -8,7 +8,6 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QFrame,
     QGroupBox,
-    QLabel,
     QScrollArea,
     QVBoxLayout,
     QWidget,
@@ -17,7 +16,7 @@ from PySide6.QtWidgets import (
 from minicrm_desktop import __version__
 from minicrm_desktop.services.paths import log_dir
 from minicrm_desktop.services.settings import settings_path
-from minicrm_desktop.views.widgets import PageHeader
+from minicrm_desktop.views.widgets import PageHeader, muted_label, value_label
 
 
 class SettingsPage(QWidget):
@@ -40,35 +39,21 @@ class SettingsPage(QWidget):
         group = QGroupBox("Database")
         column = QVBoxLayout(group)
         form = QFormLayout()
-        self.database_label = _value(database_description)
+        self.database_label = value_label(database_description)
         self.database_label.setObjectName("settings_database")
         form.addRow("In use:", self.database_label)
         column.addLayout(form)
-        column.addWidget(_muted("Choose another with --db URL or MINICRM_DATABASE_URL "
+        column.addWidget(muted_label("Choose another with --db URL or MINICRM_DATABASE_URL "
                                 "(sqlite:///path/crm.db or mysql+pymysql://user@host/crm)."))
         self._column.addWidget(group)
         files = QGroupBox("Files")
         files_form = QFormLayout(files)
-        files_form.addRow("Settings:", _value(str(settings_path())))
-        files_form.addRow("Logs:", _value(str(log_dir())))
-        files_form.addRow("Version:", _value(f"MiniCRM {__version__}"))
+        files_form.addRow("Settings:", value_label(str(settings_path())))
+        files_form.addRow("Logs:", value_label(str(log_dir())))
+        files_form.addRow("Version:", value_label(f"MiniCRM {__version__}"))
         self._column.addWidget(files)
         self._column.addStretch(1)
 
     def add_section(self, section: QWidget) -> None:
         """Add a group of settings below the others."""
         self._column.insertWidget(self._column.count() - 1, section)  # above the stretch
-
-
-def _value(text: str) -> QLabel:
-    label = QLabel(text)
-    label.setWordWrap(True)
-    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-    return label
-
-
-def _muted(text: str) -> QLabel:
-    label = QLabel(text)
-    label.setWordWrap(True)
-    label.setEnabled(False)
-    return label

@@ -34,7 +34,7 @@ from minicrm_desktop.services.ai.variants import (
     suggest_variants,
 )
 from minicrm_desktop.services.tasks import TaskCancelled, TaskContext, TaskHandle, TaskRunner
-from minicrm_desktop.views.rule_model import ERROR_COLOR
+from minicrm_desktop.views.widgets import MessageLabel
 
 
 class SuggestVariantsDialog(QDialog):
@@ -86,9 +86,7 @@ class SuggestVariantsDialog(QDialog):
             row.addWidget(widget)
         row.addStretch(1)
         layout.addLayout(row)
-        self.message = QLabel("")
-        self.message.setWordWrap(True)
-        self.message.setVisible(False)
+        self.message = MessageLabel()
         layout.addWidget(self.message)
         self.cards = QVBoxLayout()
         layout.addLayout(self.cards, 1)
@@ -147,9 +145,7 @@ class SuggestVariantsDialog(QDialog):
         self.progress.setVisible(busy)
 
     def _say(self, text: str, *, error: bool = False) -> None:
-        self.message.setText(text)
-        self.message.setVisible(bool(text))
-        self.message.setStyleSheet(f"color: {ERROR_COLOR.name()};" if error else "")
+        self.message.say(text, error=error)
 
     def _clear_cards(self) -> None:
         self.use_buttons = []

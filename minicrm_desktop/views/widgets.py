@@ -71,3 +71,35 @@ class ElidedLabel(QLabel):
         shown = self.fontMetrics().elidedText(self._full, Qt.TextElideMode.ElideMiddle,
                                               max(self.width(), self.minimumWidth()))
         super().setText(shown)
+
+
+def value_label(text: str) -> QLabel:
+    """A value on a form: wraps, and can be selected and copied."""
+    label = QLabel(text)
+    label.setWordWrap(True)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    return label
+
+
+def muted_label(text: str) -> QLabel:
+    """A quiet explanatory note under a control."""
+    label = QLabel(text)
+    label.setWordWrap(True)
+    label.setEnabled(False)
+    return label
+
+
+class MessageLabel(QLabel):
+    """A one-line outcome under a control: hidden when empty, red for errors."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWordWrap(True)
+        self.setVisible(False)
+
+    def say(self, text: str, *, error: bool = False) -> None:
+        from minicrm_desktop.views.rule_model import ERROR_COLOR
+
+        self.setText(text)
+        self.setVisible(bool(text))
+        self.setStyleSheet(f"color: {ERROR_COLOR.name()};" if error else "")

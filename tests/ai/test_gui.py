@@ -266,14 +266,14 @@ def test_summary_from_the_template(sent_campaign: tuple[Engine, int],  # noqa: F
     final = counts(engine, campaign_id)
     assert final is not None
     text = page.summary_panel.text.text()
-    assert summary.engine == "Template"
+    assert summary.engine == "Built-in template"
     assert text == summary.text
     assert f"reached {final.audience:,} customers" in text
     rate = final.sent / (final.sent + final.failed)
     assert f"{final.sent:,} delivered ({rate * 100:.1f}%)" in text
     assert f"{final.failed:,} failed" in text
     assert f"{final.skipped:,} skipped" in text
-    assert page.summary_panel.engine_label.text() == "by Template"
+    assert page.summary_panel.engine_label.text() == "Built-in template"
 
 
 def test_summary_phrased_by_the_model_keeps_the_numbers(
@@ -303,7 +303,7 @@ def test_summary_with_invented_numbers_falls_back_to_the_template(
     fake_openai.script(Reply.answer(invented), Reply.answer(dropped))
     page = open_detail(engine, model_settings(fake_openai))
     summary = show_summary(page, campaign_id, qtbot)
-    assert summary.engine == "Template"
+    assert summary.engine == "Built-in template"
     assert page.summary_panel.text.text() == template
     assert "numbers differ" in summary.notice
     assert "99.9" in fake_openai.user_messages(1)[-1]  # the repair round named it

@@ -117,7 +117,7 @@ def test_summary_of_a_running_campaign_says_it_may_change() -> None:
 
 def test_summary_without_a_model_is_the_template() -> None:
     summary = summarise(AIConfig(), FIGURES)
-    assert summary.engine == "Template"
+    assert summary.engine == "Built-in template"
     assert summary.text == template_summary(FIGURES)
 
 
@@ -126,7 +126,7 @@ def test_model_summary_with_a_changed_number_is_not_used(fake_openai: FakeOpenAI
     wrong = template_summary(FIGURES).replace("92.2%", "92%")
     fake_openai.script(Reply.answer({"summary": wrong}), Reply.answer({"summary": wrong}))
     summary = summarise(ai_config, FIGURES)
-    assert summary.engine == "Template"
+    assert summary.engine == "Built-in template"
     assert numbers_in(summary.text) == numbers_in(template_summary(FIGURES))
     assert "missing: 92.2%" in fake_openai.user_messages(1)[-1] or \
         "92.2" in fake_openai.user_messages(1)[-1]

@@ -142,6 +142,8 @@ def test_two_processes_resuming_at_once_send_once(
     first, second = (resume(db_url, campaign_id, ledger_path) for _ in range(2))
     for proc in (first, second):
         _out, err = proc.communicate(timeout=120)
-        assert proc.returncode == 0, err.decode()
+        # One may start only after the other finished everything: then it has nothing left.
+        assert proc.returncode == 0 or b"is completed: nothing to resume" in err, err.decode()
+    assert 0 in (first.returncode, second.returncode)
     statuses = assert_campaign_consistent(population, campaign_id, ledger_path)
     assert statuses["sent"] + statuses["failed"] == 180

@@ -21,7 +21,7 @@ from .config import AIConfig
 from .errors import AIError
 from .openai_client import AnswerProblem, Cancelled, ask_structured
 
-TEMPLATE_LABEL = "Template"
+TEMPLATE_LABEL = "Built-in template"
 _NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
 d = deliveries_table.c
 
