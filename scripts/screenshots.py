@@ -224,6 +224,20 @@ def main(argv: list[str] | None = None) -> int:
         tree.setCurrentIndex(segments.model.index(0, 0, segments.model.index(1, 0)))
         wait_for(app, lambda: segments.live.count is not None and not segments.live.pending)
         save(app, window, args.out / "segments.png")
+        # "Describe in words": a sentence becomes a rule tree to review (offline parser).
+        segments.new_segment()
+        describe = segments.describe_group
+        describe.text.setPlainText("customers in Mumbai or Pune who haven't ordered in 6 "
+                                   "months and spent over ₹5,000")
+        describe.fill()
+        wait_for(app, lambda: describe.answer is not None and not describe.busy)
+        wait_for(app, lambda: segments.live.count is not None and not segments.live.pending)
+        save(app, window, args.out / "segments-describe.png")
+        from minicrm_desktop.views.segment_dialogs import Unsaved, UnsavedChangesDialog
+
+        # The described rule was only for the picture: leave it unsaved, without asking.
+        UnsavedChangesDialog.ask = classmethod(  # type: ignore[method-assign, assignment]
+            lambda cls, parent, name: Unsaved.DISCARD)
         window.show_page("settings")
         save(app, window, args.out / "settings.png")
         from screenshot_sign_in import shoot_sign_in
