@@ -8,6 +8,7 @@ import os
 import shutil
 import stat
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -37,6 +38,22 @@ def _daemons_missing() -> str:
     return ", ".join(missing)
 
 
+def _wait_for_bus_name(address: str, name: str, owner: subprocess.Popen[bytes]) -> None:
+    """Poll the bus (another process: no signal reaches us) until `name` has an owner."""
+    from jeepney import DBusAddress, new_method_call
+    from jeepney.io.blocking import open_dbus_connection
+
+    bus = DBusAddress("/org/freedesktop/DBus", bus_name="org.freedesktop.DBus",
+                      interface="org.freedesktop.DBus")
+    deadline = time.monotonic() + 30
+    with open_dbus_connection(bus=address) as conn:
+        while not conn.send_and_get_reply(new_method_call(bus, "NameHasOwner", "s",
+                                                          (name,))).body[0]:
+            if owner.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(f"{name} never appeared on the test bus")
+            time.sleep(0.01)
+
+
 @pytest.fixture
 def secret_service(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
     """A private session bus with an unlocked gnome-keyring on it; the keyring backend."""
@@ -64,6 +81,9 @@ def secret_service(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
     keyring_daemon.stdin.close()
     monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", address)
     try:
+        # Until our unlocked daemon owns the name, asking for the service would make the bus
+        # start a second, locked one ("Failed to unlock the collection").
+        _wait_for_bus_name(address, "org.freedesktop.secrets", keyring_daemon)
         from keyring.backends.SecretService import Keyring
 
         # Its priority check asks the bus whether the service is there (and activates it).
