@@ -150,3 +150,21 @@ def test_set_aside_keeps_the_indexes_foreign_keys_need(engine: Engine) -> None:
     fk_led = "ix_orders_customer_id_order_date"
     assert (fk_led in during) == (engine.dialect.name != "sqlite")
     assert {t.name: names(t.name) for t in tables} == before
+
+
+def test_bulk_load_defers_sqlite_checkpoints_for_its_duration(
+    sqlite_engine: Engine,
+) -> None:
+    def autocheckpoint() -> int:
+        with sqlite_engine.connect() as conn:
+            return int(conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar_one())
+
+    assert autocheckpoint() == indexes.DEFAULT_WAL_PAGES
+    with indexes.indexes_set_aside(sqlite_engine, (customers_table,)):
+        assert autocheckpoint() == indexes.BULK_WAL_PAGES
+        with sqlite_engine.begin() as conn:  # a load's worth of writes stays in the WAL
+            conn.exec_driver_sql(
+                "CREATE TABLE filler AS WITH RECURSIVE n(i) AS "
+                "(SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20000) "
+                "SELECT i, printf('%.200c', 'x') AS pad FROM n")
+    assert autocheckpoint() == indexes.DEFAULT_WAL_PAGES  # normal checkpoints again

@@ -120,6 +120,9 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA cache_size=-131072")  # 128 MiB page cache per connection
     cursor.execute("PRAGMA temp_store=MEMORY")
+    # A bulk load lets the WAL grow to ~200 MB (services/indexes.py); give the space back
+    # once it has been checkpointed.
+    cursor.execute("PRAGMA journal_size_limit=67108864")
     cursor.close()
 
 

@@ -4,6 +4,11 @@ Maintaining a dozen B-trees row by row costs more than the load itself once a ta
 the page cache; building each index once at the end, by sorting, is several times faster.
 An interrupted load may leave indexes missing, so every start restores them
 (`restore_missing_indexes`, called after migrations).
+
+On SQLite a bulk load also defers WAL checkpoints: by default every commit past 1,000 WAL
+pages copies the log back into the database and syncs it, a hundred times for a million
+rows (3 s of a 30 s import). One checkpoint at the end writes each page once. Durability is
+unchanged: every committed batch is in the WAL, which survives a crash.
 """
 
 from __future__ import annotations
@@ -12,8 +17,9 @@ import logging
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import Engine, Index, Table, inspect
+from sqlalchemy import Engine, Index, Table, event, inspect
 
 from ..models import Base
 
@@ -23,6 +29,9 @@ log = logging.getLogger(__name__)
 BULK_MIN_BYTES = 16 * 1024 * 1024
 # ...when they are estimated to hold at least this share of the table's current rows.
 BULK_MIN_SHARE = 0.5
+# WAL pages (4 KiB) before a checkpoint during a bulk load, and SQLite's default otherwise.
+BULK_WAL_PAGES = 50_000
+DEFAULT_WAL_PAGES = 1_000
 
 
 def secondary_indexes(table: Table, leading: Collection[str] | None = None) -> list[Index]:
@@ -48,22 +57,49 @@ def indexes_set_aside(
     if not tables:
         yield
         return
+    with _checkpoints_deferred(engine):
+        try:
+            with engine.begin() as conn:
+                inspector = inspect(conn)
+                present = {t.name: {ix["name"] for ix in inspector.get_indexes(t.name)}
+                           for t in tables}
+                for table in tables:
+                    for index in secondary_indexes(table, leading):
+                        if index.name in present[table.name] and _droppable(index, engine):
+                            index.drop(conn)  # MySQL DDL commits at once: record each one
+                            dropped.append(index)
+            yield
+        finally:
+            with engine.begin() as conn:
+                for index in dropped:
+                    index.create(conn, checkfirst=True)
+            refresh_statistics(engine)
+
+
+@contextmanager
+def _checkpoints_deferred(engine: Engine) -> Iterator[None]:
+    """SQLite: connections checked out meanwhile checkpoint only every BULK_WAL_PAGES; one
+    checkpoint at the end folds the log back into the database."""
+    if engine.dialect.name != "sqlite":
+        yield
+        return
+
+    def checkout(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+        dbapi_connection.execute(f"PRAGMA wal_autocheckpoint={BULK_WAL_PAGES}")
+
+    def checkin(dbapi_connection: Any, _record: Any) -> None:
+        if dbapi_connection is not None:
+            dbapi_connection.execute(f"PRAGMA wal_autocheckpoint={DEFAULT_WAL_PAGES}")
+
+    event.listen(engine, "checkout", checkout)
+    event.listen(engine, "checkin", checkin)
     try:
-        with engine.begin() as conn:
-            inspector = inspect(conn)
-            present = {t.name: {ix["name"] for ix in inspector.get_indexes(t.name)}
-                       for t in tables}
-            for table in tables:
-                for index in secondary_indexes(table, leading):
-                    if index.name in present[table.name] and _droppable(index, engine):
-                        index.drop(conn)  # MySQL DDL commits at once: record each one
-                        dropped.append(index)
         yield
     finally:
-        with engine.begin() as conn:
-            for index in dropped:
-                index.create(conn, checkfirst=True)
-        refresh_statistics(engine)
+        event.remove(engine, "checkout", checkout)
+        event.remove(engine, "checkin", checkin)
+        with engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
 
 
 def _droppable(index: Index, engine: Engine) -> bool:
