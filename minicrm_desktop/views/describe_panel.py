@@ -9,7 +9,6 @@ not understood gets the precise reason and changes nothing.
 from __future__ import annotations
 
 import sys
-from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QKeyEvent
@@ -27,8 +26,8 @@ from sqlalchemy import Engine
 from minicrm_desktop.errors import MiniCRMError
 from minicrm_desktop.services.ai.assistant import RuleAnswer, load_vocabulary, sentence_to_rule
 from minicrm_desktop.services.ai.config import AISettings
-from minicrm_desktop.services.ai.openai_client import Cancelled
-from minicrm_desktop.services.tasks import TaskCancelled, TaskContext, TaskHandle, TaskRunner
+from minicrm_desktop.services.tasks import TaskContext, TaskRunner
+from minicrm_desktop.views.ai_request import AIRequest
 from minicrm_desktop.views.widgets import MessageLabel
 
 EXAMPLE = ("e.g. “customers in Mumbai who haven't shopped in 6 months and spent over ₹5,000” "
@@ -45,9 +44,8 @@ class DescribePanel(QGroupBox):
     def __init__(self, engine: Engine, runner: TaskRunner, ai: AISettings,
                  parent: QGroupBox | None = None) -> None:
         super().__init__("Describe in words", parent)
-        self._engine, self._runner, self._ai = engine, runner, ai
-        self.handle: TaskHandle[Any] | None = None
-        self._live = 0
+        self._engine, self._ai = engine, ai
+        self.request: AIRequest[RuleAnswer] = AIRequest(runner)
         self.answer: RuleAnswer | None = None
         column = QVBoxLayout(self)
         row = QHBoxLayout()
@@ -110,10 +108,7 @@ class DescribePanel(QGroupBox):
     @property
     def busy(self) -> bool:
         """A request (perhaps a cancelled one) has not yet ended."""
-        return self._live > 0
-
-    def _ended(self) -> None:
-        self._live -= 1
+        return self.request.busy
 
     def _show_engine_hint(self) -> None:
         config = self._ai.snapshot()
@@ -123,7 +118,7 @@ class DescribePanel(QGroupBox):
 
     def fill(self) -> None:
         sentence = self.text.toPlainText().strip()
-        if self.handle is not None:
+        if self.request.running:
             return
         if not sentence:
             self._say("Type a sentence describing the customers first.", error=True)
@@ -142,18 +137,11 @@ class DescribePanel(QGroupBox):
         self._say("")
         self.engine_label.setText("Asking " + ("the offline parser" if config.offline_only
                                                else "the AI assistant") + "…")
-        handle = self._runner.run(work, title="Describing a segment",
-                                  on_error=lambda exc: None)
-        handle.succeeded.connect(lambda answer, h=handle: self._answered(h, answer))
-        handle.failed.connect(lambda exc, h=handle: self._failed(h, exc))
-        handle.finished.connect(self._ended)
-        self._live += 1
-        self.handle = handle
+        self.request.start(work, title="Describing a segment", answered=self._answered,
+                           failed=self._failed)
 
     def cancel(self) -> None:
-        if self.handle is not None:
-            self.handle.cancel()
-            self.handle = None
+        if self.request.cancel():
             self._set_busy(False)
             self._say("Cancelled: the rules are unchanged.")
             self._show_engine_hint()
@@ -167,10 +155,7 @@ class DescribePanel(QGroupBox):
     def _say(self, text: str, *, error: bool = False) -> None:
         self.message.say(text, error=error)
 
-    def _answered(self, handle: TaskHandle[Any], answer: RuleAnswer) -> None:
-        if handle is not self.handle or handle.is_cancelled:
-            return
-        self.handle = None
+    def _answered(self, answer: RuleAnswer) -> None:
         self._set_busy(False)
         self.answer = answer
         self.engine_label.setText(f"Answered by {answer.engine}")
@@ -179,10 +164,7 @@ class DescribePanel(QGroupBox):
         self.rule_ready.emit(answer.rule)
         self.finished.emit(answer)
 
-    def _failed(self, handle: TaskHandle[Any], exc: BaseException) -> None:
-        if handle is not self.handle or isinstance(exc, TaskCancelled | Cancelled):
-            return
-        self.handle = None
+    def _failed(self, exc: BaseException) -> None:
         self._set_busy(False)
         self._show_engine_hint()
         if isinstance(exc, MiniCRMError):
@@ -198,6 +180,4 @@ class DescribePanel(QGroupBox):
             sys.excepthook(type(exc), exc, exc.__traceback__)
 
     def shutdown(self) -> None:
-        if self.handle is not None:
-            self.handle.cancel()
-            self.handle = None
+        self.request.cancel()

@@ -5,7 +5,6 @@ into a variant editor. Requests run as tasks and can be cancelled."""
 from __future__ import annotations
 
 import sys
-from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -25,7 +24,6 @@ from PySide6.QtWidgets import (
 
 from minicrm_desktop.errors import MiniCRMError
 from minicrm_desktop.services.ai.config import AISettings
-from minicrm_desktop.services.ai.openai_client import Cancelled
 from minicrm_desktop.services.ai.variants import (
     SMS_LIMIT,
     TONES,
@@ -33,7 +31,8 @@ from minicrm_desktop.services.ai.variants import (
     sms_length,
     suggest_variants,
 )
-from minicrm_desktop.services.tasks import TaskCancelled, TaskContext, TaskHandle, TaskRunner
+from minicrm_desktop.services.tasks import TaskContext, TaskRunner
+from minicrm_desktop.views.ai_request import AIRequest
 from minicrm_desktop.views.widgets import MessageLabel
 
 
@@ -49,10 +48,9 @@ class SuggestVariantsDialog(QDialog):
         self.setObjectName("suggest_variants")
         self.setWindowTitle("Suggest message variants")
         self.resize(640, 460)
-        self._runner, self._ai = runner, ai
+        self._ai = ai
         self.channel, self.segment = channel, segment
-        self.handle: TaskHandle[Any] | None = None
-        self._live = 0
+        self.request: AIRequest[VariantsAnswer] = AIRequest(runner)
         self.answer: VariantsAnswer | None = None
         self.use_buttons: list[QPushButton] = []
         layout = QVBoxLayout(self)
@@ -102,7 +100,7 @@ class SuggestVariantsDialog(QDialog):
         self.finished.connect(lambda _code: self.cancel())
 
     def suggest(self) -> None:
-        if self.handle is not None:
+        if self.request.running:
             return
         config, ai = self._ai.snapshot(), self._ai
         objective, channel = self.objective.text().strip(), self.channel
@@ -116,26 +114,16 @@ class SuggestVariantsDialog(QDialog):
         self._say("")
         self._busy(True)
         self.engine_label.setText("Writing suggestions…")
-        handle = self._runner.run(work, title="Suggesting message variants",
-                                  on_error=lambda exc: None)
-        handle.succeeded.connect(lambda answer, h=handle: self._answered(h, answer))
-        handle.failed.connect(lambda exc, h=handle: self._failed(h, exc))
-        handle.finished.connect(self._ended)
-        self._live += 1
-        self.handle = handle
+        self.request.start(work, title="Suggesting message variants",
+                           answered=self._answered, failed=self._failed)
 
     @property
     def busy(self) -> bool:
         """A request (perhaps a cancelled one) has not yet ended."""
-        return self._live > 0
-
-    def _ended(self) -> None:
-        self._live -= 1
+        return self.request.busy
 
     def cancel(self) -> None:
-        if self.handle is not None:
-            self.handle.cancel()
-            self.handle = None
+        if self.request.cancel():
             self._busy(False)
             self.engine_label.setText("Cancelled")
 
@@ -155,10 +143,7 @@ class SuggestVariantsDialog(QDialog):
             if widget is not None:
                 widget.deleteLater()
 
-    def _answered(self, handle: TaskHandle[Any], answer: VariantsAnswer) -> None:
-        if handle is not self.handle or handle.is_cancelled:
-            return
-        self.handle = None
+    def _answered(self, answer: VariantsAnswer) -> None:
         self._busy(False)
         self.answer = answer
         self.engine_label.setText(f"By {answer.engine} · intent: {answer.intent}")
@@ -190,10 +175,7 @@ class SuggestVariantsDialog(QDialog):
         self.use_buttons.append(button)
         return card
 
-    def _failed(self, handle: TaskHandle[Any], exc: BaseException) -> None:
-        if handle is not self.handle or isinstance(exc, TaskCancelled | Cancelled):
-            return
-        self.handle = None
+    def _failed(self, exc: BaseException) -> None:
         self._busy(False)
         self.engine_label.setText("")
         if isinstance(exc, MiniCRMError):
