@@ -378,9 +378,5 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
-def main() -> int:
-    return run_selftest()
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_selftest())

@@ -55,10 +55,8 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     dev.set_defaults(handler=_dev_idp)
 
 
-def _config() -> OAuthConfig:
-    from ..services.settings import QSettingsStore, Settings
-
-    config = resolve_oauth_config(Settings(QSettingsStore()))
+def _config(ctx: CliContext) -> OAuthConfig:
+    config = resolve_oauth_config(ctx.settings())
     if config is None:
         raise ConfigError(
             "Sign-in is not configured: set MINICRM_GOOGLE_CLIENT_SECRETS to a Google OAuth "
@@ -76,7 +74,7 @@ def _login(ctx: CliContext, args: argparse.Namespace) -> int:
     from ..services.auth.flow import open_system_browser
     from ..services.auth.session import admit_identity, sign_in
 
-    config = _config()
+    config = _config(ctx)
     # Fail on an unreachable database before the browser step; nobody is signed in yet.
     engine = ctx.engine(signed_in=False)
 
@@ -91,11 +89,11 @@ def _login(ctx: CliContext, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _logout(_ctx: CliContext, _args: argparse.Namespace) -> int:
+def _logout(ctx: CliContext, _args: argparse.Namespace) -> int:
     from ..services.auth.session import sign_out
 
     try:
-        config: OAuthConfig | None = _config()
+        config: OAuthConfig | None = _config(ctx)
     except ConfigError:
         config = None  # still forget whatever is remembered
     print(sign_out(config, _secrets()))

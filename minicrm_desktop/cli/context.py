@@ -22,6 +22,7 @@ from ..services.database import (
 if TYPE_CHECKING:
     from ..services.auth.config import OAuthConfig
     from ..services.auth.identity import Identity
+    from ..services.settings import Settings
 
 SIGN_IN_FIRST = "sign in first with `minicrm login`"
 
@@ -34,6 +35,7 @@ class CliContext:
     actor_override: Actor | None = None
     _engine: Engine | None = field(default=None, repr=False)
     _actor: Actor | None = field(default=None, repr=False)
+    _settings: Settings | None = field(default=None, repr=False)
 
     @property
     def url(self) -> URL:
@@ -47,7 +49,7 @@ class CliContext:
         if self._engine is None:
             from ..services.migrate import upgrade_to_head  # imports Alembic: ~0.1 s
 
-            engine = create_db_engine(self.url, tls=_configured_tls())
+            engine = create_db_engine(self.url, tls=MysqlTls.configured(self.settings()))
             check_connection(engine)
             upgrade_to_head(engine)
             self._engine = engine
@@ -61,8 +63,17 @@ class CliContext:
         if self.actor_override is not None:
             return self.actor_override
         if self._actor is None:
-            self._actor = resolve_cli_actor(self.url, lambda: self.engine(signed_in=False))
+            self._actor = resolve_cli_actor(self.url, self.settings(),
+                                            lambda: self.engine(signed_in=False))
         return self._actor
+
+    def settings(self) -> Settings:
+        """The app's settings file, read once per command."""
+        if self._settings is None:
+            from ..services.settings import QSettingsStore, Settings
+
+            self._settings = Settings(QSettingsStore())
+        return self._settings
 
     def close(self) -> None:
         if self._engine is not None:
@@ -70,18 +81,11 @@ class CliContext:
             self._engine = None
 
 
-def _configured_tls() -> MysqlTls:
-    from ..services.settings import QSettingsStore, Settings
-
-    return MysqlTls.configured(Settings(QSettingsStore()))
-
-
-def resolve_cli_actor(url: URL, engine: Callable[[], Engine]) -> Actor:
+def resolve_cli_actor(url: URL, settings: Settings, engine: Callable[[], Engine]) -> Actor:
     """`engine` opens the database; it is called only once a session was found."""
     from ..services.auth.config import resolve_oauth_config
-    from ..services.settings import QSettingsStore, Settings
 
-    config = resolve_oauth_config(Settings(QSettingsStore()))
+    config = resolve_oauth_config(settings)
     if config is None:
         if is_sqlite(url):
             return LOCAL_ADMIN

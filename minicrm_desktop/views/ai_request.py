@@ -29,10 +29,12 @@ class AIRequest(Generic[T]):
         return self._live > 0
 
     def start(self, work: Callable[[TaskContext], T], *, title: str,
-              answered: Callable[[T], None], failed: Callable[[BaseException], None]) -> None:
+              answered: Callable[[T], None], failed: Callable[[BaseException], None],
+              quiet: bool = False) -> None:
         """Run `work`; then `answered(result)` or `failed(error)` on the GUI thread, unless
-        the request was cancelled or replaced meanwhile."""
-        handle = self._runner.run(work, title=title, on_error=lambda _exc: None)
+        the request was cancelled or replaced meanwhile. A `quiet` one stays out of the
+        status bar."""
+        handle = self._runner.run(work, title=title, on_error=lambda _exc: None, quiet=quiet)
 
         def succeeded(result: T, h: TaskHandle[Any] = handle) -> None:
             if self._claim(h) and not h.is_cancelled:

@@ -33,7 +33,7 @@ from minicrm_desktop.views.widgets import PageHeader
 
 FILTER_DELAY_MS = 300
 _NO_DATE = QDate(2000, 1, 1)  # the date edits' minimum, shown as "any"
-_FAMILIES = ("sign_in", "import.", "segment.", "campaign.", "user.", "domain.")
+_FAMILIES = ("import.", "segment.", "campaign.", "user.", "domain.")  # offered as "campaign.*"
 
 
 class AuditPage(QWidget):
@@ -64,8 +64,7 @@ class AuditPage(QWidget):
         self.action_box.setObjectName("audit_action")
         self.action_box.addItem("Any action", None)
         for family in _FAMILIES:
-            if family.endswith("."):
-                self.action_box.addItem(f"{family}*", family)
+            self.action_box.addItem(f"{family}*", family)
         for action in Action.all():
             self.action_box.addItem(action, action)
         self.since_edit = _date_edit("audit_since")

@@ -6,13 +6,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 from sqlalchemy import Engine
 
 from minicrm_desktop.services.ai.config import AISettings
 from minicrm_desktop.services.ai.summary import Summary, campaign_figures, summarise
 from minicrm_desktop.services.tasks import TaskContext, TaskHandle, TaskRunner
+from minicrm_desktop.views.ai_request import AIRequest
+from minicrm_desktop.views.widgets import value_label
 
 #: Campaigns whose figures no longer change: only these are worth a model's phrasing.
 FINAL = ("completed", "cancelled")
@@ -27,8 +29,8 @@ class CampaignSummaryPanel(QFrame):
         super().__init__(parent)
         self.setObjectName("campaign_summary")
         self.setFrameShape(QFrame.Shape.StyledPanel)
-        self._engine, self._runner, self._ai = engine, runner, ai
-        self.handle: TaskHandle[Any] | None = None
+        self._engine, self._ai = engine, ai
+        self.request: AIRequest[Summary] = AIRequest(runner)
         self.summary: Summary | None = None
         self._key: tuple[Any, ...] | None = None
         layout = QVBoxLayout(self)
@@ -44,17 +46,20 @@ class CampaignSummaryPanel(QFrame):
         self.engine_label.setEnabled(False)
         top.addWidget(self.engine_label)
         layout.addLayout(top)
-        self.text = QLabel("…")
+        self.text = value_label("…")
         self.text.setObjectName("campaign_summary_text")
-        self.text.setWordWrap(True)
-        self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout.addWidget(self.text)
+
+    @property
+    def handle(self) -> TaskHandle[Any] | None:
+        """The summary being worked out, if any."""
+        return self.request.handle
 
     def show_campaign(self, campaign_id: int, status: str,
                       figures_key: tuple[int, ...] = ()) -> None:
         """Summarise the campaign (again only when its figures changed)."""
         key = (campaign_id, status, *figures_key)
-        if key == self._key and (self.summary is not None or self.handle is not None):
+        if key == self._key and (self.summary is not None or self.request.running):
             return
         self.cancel()
         self._key = key
@@ -69,31 +74,20 @@ class CampaignSummaryPanel(QFrame):
             return summarise(ai.resolve(config), figures, ctx.cancelled)
 
         self.engine_label.setText("Summarising…")
-        handle = self._runner.run(work, title="Summarising the campaign", quiet=True,
-                                  on_error=lambda exc: None)
-        handle.succeeded.connect(lambda s, h=handle: self._done(h, s))
-        handle.failed.connect(lambda exc, h=handle: self._failed(h, exc))
-        self.handle = handle
+        self.request.start(work, title="Summarising the campaign", quiet=True,
+                           answered=self._done, failed=self._failed)
 
-    def _done(self, handle: TaskHandle[Any], summary: Summary) -> None:
-        if handle is not self.handle or handle.is_cancelled:
-            return
-        self.handle = None
+    def _done(self, summary: Summary) -> None:
         self.summary = summary
         self.text.setText(summary.text)
         self.engine_label.setText(summary.engine)
         self.setToolTip(summary.notice)
         self.summary_ready.emit(summary)
 
-    def _failed(self, handle: TaskHandle[Any], exc: BaseException) -> None:
-        if handle is not self.handle:
-            return
-        self.handle = None
+    def _failed(self, exc: BaseException) -> None:
         self._key = None
         self.engine_label.setText("")
         self.text.setText(f"No summary: {exc}")
 
     def cancel(self) -> None:
-        if self.handle is not None:
-            self.handle.cancel()
-            self.handle = None
+        self.request.cancel()

@@ -5,7 +5,7 @@ the GUI thread, which owns the settings object."""
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,7 +13,10 @@ from sqlalchemy import Engine
 
 from minicrm_desktop.errors import MiniCRMError
 from minicrm_desktop.services.access.actor import Actor, Permission, can
-from minicrm_desktop.services.access.settings_changes import authorize_setting_change
+from minicrm_desktop.services.access.settings_changes import (
+    SettingChange,
+    authorize_setting_changes,
+)
 from minicrm_desktop.services.settings import Option
 from minicrm_desktop.services.tasks import TaskRunner
 
@@ -35,11 +38,20 @@ class SettingChanges:
                secret: bool = False) -> None:
         """Check and audit the change of `option` from `old` to `new`, then call `then`
         (which stores it); a refusal or database error goes to `failed` as a message."""
-        engine, actor = self.engine, self.actor
+        self._run([(option, old, new)], f"Saving “{option.title}”",
+                  lambda changed: then() if changed else None, failed, secret=secret,
+                  quiet=True)
 
-        def done(changed: bool) -> None:
-            if changed:
-                then()
+    def change_all(self, changes: Sequence[SettingChange], *, title: str,
+                   then: Callable[[], None], failed: Callable[[str], None]) -> None:
+        """Check and audit settings saved together (one role check), then call `then`
+        (which stores them) whether or not any changed; errors as in `change`."""
+        self._run(changes, title, lambda _changed: then(), failed)
+
+    def _run(self, changes: Sequence[SettingChange], title: str,
+             done: Callable[[bool], None], failed: Callable[[str], None], *,
+             secret: bool = False, quiet: bool = False) -> None:
+        engine, actor, changes = self.engine, self.actor, list(changes)
 
         def error(exc: BaseException) -> None:
             if isinstance(exc, MiniCRMError):
@@ -48,6 +60,5 @@ class SettingChanges:
                 sys.excepthook(type(exc), exc, exc.__traceback__)
 
         self.runner.run(
-            lambda _ctx: authorize_setting_change(engine, option, old, new, actor=actor,
-                                                  secret=secret),
-            title=f"Saving “{option.title}”", on_success=done, on_error=error, quiet=True)
+            lambda _ctx: authorize_setting_changes(engine, changes, actor=actor, secret=secret),
+            title=title, on_success=done, on_error=error, quiet=quiet)

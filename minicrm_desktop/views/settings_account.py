@@ -84,7 +84,8 @@ class AccountGroup(QGroupBox):
         self.choose_button.setEnabled(changes.allowed)  # the service checks it again
         client_row.addWidget(self.choose_button, 0, Qt.AlignmentFlag.AlignTop)
         form.addRow("OAuth client:", client_row)
-        form.addRow("Secrets kept in:", value_label(self._secrets_text()))
+        self.secrets_where = value_label("…")
+        form.addRow("Secrets kept in:", self.secrets_where)
         column.addLayout(form)
         self.note = muted_label("Google → Cloud console → Credentials → OAuth client ID of type "
                            f"\"Desktop app\"; or set {CLIENT_SECRETS_ENV}. Takes effect at the "
@@ -98,6 +99,11 @@ class AccountGroup(QGroupBox):
         self.sign_out_button.clicked.connect(self.sign_out)
         row.addWidget(self.sign_out_button)
         column.addLayout(row)
+        if secrets is not None:
+            self._use_store(secrets)
+        else:  # choosing the keyring asks D-Bus (or the like): not on the GUI thread
+            runner.run(lambda _ctx: default_secret_store(), title="Finding the secret store",
+                       quiet=True, on_success=self._use_store)
 
     def _client_text(self, problem: str) -> str:
         if problem:
@@ -106,16 +112,9 @@ class AccountGroup(QGroupBox):
             return "None configured (sign-in off)"
         return f"{self._config.provider_name}: {self._config.source}"
 
-    def _secrets_text(self) -> str:
-        try:
-            return self._store().description
-        except MiniCRMError as exc:
-            return str(exc)
-
-    def _store(self) -> SecretStore:
-        if self._secrets is None:
-            self._secrets = default_secret_store()
-        return self._secrets
+    def _use_store(self, store: SecretStore) -> None:
+        self._secrets = store
+        self.secrets_where.setText(store.description)
 
     def choose_client_secrets(self) -> None:
         name, _ = QFileDialog.getOpenFileName(self, "OAuth client secrets — MiniCRM",
@@ -149,9 +148,10 @@ class AccountGroup(QGroupBox):
     def sign_out(self) -> None:
         from minicrm_desktop.services.auth.session import sign_out
 
-        config, store = self._config, self._store()
+        config, store = self._config, self._secrets
         self.sign_out_button.setEnabled(False)
-        self._runner.run(lambda _ctx: sign_out(config, store), title="Signing out",
+        self._runner.run(lambda _ctx: sign_out(config, store or default_secret_store()),
+                         title="Signing out",
                          on_success=self._signed_out, on_error=self._failed)
 
     def _signed_out(self, message: str) -> None:

@@ -19,12 +19,11 @@ from PySide6.QtWidgets import (
 )
 from sqlalchemy import Engine
 
-from minicrm_desktop.errors import MiniCRMError
-from minicrm_desktop.services.access.actor import Actor, Permission, can
-from minicrm_desktop.services.access.settings_changes import authorize_setting_change
+from minicrm_desktop.services.access.actor import Actor
 from minicrm_desktop.services.database import MYSQL_REQUIRE_TLS_ENV, MYSQL_SSL_CA_ENV
 from minicrm_desktop.services.settings import MYSQL_REQUIRE_TLS, MYSQL_SSL_CA, Settings
 from minicrm_desktop.services.tasks import TaskRunner
+from minicrm_desktop.views.setting_changes import SettingChanges
 
 
 class ChooseCaFileDialog:
@@ -44,8 +43,9 @@ class MysqlTlsGroup(QGroupBox):
                  actor: Actor, parent: QWidget | None = None) -> None:
         super().__init__("Shared MySQL server", parent)
         self.setObjectName("mysql_tls_group")
-        self.engine, self.runner, self.settings, self.actor = engine, runner, settings, actor
-        may = can(actor, Permission.CHANGE_SETTINGS)
+        self.settings = settings
+        self.changes = SettingChanges(engine, runner, actor)
+        may = self.changes.allowed
         # Compact (two rows): the Settings page must fit a small screen.
         form = QFormLayout(self)
         row = QHBoxLayout()
@@ -81,36 +81,23 @@ class MysqlTlsGroup(QGroupBox):
             self.ca_edit.setText(str(path))
 
     def save(self) -> None:
-        engine, actor = self.engine, self.actor
         ca, require = self.ca_edit.text().strip(), self.require_box.isChecked()
-        old_ca, old_require = self.settings.get(MYSQL_SSL_CA), self.settings.get(MYSQL_REQUIRE_TLS)
+        settings = self.settings
 
-        def task(_ctx: object) -> None:
-            # The role check and the audit entries need the database: off the GUI thread.
-            authorize_setting_change(engine, MYSQL_SSL_CA, old_ca, ca, actor=actor)
-            authorize_setting_change(engine, MYSQL_REQUIRE_TLS, old_require, require,
-                                     actor=actor)
-
-        def stored(_result: None) -> None:
-            self.settings.set(MYSQL_SSL_CA, ca)
-            self.settings.set(MYSQL_REQUIRE_TLS, require)
-            self.settings.sync()
+        def stored() -> None:
+            settings.set(MYSQL_SSL_CA, ca)
+            settings.set(MYSQL_REQUIRE_TLS, require)
+            settings.sync()
             self._done("Saved; used at the next start.")
 
         self.save_button.setEnabled(False)
-        self.runner.run(task, title="Saving the MySQL TLS settings", on_success=stored,
-                        on_error=self._failed)
+        self.changes.change_all(
+            [(MYSQL_SSL_CA, settings.get(MYSQL_SSL_CA), ca),
+             (MYSQL_REQUIRE_TLS, settings.get(MYSQL_REQUIRE_TLS), require)],
+            title="Saving the MySQL TLS settings", then=stored, failed=self._done)
 
     def _done(self, text: str) -> None:
-        self.save_button.setEnabled(can(self.actor, Permission.CHANGE_SETTINGS))
+        self.save_button.setEnabled(self.changes.allowed)
         self.message.setText(text)
         self.message.setEnabled(True)
         self.saved.emit(text)
-
-    def _failed(self, exc: BaseException) -> None:
-        if not isinstance(exc, MiniCRMError):
-            import sys
-
-            sys.excepthook(type(exc), exc, exc.__traceback__)
-            return
-        self._done(str(exc))

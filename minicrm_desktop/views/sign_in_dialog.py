@@ -44,8 +44,6 @@ from minicrm_desktop.views.widgets import PageHeader
 
 log = logging.getLogger(__name__)
 
-ERROR_STYLE = "color: #c62828;"
-
 
 class _UrlRelay(QObject):
     """Carries the authorization URL from the worker to the GUI thread (queued)."""
@@ -284,7 +282,9 @@ class SignInDialog(QDialog):
         self.cancel_button.setText("Cancel" if busy and waiting_for_browser else "Quit")
 
     def _show(self, text: str, *, error: bool = False) -> None:
-        self.status.setStyleSheet(ERROR_STYLE if error else "")
+        from minicrm_desktop.views.rule_model import ERROR_COLOR  # as MessageLabel does
+
+        self.status.setStyleSheet(f"color: {ERROR_COLOR.name()};" if error else "")
         self.status.setText(text)
 
     @property

@@ -39,7 +39,7 @@ from minicrm_desktop.services.access.users import (
 from minicrm_desktop.services.bus import EventBus
 from minicrm_desktop.services.tasks import TaskCancelled, TaskRunner
 from minicrm_desktop.views.users_model import DomainsModel, UsersModel
-from minicrm_desktop.views.widgets import PageHeader
+from minicrm_desktop.views.widgets import PageHeader, muted_label
 
 ROLE_HELP = ("Admin: users, settings and everything else. Marketer: segments, campaigns "
              "and imports. Viewer: can look at everything, change nothing.")
@@ -104,10 +104,7 @@ class UsersPage(QWidget):
         self.active_button.clicked.connect(self.toggle_active)
         selected.addWidget(self.active_button)
         selected.addSpacing(12)
-        roles = QLabel(ROLE_HELP)
-        roles.setWordWrap(True)
-        roles.setEnabled(False)
-        selected.addWidget(roles, 1)
+        selected.addWidget(muted_label(ROLE_HELP), 1)
         layout.addLayout(selected)
 
         add = QGroupBox("Add a user")
@@ -133,11 +130,9 @@ class UsersPage(QWidget):
 
         domains = QGroupBox("Allowed domains")
         column = QVBoxLayout(domains)
-        hint = QLabel("Anyone with a verified address at these domains may sign in, with the "
-                      "role given here. Everyone else needs to be added above.")
-        hint.setWordWrap(True)
-        hint.setEnabled(False)
-        column.addWidget(hint)
+        column.addWidget(muted_label("Anyone with a verified address at these domains may "
+                                     "sign in, with the role given here. Everyone else needs "
+                                     "to be added above."))
         self.domains_table = _table("domains_table", self.domains_model)
         self.domains_table.setMaximumHeight(150)
         self.domains_table.selectionModel().selectionChanged.connect(

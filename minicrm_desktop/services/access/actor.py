@@ -31,6 +31,11 @@ class Actor:
     name: str
     role: Role
 
+    @property
+    def account_email(self) -> str | None:
+        """The email to name as a record's author: None for the local user (no account)."""
+        return self.email if self.user_id is not None else None
+
 
 LOCAL_ADMIN = Actor(user_id=None, email="local", name="Local user", role=Role.ADMIN)
 

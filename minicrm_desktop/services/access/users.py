@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -167,16 +167,15 @@ def list_users(engine: Engine, *, actor: Actor) -> list[UserRow]:
 def add_user(
     engine: Engine, email: str, *, role: Role, name: str = "", actor: Actor
 ) -> UserRow:
-    """Let `email` sign in with `role` (reactivating the account if it was deactivated)."""
+    """Let `email` sign in with `role`. An existing account (even a deactivated one) is
+    refused: change its role or reactivate it instead."""
     email = normalize_email(email)
     role = Role(role)
     if len(name) > USER_NAME_LEN:
         raise UserError(f"a name has at most {USER_NAME_LEN} characters")
     with engine.begin() as conn:
         authorize(conn, actor, Permission.MANAGE_USERS)
-        if conn.execute(select(users.c.id).where(users.c.email == email)).first() is not None:
-            raise UserError(f"{email} is already a user; change their role instead")
-        try:
+        try:  # the unique email refuses a second account
             conn.execute(insert(users).values(
                 email=email, name=name.strip(), role=role.value, active=True,
                 added_by=actor.email, created_at=utcnow(),
@@ -200,7 +199,7 @@ def set_role(engine: Engine, email: str, role: Role, *, actor: Actor) -> UserRow
         conn.execute(update(users).where(users.c.email == email).values(role=role.value))
         record(conn, actor, Action.USER_ROLE,
                {"email": email, "from": before.role.value, "to": role.value})
-        return _get(conn, email)
+    return replace(before, role=role)
 
 
 def set_active(engine: Engine, email: str, active: bool, *, actor: Actor) -> UserRow:
@@ -217,7 +216,7 @@ def set_active(engine: Engine, email: str, active: bool, *, actor: Actor) -> Use
         conn.execute(update(users).where(users.c.email == email).values(active=active))
         record(conn, actor, Action.USER_ACTIVATE if active else Action.USER_DEACTIVATE,
                {"email": email})
-        return _get(conn, email)
+    return replace(before, active=active)
 
 
 def deactivate_user(engine: Engine, email: str, *, actor: Actor) -> UserRow:

@@ -13,7 +13,7 @@ from ...models.rules import RuleGroup
 from ...models.tables import customers_table, tags_table
 from .config import OFFLINE_LABEL, AIConfig
 from .errors import AIUnavailable, NotUnderstood
-from .offline_parser import Vocabulary, parse_sentence
+from .offline_parser import NO_SENTENCE, Vocabulary, parse_sentence
 from .rule_request import ask_rule
 
 #: Most city names offered to either engine (the most common first).
@@ -54,7 +54,7 @@ def sentence_to_rule(
     """The rule a sentence describes, from the model if configured, else offline."""
     as_of = as_of or datetime.now(UTC)
     if not sentence.strip():
-        raise NotUnderstood('type a sentence such as "spent over ₹5,000 and live in Mumbai"')
+        raise NotUnderstood(NO_SENTENCE)
     if config.use_model:
         try:
             rule = ask_rule(config, sentence, vocabulary, as_of, cancelled)

@@ -15,17 +15,16 @@ from typing import Any
 
 from ..campaigns.templates import TOKENS, TemplateError, parse_template
 from .config import TEMPLATES_LABEL, AIConfig
-from .errors import AIError, AIUnavailable
+from .errors import AIUnavailable
 from .openai_client import AnswerProblem, ask_structured
 
 SMS_LIMIT = 160
 TONES = ("friendly", "professional", "playful", "urgent")
 CHANNELS = ("email", "sms")
 MIN_VARIANTS, MAX_VARIANTS = 2, 3
-#: Typical lengths of each token's value, to check an SMS's length before sending.
-_TYPICAL = {"first_name": "Aishwarya", "name": "Aishwarya Raghunathan", "city": "Visakhapatnam",
-            "email": "aishwarya.r@example.com", "total_spend": "₹1,25,000.00",
-            "last_order_date": "28 Feb 2026"}
+#: A customer with long typical values, to check an SMS's length before sending.
+_TYPICAL = {"name": "Aishwarya Raghunathan", "email": "aishwarya.r@example.com",
+            "city": "Visakhapatnam", "total_spend_minor": 12500000, "last_order_at": None}
 
 
 @dataclass(frozen=True)
@@ -150,10 +149,7 @@ def detect_intent(objective: str) -> Intent:
 
 def sms_length(text: str) -> int:
     """The SMS's length with typical values in its tokens (fallbacks when shorter)."""
-    template = parse_template(text)
-    return len(template.render({"name": _TYPICAL["name"], "email": _TYPICAL["email"],
-                                 "city": _TYPICAL["city"], "total_spend_minor": 12500000,
-                                 "last_order_at": None}))
+    return len(parse_template(text).render(_TYPICAL))
 
 
 def check_variant(text: str, channel: str) -> str | None:
@@ -162,8 +158,8 @@ def check_variant(text: str, channel: str) -> str | None:
         parse_template(text)
     except TemplateError as exc:
         return str(exc)
-    if channel == "sms" and sms_length(text) > SMS_LIMIT:
-        return f"longer than {SMS_LIMIT} characters as an SMS ({sms_length(text)})"
+    if channel == "sms" and (length := sms_length(text)) > SMS_LIMIT:
+        return f"longer than {SMS_LIMIT} characters as an SMS ({length})"
     return None
 
 
@@ -265,6 +261,4 @@ def suggest_variants(
             raise
         return VariantsAnswer(offline.intent, channel, offline.variants, TEMPLATES_LABEL,
                               f"{exc} Offline templates are shown instead.")
-    except AIError:
-        raise
     return VariantsAnswer(offline.intent, channel, found, config.model_label)

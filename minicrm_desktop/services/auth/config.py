@@ -171,18 +171,18 @@ def resolve_oauth_config(settings: Settings | None = None) -> OAuthConfig | None
     Order: MINICRM_DEV_IDP, MINICRM_GOOGLE_CLIENT_SECRETS, then the two settings.
     """
     dev_env = os.environ.get(DEV_IDP_ENV, "").strip()
-    dev_setting = settings.get(DEV_IDP_URL).strip() if settings is not None else ""
-    trusted = dev_env or dev_setting or None
     if dev_env:
         return dev_idp_config(dev_env, source=f"{DEV_IDP_ENV}={dev_env}")
+    dev_setting = settings.get(DEV_IDP_URL).strip() if settings is not None else ""
     secrets_env = os.environ.get(CLIENT_SECRETS_ENV, "").strip()
     if secrets_env:
-        return load_client_secrets(Path(secrets_env).expanduser(), trusted_dev_idp=trusted)
+        return load_client_secrets(Path(secrets_env).expanduser(),
+                                   trusted_dev_idp=dev_setting or None)
     if dev_setting:
         return dev_idp_config(dev_setting, source="the development identity provider setting")
     path = settings.get(GOOGLE_CLIENT_SECRETS).strip() if settings is not None else ""
-    if path:
-        return load_client_secrets(Path(path).expanduser(), trusted_dev_idp=trusted)
+    if path:  # neither MINICRM_DEV_IDP nor the setting names a provider to trust
+        return load_client_secrets(Path(path).expanduser())
     return None
 
 

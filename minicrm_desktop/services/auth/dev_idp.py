@@ -104,10 +104,7 @@ def pkce_s256(verifier: str) -> str:
 class DevIdentityProvider:
     """The server. `start()` serves on a thread; `serve_forever()` blocks (the CLI)."""
 
-    def __init__(self, port: int = 0, *, client_id: str = DEV_CLIENT_ID,
-                 client_secret: str = DEV_CLIENT_SECRET) -> None:
-        self.client_id = client_id
-        self.client_secret = client_secret
+    def __init__(self, port: int = 0) -> None:
         self.signing_key = SigningKey()
         self._lock = threading.Lock()
         self._pending: dict[str, dict[str, str]] = {}  # picker id → authorization request
@@ -144,8 +141,8 @@ class DevIdentityProvider:
         """A client-secrets JSON in Google's shape, naming this server."""
         base = self.base_url
         return {"installed": {
-            "client_id": self.client_id,
-            "client_secret": self.client_secret,
+            "client_id": DEV_CLIENT_ID,
+            "client_secret": DEV_CLIENT_SECRET,
             "auth_uri": f"{base}/authorize",
             "token_uri": f"{base}/token",
             "auth_provider_x509_cert_url": f"{base}/certs",
@@ -201,7 +198,7 @@ class DevIdentityProvider:
         """POST /token: (status, JSON body)."""
         client_id, client_secret = basic or (form.get("client_id", ""),
                                              form.get("client_secret", ""))
-        if client_id != self.client_id or client_secret != self.client_secret:
+        if client_id != DEV_CLIENT_ID or client_secret != DEV_CLIENT_SECRET:
             return 401, {"error": "invalid_client", "error_description": "Unknown OAuth client."}
         grant_type = form.get("grant_type")
         if grant_type == "authorization_code":
@@ -253,7 +250,7 @@ class DevIdentityProvider:
         return body
 
     def _check_request(self, params: dict[str, str]) -> str:
-        if params.get("client_id") != self.client_id:
+        if params.get("client_id") != DEV_CLIENT_ID:
             return f"Unknown OAuth client {params.get('client_id')!r}."
         if params.get("response_type") != "code":
             return "Only response_type=code is supported."

@@ -12,8 +12,10 @@ from __future__ import annotations
 import hmac
 import logging
 import os
+import threading
 import webbrowser
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -56,7 +58,6 @@ def new_flow(config: OAuthConfig) -> Any:
     """google-auth-oauthlib's flow for this client, with PKCE on."""
     from google_auth_oauthlib.flow import InstalledAppFlow
 
-    _allow_loopback_http(config)
     return InstalledAppFlow.from_client_config(
         config.client_config(), scopes=list(SCOPES), autogenerate_code_verifier=True
     )
@@ -76,7 +77,8 @@ def run_browser_flow(
     receiver = LoopbackReceiver(waker)
     try:
         flow.redirect_uri = receiver.redirect_uri
-        url, state = flow.authorization_url(prompt="select_account")
+        with _loopback_http(config):
+            url, state = flow.authorization_url(prompt="select_account")
         if "code_challenge=" not in url or "code_challenge_method=S256" not in url:
             raise SignInError("The sign-in request lacks its PKCE challenge; refusing to go on.")
         if on_url is not None:
@@ -131,7 +133,8 @@ def _exchange(flow: Any, code: str, config: OAuthConfig) -> dict[str, Any]:
     from oauthlib.oauth2.rfc6749.errors import OAuth2Error  # type: ignore[import-untyped]
 
     try:
-        return dict(flow.fetch_token(code=code))
+        with _loopback_http(config):
+            return dict(flow.fetch_token(code=code))
     except OAuth2Error as exc:
         reason = exc.description or exc.error
         raise SignInError(f"{config.provider_name} did not accept the sign-in: "
@@ -141,9 +144,28 @@ def _exchange(flow: Any, code: str, config: OAuthConfig) -> dict[str, Any]:
                                   f"({config.token_uri}): {type(exc).__name__}.") from None
 
 
-def _allow_loopback_http(config: OAuthConfig) -> None:
+_INSECURE_TRANSPORT = "OAUTHLIB_INSECURE_TRANSPORT"
+_insecure_transport_lock = threading.Lock()
+
+
+@contextmanager
+def _loopback_http(config: OAuthConfig) -> Iterator[None]:
     """oauthlib insists on https; the dev IdP serves plain http on this computer only
-    (config.py refuses any other host), which never leaves the machine."""
+    (config.py refuses any other host), which never leaves the machine. oauthlib reads its
+    switch from the environment at each check, so it is on only around the two calls that
+    check (the authorization URL, the token request): not for the rest of the process, nor
+    for the processes it starts."""
     parts = urlsplit(config.token_uri)
-    if parts.scheme == "http" and is_loopback(parts.hostname or ""):
-        os.environ["OAUTHLIB_INSECURE_TRANSPORT"] = "1"
+    if parts.scheme != "http" or not is_loopback(parts.hostname or ""):
+        yield
+        return
+    with _insecure_transport_lock:  # one sign-in's restore must not cut short another's
+        previous = os.environ.get(_INSECURE_TRANSPORT)
+        os.environ[_INSECURE_TRANSPORT] = "1"
+        try:
+            yield
+        finally:
+            if previous is None:
+                os.environ.pop(_INSECURE_TRANSPORT, None)
+            else:
+                os.environ[_INSECURE_TRANSPORT] = previous

@@ -20,16 +20,15 @@ log = logging.getLogger(__name__)
 CLOCK_SKEW_S = 60
 
 
-def verify_id_token(token: str, config: OAuthConfig, *, session: Any = None) -> Identity:
+def verify_id_token(token: str, config: OAuthConfig) -> Identity:
     """The identity an ID token proves, or TokenRejected saying which check failed."""
     import google.auth.exceptions
     from google.auth.transport.requests import Request
     from google.oauth2 import id_token
 
-    request = Request(session=session)
     try:
         claims = id_token.verify_token(
-            token, request, audience=config.client_id, certs_url=config.certs_uri,
+            token, Request(), audience=config.client_id, certs_url=config.certs_uri,
             clock_skew_in_seconds=CLOCK_SKEW_S,
         )
     except google.auth.exceptions.TransportError as exc:

@@ -120,7 +120,7 @@ def create_campaign(engine: Engine, draft: CampaignDraft, *, actor: Actor) -> in
                 as_of=draft.as_of,
                 scheduled_at=draft.scheduled_at,
                 created_at=now,
-                created_by=draft.created_by or (actor.email if actor.user_id else None),
+                created_by=draft.created_by or actor.account_email,
                 rate_per_second=draft.rate_per_second,
                 max_attempts=draft.max_attempts,
                 recent_hours=draft.recent_hours,

@@ -148,7 +148,7 @@ class _Compiler:
                                         escape=LIKE_ESCAPE)
             return not_(Grouping(match)) if negate else match
         else:
-            match = col.like(like_pattern(value.lower(), op), escape="/")
+            match = col.like(like_pattern(value.lower(), op), escape=LIKE_ESCAPE)
         positive = and_(col.is_not(None), match)
         return not_(Grouping(positive)) if negate else positive
 

@@ -67,7 +67,7 @@ def create_segment(
         "name_norm": name.lower(),
         "description": _clean_description(description),
         "rule_json": _dump(tree),
-        "author": author if author is not None else _author(actor),
+        "author": author if author is not None else actor.account_email,
         "created_at": now,
         "updated_at": now,
     }
@@ -139,7 +139,7 @@ def duplicate_segment(
         candidate[:SEGMENT_NAME_LEN],
         original.rule,
         description=original.description,
-        author=author if author is not None else (_author(actor) or original.author),
+        author=author if author is not None else (actor.account_email or original.author),
         actor=actor,
     )
 
@@ -170,10 +170,6 @@ def list_segments(engine: Engine) -> list[SavedSegment]:
     with engine.connect() as conn:
         rows = conn.execute(select(segments).order_by(segments.c.name_norm, segments.c.id)).all()
     return [_from_row(r._mapping) for r in rows]
-
-
-def _author(actor: Actor) -> str | None:
-    return actor.email if actor.user_id is not None else None
 
 
 def _get(conn: Connection, segment_id: int) -> SavedSegment:

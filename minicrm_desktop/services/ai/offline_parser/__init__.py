@@ -1,6 +1,6 @@
 """The offline engine: a deterministic parser for marketers' sentences (see parser.py)."""
 
-from .parser import normalize, parse_sentence
+from .parser import NO_SENTENCE, parse_sentence
 from .vocabulary import Vocabulary
 
-__all__ = ["Vocabulary", "normalize", "parse_sentence"]
+__all__ = ["NO_SENTENCE", "Vocabulary", "parse_sentence"]

@@ -108,6 +108,13 @@ def iso(day: date) -> str:
     return day.isoformat()
 
 
+def _within(span: Span) -> dict[str, Any]:
+    """On the day, or within the month or year."""
+    if span.first == span.last:
+        return {"operator": "=", "value": iso(span.first)}
+    return {"operator": "between", "value": [iso(span.first), iso(span.last)]}
+
+
 def read_period(text: str, pos: int, as_of: datetime) -> tuple[dict[str, Any], int] | None:
     """A period at `pos` as (the operator and value of a condition, end)."""
     today = as_of.date()
@@ -165,10 +172,8 @@ def read_period(text: str, pos: int, as_of: datetime) -> tuple[dict[str, Any], i
         (_SINCE, lambda s: {"operator": ">=", "value": iso(s.first)}),
         (_BEFORE, lambda s: {"operator": "<", "value": iso(s.first)}),
         (_AFTER, lambda s: {"operator": ">", "value": iso(s.last)}),
-        (_ON, lambda s: {"operator": "=", "value": iso(s.first)} if s.first == s.last else
-         {"operator": "between", "value": [iso(s.first), iso(s.last)]}),
-        (_IN, lambda s: {"operator": "between", "value": [iso(s.first), iso(s.last)]}
-         if s.first != s.last else {"operator": "=", "value": iso(s.first)}),
+        (_ON, _within),
+        (_IN, _within),
     ):
         m = pattern.match(text, pos)
         if m:

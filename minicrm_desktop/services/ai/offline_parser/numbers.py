@@ -67,6 +67,8 @@ def read_count(text: str, pos: int) -> tuple[Decimal, int] | None:
 
 _BETWEEN = re.compile(r"\s*(?:between|from)\b")
 _RANGE_JOIN = re.compile(r"\s*(?:and|to|-|–)\s*")
+#: After a bare number only: "2 to 5", "2-5" ("and" would join two clauses).
+_BARE_RANGE_JOIN = re.compile(r"\s*(?:to|-|–)\s*")
 _PREFIX: list[tuple[str, str]] = [
     (">=", r"at\s+least|not\s+less\s+than|no\s+less\s+than|not\s+fewer\s+than|"
            r"no\s+fewer\s+than|not\s+under|not\s+below|min(?:imum)?(?:\s+of)?"),
@@ -116,7 +118,7 @@ def read_comparison(
         m = pattern.match(text, value[1])
         if m:
             return op, value[0], m.end()
-    join = re.compile(r"\s*(?:to|-|–)\s*").match(text, value[1])
+    join = _BARE_RANGE_JOIN.match(text, value[1])
     if join:
         second = read(text, join.end())
         if second is not None and second[0] >= value[0]:

@@ -29,6 +29,7 @@ Node = dict[str, Any]
 NEVER_EMPTY = frozenset({"total_spend", "order_count", "visits", "signup_date"})
 _FLIP = {">": "<=", ">=": "<", "<": ">=", "<=": ">"}
 MAX_SENTENCE = 500
+NO_SENTENCE = 'type a sentence such as "spent over ₹5,000 and live in Mumbai"'
 
 
 def _c(pattern: str) -> re.Pattern[str]:
@@ -202,6 +203,17 @@ class Found:
     field: str | None = None
 
 
+def _compared(field: str, op: str, value: Decimal | list[Decimal], end: int) -> Found:
+    shown = [_number(v) for v in value] if isinstance(value, list) else _number(value)
+    return Found(cond(field, op, shown), end, field)
+
+
+def _up_to_stop(rest: str) -> str:
+    """The words of `rest` before the next joining word or comma."""
+    stop = _STOP.search(" " + rest + " ")
+    return rest[: stop.start() - 1] if stop and stop.start() > 1 else rest
+
+
 class _Parser:
     def __init__(self, text: str, vocabulary: Vocabulary, as_of: datetime) -> None:
         self.text = text
@@ -275,9 +287,7 @@ class _Parser:
 
     def not_understood(self, pos: int) -> NotUnderstood:
         rest = self.text[pos:].strip()
-        stop = _STOP.search(" " + rest + " ")
-        snippet = rest[: max(0, stop.start() - 1)] if stop and stop.start() > 1 else rest
-        snippet = snippet[:60].strip() or rest[:60]
+        snippet = _up_to_stop(rest)[:60].strip() or rest[:60]
         try:
             period = read_period(self.text, pos, self.as_of)
         except NotUnderstood:
@@ -359,8 +369,7 @@ class _Parser:
                 f"MiniCRM counts all of a customer's {what}, whatever their date, so a count "
                 'within a period cannot be expressed; try e.g. "more than 3 orders and ordered '
                 'in the last 90 days"')
-        shown = [_number(v) for v in value] if isinstance(value, list) else _number(value)
-        return Found(cond(field, op, shown), end, field)
+        return _compared(field, op, value, end)
 
     def repeat(self, pos: int) -> Found | None:
         m = _REPEAT.match(self.text, pos)
@@ -386,8 +395,7 @@ class _Parser:
                 "MiniCRM counts spending over all of a customer's orders, whatever their "
                 'date, so spending within a period cannot be expressed; try e.g. "spent over '
                 '₹5,000 and ordered in the last 90 days"')
-        shown = [_number(v) for v in value] if isinstance(value, list) else _number(value)
-        return Found(cond(field, op, shown), end, field)
+        return _compared(field, op, value, end)
 
     def average(self, pos: int) -> Found | None:
         m = _AVG.match(self.text, pos)
@@ -452,6 +460,12 @@ class _Parser:
         unique = list(dict.fromkeys(cities))
         return cond("city", "=", unique[0]) if len(unique) == 1 else cond("city", "in", unique)
 
+    def tag_found(self, listed: tuple[list[str], list[str], int]) -> Found:
+        """Tags as listed (`name_list`), and a trailing "tags" or "customers"."""
+        names, joins, end = listed
+        tail = _TAG_TAIL.match(self.text, end)
+        return Found(self.tag_node(names, joins), tail.end() if tail else end)
+
     def tag_node(self, tags: list[str], joins: list[str]) -> Node:
         unique = list(dict.fromkeys(tags))
         if len(unique) == 1:
@@ -474,9 +488,7 @@ class _Parser:
                 return Found(cond("tags", "notNull"), m.end())
             known = ", ".join(self.vocabulary.tags[:12]) or "none yet"
             raise NotUnderstood(f'no customer is tagged "{word}" (tags: {known})')
-        names, joins, end = listed
-        tail = _TAG_TAIL.match(self.text, end)
-        return Found(self.tag_node(names, joins), tail.end() if tail else end)
+        return self.tag_found(listed)
 
     def cities(self, pos: int) -> Found | None:
         m = _CITY_LEAD.match(self.text, pos)
@@ -486,9 +498,7 @@ class _Parser:
         if listed is None:
             if _STRONG_CITY_LEAD.match(self.text, pos):
                 rest = self.text[m.end():].strip()
-                stop = _STOP.search(" " + rest + " ")
-                word = rest[: stop.start() - 1] if stop and stop.start() > 1 else rest
-                raise NotUnderstood(self.unknown_city(word[:40] or rest[:40]))
+                raise NotUnderstood(self.unknown_city(_up_to_stop(rest)[:40] or rest[:40]))
             return None
         return Found(self.city_node(listed[0]), listed[2])
 
@@ -539,11 +549,7 @@ class _Parser:
         if listed is not None:
             return Found(self.city_node(listed[0]), listed[2])
         listed = self.name_list(self.tag_re, self.vocabulary.tags, pos)
-        if listed is not None:
-            names, joins, end = listed
-            tail = _TAG_TAIL.match(self.text, end)
-            return Found(self.tag_node(names, joins), tail.end() if tail else end)
-        return None
+        return self.tag_found(listed) if listed is not None else None
 
     def continued(self, pos: int) -> Found | None:
         """"… but under 20k": a comparison that goes on with the last numeric field."""
@@ -588,7 +594,7 @@ def parse_sentence(
     understood. `as_of` is the clock for "this year" and the like (default: now, UTC)."""
     clean = normalize(text)
     if not clean:
-        raise NotUnderstood('type a sentence such as "spent over ₹5,000 and live in Mumbai"')
+        raise NotUnderstood(NO_SENTENCE)
     if len(clean) > MAX_SENTENCE:
         raise NotUnderstood(f"the sentence is longer than {MAX_SENTENCE} characters")
     try:
