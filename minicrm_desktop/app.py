@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
     from minicrm_desktop.services.bus import EventBus
+    from minicrm_desktop.services.secrets import SharedSecretStore
     from minicrm_desktop.services.settings import Settings
     from minicrm_desktop.services.tasks import TaskRunner
     from minicrm_desktop.views.campaign_control import CampaignControl
@@ -87,6 +88,7 @@ def bootstrap(
     settings: Settings | None = None,
     offer_demo: bool = True,
     actor: Actor = LOCAL_ADMIN,
+    secrets: SharedSecretStore | None = None,
 ) -> AppContext:
     """Build the engine, bus, runner, settings and main window, and start opening the
     database. Tests call this with their own URL and a dict-backed settings store."""
@@ -101,6 +103,7 @@ def bootstrap(
         describe_url,
         is_sqlite,
     )
+    from minicrm_desktop.services.secrets import SharedSecretStore as SharedStore
     from minicrm_desktop.services.settings import QSettingsStore
     from minicrm_desktop.services.settings import Settings as SettingsClass
     from minicrm_desktop.services.tasks import TaskRunner
@@ -118,7 +121,7 @@ def bootstrap(
     campaigns = CampaignControl(engine, runner, bus,
                                 DeliveryEngine(engine, ledger_path=default_ledger_path()))
     window = MainWindow(Services(engine, bus, runner, settings, description, campaigns,
-                                 actor=actor))
+                                 actor=actor, secrets=secrets or SharedStore()))
     install_account_ui(window, actor, settings, runner)
     ctx = AppContext(url, engine, bus, runner, settings, window, campaigns, actor)
 
@@ -194,6 +197,7 @@ def run_gui(db: str | None = None, debug: bool = False) -> int:
 
     from minicrm_desktop.errors import MiniCRMError
     from minicrm_desktop.services.database import resolve_database_url
+    from minicrm_desktop.services.secrets import SharedSecretStore
     from minicrm_desktop.services.settings import QSettingsStore, Settings
     from minicrm_desktop.views.errors import ErrorReporter
     from minicrm_desktop.views.resources import app_icon
@@ -207,10 +211,11 @@ def run_gui(db: str | None = None, debug: bool = False) -> int:
     try:
         url = resolve_database_url(db)
         settings = Settings(QSettingsStore())
-        actor = sign_in_at_start(url, settings, open_database)
+        secrets = SharedSecretStore()  # one for sign-in, Settings and the AI key
+        actor = sign_in_at_start(url, settings, open_database, secrets=secrets)
         if actor is None:  # quit at the sign-in window
             return 0
-        ctx = bootstrap(url, settings=settings, actor=actor)
+        ctx = bootstrap(url, settings=settings, actor=actor, secrets=secrets)
     except MiniCRMError as exc:
         QMessageBox.critical(None, "MiniCRM", str(exc))
         return exc.exit_code

@@ -375,3 +375,20 @@ def _title(name: str) -> str:
         MYSQL_PASSWORD: "MySQL password",
         REFRESH_TOKEN: "Google sign-in (refresh token)",
     }.get(name, f"secret {name!r}")
+
+
+
+class SharedSecretStore:
+    """The app's one secret store, made on first use. Sign-in, Settings and the AI key all
+    call it, so a passphrase given once unlocks the encrypted file for every one of them.
+    Making it may ask D-Bus for the keyring: call it from a task where that matters."""
+
+    def __init__(self) -> None:
+        self._store: SecretStore | None = None
+        self._lock = threading.Lock()
+
+    def __call__(self) -> SecretStore:
+        with self._lock:
+            if self._store is None:
+                self._store = default_secret_store()
+            return self._store

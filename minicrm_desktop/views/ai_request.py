@@ -41,7 +41,8 @@ class AIRequest(Generic[T]):
                 answered(result)
 
         def errored(exc: BaseException, h: TaskHandle[Any] = handle) -> None:
-            if not isinstance(exc, TaskCancelled | Cancelled) and self._claim(h):
+            # Claimed first: a request cancelled from elsewhere (shutdown) is no longer awaited.
+            if self._claim(h) and not isinstance(exc, TaskCancelled | Cancelled):
                 failed(exc)
 
         handle.succeeded.connect(succeeded)

@@ -36,7 +36,7 @@ from PySide6.QtWidgets import (
 from sqlalchemy import Engine
 
 from minicrm_desktop.models.campaign import DeliveryStatus
-from minicrm_desktop.services.ai.config import AISettings, app_ai_settings
+from minicrm_desktop.services.ai.config import AISettings
 from minicrm_desktop.services.bus import EventBus
 from minicrm_desktop.services.campaigns.events import CampaignCounts
 from minicrm_desktop.services.campaigns.history import campaign_details, write_log_csv
@@ -130,7 +130,7 @@ class CampaignDetail(QWidget):
     exported = Signal(str, int)
 
     def __init__(self, engine: Engine, runner: TaskRunner, bus: EventBus,
-                 parent: QWidget | None = None, *, ai: AISettings | None = None) -> None:
+                 parent: QWidget | None = None, *, ai: AISettings) -> None:
         super().__init__(parent)
         self.engine = engine
         self.runner = runner
@@ -188,7 +188,7 @@ class CampaignDetail(QWidget):
         upper = QWidget()
         upper_layout = QVBoxLayout(upper)
         upper_layout.setContentsMargins(0, 0, 0, 0)
-        self.summary_panel = CampaignSummaryPanel(engine, runner, ai or app_ai_settings())
+        self.summary_panel = CampaignSummaryPanel(engine, runner, ai)
         upper_layout.addWidget(self.summary_panel)
         upper_layout.addWidget(self.variants)
         upper_layout.addLayout(charts, 1)

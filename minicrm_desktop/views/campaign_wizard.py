@@ -35,7 +35,7 @@ from sqlalchemy import Engine
 from minicrm_desktop.models.campaign import Channel
 from minicrm_desktop.models.rule_tree import ConditionNode, GroupNode
 from minicrm_desktop.services.access.actor import Actor
-from minicrm_desktop.services.ai.config import AISettings, app_ai_settings
+from minicrm_desktop.services.ai.config import AISettings
 from minicrm_desktop.services.campaigns import wizard as steps
 from minicrm_desktop.services.campaigns.launch import MAX_VARIANTS, CampaignError
 from minicrm_desktop.services.campaigns.vendor import VendorConfig
@@ -312,10 +312,10 @@ class MessagePage(_Page):
     #: The preview was drawn for these sample customers.
     preview_ready = Signal()
 
-    def __init__(self, engine: Engine, runner: TaskRunner, ai: AISettings | None = None) -> None:
+    def __init__(self, engine: Engine, runner: TaskRunner, ai: AISettings) -> None:
         super().__init__()
         self._engine, self._runner = engine, runner
-        self.ai = ai or app_ai_settings()
+        self.ai = ai
         self.suggestions: SuggestVariantsDialog | None = None
         self.setTitle("Message")
         self.setSubTitle("Up to three variants, split A/B/C across the audience. "
@@ -639,7 +639,7 @@ class CampaignWizard(QWizard):
 
     def __init__(self, engine: Engine, runner: TaskRunner, control: CampaignControl, *,
                  actor: Actor, vendor: VendorConfig | None = None, as_of: datetime | None = None,
-                 ai: AISettings | None = None, parent: QWidget | None = None) -> None:
+                 ai: AISettings, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("campaign_wizard")
         self.setWindowTitle("New campaign")

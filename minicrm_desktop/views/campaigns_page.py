@@ -38,7 +38,7 @@ class CampaignsPage(QWidget):
     detail_opened = Signal(int)
 
     def __init__(self, engine: Engine, runner: TaskRunner, bus: EventBus,
-                 control: CampaignControl, *, actor: Actor, ai: AISettings | None = None,
+                 control: CampaignControl, *, actor: Actor, ai: AISettings,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.actor = actor

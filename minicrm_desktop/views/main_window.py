@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from PySide6.QtCore import QByteArray, QEvent, QSize
@@ -20,8 +21,9 @@ from sqlalchemy import Engine
 
 from minicrm_desktop import __version__
 from minicrm_desktop.services.access.actor import LOCAL_ADMIN, Actor, Permission, can
-from minicrm_desktop.services.ai.config import AISettings, app_secret_store
+from minicrm_desktop.services.ai.config import AISettings
 from minicrm_desktop.services.bus import EventBus
+from minicrm_desktop.services.secrets import SecretStore, SharedSecretStore
 from minicrm_desktop.services.settings import (
     LAST_PAGE,
     WINDOW_GEOMETRY,
@@ -72,8 +74,9 @@ class Services:
     campaigns: CampaignControl
     #: Who is signed in; every page passes it to the services it calls.
     actor: Actor = field(default=LOCAL_ADMIN)
-    #: The AI assistant's settings and key; by default the app's settings and keyring.
-    ai: AISettings | None = None
+    #: The app's secret store (keyring or encrypted file), shared by everything that
+    #: keeps a secret, so one passphrase unlocks it for all.
+    secrets: Callable[[], SecretStore] = field(default_factory=SharedSecretStore)
 
 
 class MainWindow(QMainWindow):
@@ -95,7 +98,7 @@ class MainWindow(QMainWindow):
         self.sidebar.setFrameShape(QListWidget.Shape.NoFrame)
         self.sidebar.setStyleSheet(SIDEBAR_STYLE)
         actor = services.actor
-        self.ai = services.ai or AISettings(services.settings, app_secret_store)
+        self.ai = AISettings(services.settings, services.secrets)
         self.customers_page = CustomersPage(services.engine, services.runner, bus)
         self.segments_page = SegmentsPage(services.engine, services.runner, bus, actor=actor,
                                           ai=self.ai)

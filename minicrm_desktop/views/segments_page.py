@@ -44,7 +44,7 @@ from minicrm_desktop.models.rule_tree import (
 from minicrm_desktop.models.rules import RuleError, RuleGroup, parse_rule
 from minicrm_desktop.models.tables import tags_table
 from minicrm_desktop.services.access.actor import Actor, Permission, can
-from minicrm_desktop.services.ai.config import AISettings, app_ai_settings
+from minicrm_desktop.services.ai.config import AISettings
 from minicrm_desktop.services.bus import EventBus
 from minicrm_desktop.services.segments.saved import (
     SavedSegment,
@@ -97,9 +97,9 @@ class SegmentsPage(QWidget):
     problem = Signal(str)
 
     def __init__(self, engine: Engine, runner: TaskRunner, bus: EventBus, *, actor: Actor,
-                 ai: AISettings | None = None, parent: QWidget | None = None) -> None:
+                 ai: AISettings, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._ai = ai or app_ai_settings()
+        self._ai = ai
         self.actor = actor
         # A viewer may build rules and count audiences, but not store segments.
         self.may_edit = can(actor, Permission.EDIT_SEGMENTS)

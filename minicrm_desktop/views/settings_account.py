@@ -4,6 +4,7 @@ where secrets are kept, and Sign out."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -56,7 +57,9 @@ class AccountGroup(QGroupBox):
 
     def __init__(self, actor: Actor, settings: Settings, runner: TaskRunner,
                  secrets: SecretStore | None = None, *, changes: SettingChanges,
-                 config: OAuthConfig | None = None, parent: QWidget | None = None) -> None:
+                 config: OAuthConfig | None = None,
+                 find_secrets: Callable[[], SecretStore] = default_secret_store,
+                 parent: QWidget | None = None) -> None:
         super().__init__("Sign-in", parent)
         self.setObjectName("settings_account")
         self._actor = actor
@@ -64,6 +67,7 @@ class AccountGroup(QGroupBox):
         self._runner = runner
         self._changes = changes
         self._secrets = secrets
+        self._find_secrets = find_secrets
         self._config, problem = config, ""
         if config is None:
             try:
@@ -102,7 +106,7 @@ class AccountGroup(QGroupBox):
         if secrets is not None:
             self._use_store(secrets)
         else:  # choosing the keyring asks D-Bus (or the like): not on the GUI thread
-            runner.run(lambda _ctx: default_secret_store(), title="Finding the secret store",
+            runner.run(lambda _ctx: find_secrets(), title="Finding the secret store",
                        quiet=True, on_success=self._use_store)
 
     def _client_text(self, problem: str) -> str:
@@ -148,9 +152,9 @@ class AccountGroup(QGroupBox):
     def sign_out(self) -> None:
         from minicrm_desktop.services.auth.session import sign_out
 
-        config, store = self._config, self._secrets
+        config, store, find = self._config, self._secrets, self._find_secrets
         self.sign_out_button.setEnabled(False)
-        self._runner.run(lambda _ctx: sign_out(config, store or default_secret_store()),
+        self._runner.run(lambda _ctx: sign_out(config, store or find()),
                          title="Signing out",
                          on_success=self._signed_out, on_error=self._failed)
 
@@ -171,7 +175,8 @@ def install_account_ui(window: MainWindow, actor: Actor, settings: Settings,
     status.setObjectName("account_status")
     window.statusBar().addPermanentWidget(status)
     changes = SettingChanges(window.services.engine, runner, actor)
-    group = AccountGroup(actor, settings, runner, changes=changes)
+    group = AccountGroup(actor, settings, runner, changes=changes,
+                         find_secrets=window.services.secrets)
     window.settings_page.add_section(group)
 
     def signed_out(message: str) -> None:

@@ -305,7 +305,8 @@ class SignInDialog(QDialog):
 
 
 def sign_in_at_start(
-    url: URL, settings: Settings, prepare: Callable[[Engine], object]
+    url: URL, settings: Settings, prepare: Callable[[Engine], object], *,
+    secrets: Callable[[], SecretStore] | None = None,
 ) -> Actor | None:
     """Who uses the app this time: the local admin (embedded database, no OAuth client), or
     whoever signs in through the window. None when the user quits instead. A shared MySQL
@@ -328,7 +329,7 @@ def sign_in_at_start(
     engine = create_db_engine(url, tls=MysqlTls.configured(settings))
     runner = TaskRunner(EventBus())
     try:
-        dialog = SignInDialog(config, engine, runner, default_secret_store(),
+        dialog = SignInDialog(config, engine, runner, (secrets or default_secret_store)(),
                               prepare_database=lambda: prepare(engine))
         QTimer.singleShot(0, dialog.restore)
         dialog.exec()

@@ -18,6 +18,7 @@ from sqlalchemy import Engine
 
 from minicrm_desktop.app import AppContext, bootstrap
 from minicrm_desktop.services.access.actor import LOCAL_ADMIN
+from minicrm_desktop.services.ai.config import AISettings
 from minicrm_desktop.services.bus import EventBus
 from minicrm_desktop.services.campaigns.engine import DeliveryEngine
 from minicrm_desktop.services.database import create_db_engine
@@ -175,7 +176,7 @@ def open_segments_page(engine: Engine, runner: TaskRunner, bus: EventBus,
     dates counted from SEED_ANCHOR. Close it with `close_segments_page`."""
     # Not qtbot.addWidget: pytest-qt would delete the page before fixtures tear down,
     # and close_segments_page must still wait for its count.
-    page = SegmentsPage(engine, runner, bus, actor=LOCAL_ADMIN)
+    page = SegmentsPage(engine, runner, bus, actor=LOCAL_ADMIN, ai=offline_ai())
     page.live.as_of = SEED_ANCHOR
     page.resize(1000, 700)
     page.show()
@@ -220,3 +221,8 @@ def make_control(runner: TaskRunner, bus: EventBus,
         control.shutdown()
         assert not control.timer.isActive()
         assert not control.delivery._writer_thread.isRunning()
+
+
+def offline_ai() -> AISettings:
+    """AI settings with no key: the offline engine answers, no keyring or settings file."""
+    return AISettings(Settings(DictStore()), api_key="")

@@ -27,6 +27,7 @@ from minicrm_desktop.views import campaign_log_model
 from minicrm_desktop.views.campaign_detail import CampaignDetail
 from minicrm_desktop.views.file_dialogs import SaveCsvDialog
 from tests.campaigns.conftest import POPULATION, draft
+from tests.gui.conftest import offline_ai
 from tests.helpers import write_csv
 
 
@@ -70,7 +71,7 @@ def test_log_pages_by_keyset(sent_campaign: tuple[Engine, int]) -> None:
 def detail(sent_campaign: tuple[Engine, int], runner: TaskRunner, bus: EventBus,
            qtbot: QtBot) -> Iterator[CampaignDetail]:
     engine, _ = sent_campaign
-    page = CampaignDetail(engine, runner, bus)
+    page = CampaignDetail(engine, runner, bus, ai=offline_ai())
     page.resize(1100, 800)
     page.show()
     yield page

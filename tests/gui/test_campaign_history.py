@@ -29,7 +29,7 @@ from minicrm_desktop.views.campaign_history_model import (
 )
 from minicrm_desktop.views.campaigns_page import CampaignsPage
 from tests.campaigns.conftest import POPULATION, draft
-from tests.gui.conftest import close_app, start_app
+from tests.gui.conftest import close_app, offline_ai, start_app
 from tests.helpers import write_csv
 
 d = deliveries_table.c
@@ -61,7 +61,8 @@ def open_page(runner: TaskRunner, bus: EventBus, qtbot: QtBot,
     pages: list[CampaignsPage] = []
 
     def make(engine: Engine) -> CampaignsPage:
-        page = CampaignsPage(engine, runner, bus, make_control(engine), actor=LOCAL_ADMIN)
+        page = CampaignsPage(engine, runner, bus, make_control(engine), actor=LOCAL_ADMIN,
+                             ai=offline_ai())
         page.resize(1100, 600)
         page.show()
         with qtbot.waitSignal(page.model.loaded, timeout=10_000):

@@ -22,6 +22,7 @@ from minicrm_desktop.views.campaign_control import CampaignControl
 from minicrm_desktop.views.campaign_wizard import CampaignWizard
 from minicrm_desktop.views.campaigns_page import CampaignsPage
 from tests.campaigns.conftest import POPULATION
+from tests.gui.conftest import offline_ai
 from tests.helpers import write_csv
 
 PUNE = {"combinator": "and", "rules": [{"field": "city", "operator": "in", "value": ["Pune"]}]}
@@ -37,7 +38,8 @@ def population(engine: Engine, tmp_path: Path) -> Engine:
 @pytest.fixture
 def page(population: Engine, runner: TaskRunner, bus: EventBus, qtbot: QtBot,
          make_control: Callable[[Engine], CampaignControl]) -> Iterator[CampaignsPage]:
-    campaigns = CampaignsPage(population, runner, bus, make_control(population), actor=LOCAL_ADMIN)
+    campaigns = CampaignsPage(population, runner, bus, make_control(population), actor=LOCAL_ADMIN,
+                              ai=offline_ai())
     campaigns.resize(1100, 700)
     campaigns.show()
     with qtbot.waitSignal(campaigns.model.loaded, timeout=10_000):

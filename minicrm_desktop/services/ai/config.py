@@ -6,7 +6,6 @@ store (the OS keyring); it is never a setting and never shown or logged.
 
 from __future__ import annotations
 
-import functools
 import logging
 import os
 from collections.abc import Callable
@@ -115,22 +114,3 @@ class AISettings:
 
     def secret_store(self) -> SecretStore | None:
         return self._secrets() if self._secrets else None
-
-
-@functools.cache
-def app_secret_store() -> SecretStore | None:
-    """The app's secret store, or None where none can be opened. One per process, so a
-    passphrase given once (Settings) opens the encrypted file for every later request."""
-    from ..secrets import default_secret_store
-
-    try:
-        return default_secret_store(None)
-    except SecretStoreError:
-        return None
-
-
-def app_ai_settings() -> AISettings:
-    """The desktop app's AI settings: its settings file and the OS keyring."""
-    from ..settings import QSettingsStore
-
-    return AISettings(Settings(QSettingsStore()), app_secret_store)
