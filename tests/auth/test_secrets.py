@@ -23,6 +23,7 @@ from minicrm_desktop.services.secrets import (
     SecretsLocked,
     SecretStore,
     SecretsUnavailable,
+    SharedSecretStore,
     WrongPassphrase,
     default_secret_store,
 )
@@ -205,3 +206,14 @@ def test_secret_values_never_reach_the_log(
     file_secrets.delete(OPENAI_API_KEY)
     assert "openai-api-key" in caplog.text
     assert SECRET not in caplog.text
+
+
+def test_the_app_shares_one_store_so_one_passphrase_serves_all(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Sign-in, Settings and the AI key use one store: unlocked once, unlocked for all."""
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+    shared = SharedSecretStore()
+    first = shared()
+    assert not first.uses_keyring  # no keyring here: the encrypted file
+    assert shared() is first
