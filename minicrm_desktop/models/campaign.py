@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from enum import StrEnum
 from typing import cast
@@ -42,6 +43,9 @@ class Campaign(Base):
     __tablename__ = "campaigns"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    # A random UUID given at creation: message keys derive from it, so no two databases or
+    # installations can produce the same key (ids start at 1 in every database).
+    uid: Mapped[str] = mapped_column(String(36), unique=True, default=lambda: str(uuid.uuid4()))
     name: Mapped[str] = mapped_column(String(200))
     channel: Mapped[str] = mapped_column(String(8))
     objective: Mapped[str] = mapped_column(String(500), default="")
@@ -68,6 +72,12 @@ class Campaign(Base):
     sent: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     failed: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     skipped: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    # The delivery lease: which process sends the campaign ("host pid start"), and until when
+    # its heartbeat vouches for it. Another process takes over only once it has expired.
+    lease_owner: Mapped[str | None] = mapped_column(String(255))
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Why the campaign stopped by itself (a database error paused it), shown to the user.
+    status_reason: Mapped[str | None] = mapped_column(String(500))
 
     __table_args__ = (MYSQL_TABLE_OPTIONS,)
 

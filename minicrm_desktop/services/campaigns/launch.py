@@ -8,6 +8,7 @@ works through rows that exist.
 from __future__ import annotations
 
 import json
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -111,6 +112,7 @@ def create_campaign(engine: Engine, draft: CampaignDraft, *, actor: Actor) -> in
         authorize(conn, actor, Permission.CREATE_CAMPAIGNS)
         inserted = conn.execute(
             insert(campaigns_table).values(
+                uid=str(uuid.uuid4()),
                 name=draft.name.strip(),
                 channel=draft.channel.value,
                 objective=draft.objective.strip(),
