@@ -224,6 +224,9 @@ def _freeze(
                 .distinct()
             ).scalars()
         )
+    uid = conn.execute(
+        select(campaigns_table.c.uid).where(campaigns_table.c.id == campaign_id)
+    ).scalar_one()
     where = audience_where(conn, rule, as_of)
     stamp = storage_timestamp(now)
     reasons: dict[str, int] = {}
@@ -255,7 +258,8 @@ def _freeze(
                     DeliveryStatus.SKIPPED.value if reason else DeliveryStatus.QUEUED.value,
                     reason,
                     0,
-                    idempotency_key(campaign_id, customer_id),
+                    # The only place a key is made: later it is read from this row.
+                    idempotency_key(uid, customer_id),
                     stamp,
                     stamp,
                 )
