@@ -20,6 +20,7 @@ import random
 import statistics
 import sys
 import time
+import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -49,6 +50,10 @@ ANCHOR = datetime(2026, 11, 1, tzinfo=UTC)
 CUSTOMERS, CAMPAIGNS, BIG, PER_BIG = 200_000, 10_000, 5, 200_000
 
 
+def campaign_uid(campaign_id: int) -> str:
+    return str(uuid.UUID(int=campaign_id))  # reproducible, unlike the app's random ones
+
+
 def build(path: Path) -> Engine:
     partial = path.with_suffix(".tmp")
     for leftover in CACHE.glob(partial.name + "*"):
@@ -62,6 +67,7 @@ def build(path: Path) -> Engine:
         rows = [
             (
                 i,
+                campaign_uid(i),
                 f"Campaign {i}",
                 "email",
                 "",
@@ -84,6 +90,7 @@ def build(path: Path) -> Engine:
             campaigns_table,
             (
                 "id",
+                "uid",
                 "name",
                 "channel",
                 "objective",
@@ -123,7 +130,7 @@ def build(path: Path) -> Engine:
                         status,
                         None if status == "sent" else "timeout",
                         1,
-                        idempotency_key(campaign_id, customer_id),
+                        idempotency_key(campaign_uid(campaign_id), customer_id),
                         stamp,
                         when,
                     )

@@ -112,7 +112,8 @@ class Delivery(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     # A transiently failed message waits in the queue until then (backoff).
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    # Derived from campaign and customer: the vendor answers a repeat with the first outcome.
+    # Made at launch from the campaign's uid and the customer, then only ever read from here:
+    # the vendor answers a repeat with the first outcome.
     idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
     # Which worker claimed the row, so a claim can be found and, after a crash, released.
     claim: Mapped[str | None] = mapped_column(String(32))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections import Counter
 from datetime import UTC, datetime
 
@@ -70,7 +71,12 @@ def test_variant_split_is_stable_and_even() -> None:
 
 
 def test_idempotency_keys() -> None:
-    assert idempotency_key(1, 2) == idempotency_key(1, 2)
-    keys = {idempotency_key(c, cust) for c in range(20) for cust in range(500)}
+    uids = [str(uuid.uuid4()) for _ in range(20)]
+    assert idempotency_key(uids[0], 2) == idempotency_key(uids[0], 2)
+    keys = {idempotency_key(uid, cust) for uid in uids for cust in range(500)}
     assert len(keys) == 20 * 500
-    assert all(len(k) <= 64 for k in keys)
+    assert all(k.startswith(tuple(uids)) for k in keys)
+    # The largest customer id a BIGINT holds still fits deliveries.idempotency_key.
+    assert len(idempotency_key(uids[0], 2**63 - 1)) <= 64
+    with pytest.raises(ValueError, match="cannot make a message key"):
+        idempotency_key("", 1)

@@ -32,6 +32,7 @@ from ..access.audit import Action, record
 from ..access.users import authorize
 from ..bulk import raw_insert, storage_timestamp
 from ..segments import audience_where
+from .addresses import SeenAddresses, normal_address
 from .templates import parse_template
 from .variants import VARIANT_LABELS, idempotency_key, variant_for
 from .vendor import VendorConfig
@@ -51,6 +52,7 @@ FROZEN_COLUMNS = (
     "updated_at",
 )
 _INSERT_CHUNK = 5000
+DUPLICATE_ADDRESS = "duplicate address"
 
 
 class CampaignError(MiniCRMError):
@@ -224,13 +226,18 @@ def _freeze(
                 .distinct()
             ).scalars()
         )
+    uid = conn.execute(
+        select(campaigns_table.c.uid).where(campaigns_table.c.id == campaign_id)
+    ).scalar_one()
     where = audience_where(conn, rule, as_of)
     stamp = storage_timestamp(now)
+    seen = SeenAddresses()
     reasons: dict[str, int] = {}
     audience = 0
     after = 0
     while True:
         # Keyset chunks inside the one transaction: memory stays flat at any audience size.
+        # In id order, so of customers sharing an address the lowest id gets the message.
         chunk = conn.execute(
             select(cust.id, cust.email, cust.phone, cust.subscribed)
             .where(where, cust.id > after)
@@ -243,7 +250,9 @@ def _freeze(
         rows: list[tuple[Any, ...]] = []
         for customer_id, email, phone, subscribed in chunk:
             address = email if channel == Channel.EMAIL else phone
-            reason = _suppression(subscribed, address, customer_id in recent, recent_hours, channel)
+            reason = _suppression(
+                subscribed, address, customer_id in recent, recent_hours, channel, seen
+            )
             if reason:
                 reasons[reason] = reasons.get(reason, 0) + 1
             rows.append(
@@ -255,7 +264,8 @@ def _freeze(
                     DeliveryStatus.SKIPPED.value if reason else DeliveryStatus.QUEUED.value,
                     reason,
                     0,
-                    idempotency_key(campaign_id, customer_id),
+                    # The only place a key is made: later it is read from this row.
+                    idempotency_key(uid, customer_id),
                     stamp,
                     stamp,
                 )
@@ -267,12 +277,22 @@ def _freeze(
 
 
 def _suppression(
-    subscribed: bool, address: str | None, recent: bool, hours: int | None, channel: str
+    subscribed: bool,
+    address: str | None,
+    recent: bool,
+    hours: int | None,
+    channel: str,
+    seen: SeenAddresses,
 ) -> str | None:
+    """Why this customer gets no message, or None; a customer who gets one claims the
+    address (only customers who would be messaged compete for it)."""
     if not subscribed:
         return "unsubscribed"
-    if not address or not address.strip():
+    normal = normal_address(channel, address)
+    if not normal:
         return "no phone number" if channel == Channel.SMS else "no email address"
     if recent:
         return f"messaged in the last {hours} hours"
+    if not seen.add(normal):
+        return DUPLICATE_ADDRESS
     return None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 
 VARIANT_LABELS = ("A", "B", "C")
+KEY_LENGTH = 64  # deliveries.idempotency_key
 
 
 def variant_for(campaign_id: int, customer_id: int, variants: int) -> str:
@@ -14,7 +15,16 @@ def variant_for(campaign_id: int, customer_id: int, variants: int) -> str:
     return VARIANT_LABELS[int.from_bytes(digest, "big") % variants]
 
 
-def idempotency_key(campaign_id: int, customer_id: int) -> str:
-    """One key per campaign and customer: a resent message is recognised by the vendor."""
-    digest = hashlib.sha256(f"minicrm:{campaign_id}:{customer_id}".encode()).hexdigest()
-    return f"c{campaign_id}-{digest[:40]}"
+def idempotency_key(campaign_uid: str, customer_id: int) -> str:
+    """One key per campaign and customer: a resent message is recognised by the vendor.
+
+    Made from the campaign's random uid, not its id (ids start at 1 in every database), so
+    no two databases or installations make the same key; the uid is kept readable so a
+    vendor record names its campaign. Called only when the audience is frozen at launch:
+    afterwards the key is read from the delivery row, so a campaign launched under an older
+    scheme keeps its keys. (Older keys, "c<id>-<hex>", never contain ":".)
+    """
+    key = f"{campaign_uid}:{customer_id}"
+    if not campaign_uid or len(key) > KEY_LENGTH:
+        raise ValueError(f"campaign uid {campaign_uid!r} cannot make a message key")
+    return key
