@@ -4,13 +4,12 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from pathlib import Path
-from typing import Any
 
-from ..models.rules import RuleError, RuleGroup, parse_rule
+from ..models.rules import RuleError, RuleGroup, dump_rule
+from ..models.rules import load_rule as rule_from_text
 from ..services.segments import count_audience, iter_audience_emails
 from .context import CliContext
 from .parsing import iso_datetime
@@ -91,15 +90,7 @@ def load_rule(source: str) -> RuleGroup:
         raise RuleError([f"cannot read {source}: {exc.strerror or exc}"]) from None
     except UnicodeDecodeError:
         raise RuleError([f"{source} is not UTF-8 text"]) from None
-    try:
-        data: Any = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise RuleError(
-            [f"{source} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"]
-        ) from None
-    except RecursionError:
-        raise RuleError([f"{source}: JSON nested too deeply"]) from None
-    return parse_rule(data)
+    return rule_from_text(text, source=source)
 
 
 def _count(ctx: CliContext, args: argparse.Namespace) -> int:
@@ -134,5 +125,5 @@ def _parse(ctx: CliContext, args: argparse.Namespace) -> int:
                               load_vocabulary(ctx.engine()), args.as_of)
     if answer.notice:
         print(f"minicrm: {answer.notice}", file=sys.stderr)
-    print(json.dumps(answer.rule.to_json(), indent=2, ensure_ascii=False))
+    print(dump_rule(answer.rule, indent=2))
     return EXIT_OK

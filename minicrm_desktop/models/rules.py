@@ -7,14 +7,18 @@ itself, so messages follow the contract and the limits below are checked before 
 (a hostile tree is refused long before it could exhaust the stack). The pydantic models
 are the typed result and the source of the JSON Schema handed to the AI parser; build trees
 from JSON with `parse_rule`, not `RuleGroup.model_validate`, which knows none of the rules.
+
+`dump_rule` and `load_rule` are the one way a tree becomes text and back (the database,
+files, the clipboard, the CLI): the contract's JSON, never pydantic's field names.
 """
 
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_serializer
 
 from ..errors import MiniCRMError
 from .rules_fields import (
@@ -83,6 +87,11 @@ class Condition(BaseModel):
             out["value"] = value.model_dump() if isinstance(value, RelativePeriod) else value
         return out
 
+    @model_serializer
+    def serialize_contract(self) -> dict[str, Any]:
+        # Any pydantic dump writes the contract's shape too (see RuleGroup).
+        return self.to_json()
+
 
 class RuleGroup(BaseModel):
     """`{"combinator": "and"|"or", "not"?: bool, "rules": [...]}`."""
@@ -108,6 +117,12 @@ class RuleGroup(BaseModel):
         ]
         return out
 
+    @model_serializer
+    def serialize_contract(self) -> dict[str, Any]:
+        # model_dump/model_dump_json write the contract too: a field-name dump once stored
+        # "negated" where readers expect "not", and campaigns silently lost their NOT.
+        return self.to_json()
+
 
 def match_all() -> RuleGroup:
     """The empty tree: every customer."""
@@ -121,6 +136,29 @@ def parse_rule(data: Any) -> RuleGroup:
     if validator.problems or tree is None:
         raise RuleError(validator.problems or ["rule: not a rule tree"])
     return tree
+
+
+def dump_rule(tree: RuleGroup, *, indent: int | None = None) -> str:
+    """The tree as the contract's JSON text (root `"version": 1`, groups with `"not"`):
+    compact for storage, or indented for people with `indent`."""
+    separators = (",", ":") if indent is None else None
+    return json.dumps(tree.to_json(), ensure_ascii=False, indent=indent, separators=separators)
+
+
+def load_rule(text: str, *, source: str = "the rule") -> RuleGroup:
+    """Decode and validate rule JSON text; any problem, bad JSON included, is a RuleError.
+
+    `source` names the text in messages, e.g. a file's path.
+    """
+    try:
+        data: Any = json.loads(text.removeprefix("\ufeff"))  # a BOM some editors write
+    except json.JSONDecodeError as exc:
+        raise RuleError(
+            [f"{source} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"]
+        ) from None
+    except RecursionError:
+        raise RuleError([f"{source}: JSON nested too deeply"]) from None
+    return parse_rule(data)
 
 
 class _Validator:

@@ -34,6 +34,7 @@ from sqlalchemy import Engine
 
 from minicrm_desktop.models.campaign import Channel
 from minicrm_desktop.models.rule_tree import ConditionNode, GroupNode
+from minicrm_desktop.models.rules import dump_rule
 from minicrm_desktop.services.access.actor import Actor
 from minicrm_desktop.services.ai.config import AISettings
 from minicrm_desktop.services.campaigns import wizard as steps
@@ -382,7 +383,7 @@ class MessagePage(_Page):
         target = self.editors[self._target_index()]
         dialog = SuggestVariantsDialog(
             self._runner, self.ai, objective=state.objective, channel=state.channel.value,
-            segment=rule.model_dump_json(by_alias=True) if rule is not None else "",
+            segment=dump_rule(rule) if rule is not None else "",
             target=target.label, parent=self)
         dialog.chosen.connect(self.use_suggestion)
         self.suggestions = dialog
@@ -427,7 +428,7 @@ class MessagePage(_Page):
         rule = wizard.state().rule
         if rule is None:
             return
-        key = rule.model_dump_json()
+        key = dump_rule(rule)
         if key == self._sample_key and self.samples:
             self._render()
             return

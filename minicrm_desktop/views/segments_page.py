@@ -12,7 +12,6 @@ import json
 import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
@@ -41,7 +40,7 @@ from minicrm_desktop.models.rule_tree import (
     problem_path,
     tree_from_rule,
 )
-from minicrm_desktop.models.rules import RuleError, RuleGroup, parse_rule
+from minicrm_desktop.models.rules import RuleError, RuleGroup, dump_rule, load_rule
 from minicrm_desktop.models.tables import tags_table
 from minicrm_desktop.services.access.actor import Actor, Permission, can
 from minicrm_desktop.services.ai.config import AISettings
@@ -617,6 +616,9 @@ class SegmentsPage(QWidget):
     # --- JSON in and out ---------------------------------------------------------------------
 
     def rule_json_text(self) -> str:
+        if self.model.rule is not None:
+            return dump_rule(self.model.rule, indent=2)
+        # A rule still being edited (refused as it stands) is copied as it is, same shape.
         return json.dumps(self.model.to_json(), indent=2, ensure_ascii=False)
 
     def import_json(self, path: Path | None = None) -> bool:
@@ -625,9 +627,8 @@ class SegmentsPage(QWidget):
         if path is None:
             return False
         try:
-            data: Any = json.loads(path.read_text(encoding="utf-8"))
-            root = tree_from_rule(data if isinstance(data, dict) else parse_rule(data))
-        except (OSError, UnicodeDecodeError, ValueError, RuleError) as exc:
+            root = tree_from_rule(load_rule(path.read_text(encoding="utf-8")))
+        except (OSError, UnicodeDecodeError, RuleError) as exc:
             self.show_problem(f"Could not import {path.name}: {exc}")
             return False
         self.model.replace_root(root, "Import rule")

@@ -25,7 +25,7 @@ from ...models.campaign import (
     deliveries_table,
     variants_table,
 )
-from ...models.rules import RuleGroup, parse_rule
+from ...models.rules import RuleGroup, dump_rule, load_rule
 from ...models.tables import customers_table
 from ..access.actor import Actor, Permission
 from ..access.audit import Action, record
@@ -108,6 +108,8 @@ class LaunchSummary:
 def create_campaign(engine: Engine, draft: CampaignDraft, *, actor: Actor) -> int:
     """Store a draft (or scheduled) campaign with its own copy of the rule; return its id."""
     draft.check()
+    rule_json = dump_rule(draft.rule)
+    load_rule(rule_json)  # a tree built in code may hold values the launch would refuse
     now = utcnow()
     status = CampaignStatus.SCHEDULED if draft.scheduled_at else CampaignStatus.DRAFT
     with engine.begin() as conn:
@@ -118,7 +120,7 @@ def create_campaign(engine: Engine, draft: CampaignDraft, *, actor: Actor) -> in
                 name=draft.name.strip(),
                 channel=draft.channel.value,
                 objective=draft.objective.strip(),
-                rule_json=draft.rule.model_dump_json(exclude_none=True),
+                rule_json=rule_json,
                 segment_id=draft.segment_id,
                 status=status.value,
                 as_of=draft.as_of,
@@ -183,7 +185,7 @@ def launch_campaign(engine: Engine, campaign_id: int, *, actor: Actor) -> Launch
         summary = _freeze(
             conn,
             campaign_id,
-            parse_rule(json.loads(row.rule_json)),
+            load_rule(row.rule_json),
             row.channel,
             as_of,
             row.recent_hours,

@@ -8,7 +8,6 @@ so editing a segment later never changes a past campaign.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -18,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ...errors import MiniCRMError
 from ...models.base import utcnow
-from ...models.rules import RuleGroup, parse_rule
+from ...models.rules import RuleGroup, dump_rule, load_rule, parse_rule
 from ...models.segment import DESCRIPTION_LEN, SEGMENT_NAME_LEN, segments_table
 from ..access.actor import Actor, Permission
 from ..access.audit import Action, record
@@ -66,7 +65,7 @@ def create_segment(
         "name": name,
         "name_norm": name.lower(),
         "description": _clean_description(description),
-        "rule_json": _dump(tree),
+        "rule_json": dump_rule(tree),
         "author": author if author is not None else actor.account_email,
         "created_at": now,
         "updated_at": now,
@@ -101,7 +100,7 @@ def update_segment(
     if description is not None:
         values["description"] = _clean_description(description)
     if rule is not None:
-        values["rule_json"] = _dump(_tree(rule))
+        values["rule_json"] = dump_rule(_tree(rule))
     with engine.begin() as conn:
         authorize(conn, actor, Permission.EDIT_SEGMENTS)
         before = _get(conn, segment_id)
@@ -184,7 +183,7 @@ def _from_row(row: Any) -> SavedSegment:
         id=int(row["id"]),
         name=row["name"],
         description=row["description"],
-        rule=parse_rule(json.loads(row["rule_json"])),
+        rule=load_rule(row["rule_json"]),
         author=row["author"],
         created_at=row["created_at"],
         updated_at=row["updated_at"],
@@ -217,7 +216,3 @@ def _clean_description(description: str) -> str:
 def _tree(rule: RuleGroup | dict[str, Any]) -> RuleGroup:
     # Re-validate even a RuleGroup: one built in code may hold values parse_rule refuses.
     return parse_rule(rule.to_json() if isinstance(rule, RuleGroup) else rule)
-
-
-def _dump(tree: RuleGroup) -> str:
-    return json.dumps(tree.to_json(), ensure_ascii=False, separators=(",", ":"))
