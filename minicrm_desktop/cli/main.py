@@ -48,7 +48,9 @@ def _global_parser(**kwargs: Any) -> argparse.ArgumentParser:
         "--db",
         metavar="URL",
         help="database URL: sqlite:///path/crm.db or mysql+pymysql://user:pass@host:3306/crm "
-        "(default: MINICRM_DATABASE_URL, else a SQLite file in your data folder)",
+        "with the password percent-encoded, or left out (then MINICRM_MYSQL_PASSWORD or "
+        "`minicrm db-password`) (default: MINICRM_DATABASE_URL, else a SQLite file in your "
+        "data folder)",
     )
     parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
     return parser

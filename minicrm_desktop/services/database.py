@@ -267,11 +267,15 @@ def _verified_tls(context: Any) -> bool:
 
 def _stored_mysql_password(name: str) -> str | None:
     try:
-        from .secrets import SecretStoreError, default_secret_store
+        from .secrets import MYSQL_PASSWORD, SecretStoreError, default_secret_store
     except ImportError:  # a build without secret storage
         return None
     try:
-        password = default_secret_store().get(name)
+        store = default_secret_store()
+        password = store.get(name)
+        if password is None and store.get(MYSQL_PASSWORD):
+            log.warning("a MySQL password stored by an older MiniCRM (not tied to a server) "
+                        "is no longer used: store it again with `minicrm db-password`")
     except SecretStoreError as exc:
         # Connect without; the server's "access denied" then says what is missing.
         log.warning("the MySQL password could not be read: %s", exc)

@@ -35,7 +35,13 @@ from minicrm_desktop.services.database import (
     resolve_database_url,
 )
 from minicrm_desktop.services.paths import log_dir
-from minicrm_desktop.services.secrets import default_secret_store
+from minicrm_desktop.services.secrets import MYSQL_PASSWORD, default_secret_store
+from minicrm_desktop.services.settings import (
+    MYSQL_REQUIRE_TLS,
+    QSettingsStore,
+    Settings,
+)
+from minicrm_desktop.services.tasks import _job_engine
 from minicrm_desktop.views.errors import ErrorReporter
 
 from .rogue_mysql import RogueMysqlServer, native_scramble
@@ -95,12 +101,16 @@ def test_the_secret_name_binds_user_host_and_port() -> None:
 
 
 @pytest.mark.usefixtures("passphrase")
-def test_a_stored_password_never_reaches_another_server(rogue: RogueMysqlServer) -> None:
+def test_a_stored_password_never_reaches_another_server(
+    rogue: RogueMysqlServer, caplog: pytest.LogCaptureFixture
+) -> None:
     """A password-less URL naming a rogue server on 127.0.0.1: the password stored for the
     real server (same user, and the same user on the rogue's host under another port or
-    account) is not sent, neither scrambled nor in clear when the server asks for it."""
+    account, or under the old name tied to no server) is not sent, neither scrambled nor in
+    clear when the server asks for it."""
     password = f"Rog%@/:#{secrets.token_hex(6)}"
     store = default_secret_store()
+    store.set(MYSQL_PASSWORD, password)  # as an older MiniCRM kept it
     store.set(mysql_password_name("bob", "127.0.0.1", 3306), password)
     store.set(mysql_password_name("alice", "127.0.0.1", rogue.port), password)
     store.set(mysql_password_name("bob", "localhost", rogue.port), password)
@@ -115,6 +125,7 @@ def test_a_stored_password_never_reaches_another_server(rogue: RogueMysqlServer)
     assert b"bob\x00" in received  # it did sign in, as bob, without a password
     assert password.encode() not in received
     assert native_scramble(password.encode()) not in received
+    assert "store it again with `minicrm db-password`" in caplog.text
 
     # The rogue does catch a password a client offers: the check above can fail.
     explicit = URL.create("mysql+pymysql", username="bob", password=password,
@@ -178,6 +189,29 @@ def test_a_stored_password_goes_to_another_machine_only_over_tls() -> None:
     finally:
         engine.dispose()
     assert seen["password"] == password
+    assert seen["ssl"].check_hostname
+
+
+@pytest.mark.usefixtures("passphrase")
+def test_helper_processes_connect_with_the_apps_tls_settings() -> None:
+    """Imports and demo data run in a helper process with an engine of its own: it takes TLS
+    from the same settings file as the window, not only from the environment."""
+    url = "mysql+pymysql://crm:pw@db.example.invalid:3306/crm"
+    seen: dict[str, Any] = {}
+    engine = _job_engine(url)
+    _stop_before_network(engine, seen)
+    with pytest.raises(RuntimeError, match="stop before"):
+        engine.connect()
+    engine.dispose()
+    assert "ssl" not in seen
+    settings = Settings(QSettingsStore())
+    settings.set(MYSQL_REQUIRE_TLS, True)
+    settings.sync()
+    engine = _job_engine(url)
+    _stop_before_network(engine, seen)
+    with pytest.raises(RuntimeError, match="stop before"):
+        engine.connect()
+    engine.dispose()
     assert seen["ssl"].check_hostname
 
 
