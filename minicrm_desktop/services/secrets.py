@@ -184,9 +184,10 @@ _FILE_VERSION = 1
 _SCRYPT_N = 2**17
 _SCRYPT_R = 8
 _SCRYPT_P = 1
-# What a file may ask for: beyond these a tampered header could make us allocate gigabytes.
-_MAX_SCRYPT_MEMORY = 1 << 30
-_MAX_SCRYPT_P = 16
+# What a file may ask for (twice today's memory): beyond these a tampered header could make
+# us allocate gigabytes or work for minutes before finding out the key is wrong.
+_MAX_SCRYPT_MEMORY = 256 << 20
+_MAX_SCRYPT_P = 4
 
 
 class SecretsFileDamaged(SecretStoreError):

@@ -8,6 +8,7 @@ import json
 import multiprocessing
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from minicrm_desktop.services.secrets import (
     EncryptedFileSecrets,
     SecretsFileDamaged,
     SecretStore,
+    WrongPassphrase,
 )
 
 from .conftest import TEST_SCRYPT_N
@@ -68,6 +70,29 @@ def test_the_default_cost_meets_current_guidance(tmp_path: Path) -> None:
     assert header["n"] >= 2**17
     assert header["r"] >= 8
     assert _store(path).get(OPENAI_API_KEY) == "sk"
+
+
+def test_the_key_is_derived_once_per_process_and_passphrase(tmp_path: Path) -> None:
+    """At the full cost a derivation takes a noticeable fraction of a second; the app opens
+    the file many times (sign-in, Settings, the AI key, each database connection)."""
+    path = tmp_path / "secrets.enc"
+    SecretStore(EncryptedFileSecrets(path, lambda: PASSPHRASE)).set(OPENAI_API_KEY, "sk")
+    salt = _header(path)["salt"]
+    other = tmp_path / "other.enc"
+    other.write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+
+    start = time.perf_counter()
+    for _ in range(5):  # new stores, as each part of the app makes; the same passphrase
+        assert SecretStore(EncryptedFileSecrets(other, lambda: PASSPHRASE)).get(
+            OPENAI_API_KEY) == "sk"
+    cached = time.perf_counter() - start
+    start = time.perf_counter()
+    wrong = SecretStore(EncryptedFileSecrets(other, lambda: "another passphrase"))
+    with pytest.raises(WrongPassphrase):
+        wrong.get(OPENAI_API_KEY)  # a passphrase not seen before: a full derivation
+    derived = time.perf_counter() - start
+    assert _header(other)["salt"] == salt
+    assert cached < derived
 
 
 def _writer(path: str, prefix: str, start: Any) -> None:
