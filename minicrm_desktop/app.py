@@ -103,6 +103,7 @@ def bootstrap(
         describe_url,
         is_sqlite,
     )
+    from minicrm_desktop.services.redact import scrub
     from minicrm_desktop.services.secrets import SharedSecretStore as SharedStore
     from minicrm_desktop.services.settings import QSettingsStore
     from minicrm_desktop.services.settings import Settings as SettingsClass
@@ -139,7 +140,7 @@ def bootstrap(
             sys.excepthook(type(exc), exc, exc.__traceback__)
             message = f"The database could not be opened ({description})."
         else:
-            message = str(exc)
+            message = scrub(str(exc))
         log.error("database unavailable: %s", message)
         bus.database_failed.emit(message)
 
@@ -151,6 +152,7 @@ def bootstrap(
 def configure_logging(debug: bool) -> None:
     """A rotating log file in the user's log folder; the console keeps warnings only."""
     from minicrm_desktop.services.paths import log_dir
+    from minicrm_desktop.services.redact import scrub_log_handlers
 
     root = logging.getLogger()
     root.setLevel(logging.DEBUG if debug else logging.INFO)
@@ -163,11 +165,13 @@ def configure_logging(debug: bool) -> None:
         file_handler = logging.handlers.RotatingFileHandler(
             folder / LOG_FILE_NAME, maxBytes=2_000_000, backupCount=5, encoding="utf-8")
     except OSError as exc:
+        scrub_log_handlers(root)
         log.warning("cannot write the log file in %s: %s", folder, exc)
         return
     file_handler.setFormatter(logging.Formatter(
         "%(asctime)s %(levelname)s %(threadName)s %(name)s: %(message)s"))
     root.addHandler(file_handler)
+    scrub_log_handlers(root)  # no password in the log file or on the console
 
 
 def create_application(argv: list[str] | None = None) -> QApplication:
@@ -197,6 +201,7 @@ def run_gui(db: str | None = None, debug: bool = False) -> int:
 
     from minicrm_desktop.errors import MiniCRMError
     from minicrm_desktop.services.database import resolve_database_url
+    from minicrm_desktop.services.redact import scrub
     from minicrm_desktop.services.secrets import SharedSecretStore
     from minicrm_desktop.services.settings import QSettingsStore, Settings
     from minicrm_desktop.views.errors import ErrorReporter
@@ -217,13 +222,13 @@ def run_gui(db: str | None = None, debug: bool = False) -> int:
             return 0
         ctx = bootstrap(url, settings=settings, actor=actor, secrets=secrets)
     except MiniCRMError as exc:
-        QMessageBox.critical(None, "MiniCRM", str(exc))
+        QMessageBox.critical(None, "MiniCRM", scrub(str(exc)))
         return exc.exit_code
     reporter.dialog_parent = ctx.window
 
     def database_failed(message: str) -> None:
         QMessageBox.critical(ctx.window, "MiniCRM: cannot open the database",
-                             f"{message}\n\nCheck that the server is running and the URL is "
+                             f"{scrub(message)}\n\nCheck that the server is running and the URL is "
                              "right, then start MiniCRM again.")
         ctx.window.close()
         app.exit(1)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import sys
 from pathlib import Path
@@ -16,6 +15,7 @@ from ..services.campaigns.events import CampaignCounts
 from ..services.campaigns.headless import run_until_settled
 from ..services.campaigns.launch import CampaignDraft, create_campaign, launch_campaign
 from ..services.campaigns.vendor import VendorConfig, VendorLedger, default_ledger_path
+from ..services.csv_export import csv_writer
 from ..services.segments.saved import find_segment
 from .context import CliContext
 from .parsing import iso_datetime
@@ -235,7 +235,7 @@ def _log(ctx: CliContext, args: argparse.Namespace) -> int:
 
 def _ledger(ctx: CliContext, args: argparse.Namespace) -> int:
     path = args.ledger or default_ledger_path()
-    out = csv.writer(sys.stdout)
+    out = csv_writer(sys.stdout)
     out.writerow(["idempotency_key", "campaign_id", "email", "outcome", "reason", "accepted_at"])
     if not path.exists():
         return EXIT_OK

@@ -18,12 +18,14 @@ from sqlalchemy.exc import SQLAlchemyError
 from .. import __version__
 from ..errors import MiniCRMError
 from ..services.access.actor import Actor
+from ..services.redact import scrub, scrub_log_handlers, scrubbing_excepthook
 from .context import CliContext
 
 # Imported only when a command is given: opening the window must not pay for the modules
 # the commands use (the OpenAI client and Alembic alone take half a second).
 COMMAND_MODULES = ["data_commands", "segment_commands", "campaign_commands",
-                   "access_commands", "auth_commands", "selftest_commands", "ai_commands"]
+                   "access_commands", "auth_commands", "selftest_commands", "ai_commands",
+                   "db_password_commands"]
 EXIT_USAGE = 2
 HELP_FLAGS = ("-h", "--help", "--version")
 
@@ -46,7 +48,9 @@ def _global_parser(**kwargs: Any) -> argparse.ArgumentParser:
         "--db",
         metavar="URL",
         help="database URL: sqlite:///path/crm.db or mysql+pymysql://user:pass@host:3306/crm "
-        "(default: MINICRM_DATABASE_URL, else a SQLite file in your data folder)",
+        "with the password percent-encoded, or left out (then MINICRM_MYSQL_PASSWORD or "
+        "`minicrm db-password`) (default: MINICRM_DATABASE_URL, else a SQLite file in your "
+        "data folder)",
     )
     parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
     return parser
@@ -80,6 +84,10 @@ def main(argv: Sequence[str] | None = None, *, actor: Actor | None = None) -> in
         return run_gui(db=window.db, debug=window.debug)
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING)
+    # A password (from the URL, the environment or the secret store) never reaches the
+    # terminal: not in a log line, an error line, nor a --debug traceback.
+    scrub_log_handlers()
+    sys.excepthook = scrubbing_excepthook
     if args.command is None:  # only reachable through odd spellings such as `--db=`
         from ..app import run_gui
 
@@ -105,7 +113,7 @@ def main(argv: Sequence[str] | None = None, *, actor: Actor | None = None) -> in
 def _fail(args: argparse.Namespace, message: str, code: int) -> int:
     if args.debug:
         raise
-    print(f"minicrm: error: {message}", file=sys.stderr)
+    print(f"minicrm: error: {scrub(message)}", file=sys.stderr)
     return code
 
 

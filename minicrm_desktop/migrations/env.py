@@ -1,13 +1,14 @@
-"""Alembic environment: runs on the connection the app hands over (see services.migrate)."""
+"""Alembic environment: runs on the connection (or engine) the app hands over in
+`config.attributes` (see services.migrate); the database URL, and so its password, never
+passes through Alembic's configuration."""
 
 from __future__ import annotations
 
 from alembic import context
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Engine
 
 from minicrm_desktop.models import Base
 from minicrm_desktop.models.engine_only import include_object
-from minicrm_desktop.services.database import create_db_engine
 
 config = context.config
 target_metadata = Base.metadata
@@ -31,7 +32,10 @@ def run_migrations_online() -> None:
     if connection is not None:
         _run(connection)
         return
-    engine = create_db_engine(config.get_main_option("sqlalchemy.url") or "")
+    engine = config.attributes.get("engine")
+    if not isinstance(engine, Engine):
+        raise SystemExit("run migrations through minicrm_desktop.services.migrate "
+                         "(`minicrm init-db`), which hands over the database connection")
     with engine.begin() as conn:
         _run(conn)
 

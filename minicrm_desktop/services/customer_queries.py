@@ -12,7 +12,6 @@ then fetched a page at a time by primary key.
 
 from __future__ import annotations
 
-import csv
 from array import array
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -37,6 +36,8 @@ from sqlalchemy import (
 
 from minicrm_desktop.models import Customer, Order, Tag, customer_tags
 from minicrm_desktop.models.money import minor_to_decimal
+
+from .csv_export import csv_writer
 
 customers = Customer.__table__
 orders = Order.__table__
@@ -344,7 +345,7 @@ def export_customers_csv(
         result = conn.execution_options(stream_results=True).execute(stmt)
         try:
             with partial.open("w", newline="", encoding="utf-8") as fh:
-                writer = csv.writer(fh)
+                writer = csv_writer(fh)
                 writer.writerow(EXPORT_HEADER)
                 while True:
                     rows = result.fetchmany(batch_size)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import os
 import ssl
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ..errors import ConfigError, DatabaseUnavailable
 from .paths import default_database_path
+from .redact import register_secret, scrub
 
 if TYPE_CHECKING:
     from .settings import Settings
@@ -25,6 +27,9 @@ if TYPE_CHECKING:
 DATABASE_URL_ENV = "MINICRM_DATABASE_URL"
 MYSQL_SSL_CA_ENV = "MINICRM_MYSQL_SSL_CA"
 MYSQL_REQUIRE_TLS_ENV = "MINICRM_MYSQL_REQUIRE_TLS"
+#: The MySQL password for a URL that has none, ahead of the one kept in the secret store.
+MYSQL_PASSWORD_ENV = "MINICRM_MYSQL_PASSWORD"
+MYSQL_DEFAULT_PORT = 3306
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +101,15 @@ def resolve_database_url(explicit: str | None = None) -> URL:
         raise ConfigError(
             f"unsupported database {url.get_backend_name()!r}: use SQLite or MySQL/MariaDB"
         )
+    register_secret(url.password if isinstance(url.password, str) else None)
+    if url.host and "@" in url.host:
+        # An unencoded "@" in the password: the rest of it was read as the host name.
+        raise ConfigError(
+            "the database URL is not valid: characters such as @ / : # % in its password "
+            "must be percent-encoded (@ as %40, / as %2F, : as %3A, # as %23, % as %25), "
+            f"or leave the password out and set {MYSQL_PASSWORD_ENV} or store it with "
+            "`minicrm db-password`"
+        )
     return url
 
 
@@ -131,9 +145,11 @@ def create_db_engine(
 ) -> Engine:
     """Create an engine tuned for the dialect. Does not connect yet.
 
-    MySQL: `tls` (default: from the environment) turns on verified TLS; a URL without a
-    password takes the one kept in the keyring, fetched when the first connection opens
-    (on that connection's thread) and never put in the URL, so it appears nowhere.
+    MySQL: `tls` (default: from the environment) turns on verified TLS. A URL without a
+    password takes MINICRM_MYSQL_PASSWORD, else the one kept in the secret store for that
+    user, host and port, fetched when the first connection opens (on that connection's
+    thread); neither is ever put in the URL, so it appears nowhere. A stored password goes
+    to another machine only over verified TLS.
     """
     url = make_url(url) if isinstance(url, str) else url
     try:
@@ -166,38 +182,106 @@ def create_db_engine(
             connect_args=connect_args,
         )
         if url.password is None:
-            event.listen(engine, "do_connect", _KeyringPassword())
+            from_env = os.environ.get(MYSQL_PASSWORD_ENV)
+            register_secret(from_env)
+            event.listen(engine, "do_connect",
+                         _GivenPassword(from_env) if from_env else _StoredPassword())
+        else:
+            register_secret(url.password if isinstance(url.password, str) else None)
         return engine
     except NoSuchModuleError as exc:
         raise ConfigError(f"no database driver for {url.drivername!r}: {exc}") from None
 
 
-class _KeyringPassword:
-    """Adds the MySQL password kept in the keyring to a connection's arguments."""
+class _GivenPassword:
+    """Adds the password from MINICRM_MYSQL_PASSWORD to a connection's arguments."""
 
-    def __init__(self) -> None:
-        self._password: str | None = None
-        self._looked = False
+    def __init__(self, password: str) -> None:
+        self._password = password
 
     def __call__(self, _dialect: Any, _record: Any, _cargs: Any, cparams: dict[str, Any]) -> None:
-        if not self._looked:
-            self._looked = True
-            self._password = _stored_mysql_password()
-        if self._password and "password" not in cparams:
-            cparams["password"] = self._password
+        cparams.setdefault("password", self._password)
 
 
-def _stored_mysql_password() -> str | None:
+class _StoredPassword:
+    """Adds the MySQL password kept in the secret store for exactly the server and account
+    this connection goes to (looked up on the connection's thread, once), and refuses to
+    send it to another machine without verified TLS."""
+
+    def __init__(self) -> None:
+        self._found: dict[str, str | None] = {}
+
+    def __call__(self, _dialect: Any, _record: Any, _cargs: Any, cparams: dict[str, Any]) -> None:
+        if "password" in cparams:
+            return
+        host = str(cparams.get("host") or "localhost")
+        port = int(cparams.get("port") or MYSQL_DEFAULT_PORT)
+        name = mysql_password_name(str(cparams.get("user") or ""), host, port)
+        if name not in self._found:
+            self._found[name] = _stored_mysql_password(name)
+        password = self._found[name]
+        if not password:
+            return  # the server's "access denied" then says what is missing
+        if not _verified_tls(cparams.get("ssl")) and not is_loopback(host):
+            raise ConfigError(
+                f"MiniCRM keeps a MySQL password for {host}:{port} but sends it to a server on "
+                "another machine only over TLS, and TLS is off: turn on \"Require TLS\" (or "
+                f"choose the server's CA certificate) in Settings, or set "
+                f"{MYSQL_REQUIRE_TLS_ENV}=1"
+            )
+        cparams["password"] = password
+
+
+def mysql_password_name(user: str, host: str, port: int | None) -> str:
+    """The secret-store name of the password for `user` at `host`:`port`. A stored password
+    is bound to these three: a URL naming any other server never receives it."""
+    return f"mysql-password:{user}@{host.strip().lower()}:{port or MYSQL_DEFAULT_PORT}"
+
+
+def mysql_password_name_for(url: URL) -> str:
+    return mysql_password_name(url.username or "", url.host or "localhost", url.port)
+
+
+def is_loopback(host: str) -> bool:
+    """True for this machine by address or by the name "localhost" (no DNS lookup: a name
+    that merely resolves to 127.0.0.1 does not count)."""
+    name = host.strip().lower().strip("[]")
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def _verified_tls(context: Any) -> bool:
+    """Our SSLContext (see MysqlTls), or PyMySQL's own from a URL's ?ssl_ca=…, both of which
+    verify the server's certificate."""
+    if isinstance(context, ssl.SSLContext):
+        return context.verify_mode is ssl.CERT_REQUIRED
+    if isinstance(context, dict):
+        return bool(context.get("ca") or context.get("capath")) and context.get(
+            "verify_mode", ssl.CERT_REQUIRED) in (ssl.CERT_REQUIRED, True, "required")
+    return False
+
+
+def _stored_mysql_password(name: str) -> str | None:
     try:
         from .secrets import MYSQL_PASSWORD, SecretStoreError, default_secret_store
     except ImportError:  # a build without secret storage
         return None
     try:
-        return default_secret_store().get(MYSQL_PASSWORD)
+        store = default_secret_store()
+        password = store.get(name)
+        if password is None and store.get(MYSQL_PASSWORD):
+            log.warning("a MySQL password stored by an older MiniCRM (not tied to a server) "
+                        "is no longer used: store it again with `minicrm db-password`")
     except SecretStoreError as exc:
         # Connect without; the server's "access denied" then says what is missing.
-        log.warning("the MySQL password could not be read from %s", type(exc).__name__)
+        log.warning("the MySQL password could not be read: %s", exc)
         return None
+    register_secret(password)
+    return password
 
 
 def check_connection(engine: Engine) -> None:
@@ -207,7 +291,7 @@ def check_connection(engine: Engine) -> None:
             conn.execute(text("SELECT 1"))
     except OperationalError as exc:
         raise DatabaseUnavailable(
-            f"cannot open the database ({describe_url(engine.url)}): {_reason(exc)}"
+            f"cannot open the database ({describe_url(engine.url)}): {scrub(_reason(exc))}"
         ) from None
 
 

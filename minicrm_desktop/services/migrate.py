@@ -15,14 +15,19 @@ from sqlalchemy.exc import OperationalError
 from ..errors import DatabaseUnavailable
 from .database import describe_url
 from .indexes import restore_missing_indexes
+from .redact import scrub
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
 
 def alembic_config(engine: Engine) -> Config:
+    """Alembic's configuration. The database reaches migrations/env.py as objects in
+    `attributes` (the engine here, the open connection once migrating), never as a URL
+    string: that would put the password in Alembic's ConfigParser, where a "%" breaks it
+    and its error message shows it."""
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
-    cfg.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
+    cfg.attributes["engine"] = engine
     return cfg
 
 
@@ -72,5 +77,5 @@ def _migrate(engine: Engine, step: Callable[[Config], None]) -> None:
     except OperationalError as exc:
         raise DatabaseUnavailable(
             f"cannot migrate the database ({describe_url(engine.url)}): "
-            f"{str(exc.orig or exc).splitlines()[0]}"
+            f"{scrub(str(exc.orig or exc).splitlines()[0])}"
         ) from None

@@ -11,6 +11,7 @@ Secret values are never logged, and never part of an error message.
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import logging
 import os
@@ -18,10 +19,12 @@ import sys
 import tempfile
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 from ..errors import MiniCRMError
+from .file_lock import exclusive_lock
 from .paths import data_dir
 
 log = logging.getLogger(__name__)
@@ -176,14 +179,71 @@ def usable_keyring() -> Any | None:
 # --- the encrypted file ------------------------------------------------------------------
 
 _FILE_VERSION = 1
-_SCRYPT_N = 2**15  # ~32 MB and ~0.1 s per derivation: slow to guess, quick enough to open
+# scrypt cost: N = 2**17, r = 8 is ~128 MB and ~0.4 s per derivation (OWASP's current
+# minimum); the key is derived once per process and passphrase and then kept in memory.
+_SCRYPT_N = 2**17
 _SCRYPT_R = 8
 _SCRYPT_P = 1
+# What a file may ask for (twice today's memory): beyond these a tampered header could make
+# us allocate gigabytes or work for minutes before finding out the key is wrong.
+_MAX_SCRYPT_MEMORY = 256 << 20
+_MAX_SCRYPT_P = 4
+
+
+class SecretsFileDamaged(SecretStoreError):
+    """The encrypted secrets file is not one MiniCRM wrote (damaged or altered)."""
+
+
+@dataclass(frozen=True)
+class _Kdf:
+    """The scrypt salt and cost a file was encrypted with."""
+
+    salt: bytes
+    n: int
+    r: int
+    p: int
+
+    def check(self) -> None:
+        """ValueError unless these are parameters MiniCRM could have written."""
+        if len(self.salt) < 16:
+            raise ValueError("salt too short")
+        if self.n < 2 or self.n & (self.n - 1):
+            raise ValueError("scrypt cost n is not a power of two")
+        if not 1 <= self.r <= 64 or not 1 <= self.p <= _MAX_SCRYPT_P:
+            raise ValueError("scrypt r or p out of range")
+        if 128 * self.n * self.r > _MAX_SCRYPT_MEMORY:
+            raise ValueError("scrypt cost too high")
+
+
+# Derived keys by (salt, cost, digest of the passphrase): one derivation per process.
+_KEYS: dict[tuple[bytes, int, int, int, bytes], bytes] = {}
+_KEYS_LOCK = threading.Lock()
+
+
+def _derive(passphrase: str, kdf: _Kdf) -> bytes:
+    from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
+
+    digest = hashlib.sha256(kdf.salt + passphrase.encode("utf-8")).digest()
+    cache_key = (kdf.salt, kdf.n, kdf.r, kdf.p, digest)
+    with _KEYS_LOCK:
+        known = _KEYS.get(cache_key)
+    if known is not None:
+        return known
+    raw = Scrypt(salt=kdf.salt, length=32, n=kdf.n, r=kdf.r, p=kdf.p).derive(
+        passphrase.encode("utf-8"))
+    key = base64.urlsafe_b64encode(raw)
+    with _KEYS_LOCK:
+        _KEYS[cache_key] = key
+    return key
 
 
 class EncryptedFileSecrets:
     """All secrets in one JSON file: a random salt, scrypt parameters and a Fernet token
-    (AES-128-CBC + HMAC-SHA256) of the name → value map. Mode 0600, replaced atomically."""
+    (AES-128-CBC + HMAC-SHA256) of the name → value map. Mode 0600, replaced atomically.
+
+    Every change is a read-modify-write under a lock shared with other processes
+    (`<file>.lock`), and always uses the salt and cost recorded in the file itself; a file
+    written with a lower cost than ours is re-encrypted at ours on its next change."""
 
     def __init__(
         self, path: Path, passphrase: PassphraseSource | None, *, scrypt_n: int = _SCRYPT_N
@@ -193,12 +253,11 @@ class EncryptedFileSecrets:
         self._source = passphrase
         self._passphrase: str | None = None
         self._scrypt_n = scrypt_n
-        self._key: tuple[bytes, bytes] | None = None  # (salt, Fernet key) once proven
         self._lock = threading.Lock()
 
     @property
     def unlocked(self) -> bool:
-        return self._passphrase is not None or self._key is not None
+        return self._passphrase is not None
 
     def resolve(self) -> bool:
         """Ask the passphrase source now (if not yet asked); True when one is known."""
@@ -209,30 +268,30 @@ class EncryptedFileSecrets:
 
     def use_passphrase(self, passphrase: str) -> None:
         with self._lock:
-            self._passphrase = passphrase
-            self._key = None
+            self._passphrase = passphrase or None
 
     def get(self, name: str) -> str | None:
         with self._lock:
-            if not self.path.exists():
-                return None
-            return self._read(for_what=f"read the {_title(name)}").get(name)
+            # An atomic rename replaces the file: a reader sees the old or the new one whole.
+            found = self._read(for_what=f"read the {_title(name)}")
+            return found[1].get(name) if found else None
 
     def set(self, name: str, value: str) -> None:
-        with self._lock:
-            values = self._read(for_what=f"store the {_title(name)}") if self.path.exists() else {}
+        for_what = f"store the {_title(name)}"
+        with self._lock, exclusive_lock(self.path):
+            found = self._read(for_what)
+            values = found[1] if found else {}
             values[name] = value
-            self._write(values, for_what=f"store the {_title(name)}")
+            self._write(values, found[0] if found else None, for_what)
 
     def delete(self, name: str) -> None:
-        with self._lock:
-            if not self.path.exists():
+        for_what = f"delete the {_title(name)}"
+        with self._lock, exclusive_lock(self.path):
+            found = self._read(for_what)
+            if found is None or found[1].pop(name, None) is None:
                 return
-            values = self._read(for_what=f"delete the {_title(name)}")
-            if values.pop(name, None) is None:
-                return
-            if values:
-                self._write(values, for_what=f"delete the {_title(name)}")
+            if found[1]:
+                self._write(found[1], found[0], for_what)
             else:
                 self.path.unlink(missing_ok=True)
 
@@ -240,9 +299,8 @@ class EncryptedFileSecrets:
 
     def _ask(self, for_what: str, *, creating: bool) -> str:
         if self._passphrase is None and self._source is not None:
-            self._passphrase = self._source()
-        if not self._passphrase:
-            self._passphrase = None
+            self._passphrase = self._source() or None
+        if self._passphrase is None:
             if creating:
                 raise SecretsUnavailable(
                     f"No system keyring is available and no passphrase was given for an "
@@ -256,60 +314,85 @@ class EncryptedFileSecrets:
             )
         return self._passphrase
 
-    def _derive(self, passphrase: str, salt: bytes, n: int, r: int, p: int) -> bytes:
-        from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
+    def _damaged(self, why: str) -> SecretsFileDamaged:
+        return SecretsFileDamaged(
+            f"The secrets file {self.path} is damaged or was altered ({why}), so MiniCRM "
+            f"cannot use it. Delete it and store the secrets again."
+        )
 
-        raw = Scrypt(salt=salt, length=32, n=n, r=r, p=p).derive(passphrase.encode("utf-8"))
-        return base64.urlsafe_b64encode(raw)
-
-    def _read(self, for_what: str) -> dict[str, str]:
+    def _read(self, for_what: str) -> tuple[tuple[_Kdf, bytes], dict[str, str]] | None:
+        """(the file's KDF parameters and key, its secrets), or None when there is no file."""
         from cryptography.fernet import Fernet, InvalidToken
 
         try:
-            doc = json.loads(self.path.read_text(encoding="utf-8"))
-            salt = base64.b64decode(doc["salt"])
-            n, r, p = int(doc["n"]), int(doc["r"]), int(doc["p"])
-            token = doc["token"].encode("ascii")
-            if doc.get("version") != _FILE_VERSION:
-                raise ValueError(f"unknown version {doc.get('version')!r}")
-        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+            text = self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return None
+        except (OSError, UnicodeDecodeError) as exc:
             raise SecretStoreError(
-                f"The secrets file {self.path} is unreadable ({exc}); delete it and store "
-                f"the secrets again."
+                f"The secrets file {self.path} cannot be read: "
+                f"{getattr(exc, 'strerror', None) or type(exc).__name__}."
             ) from None
-        if self._key is None or self._key[0] != salt:
-            passphrase = self._ask(for_what, creating=False)
-            self._key = (salt, self._derive(passphrase, salt, n, r, p))
         try:
-            plain = Fernet(self._key[1]).decrypt(token)
+            doc = json.loads(text)
+            if doc.get("version") != _FILE_VERSION or doc.get("kdf", "scrypt") != "scrypt":
+                raise ValueError("unknown format version")
+            kdf = _Kdf(base64.b64decode(doc["salt"], validate=True),
+                       _whole(doc["n"]), _whole(doc["r"]), _whole(doc["p"]))
+            kdf.check()
+            token = doc["token"].encode("ascii")
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            why = str(exc) if isinstance(exc, ValueError) and not isinstance(
+                exc, json.JSONDecodeError) else "not a MiniCRM secrets file"
+            raise self._damaged(why) from None
+        passphrase = self._ask(for_what, creating=False)
+        try:
+            key = _derive(passphrase, kdf)
+        except (ValueError, MemoryError) as exc:
+            raise self._damaged(f"scrypt refused its parameters: {exc}") from None
+        try:
+            plain = Fernet(key).decrypt(token)
         except InvalidToken:
-            self._key = None
             self._passphrase = None  # ask again next time
             raise WrongPassphrase(
                 f"The passphrase is wrong: it does not open the encrypted secrets file "
                 f"{self.path}."
             ) from None
-        values = json.loads(plain)
-        return {str(k): str(v) for k, v in values.items()}
+        try:
+            values = json.loads(plain)
+            return (kdf, key), {str(k): str(v) for k, v in values.items()}
+        except (ValueError, AttributeError):
+            raise self._damaged("its contents are not a list of secrets") from None
 
-    def _write(self, values: dict[str, str], for_what: str) -> None:
+    def _write(self, values: dict[str, str], current: tuple[_Kdf, bytes] | None,
+               for_what: str) -> None:
         from cryptography.fernet import Fernet
 
-        if self._key is None:
-            passphrase = self._ask(for_what, creating=True)
-            salt = os.urandom(16)
-            self._key = (salt, self._derive(passphrase, salt, self._scrypt_n, _SCRYPT_R, _SCRYPT_P))
-        salt, key = self._key
+        if current is not None and current[0].n >= self._scrypt_n:
+            kdf, key = current  # the file's own salt and cost, never a weaker one
+        else:
+            # A new file, or one written at a lower cost: a fresh salt, our cost, and every
+            # secret re-encrypted with the new key.
+            passphrase = self._ask(for_what, creating=current is None)
+            kdf = _Kdf(os.urandom(16), self._scrypt_n, _SCRYPT_R, _SCRYPT_P)
+            key = _derive(passphrase, kdf)
         doc = {
             "version": _FILE_VERSION,
             "kdf": "scrypt",
-            "salt": base64.b64encode(salt).decode("ascii"),
-            "n": self._scrypt_n,
-            "r": _SCRYPT_R,
-            "p": _SCRYPT_P,
+            "salt": base64.b64encode(kdf.salt).decode("ascii"),
+            "n": kdf.n,
+            "r": kdf.r,
+            "p": kdf.p,
             "token": Fernet(key).encrypt(json.dumps(values).encode("utf-8")).decode("ascii"),
         }
         _write_private(self.path, json.dumps(doc, indent=1).encode("utf-8"))
+
+
+def _whole(value: object) -> int:
+    """A JSON integer (not a bool, float or string)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError("scrypt parameters are not integers")
+    return value
 
 
 def _write_private(path: Path, data: bytes) -> None:

@@ -18,13 +18,16 @@ import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from queue import Empty
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import shiboken6
 from PySide6.QtCore import QObject, Qt, QThreadPool, Signal, Slot
 
 from minicrm_desktop.services.access.actor import Actor
 from minicrm_desktop.services.bus import EventBus
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -316,6 +319,19 @@ def run_in_process(
 # --- the jobs: module-level so a spawned process can import them -------------------------
 
 
+def _job_engine(url: str) -> Engine:
+    """A helper process's engine, with the TLS the app's own engine has (the settings file,
+    overridden by the environment): its password must not go out in clear either."""
+    from sqlalchemy.engine import make_url
+
+    from minicrm_desktop.services.database import MysqlTls, create_db_engine, is_sqlite
+    from minicrm_desktop.services.settings import QSettingsStore, Settings
+
+    parsed = make_url(url)
+    tls = None if is_sqlite(parsed) else MysqlTls.configured(Settings(QSettingsStore()))
+    return create_db_engine(parsed, tls=tls)
+
+
 def import_file_job(
     url: str,
     kind: str,
@@ -327,11 +343,10 @@ def import_file_job(
     should_cancel: Callable[[], bool],
 ) -> Any:
     """Import customers or orders from `path` into the database at `url`."""
-    from minicrm_desktop.services.database import create_db_engine
     from minicrm_desktop.services.importing import import_customers, import_orders
 
     run = import_orders if kind == "orders" else import_customers
-    engine = create_db_engine(url)
+    engine = _job_engine(url)
     try:
         return run(
             engine, path, mapping=dict(mapping), progress=progress,
@@ -351,10 +366,9 @@ def seed_demo_job(
     should_cancel: Callable[[], bool],
 ) -> Any:
     """Add demo customers to the database at `url`."""
-    from minicrm_desktop.services.database import create_db_engine
     from minicrm_desktop.services.seed import seed_demo_data
 
-    engine = create_db_engine(url)
+    engine = _job_engine(url)
     try:
         return seed_demo_data(
             engine, customers, seed=seed, progress=progress, should_cancel=should_cancel,

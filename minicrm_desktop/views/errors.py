@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from minicrm_desktop.errors import MiniCRMError
+from minicrm_desktop.services.redact import scrub
 
 log = logging.getLogger("minicrm_desktop")
 
@@ -120,10 +121,13 @@ class ErrorReporter(QObject):
         if issubclass(exc_type, KeyboardInterrupt):
             QApplication.exit(130)
             return
-        details = "".join(traceback.format_exception(exc_type, exc, tb))
+        # Known secrets (the database password) never reach the log, the dialog or the
+        # clipboard, whatever message the exception carries.
+        details = scrub("".join(traceback.format_exception(exc_type, exc, tb)))
         if isinstance(exc, MiniCRMError):
-            log.warning("%s", exc)
-            self._report.emit("MiniCRM", str(exc), "", False)
+            message = scrub(str(exc))
+            log.warning("%s", message)
+            self._report.emit("MiniCRM", message, "", False)
             return
         log.error("Unexpected error\n%s", details)
         if not self._first_time(exc_type, tb):
@@ -131,7 +135,7 @@ class ErrorReporter(QObject):
         message = (
             "Something went wrong inside MiniCRM. The details below have been written to "
             "the log file. You can keep working, but if the app misbehaves, quit and start "
-            f"it again.\n\n{exc_type.__name__}: {exc}"
+            f"it again.\n\n{exc_type.__name__}: {scrub(str(exc))}"
         )
         self._report.emit("MiniCRM: unexpected error", message, details, True)
 

@@ -19,8 +19,9 @@ from minicrm_desktop.services.database import (
     check_connection,
     create_db_engine,
     describe_url,
+    mysql_password_name_for,
 )
-from minicrm_desktop.services.secrets import MYSQL_PASSWORD, default_secret_store
+from minicrm_desktop.services.secrets import default_secret_store
 from minicrm_desktop.services.settings import (
     MYSQL_REQUIRE_TLS,
     MYSQL_SSL_CA,
@@ -126,7 +127,7 @@ def test_password_comes_from_the_secret_store_and_stays_out_of_the_url(
     finally:
         engine.dispose()
     assert password not in str(denied.value)
-    default_secret_store().set(MYSQL_PASSWORD, password)
+    default_secret_store().set(mysql_password_name_for(url), password)
     engine = create_db_engine(url)
     try:
         check_connection(engine)

@@ -14,7 +14,7 @@ from minicrm_desktop.services.tasks import TaskRunner
 
 from .fake_google import FakeGoogle
 
-#: Cheap scrypt for tests (the app uses 2**15); the file format records the cost.
+#: Cheap scrypt for tests (the app uses 2**17); the file format records the cost.
 TEST_SCRYPT_N = 2**10
 
 

@@ -3,7 +3,6 @@ change where they can; nothing here updates or deletes (the database refuses tha
 
 from __future__ import annotations
 
-import csv
 import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ from sqlalchemy import Connection, Engine, Select, insert, or_, select
 from ...models.audit import ACTION_LEN
 from ...models.base import utcnow
 from ...models.tables import audit_table
+from ..csv_export import csv_writer
 from .actor import Actor, Permission, require
 
 
@@ -138,21 +138,16 @@ AUDIT_CSV_COLUMNS = ("id", "at", "user_id", "user_email", "action", "detail")
 
 def write_audit_csv(engine: Engine, where: AuditFilter, out: IO[str], *, actor: Actor) -> int:
     """Write the matching entries as CSV (times in ISO 8601 UTC); returns how many."""
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv_writer(out, lineterminator="\n")
     writer.writerow(AUDIT_CSV_COLUMNS)
     written = 0
     for row in iter_audit(engine, where, actor=actor):
         writer.writerow(
             [row.id, row.at.isoformat(), "" if row.user_id is None else row.user_id,
-             row.user_email, row.action, _csv_safe(row.detail)]
+             row.user_email, row.action, row.detail]
         )
         written += 1
     return written
-
-
-def _csv_safe(text: str) -> str:
-    # A spreadsheet runs a cell starting with = + - @ as a formula.
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
 
 
 def _filtered(where: AuditFilter) -> Select[Any]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any, TextIO
@@ -20,6 +19,7 @@ from ...models.tables import customers_table
 from ..access.actor import Actor, Permission
 from ..access.audit import Action
 from ..access.users import authorize
+from ..csv_export import csv_writer
 from .launch import CampaignError
 from .store import release_abandoned, set_status
 
@@ -134,7 +134,7 @@ def write_log_csv(
 ) -> int:
     """The per-recipient log, streamed in pages; returns the number of rows written."""
     cust = customers_table.c
-    writer = csv.writer(out)
+    writer = csv_writer(out)
     writer.writerow(["email", "variant", "status", "reason", "attempts", "queued_at", "updated_at"])
     after, written = 0, 0
     while True:

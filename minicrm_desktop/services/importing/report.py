@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from ..csv_export import csv_writer
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,7 @@ class ImportReport:
 
     def write_rejections_csv(self, path: Path) -> None:
         with path.open("w", newline="", encoding="utf-8") as fh:
-            writer = csv.writer(fh)
+            writer = csv_writer(fh)
             writer.writerow(["line", "column", "reason"])
             for row in self.rejected:
                 writer.writerow([row.line, row.column or "", row.reason])

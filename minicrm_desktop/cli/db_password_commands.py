@@ -1,0 +1,65 @@
+"""`minicrm db-password`: keep the MySQL password in the keyring (or the encrypted secrets
+file), bound to the server and account of the database URL, so the URL can leave it out."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ..errors import ConfigError
+from ..services.database import (
+    MYSQL_PASSWORD_ENV,
+    is_sqlite,
+    mysql_password_name_for,
+)
+from ..services.redact import register_secret
+from ..services.secrets import default_secret_store, terminal_passphrase
+from .context import CliContext
+
+EXIT_OK = 0
+
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    cmd = commands.add_parser(
+        "db-password",
+        help="store the MySQL password for the database URL's user, host and port",
+        description="Store the MySQL password for the user, host and port of the database URL "
+        "(give the URL without a password). It is read from the terminal, or from the first "
+        "line of standard input, never from the command line; it is sent only to that "
+        "server, and to a server on another machine only over TLS. "
+        f"{MYSQL_PASSWORD_ENV} takes precedence over it.",
+    )
+    cmd.add_argument("--forget", action="store_true", help="delete the stored password")
+    cmd.set_defaults(handler=_db_password)
+
+
+def _db_password(ctx: CliContext, args: argparse.Namespace) -> int:
+    url = ctx.url
+    if is_sqlite(url):
+        raise ConfigError("the database is a SQLite file: it has no password")
+    if url.password is not None:
+        raise ConfigError("the database URL already carries a password: give it without one")
+    name = mysql_password_name_for(url)
+    where = name.split(":", 1)[1]
+    store = default_secret_store(terminal_passphrase)
+    if args.forget:
+        store.delete(name)
+        print(f"forgot the MySQL password for {where}")
+        return EXIT_OK
+    password = _read_password(where)
+    register_secret(password)
+    store.set(name, password)
+    print(f"stored the MySQL password for {where} in {store.description}")
+    return EXIT_OK
+
+
+def _read_password(where: str) -> str:
+    if sys.stdin.isatty():
+        import getpass
+
+        password = getpass.getpass(f"MySQL password for {where}: ")
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    if not password:
+        raise ConfigError("no password given")
+    return password
