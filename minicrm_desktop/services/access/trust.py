@@ -20,9 +20,8 @@ from sqlalchemy import Connection, Engine, insert, select, update
 from ...errors import ConfigError
 from ...models.base import utcnow
 from ...models.tables import database_settings_table, trusted_issuers_table, users_table
-from ..auth.config import GOOGLE_ISSUERS, dev_idp_config, is_packaged
+from ..auth.config import GOOGLE_ISSUER, GOOGLE_ISSUERS, dev_idp_config, is_packaged
 
-GOOGLE_ISSUER = "https://accounts.google.com"
 FOUNDING = "founding"
 OPEN, CLOSED = "open", "closed"
 

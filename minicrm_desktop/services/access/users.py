@@ -15,10 +15,10 @@ from ...errors import MiniCRMError
 from ...models.base import utcnow
 from ...models.tables import allowed_domains_table, users_table
 from ...models.user import EMAIL_LEN, USER_NAME_LEN
+from ..auth.config import GOOGLE_ISSUER
 from .actor import AccessDenied, Actor, Permission, Role, require
 from .audit import Action, record, record_as
 from .trust import (
-    GOOGLE_ISSUER,
     canonical_issuer,
     close_founding,
     founding_open,
