@@ -73,12 +73,18 @@ def _secrets() -> SecretStore:
 
 
 def _login(ctx: CliContext, args: argparse.Namespace) -> int:
+    from ..services.access.actor import AccessDenied
+    from ..services.access.trust import provider_refusal
     from ..services.auth.flow import open_system_browser
     from ..services.auth.session import admit_identity, sign_in
 
     config = _config(ctx)
-    # Fail on an unreachable database before the browser step; nobody is signed in yet.
+    # Fail on an unreachable database, or one that does not trust this provider, before the
+    # browser step; nobody is signed in yet.
     engine = ctx.engine(signed_in=False)
+    refusal = provider_refusal(engine, config.issuers)
+    if refusal is not None:
+        raise AccessDenied(refusal)
 
     def show(url: str) -> None:
         print(f"Open this address in your browser to sign in:\n\n  {url}\n", file=sys.stderr)

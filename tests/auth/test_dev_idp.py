@@ -134,6 +134,13 @@ def test_cli_commands_against_minicrm_dev_idp(sqlite_url: str, tmp_path: Path) -
         assert f"Client-secrets JSON: {tmp_path / 'c.json'}" in server.stdout.readline()
         env["MINICRM_GOOGLE_CLIENT_SECRETS"] = str(tmp_path / "c.json")
 
+        # A database that trusts only Google refuses before anyone opens a browser.
+        refused = _cli("--db", sqlite_url, "login", "--no-browser", "--timeout", "60", env=env)
+        out, err = refused.communicate(timeout=60)
+        assert refused.returncode == 3, err
+        assert f"does not trust accounts from {url.group(1)}" in err
+        assert "/authorize?" not in err
+
         init = _cli("--db", sqlite_url, "init-db", "--trust-dev-idp", url.group(1), env=env)
         out, err = init.communicate(timeout=60)
         assert init.returncode == 0, err

@@ -15,6 +15,8 @@ first admin with `minicrm users add EMAIL --role admin --operator`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import Connection, Engine, insert, select, update
 
 from ...errors import ConfigError
@@ -46,6 +48,14 @@ def issuer_refusal(conn: Connection, issuer: str) -> str | None:
         return (f"This MiniCRM database does not trust accounts from {who}: sign in with a "
                 "Google account.")
     return None
+
+
+def provider_refusal(engine: Engine, provider_issuers: Sequence[str]) -> str | None:
+    """Why no account of the provider signing as `provider_issuers` could get in here (so
+    there is no point opening the browser), or None."""
+    with engine.connect() as conn:
+        reasons = [issuer_refusal(conn, issuer) for issuer in provider_issuers]
+    return None if not reasons or None in reasons else reasons[0]
 
 
 def trusted_issuers(engine: Engine | Connection) -> list[str]:
