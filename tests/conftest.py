@@ -21,6 +21,7 @@ from sqlalchemy import Engine, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from minicrm_desktop.models import Base  # noqa: E402
+from minicrm_desktop.services.access.trust import record_new_database  # noqa: E402
 from minicrm_desktop.services.database import create_db_engine  # noqa: E402
 from minicrm_desktop.services.migrate import upgrade_to_head  # noqa: E402
 
@@ -118,6 +119,7 @@ def _empty_mysql(engine: Engine) -> None:
         for table in reversed(Base.metadata.sorted_tables):
             conn.execute(text(f"TRUNCATE TABLE `{table.name}`"))
         conn.execute(text("SET FOREIGN_KEY_CHECKS = 1"))
+        record_new_database(conn)  # as migrating an empty database leaves it
 
 
 @pytest.fixture

@@ -10,6 +10,8 @@ import sys
 from ..services.access.actor import Role
 from ..services.access.audit import AuditFilter, audit_page, write_audit_csv
 from ..services.access.users import (
+    UserError,
+    add_first_admin,
     add_user,
     allow_domain,
     list_domains,
@@ -43,6 +45,12 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     add.add_argument("--role", choices=ROLES, default=Role.VIEWER.value,
                      help="admin, marketer or viewer (default: viewer)")
     add.add_argument("--name", default="", help="the person's name (else taken at sign-in)")
+    add.add_argument(
+        "--operator", action="store_true",
+        help="with --role admin, as the database's operator (whoever holds its credentials) "
+        "without signing in: names the first admin of a database that has no active admin, "
+        "e.g. one upgraded from a release without users, where the first sign-in does not "
+        "make anybody admin")
     add.set_defaults(handler=_add)
     role = actions.add_parser("set-role", help="change a user's role")
     role.add_argument("email", metavar="EMAIL")
@@ -105,6 +113,12 @@ def _list(ctx: CliContext, args: argparse.Namespace) -> int:
 
 
 def _add(ctx: CliContext, args: argparse.Namespace) -> int:
+    if args.operator:
+        if args.role != Role.ADMIN.value:
+            raise UserError("--operator only names a first admin: add --role admin")
+        user = add_first_admin(ctx.engine(signed_in=False), args.email, name=args.name)
+        print(f"{user.email} may now sign in as admin")
+        return EXIT_OK
     user = add_user(ctx.engine(), args.email, role=Role(args.role), name=args.name,
                     actor=ctx.actor())
     print(f"added {user.email} as {user.role.value}")

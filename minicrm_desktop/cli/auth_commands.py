@@ -46,7 +46,9 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         description="Serve Google's OAuth endpoints (account picker, token, certificates, "
         "revocation) on 127.0.0.1 with a key made at start, so MiniCRM can be tested without "
         f"real Google accounts. Point MiniCRM at it with {DEV_IDP_ENV}=URL, or with the "
-        "client-secrets file it writes. Stops with Ctrl+C.",
+        "client-secrets file it writes, and use a database created for it "
+        "(`minicrm --db URL init-db --trust-dev-idp URL`): other databases refuse its "
+        "accounts. Development runs from source only. Stops with Ctrl+C.",
     )
     dev.add_argument("--port", type=int, default=8765, help="port on 127.0.0.1 (default 8765)")
     dev.add_argument("--client-secrets", type=Path, metavar="PATH",
@@ -71,12 +73,18 @@ def _secrets() -> SecretStore:
 
 
 def _login(ctx: CliContext, args: argparse.Namespace) -> int:
+    from ..services.access.actor import AccessDenied
+    from ..services.access.trust import provider_refusal
     from ..services.auth.flow import open_system_browser
     from ..services.auth.session import admit_identity, sign_in
 
     config = _config(ctx)
-    # Fail on an unreachable database before the browser step; nobody is signed in yet.
+    # Fail on an unreachable database, or one that does not trust this provider, before the
+    # browser step; nobody is signed in yet.
     engine = ctx.engine(signed_in=False)
+    refusal = provider_refusal(engine, config.issuers)
+    if refusal is not None:
+        raise AccessDenied(refusal)
 
     def show(url: str) -> None:
         print(f"Open this address in your browser to sign in:\n\n  {url}\n", file=sys.stderr)
@@ -110,9 +118,12 @@ def _whoami(ctx: CliContext, _args: argparse.Namespace) -> int:
 
 
 def _dev_idp(_ctx: CliContext, args: argparse.Namespace) -> int:
+    from ..services.auth.config import PACKAGED_GOOGLE_ONLY, is_packaged
     from ..services.auth.dev_idp import TEST_ACCOUNTS, DevIdentityProvider
     from ..services.paths import data_dir
 
+    if is_packaged():
+        raise ConfigError(PACKAGED_GOOGLE_ONLY)
     try:
         idp = DevIdentityProvider(args.port)
     except OSError as exc:
@@ -126,6 +137,8 @@ def _dev_idp(_ctx: CliContext, args: argparse.Namespace) -> int:
     print("Use it from MiniCRM with either of:")
     print(f"  export {DEV_IDP_ENV}={idp.base_url}")
     print(f"  export MINICRM_GOOGLE_CLIENT_SECRETS={path}")
+    print(f"with a database created for it, before anyone signs in:\n"
+          f"  minicrm --db URL init-db --trust-dev-idp {idp.base_url}")
     print("Its key lives in memory only: tokens it issued stop working when it stops. "
           "Ctrl+C stops it.", flush=True)
     try:

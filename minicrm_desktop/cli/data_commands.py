@@ -24,6 +24,12 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         description="Create the schema in an empty database, or upgrade an older one in "
         "place (data is never dropped).",
     )
+    init.add_argument(
+        "--trust-dev-idp", metavar="URL",
+        help="development runs only: let this database, while nobody has an account in it, "
+        "accept sign-ins from the development identity provider at URL (`minicrm dev-idp`, "
+        "e.g. http://127.0.0.1:8765). Every database trusts Google; a packaged release never "
+        "trusts anything else.")
     init.set_defaults(handler=_init_db)
 
     imp = commands.add_parser(
@@ -82,8 +88,14 @@ def _count(text: str) -> int:
     return value
 
 
-def _init_db(ctx: CliContext, _args: argparse.Namespace) -> int:
-    ctx.engine()
+def _init_db(ctx: CliContext, args: argparse.Namespace) -> int:
+    if args.trust_dev_idp is None:
+        ctx.engine()
+    else:  # a database nobody has an account in yet: there is nobody to sign in as
+        from ..services.access.trust import trust_dev_idp
+
+        issuer = trust_dev_idp(ctx.engine(signed_in=False), args.trust_dev_idp)
+        print(f"this database trusts the development identity provider at {issuer}")
     print(f"database ready: {describe_url(ctx.url)}")
     return EXIT_OK
 

@@ -6,6 +6,7 @@ from .campaign import Campaign, CampaignVariant, Delivery
 from .customer import Customer, Tag, customer_tags
 from .order import Order
 from .segment import Segment
+from .trust import DatabaseSetting, TrustedIssuer
 from .user import AllowedDomain, User
 
 __all__ = [
@@ -15,10 +16,12 @@ __all__ = [
     "Campaign",
     "CampaignVariant",
     "Customer",
+    "DatabaseSetting",
     "Delivery",
     "Order",
     "Segment",
     "Tag",
+    "TrustedIssuer",
     "User",
     "customer_tags",
 ]

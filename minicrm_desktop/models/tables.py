@@ -9,6 +9,7 @@ from sqlalchemy import Table
 from .audit import audit_table
 from .customer import Customer, Tag, customer_tags
 from .order import Order
+from .trust import database_settings_table, trusted_issuers_table
 from .user import allowed_domains_table, users_table
 
 customers_table = cast(Table, Customer.__table__)
@@ -20,7 +21,9 @@ __all__ = [
     "audit_table",
     "customer_tags",
     "customers_table",
+    "database_settings_table",
     "orders_table",
     "tags_table",
+    "trusted_issuers_table",
     "users_table",
 ]

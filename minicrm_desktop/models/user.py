@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Boolean, Integer, String, Table
+from sqlalchemy import Boolean, Integer, String, Table, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import MYSQL_TABLE_OPTIONS, Base, BigId, UTCDateTime, norm_string
@@ -14,6 +14,8 @@ EMAIL_LEN = 320
 USER_NAME_LEN = 200
 DOMAIN_LEN = 253
 ROLE_LEN = 16
+ISSUER_LEN = 255
+SUBJECT_LEN = 255
 
 
 class User(Base):
@@ -28,12 +30,17 @@ class User(Base):
     # 1 for the account that founded the database, NULL for everyone else. Unique, so two
     # first sign-ins racing on an empty table cannot both become admin.
     founder: Mapped[int | None] = mapped_column(Integer, unique=True)
-    subject: Mapped[str | None] = mapped_column(String(255))  # the IdP's stable id
+    # Who the account is: the identity provider's issuer and its stable user id ("sub"),
+    # compared exactly. Both NULL for an invitation nobody has claimed yet; the email is a
+    # label that follows the provider's. (A subject without an issuer is an account from
+    # before issuers were recorded: only that subject may claim it.)
+    issuer: Mapped[str | None] = mapped_column(norm_string(ISSUER_LEN))
+    subject: Mapped[str | None] = mapped_column(norm_string(SUBJECT_LEN))
     added_by: Mapped[str | None] = mapped_column(String(EMAIL_LEN))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     last_sign_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
-    __table_args__ = (MYSQL_TABLE_OPTIONS,)
+    __table_args__ = (UniqueConstraint("issuer", "subject"), MYSQL_TABLE_OPTIONS)
 
 
 class AllowedDomain(Base):

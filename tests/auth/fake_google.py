@@ -2,8 +2,8 @@
 
 Written independently of the app's dev IdP: it consents at once (302 back to the loopback
 redirect), verifies PKCE at the token endpoint, signs ID tokens with a locally generated RSA
-key and publishes the certificate in Google's v1/certs format. Knobs let a test break one
-thing at a time: the state, consent, the signature, a claim.
+key and publishes it in Google's v1/certs format (certificates) and as a JWK Set (v3).
+Knobs let a test break one thing at a time: the state, consent, the signature, a claim.
 """
 
 from __future__ import annotations
@@ -76,13 +76,15 @@ class FakeGoogle:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self._server.server_address[1]}"
 
-    def config(self) -> OAuthConfig:
-        """As load_client_secrets builds it for Google, with this server's endpoints."""
+    def config(self, *, jwks: bool = False) -> OAuthConfig:
+        """As load_client_secrets builds it for Google, with this server's endpoints; with
+        `jwks`, its keys are read as the JWK Set Google serves at oauth2/v3/certs."""
         base = self.base_url
         return OAuthConfig(
             client_id=CLIENT_ID, client_secret=CLIENT_SECRET,
             auth_uri=f"{base}/o/oauth2/auth", token_uri=f"{base}/token",
-            certs_uri=f"{base}/oauth2/v1/certs", revoke_uri=f"{base}/revoke",
+            certs_uri=f"{base}/oauth2/{'v3' if jwks else 'v1'}/certs",
+            revoke_uri=f"{base}/revoke",
             issuers=GOOGLE_ISSUERS, source="fake google", is_google=True,
         )
 
@@ -143,6 +145,19 @@ class FakeGoogle:
         signer = crypt.RSASigner.from_string(pem, key_id=self.key_id)
         return jwt.encode(signer, claims).decode()
 
+    def jwks(self) -> dict[str, Any]:
+        """The public key as a JWK Set (RFC 7517), as Google's v3 endpoint serves it."""
+        key = serialization.load_pem_private_key(self.private_pem.encode(), password=None)
+        assert isinstance(key, rsa.RSAPrivateKey)
+        numbers = key.public_key().public_numbers()
+
+        def b64(n: int) -> str:
+            raw = n.to_bytes((n.bit_length() + 7) // 8, "big")
+            return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+        return {"keys": [{"kty": "RSA", "alg": "RS256", "use": "sig", "kid": self.key_id,
+                          "n": b64(numbers.n), "e": b64(numbers.e)}]}
+
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         fake = self
 
@@ -157,6 +172,8 @@ class FakeGoogle:
                     self.end_headers()
                 elif parts.path == "/oauth2/v1/certs":
                     self._json(200, {fake.key_id: fake.cert_pem})
+                elif parts.path == "/oauth2/v3/certs":
+                    self._json(200, fake.jwks())
                 else:
                     self._json(404, {})
 

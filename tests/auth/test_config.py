@@ -12,6 +12,7 @@ from sqlalchemy.engine import make_url
 from minicrm_desktop.errors import ConfigError
 from minicrm_desktop.services.auth.access_mode import requires_sign_in
 from minicrm_desktop.services.auth.config import (
+    DEV_IDP_URL,
     GOOGLE_CERTS_URI,
     GOOGLE_CLIENT_SECRETS,
     GOOGLE_ISSUERS,
@@ -97,21 +98,33 @@ def test_a_non_loopback_provider_is_refused(tmp_path: Path) -> None:
         dev_idp_config("https://idp.example.com")
 
 
-def test_packaged_release_trusts_the_dev_idp_only_when_named(
+def test_a_packaged_release_never_uses_the_dev_idp(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     idp = DevIdentityProvider()  # not started: only its client-secrets file is needed
     try:
         path = idp.write_client_secrets(tmp_path / "dev.json")
-        assert not load_client_secrets(path).is_google  # a source checkout trusts it
-        monkeypatch.setattr(sys, "frozen", True, raising=False)
-        with pytest.raises(ConfigError, match="trusts another identity provider only when"):
-            load_client_secrets(path)
+        assert not load_client_secrets(path).is_google  # a run from source may use it
         monkeypatch.setenv("MINICRM_DEV_IDP", idp.base_url)
+        assert resolve_oauth_config(None) is not None
+        monkeypatch.setattr(sys, "frozen", True, raising=False)  # as PyInstaller sets it
+        # Not by its client-secrets file, not by MINICRM_DEV_IDP, not by the setting.
+        with pytest.raises(ConfigError, match="release signs in with Google only"):
+            load_client_secrets(path)
+        with pytest.raises(ConfigError, match=r"MINICRM_DEV_IDP names .*Google only"):
+            resolve_oauth_config(None)
+        monkeypatch.delenv("MINICRM_DEV_IDP")
         monkeypatch.setenv("MINICRM_GOOGLE_CLIENT_SECRETS", str(path))
+        with pytest.raises(ConfigError, match="Google only"):
+            resolve_oauth_config(None)
+        settings = Settings(DictStore({DEV_IDP_URL.key: idp.base_url}))
+        with pytest.raises(ConfigError, match="setting names .*Google only"):
+            resolve_oauth_config(settings)
+        # Google's own file still works.
+        monkeypatch.setenv("MINICRM_GOOGLE_CLIENT_SECRETS", str(write(tmp_path, GOOGLE_FILE)))
         config = resolve_oauth_config(None)
         assert config is not None
-        assert config.issuers == (idp.issuer,)
+        assert config.is_google
     finally:
         idp.close()
 

@@ -12,12 +12,20 @@ from pathlib import Path
 
 import pytest
 import requests
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
+from minicrm_desktop.models.tables import users_table
 from minicrm_desktop.services.access.actor import AccessDenied, Role
-from minicrm_desktop.services.auth.config import dev_idp_config, load_client_secrets
+from minicrm_desktop.services.access.trust import trust_dev_idp
+from minicrm_desktop.services.auth.config import (
+    GOOGLE_ISSUER,
+    dev_idp_config,
+    load_client_secrets,
+    resolve_oauth_config,
+)
 from minicrm_desktop.services.auth.dev_idp import DevIdentityProvider
 from minicrm_desktop.services.auth.errors import SignInDenied, TokenRejected
+from minicrm_desktop.services.auth.identity import Identity
 from minicrm_desktop.services.auth.session import (
     admit_identity,
     restore_identity,
@@ -40,6 +48,7 @@ def test_sign_in_restore_and_sign_out(
     dev_idp: DevIdentityProvider, file_secrets: SecretStore, engine: Engine, tmp_path: Path,
 ) -> None:
     config = load_client_secrets(dev_idp.write_client_secrets(tmp_path / "client.json"))
+    trust_dev_idp(engine, dev_idp.base_url)  # a database created for development
     identity = sign_in(config, file_secrets, timeout_s=20,
                        open_browser=lambda url: pick_account(url, "Admin@Example.com", "Asha"))
     assert (identity.email, identity.name, identity.issuer) == (
@@ -61,6 +70,28 @@ def test_sign_in_restore_and_sign_out(
         "client_id": config.client_id, "client_secret": config.client_secret})
     assert answer.status_code == 400
     assert answer.json()["error"] == "invalid_grant"
+
+
+def test_a_database_that_trusts_only_google_refuses_the_dev_idps_boss(
+    dev_idp: DevIdentityProvider, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The review's attack: run `minicrm dev-idp` locally, point MiniCRM at it, choose
+    "Another account: boss@company.test" — on a database whose admin boss@company.test
+    signed in with Google."""
+    boss = admit_identity(engine, Identity("g-boss", "boss@company.test", "Boss", GOOGLE_ISSUER))
+    assert boss.role is Role.ADMIN
+    monkeypatch.setenv("MINICRM_DEV_IDP", dev_idp.base_url)
+    config = resolve_oauth_config(None)
+    assert config is not None
+    forged = sign_in(config, None, timeout_s=20,
+                     open_browser=lambda url: pick_account(url, "boss@company.test", "Boss"))
+    assert forged.email == "boss@company.test"  # the dev IdP vouches for any address...
+    with pytest.raises(AccessDenied, match="does not trust accounts from http://127.0.0.1"):
+        admit_identity(engine, forged)  # ...but this database does not trust the dev IdP
+    with engine.connect() as conn:
+        rows = conn.execute(select(users_table.c.email, users_table.c.issuer,
+                                   users_table.c.subject)).all()
+    assert [tuple(r) for r in rows] == [("boss@company.test", GOOGLE_ISSUER, "g-boss")]
 
 
 def test_deny_and_unverified_email(dev_idp: DevIdentityProvider) -> None:
@@ -102,6 +133,18 @@ def test_cli_commands_against_minicrm_dev_idp(sqlite_url: str, tmp_path: Path) -
         assert url is not None, banner
         assert f"Client-secrets JSON: {tmp_path / 'c.json'}" in server.stdout.readline()
         env["MINICRM_GOOGLE_CLIENT_SECRETS"] = str(tmp_path / "c.json")
+
+        # A database that trusts only Google refuses before anyone opens a browser.
+        refused = _cli("--db", sqlite_url, "login", "--no-browser", "--timeout", "60", env=env)
+        out, err = refused.communicate(timeout=60)
+        assert refused.returncode == 3, err
+        assert f"does not trust accounts from {url.group(1)}" in err
+        assert "/authorize?" not in err
+
+        init = _cli("--db", sqlite_url, "init-db", "--trust-dev-idp", url.group(1), env=env)
+        out, err = init.communicate(timeout=60)
+        assert init.returncode == 0, err
+        assert "trusts the development identity provider" in out
 
         login = _cli("--db", sqlite_url, "login", "--no-browser", "--timeout", "60", env=env)
         assert login.stderr is not None

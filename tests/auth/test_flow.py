@@ -7,6 +7,7 @@ import time
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import requests
 
 from minicrm_desktop.services.auth.errors import (
     SignInCancelled,
@@ -55,11 +56,39 @@ def test_each_sign_in_gets_its_own_port_state_and_verifier(fake_google: FakeGoog
         assert first[key] != second[key]
 
 
-def test_tampered_state_is_refused(fake_google: FakeGoogle) -> None:
+def test_tampered_state_is_ignored_and_the_sign_in_waits_on(fake_google: FakeGoogle) -> None:
     fake_google.tamper_state = True
-    with pytest.raises(SignInError, match="does not belong to this sign-in"):
-        sign_in(fake_google)
+    answers: list[requests.Response] = []
+    with pytest.raises(SignInTimedOut, match="1 answer that did not belong to this sign-in"):
+        run_browser_flow(fake_google.config(), timeout_s=1,
+                         open_browser=lambda url: answers.append(follow_in_browser(url)))
+    assert answers[0].status_code == 400
+    assert "does not belong to the sign-in MiniCRM is waiting for" in answers[0].text
     assert fake_google.pkce_results == []  # the code was never redeemed
+
+
+@pytest.mark.parametrize(
+    "stray",
+    [{"state": "guessed", "error": "access_denied"}, {"state": "guessed", "code": "evil"},
+     {"state": "", "code": "evil"}, {"state": "é", "code": "evil"}],
+    ids=["error", "code", "empty-state", "non-ascii-state"],
+)
+def test_a_wrong_state_first_does_not_abort_the_sign_in(
+    fake_google: FakeGoogle, stray: dict[str, str]
+) -> None:
+    """Any local process can call the loopback port: one that answers first with another
+    state is turned away, and the real answer that follows still signs in."""
+    turned_away: list[requests.Response] = []
+
+    def browser(url: str) -> None:
+        redirect = parse_qs(urlsplit(url).query)["redirect_uri"][0]
+        turned_away.append(requests.get(redirect, params=stray, timeout=5))
+        follow_in_browser(url)
+
+    result = run_browser_flow(fake_google.config(), open_browser=browser, timeout_s=20)
+    assert result.identity.email == "ana.lima@example.com"
+    assert turned_away[0].status_code in (400, 404)  # refused (no state at all: 404)
+    assert fake_google.pkce_results == [True]
 
 
 def test_user_denies_consent(fake_google: FakeGoogle) -> None:
@@ -91,8 +120,6 @@ def test_cancel_stops_waiting(fake_google: FakeGoogle) -> None:
 
 
 def test_the_loopback_ignores_stray_requests(fake_google: FakeGoogle) -> None:
-    import requests
-
     def browser(url: str) -> None:
         redirect = parse_qs(urlsplit(url).query)["redirect_uri"][0]
         assert requests.get(redirect + "favicon.ico", timeout=5).status_code == 404

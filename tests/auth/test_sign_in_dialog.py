@@ -14,6 +14,7 @@ from pytestqt.qtbot import QtBot
 from sqlalchemy import Engine
 
 from minicrm_desktop.services.access.actor import Role
+from minicrm_desktop.services.auth.config import GOOGLE_ISSUER
 from minicrm_desktop.services.auth.identity import Identity
 from minicrm_desktop.services.auth.session import admit_identity
 from minicrm_desktop.services.secrets import REFRESH_TOKEN, EncryptedFileSecrets, SecretStore
@@ -123,7 +124,7 @@ def test_timeout_message(qtbot: QtBot, make_dialog: Callable[..., SignInDialog])
 def test_refused_user_sees_why(
     qtbot: QtBot, make_dialog: Callable[..., SignInDialog], engine: Engine
 ) -> None:
-    admit_identity(engine, Identity("1", "boss@corp.example", "Boss", "test"))
+    admit_identity(engine, Identity("1", "boss@corp.example", "Boss", GOOGLE_ISSUER))
     dialog = make_dialog()
     with qtbot.waitSignal(dialog.idle, timeout=20_000):
         dialog.start_sign_in()

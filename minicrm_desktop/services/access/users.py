@@ -15,8 +15,16 @@ from ...errors import MiniCRMError
 from ...models.base import utcnow
 from ...models.tables import allowed_domains_table, users_table
 from ...models.user import EMAIL_LEN, USER_NAME_LEN
+from ..auth.config import GOOGLE_ISSUER
 from .actor import AccessDenied, Actor, Permission, Role, require
 from .audit import Action, record, record_as
+from .trust import (
+    canonical_issuer,
+    close_founding,
+    founding_open,
+    issuer_refusal,
+    lock_founding,
+)
 
 if TYPE_CHECKING:
     from ..auth.identity import Identity
@@ -26,6 +34,8 @@ domains = allowed_domains_table
 _EMAIL = re.compile(r"^[^@\s]+@([a-z0-9-]+(\.[a-z0-9-]+)+)$")
 _DOMAIN = re.compile(r"^[a-z0-9-]+(\.[a-z0-9-]+)+$")
 _ADMIT_ATTEMPTS = 3
+#: Who the audit log names for the operator's `users add --operator` (no account, no sign-in).
+OPERATOR = "operator"
 
 
 class UserError(MiniCRMError):
@@ -60,72 +70,170 @@ class DomainRow:
 def admit(engine: Engine, identity: Identity) -> Actor:
     """The actor a verified identity signs in as, or AccessDenied with the reason.
 
-    The first account on an empty users table becomes admin; after that only users an
-    admin added (and has not deactivated) or members of an allowed domain get in. Every
-    sign-in and refusal is audited.
+    An account is an (issuer, subject) pair; its email is a label. A token from a provider
+    this database does not trust is refused. An email an admin added (or that an allowed
+    domain covers) is an invitation: the first (issuer, subject) to claim it binds it, and
+    any other account with that email is refused afterwards. The first sign-in founds the
+    database as admin only while its founding is open (see trust.py). Every sign-in and
+    refusal is audited.
     """
     email = identity.email.strip().lower()
     for _ in range(_ADMIT_ATTEMPTS):
         try:
             with engine.begin() as conn:
                 outcome = _admit(conn, identity, email)
-        except IntegrityError:
-            # Another sign-in inserted the founder or this email first; look again.
+        except (IntegrityError, _Raced):
+            # Another sign-in took the founder slot, this email or this invitation first.
             continue
         if isinstance(outcome, Actor):
             return outcome
         with engine.begin() as conn:
             record_as(conn, None, email, Action.SIGN_IN_REFUSED,
-                      {"reason": outcome, "issuer": identity.issuer})
+                      {"reason": outcome, "issuer": identity.issuer,
+                       "subject": identity.subject})
         raise AccessDenied(outcome)
     raise AccessDenied("signing in failed repeatedly because of concurrent sign-ins; try again")
 
 
+class _Raced(Exception):
+    """A concurrent sign-in changed the row this one was about to claim."""
+
+
 def _admit(conn: Connection, identity: Identity, email: str) -> Actor | str:
     """Admit in the caller's transaction: an Actor, or the refusal's message."""
+    issuer = canonical_issuer(identity.issuer)
+    refusal = issuer_refusal(conn, issuer)
+    if refusal is not None:
+        return refusal
     now = utcnow()
     u = users.c
+    row = conn.execute(
+        select(users).where(u.issuer == issuer, u.subject == identity.subject)
+    ).first()
+    if row is not None:
+        return _sign_in_account(conn, row, identity, email, issuer, now)
     row = conn.execute(select(users).where(u.email == email)).first()
     if row is not None:
-        if not row.active:
-            return (f"The account {email} has been deactivated — ask an admin of this "
-                    "MiniCRM to reactivate it.")
-        values: dict[str, Any] = {"last_sign_in_at": now, "subject": identity.subject}
-        if not row.name and identity.name:
-            values["name"] = identity.name[:USER_NAME_LEN]
-        conn.execute(update(users).where(u.id == row.id).values(values))
-        actor = Actor(int(row.id), email, values.get("name", row.name), Role(row.role))
-        record(conn, actor, Action.SIGN_IN, {"issuer": identity.issuer})
-        return actor
-    if conn.execute(select(u.id).limit(1)).first() is None:
+        return _claim(conn, row, identity, email, issuer, now)
+    if founding_open(conn) and conn.execute(select(u.id).limit(1)).first() is None:
         # The founder slot is unique: of two racing first sign-ins, one insert fails.
-        actor = _insert_user(conn, identity, email, Role.ADMIN, now, founder=1, added_by=None)
-        record(conn, actor, Action.SIGN_IN, {"issuer": identity.issuer, "first_admin": True})
+        actor = _insert_user(conn, identity, issuer, email, Role.ADMIN, now, founder=1,
+                             added_by=None)
+        close_founding(conn)
+        record(conn, actor, Action.SIGN_IN, {"issuer": issuer, "first_admin": True})
         return actor
     domain = email.rpartition("@")[2]
     allowed = conn.execute(select(domains.c.role).where(domains.c.domain == domain)).first()
     if allowed is None:
         return (f"{email} may not use this MiniCRM database. Ask one of its admins to add "
                 f"you on the Users page, or to allow the domain {domain}.")
-    actor = _insert_user(conn, identity, email, Role(allowed.role), now,
+    actor = _insert_user(conn, identity, issuer, email, Role(allowed.role), now,
                          founder=None, added_by=f"domain {domain}")
-    record(conn, actor, Action.SIGN_IN, {"issuer": identity.issuer, "via_domain": domain})
+    record(conn, actor, Action.SIGN_IN, {"issuer": issuer, "via_domain": domain})
     return actor
 
 
+def _sign_in_account(
+    conn: Connection, row: Any, identity: Identity, email: str, issuer: str, now: datetime
+) -> Actor | str:
+    """The account's own (issuer, subject) is back: its email label follows the provider's
+    unless another account holds that address."""
+    if not row.active:
+        return (f"The account {row.email} has been deactivated — ask an admin of this "
+                "MiniCRM to reactivate it.")
+    values: dict[str, Any] = {"last_sign_in_at": now}
+    if not row.name and identity.name:
+        values["name"] = identity.name[:USER_NAME_LEN]
+    detail: dict[str, Any] = {"issuer": issuer}
+    if email != row.email:
+        taken = conn.execute(select(users.c.id).where(users.c.email == email)).first()
+        if taken is None:
+            values["email"] = email
+            detail["email_was"] = row.email
+    conn.execute(update(users).where(users.c.id == row.id).values(values))
+    actor = Actor(int(row.id), values.get("email", row.email), values.get("name", row.name),
+                  Role(row.role))
+    record(conn, actor, Action.SIGN_IN, detail)
+    return actor
+
+
+def _claim(
+    conn: Connection, row: Any, identity: Identity, email: str, issuer: str, now: datetime
+) -> Actor | str:
+    """An account with this email but another (or no) identity: an invitation binds to its
+    first claimant; one already bound refuses everybody else."""
+    legacy = row.issuer is None and row.subject is not None  # bound before issuers counted
+    if row.issuer is not None or (legacy and row.subject != identity.subject):
+        return (f"{email} already belongs to another account on this MiniCRM database, "
+                f"so this {_provider(issuer)} account may not use it. Sign in with the "
+                "account that first used this address, or ask an admin.")
+    if not row.active:
+        return (f"The account {email} has been deactivated — ask an admin of this "
+                "MiniCRM to reactivate it.")
+    values: dict[str, Any] = {"issuer": issuer, "subject": identity.subject,
+                              "last_sign_in_at": now}
+    if not row.name and identity.name:
+        values["name"] = identity.name[:USER_NAME_LEN]
+    # Only while still unclaimed: of two claimants racing, the second updates nothing.
+    claimed = conn.execute(
+        update(users).where(users.c.id == row.id, users.c.issuer.is_(None)).values(values)
+    ).rowcount
+    if claimed != 1:
+        raise _Raced
+    actor = Actor(int(row.id), email, values.get("name", row.name), Role(row.role))
+    record(conn, actor, Action.SIGN_IN, {"issuer": issuer, "claimed": True})
+    return actor
+
+
+def _provider(issuer: str) -> str:
+    return "Google" if issuer == GOOGLE_ISSUER else issuer
+
+
 def _insert_user(
-    conn: Connection, identity: Identity, email: str, role: Role, now: datetime,
+    conn: Connection, identity: Identity, issuer: str, email: str, role: Role, now: datetime,
     *, founder: int | None, added_by: str | None,
 ) -> Actor:
     key = conn.execute(
         insert(users).values(
             email=email, name=identity.name[:USER_NAME_LEN], role=role.value, active=True,
-            founder=founder, subject=identity.subject, added_by=added_by, created_at=now,
-            last_sign_in_at=now,
+            founder=founder, issuer=issuer, subject=identity.subject, added_by=added_by,
+            created_at=now, last_sign_in_at=now,
         )
     ).inserted_primary_key
     assert key is not None
     return Actor(int(key[0]), email, identity.name[:USER_NAME_LEN], role)
+
+
+def add_first_admin(engine: Engine, email: str, *, name: str = "") -> UserRow:
+    """The operator's way in (whoever holds the database's credentials, no sign-in): name
+    the first admin of a database that has no active admin, e.g. one upgraded from a
+    release without users. The email is an invitation like any other. Refused once the
+    database has an active admin: from then on admins manage users."""
+    email = normalize_email(email)
+    if len(name) > USER_NAME_LEN:
+        raise UserError(f"a name has at most {USER_NAME_LEN} characters")
+    u = users.c
+    with engine.begin() as conn:
+        lock_founding(conn)
+        admins = conn.execute(
+            select(u.email).where(u.role == Role.ADMIN.value, u.active.is_(True)).limit(1)
+        ).first()
+        if admins is not None:
+            raise UserError(f"this database already has an active admin ({admins.email}); "
+                            "an admin adds users after signing in")
+        existing = conn.execute(select(users).where(u.email == email)).first()
+        if existing is None:
+            conn.execute(insert(users).values(
+                email=email, name=name.strip(), role=Role.ADMIN.value, active=True,
+                added_by=OPERATOR, created_at=utcnow(),
+            ))
+        else:
+            conn.execute(update(users).where(u.id == existing.id)
+                         .values(role=Role.ADMIN.value, active=True))
+        close_founding(conn)
+        record_as(conn, None, OPERATOR, Action.USER_ADD,
+                  {"email": email, "role": Role.ADMIN.value, "operator": True})
+        return _get(conn, email)
 
 
 def current_actor(engine: Engine | Connection, actor: Actor) -> Actor:
@@ -315,14 +423,19 @@ def _user(m: Any) -> UserRow:
 
 def session_actor(engine: Engine, identity: Identity) -> Actor:
     """The actor of a remembered session (the command line's): the identity's active user
-    account, read without recording a new sign-in."""
+    account, found by (issuer, subject), read without recording a new sign-in."""
     email = identity.email.strip().lower()
+    issuer = canonical_issuer(identity.issuer)
     with engine.connect() as conn:
-        row = conn.execute(select(users).where(users.c.email == email)).first()
+        refusal = issuer_refusal(conn, issuer)
+        row = conn.execute(select(users).where(users.c.issuer == issuer,
+                                               users.c.subject == identity.subject)).first()
+    if refusal is not None:
+        raise AccessDenied(refusal)
     if row is None:
         raise AccessDenied(f"{email} has no account on this database yet: sign in with "
                            "`minicrm login` (or the desktop app) first")
     if not row.active:
-        raise AccessDenied(f"The account {email} has been deactivated — ask an admin to "
+        raise AccessDenied(f"The account {row.email} has been deactivated — ask an admin to "
                            "reactivate it.")
-    return Actor(int(row.id), email, row.name, Role(row.role))
+    return Actor(int(row.id), row.email, row.name, Role(row.role))

@@ -1,10 +1,12 @@
 """Which identity provider MiniCRM trusts, and as which OAuth client.
 
 Google, through a client-secrets JSON (Google Cloud console → Credentials → "Desktop app")
-chosen in Settings or named by MINICRM_GOOGLE_CLIENT_SECRETS. Or, for local test builds, the
-development identity provider (`minicrm dev-idp`), named by MINICRM_DEV_IDP or the matching
-setting. A packaged release trusts a provider other than Google only when it is named that
-explicitly: a client-secrets file alone cannot redirect sign-in to another server.
+chosen in Settings or named by MINICRM_GOOGLE_CLIENT_SECRETS. Or, in development runs from
+source, the development identity provider (`minicrm dev-idp`), named by MINICRM_DEV_IDP, the
+matching setting or its client-secrets file. A packaged release talks to Google only.
+
+This chooses whom MiniCRM asks; whom a database lets in is the database's own record (see
+services/access/trust.py): a database trusts the dev IdP only when created for it.
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ DEV_IDP_ENV = "MINICRM_DEV_IDP"
 GOOGLE_CLIENT_SECRETS = Option("auth/google_client_secrets", "", "Google OAuth client secrets")
 DEV_IDP_URL = Option("auth/dev_idp_url", "", "Development identity provider (test builds)")
 
-GOOGLE_ISSUERS = ("accounts.google.com", "https://accounts.google.com")
+GOOGLE_ISSUER = "https://accounts.google.com"  # the spelling MiniCRM records
+GOOGLE_ISSUERS = ("accounts.google.com", GOOGLE_ISSUER)  # both appear in Google's tokens
 GOOGLE_AUTH_URI = "https://accounts.google.com/o/oauth2/auth"
 GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token"
 GOOGLE_CERTS_URI = "https://www.googleapis.com/oauth2/v1/certs"
@@ -39,6 +42,9 @@ DEV_CLIENT_ID = "minicrm-dev-client.apps.localhost"
 DEV_CLIENT_SECRET = "minicrm-dev-secret"
 
 SCOPES = ("openid", "email", "profile")
+
+PACKAGED_GOOGLE_ONLY = ("This MiniCRM release signs in with Google only: the development "
+                        "identity provider is for development runs from source.")
 
 
 @dataclass(frozen=True)
@@ -96,12 +102,11 @@ def dev_idp_config(base_url: str, *, source: str | None = None) -> OAuthConfig:
     )
 
 
-def load_client_secrets(path: Path, *, trusted_dev_idp: str | None = None) -> OAuthConfig:
+def load_client_secrets(path: Path) -> OAuthConfig:
     """Read a Google client-secrets JSON file.
 
-    A file naming endpoints other than Google's describes a development identity provider;
-    a packaged release accepts it only when `trusted_dev_idp` (MINICRM_DEV_IDP or the setting)
-    names that provider.
+    A file naming endpoints other than Google's describes a development identity provider,
+    which a packaged release refuses.
     """
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
@@ -139,12 +144,9 @@ def load_client_secrets(path: Path, *, trusted_dev_idp: str | None = None) -> OA
     if not issuer:
         raise ConfigError(f"The OAuth client-secrets file {path} names a provider other than "
                           f"Google ({urlsplit(auth_uri).netloc}) without an \"issuer\".")
-    if is_packaged() and (trusted_dev_idp or "").rstrip("/") != issuer.rstrip("/"):
-        raise ConfigError(
-            f"The OAuth client-secrets file {path} names {issuer}, not Google. This MiniCRM "
-            f"release trusts another identity provider only when {DEV_IDP_ENV} or the "
-            f"development identity provider setting names it."
-        )
+    if is_packaged():
+        raise ConfigError(f"The OAuth client-secrets file {path} names {issuer}, not Google. "
+                          f"{PACKAGED_GOOGLE_ONLY}")
     config = dev_idp_config(issuer, source=str(path))
     for uri in (auth_uri, token_uri):
         host = urlsplit(uri).hostname or ""
@@ -171,17 +173,19 @@ def resolve_oauth_config(settings: Settings | None = None) -> OAuthConfig | None
     Order: MINICRM_DEV_IDP, MINICRM_GOOGLE_CLIENT_SECRETS, then the two settings.
     """
     dev_env = os.environ.get(DEV_IDP_ENV, "").strip()
+    dev_setting = settings.get(DEV_IDP_URL).strip() if settings is not None else ""
+    if is_packaged() and (dev_env or dev_setting):
+        named = DEV_IDP_ENV if dev_env else "The development identity provider setting"
+        raise ConfigError(f"{named} names {dev_env or dev_setting}. {PACKAGED_GOOGLE_ONLY}")
     if dev_env:
         return dev_idp_config(dev_env, source=f"{DEV_IDP_ENV}={dev_env}")
-    dev_setting = settings.get(DEV_IDP_URL).strip() if settings is not None else ""
     secrets_env = os.environ.get(CLIENT_SECRETS_ENV, "").strip()
     if secrets_env:
-        return load_client_secrets(Path(secrets_env).expanduser(),
-                                   trusted_dev_idp=dev_setting or None)
+        return load_client_secrets(Path(secrets_env).expanduser())
     if dev_setting:
         return dev_idp_config(dev_setting, source="the development identity provider setting")
     path = settings.get(GOOGLE_CLIENT_SECRETS).strip() if settings is not None else ""
-    if path:  # neither MINICRM_DEV_IDP nor the setting names a provider to trust
+    if path:
         return load_client_secrets(Path(path).expanduser())
     return None
 

@@ -9,7 +9,6 @@ to `on_url` before the browser is asked to open it, because opening one can fail
 
 from __future__ import annotations
 
-import hmac
 import logging
 import os
 import threading
@@ -29,7 +28,7 @@ from .errors import (
     SignInTimedOut,
 )
 from .identity import Identity
-from .loopback import LoopbackReceiver, Waker
+from .loopback import LoopbackReceiver, Waker, same_state
 from .tokens import verify_id_token
 
 log = logging.getLogger(__name__)
@@ -79,6 +78,7 @@ def run_browser_flow(
         flow.redirect_uri = receiver.redirect_uri
         with _loopback_http(config):
             url, state = flow.authorization_url(prompt="select_account")
+        receiver.expect(state)
         if "code_challenge=" not in url or "code_challenge_method=S256" not in url:
             raise SignInError("The sign-in request lacks its PKCE challenge; refusing to go on.")
         if on_url is not None:
@@ -96,12 +96,15 @@ def run_browser_flow(
     callback = receiver.callback
     if not answered or callback is None:
         minutes = timeout_s / 60
+        stray = (f" ({receiver.ignored} answer{'s' if receiver.ignored > 1 else ''} that did "
+                 f"not belong to this sign-in {'were' if receiver.ignored > 1 else 'was'} "
+                 f"ignored)" if receiver.ignored else "")
         raise SignInTimedOut(
             f"No answer came back from the browser within "
-            f"{f'{minutes:g} minutes' if minutes >= 1 else f'{timeout_s:g} seconds'}. "
+            f"{f'{minutes:g} minutes' if minutes >= 1 else f'{timeout_s:g} seconds'}{stray}. "
             f"Sign in again, and finish in the browser window that opens."
         )
-    if not hmac.compare_digest(callback.get("state"), state):
+    if not same_state(callback.get("state"), state):  # the receiver checked; belt and braces
         raise SignInError(
             "The browser's answer does not belong to this sign-in (its state does not "
             "match), so MiniCRM ignored it. Please sign in again."

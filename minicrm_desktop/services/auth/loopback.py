@@ -1,12 +1,15 @@
 """The loopback redirect receiver (RFC 8252 §7.3): a one-shot HTTP server on 127.0.0.1.
 
 The browser comes back to http://127.0.0.1:PORT/?state=…&code=… (or …&error=…). The server
-takes the first answer that carries a state, shows the user a short page, and wakes the
-waiting sign-in. Other requests (a favicon, a stray probe) get a 404 and change nothing.
+takes the first answer whose state is the one this sign-in sent, shows the user a short
+page, and wakes the waiting sign-in. Anything else — a favicon, a stray probe, an answer
+with another state (any local process can call this port) — is refused and changes nothing:
+the sign-in keeps waiting for the real answer or its time-out.
 """
 
 from __future__ import annotations
 
+import hmac
 import html
 import threading
 from dataclasses import dataclass
@@ -54,6 +57,8 @@ class LoopbackReceiver:
     def __init__(self, waker: Waker) -> None:
         self.waker = waker
         self.callback: Callback | None = None
+        self.ignored = 0  # answers refused for their state
+        self._state: str | None = None  # until set, no answer can be the right one
         self._lock = threading.Lock()  # handler threads race for the one answer
         receiver = self
 
@@ -65,7 +70,13 @@ class LoopbackReceiver:
                     self._reply(404, "Not found", "This address only receives MiniCRM's "
                                 "sign-in answer.")
                     return
-                if not receiver._take(Callback(params)):
+                taken = receiver._take(Callback(params))
+                if taken == "wrong state":
+                    self._reply(400, "Not this sign-in", "This answer does not belong to the "
+                                "sign-in MiniCRM is waiting for, so it was ignored. Finish "
+                                "signing in in the browser window MiniCRM opened.")
+                    return
+                if taken == "answered":
                     self._reply(409, "Already answered", "MiniCRM already received a "
                                 "sign-in answer. You can close this tab.")
                     return
@@ -99,15 +110,28 @@ class LoopbackReceiver:
     def redirect_uri(self) -> str:
         return f"http://127.0.0.1:{self._server.server_address[1]}/"
 
-    def _take(self, callback: Callback) -> bool:
+    def expect(self, state: str) -> None:
+        """The state this sign-in sent: only an answer carrying it is taken."""
+        with self._lock:
+            self._state = state
+
+    def _take(self, callback: Callback) -> str:
         with self._lock:
             if self.callback is not None or self.waker.cancelled:
-                return False
+                return "answered"
+            if self._state is None or not same_state(callback.get("state"), self._state):
+                self.ignored += 1
+                return "wrong state"
             self.callback = callback
         self.waker.set()
-        return True
+        return "taken"
 
     def close(self) -> None:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join()
+
+
+def same_state(received: str, sent: str) -> bool:
+    """Constant-time comparison (any text: a forged state need not be ASCII)."""
+    return hmac.compare_digest(received.encode("utf-8"), sent.encode("utf-8"))
