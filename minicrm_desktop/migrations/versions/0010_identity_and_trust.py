@@ -13,7 +13,7 @@ still be founded.
   by its operator (`minicrm users add EMAIL --role admin --operator`).
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0009
 Create Date: 2026-12-02
 """
 
@@ -29,7 +29,7 @@ from alembic import op
 from minicrm_desktop.models.base import NormString, UTCDateTime
 
 revision: str = "0010"
-down_revision: str | None = "0008"
+down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
