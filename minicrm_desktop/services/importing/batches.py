@@ -26,6 +26,7 @@ from ..process_pipe import produced_in_helper
 from ..retry import with_retries
 from ..upsert import count_rows
 from .reader import CsvRow, CsvSource
+from .refusals import refused_row
 from .report import CancelCheck, ImportProgress, ImportReport, ProgressCallback, RejectedRow
 
 log = logging.getLogger(__name__)
@@ -163,8 +164,7 @@ def _load(
         for batch in stream:
             report.rejected.extend(batch.rejected)
             if batch.rows:
-                write = partial(_write, engine, kind, write_batch, batch, present)
-                report.merge(with_retries(write, f"importing {kind}"))
+                report.merge(write_rows(engine, kind, write_batch, batch.rows, present))
             if progress is not None:
                 progress(ImportProgress(batch.rows_read, batch.bytes_read, batch.bytes_total))
             if should_cancel is not None and should_cancel():
@@ -172,14 +172,48 @@ def _load(
                 break
 
 
+def write_rows(
+    engine: Engine,
+    kind: str,
+    write_batch: BatchWriter,
+    rows: list[ParsedRow],
+    present: set[str],
+) -> ImportReport:
+    """Write validated rows in one transaction. Should the database refuse a row all the
+    same, the rows are written again in halves, down to that row alone, which is then
+    reported by its line: the other rows of the batch still go in."""
+    try:
+        return with_retries(
+            partial(_write, engine, kind, write_batch, rows, present), f"importing {kind}"
+        )
+    except Exception as exc:
+        refused = refused_row(exc)
+        if refused is None:
+            raise
+        if len(rows) > 1:
+            half = len(rows) // 2
+            report = write_rows(engine, kind, write_batch, rows[:half], present)
+            report.merge(write_rows(engine, kind, write_batch, rows[half:], present))
+            return report
+        log.warning("the database refused line %d of a %s import: %s", rows[0][0], kind, exc)
+        report = ImportReport(kind=kind)
+        report.rejected.append(RejectedRow(rows[0][0], refused[0], refused[1]))
+        return report
+
+
 def _write(
-    engine: Engine, kind: str, write_batch: BatchWriter, batch: _Batch, present: set[str]
+    engine: Engine, kind: str, write_batch: BatchWriter, rows: list[ParsedRow], present: set[str]
 ) -> ImportReport:
     """One batch in one transaction; its counts are kept only if it commits, so a batch
     retried after losing a lock race is counted once."""
     scratch = ImportReport(kind=kind)
-    with engine.begin() as conn:
-        write_batch(conn, batch.rows, present, scratch)
+    with engine.connect() as conn:
+        if conn.dialect.name == "sqlite":
+            # Take the write lock first (waiting for it, up to the busy timeout), so what the
+            # batch reads is what it writes over, whoever else is writing.
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        write_batch(conn, rows, present, scratch)
+        conn.commit()
     return scratch
 
 
