@@ -8,8 +8,8 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any
 
+from ..models.rule_json import decode_rule_json
 from ..models.rules import RuleError, RuleGroup, parse_rule
 from ..services.segments import count_audience, iter_audience_emails
 from .context import CliContext
@@ -91,15 +91,7 @@ def load_rule(source: str) -> RuleGroup:
         raise RuleError([f"cannot read {source}: {exc.strerror or exc}"]) from None
     except UnicodeDecodeError:
         raise RuleError([f"{source} is not UTF-8 text"]) from None
-    try:
-        data: Any = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise RuleError(
-            [f"{source} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"]
-        ) from None
-    except RecursionError:
-        raise RuleError([f"{source}: JSON nested too deeply"]) from None
-    return parse_rule(data)
+    return parse_rule(decode_rule_json(text, source))
 
 
 def _count(ctx: CliContext, args: argparse.Namespace) -> int:

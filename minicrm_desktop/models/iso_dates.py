@@ -3,7 +3,8 @@
 `2026-05-01`, `2026-05-01T10:00`, `2026-05-01T10:00:00.5+05:30`, `2026-05-01 10:00:00Z`
 (a space may stand for `T`). Basic forms (`20260501`), week and ordinal dates, and digits
 of other scripts are refused: Python's `fromisoformat` accepts all of those, so the shape is
-checked here first. Fractions of a second are dropped, as both contracts say.
+checked here first. Fractions of a second are kept to the microsecond; the import drops
+them, and rule comparisons work at whole seconds.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 
 _ISO = re.compile(
     r"([0-9]{4})-([0-9]{2})-([0-9]{2})"
-    r"(?:[T ]([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:[.,][0-9]+)?)?"
+    r"(?:[T ]([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:[.,]([0-9]+))?)?"
     r"(Z|z|[+-][0-9]{2}:[0-9]{2})?)?"
 )
 EXAMPLES = "2026-05-01 or 2026-05-01T10:00:00Z"
@@ -41,19 +42,21 @@ def parse_iso(text: str) -> IsoTime:
     m = _ISO.fullmatch(text)
     if m is None:
         raise IsoError(f"expected an ISO 8601 date or date-time like {EXAMPLES}")
-    year, month, day, hour, minute, second, offset = m.groups()
+    year, month, day, hour, minute, second, fraction, offset = m.groups()
+    micro = int((fraction or "")[:6].ljust(6, "0"))
     try:
         local = datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0),
-                         int(second or 0), tzinfo=UTC)
+                         int(second or 0), micro, tzinfo=UTC)
     except ValueError as exc:
-        raise IsoError(f"not a real date or time ({exc})") from None
+        raise IsoError(f"expected an ISO 8601 date or date-time like {EXAMPLES}: {exc}") from None
     if hour is None:
         return IsoTime(local, date_only=True)
     shift = timedelta(0)
     if offset and offset not in "Zz":
         hours, minutes = int(offset[1:3]), int(offset[4:6])
         if hours > 23 or minutes > 59:
-            raise IsoError(f"offset {offset} is not a real UTC offset")
+            raise IsoError(f"expected an ISO 8601 date-time like {EXAMPLES}: offset {offset} "
+                           "is not a real UTC offset")
         shift = timedelta(hours=hours, minutes=minutes) * (1 if offset[0] == "+" else -1)
     try:
         return IsoTime(local - shift, date_only=False)

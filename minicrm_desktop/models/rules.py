@@ -149,7 +149,7 @@ class _Validator:
             elif version > RULE_VERSION:
                 self.fail(
                     "version",
-                    f"version {version} is newer than this app understands "
+                    f"version {show(version)} is newer than this app understands "
                     f"({RULE_VERSION}); update MiniCRM",
                 )
         return self.group(data, "", 1)
@@ -164,10 +164,8 @@ class _Validator:
             self.fail(path, f"more than {MAX_GROUPS} groups in one rule tree")
             self.too_many = True
             return None
-        combinator = data.get("combinator")
-        if "combinator" not in data:
-            self.fail(prefix + "combinator", 'missing (expected "and" or "or")')
-        elif not isinstance(combinator, str) or combinator.lower() not in ("and", "or"):
+        combinator = data.get("combinator", "and")  # absent means "and"
+        if not isinstance(combinator, str) or combinator.lower() not in ("and", "or"):
             self.fail(prefix + "combinator", f'expected "and" or "or", got {show(combinator)}')
             combinator = None
         negated = data.get("not", False)

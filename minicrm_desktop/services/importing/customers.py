@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from functools import partial
 from operator import itemgetter
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 

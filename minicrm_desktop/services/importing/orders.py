@@ -9,16 +9,16 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine
 
+from ...models.money import format_money
 from ...models.tables import customers_table, orders_table
 from ..access.actor import Actor
 from ..aggregates import refresh_aggregates
-from ...models.money import format_money
 from ..bulk import raw_lookup, raw_upsert
 from . import values as v
-from .values import MAX_INT32
 from .batches import DEFAULT_BATCH_SIZE, ParsedRow, RowError, last_wins, run_import
 from .reader import CsvRow
 from .report import CancelCheck, ImportReport, ProgressCallback, RejectedRow
+from .values import MAX_INT32
 
 ORDER_FIELDS = ("order_id", "customer_email", "amount", "order_date")
 ORDER_ID_LEN = 128

@@ -74,7 +74,7 @@ def parse_datetime(text: str) -> datetime:
     """ISO 8601 date or date-time in UTC, whole seconds, between 1900 and 2999."""
     value = text.strip()
     try:
-        parsed = parse_iso(value).utc
+        parsed = parse_iso(value).utc.replace(microsecond=0)  # fractions are dropped
     except IsoRangeError:
         raise ValueError(f"{_clip(value)!r} is out of range once converted to UTC") from None
     except IsoError as exc:
