@@ -42,6 +42,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "last_visit, subscribed, tags (labels separated by |).",
     )
     cust.add_argument("file", type=Path, help="the CSV file")
+    _now_argument(cust)
     cust.set_defaults(handler=_import_customers)
     orders = kinds.add_parser(
         "orders",
@@ -50,6 +51,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "amount (a plain number with at most 2 decimals), order_date (ISO 8601).",
     )
     orders.add_argument("file", type=Path, help="the CSV file")
+    _now_argument(orders)
     orders.set_defaults(handler=_import_orders)
 
     seed = commands.add_parser(
@@ -70,6 +72,17 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         help="the 'today' of the demo data (default: now)",
     )
     seed.set_defaults(handler=_seed)
+
+
+def _now_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--now",
+        type=iso_datetime,
+        default=None,
+        metavar="ISO",
+        help="the clock of the import: the signup date of a new customer whose signup_date "
+        "is empty (default: the current time), so an import can be reproduced",
+    )
 
 
 def _count(text: str) -> int:
@@ -96,11 +109,13 @@ def _print_report(report: ImportReport) -> int:
 
 
 def _import_customers(ctx: CliContext, args: argparse.Namespace) -> int:
-    return _print_report(import_customers(ctx.engine(), args.file, actor=ctx.actor()))
+    return _print_report(
+        import_customers(ctx.engine(), args.file, actor=ctx.actor(), now=args.now)
+    )
 
 
 def _import_orders(ctx: CliContext, args: argparse.Namespace) -> int:
-    return _print_report(import_orders(ctx.engine(), args.file, actor=ctx.actor()))
+    return _print_report(import_orders(ctx.engine(), args.file, actor=ctx.actor(), now=args.now))
 
 
 def _seed(ctx: CliContext, args: argparse.Namespace) -> int:

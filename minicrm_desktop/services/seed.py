@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 import random
 import unicodedata
@@ -21,9 +22,11 @@ from .access.audit import Action, record_now
 from .access.users import authorize
 from .bulk import EpochFormatter, raw_insert
 from .demo_data import CITIES, EMAIL_DOMAINS, FIRST_NAMES, LAST_NAMES, TAGS
-from .indexes import BULK_MIN_SHARE, indexes_set_aside
+from .indexes import BULK_MIN_SHARE, bulk_load_shortfall, indexes_set_aside
 from .process_pipe import produced_in_helper
 from .upsert import existing_keys, upsert_rows
+
+log = logging.getLogger(__name__)
 
 SEED_BATCH = 20_000
 DAY = 86_400
@@ -130,6 +133,9 @@ def seed_demo_data(
     written = orders_written = 0
     cancelled = False
     bulk = customers_wanted >= BULK_SEED and customers_wanted >= BULK_MIN_SHARE * offset
+    if bulk and (shortfall := bulk_load_shortfall(engine)):
+        log.warning("seeding in normal batches: %s", shortfall)
+        bulk = False
     set_aside = (customers, orders, customer_tags) if bulk else ()
     with indexes_set_aside(engine, set_aside), _batch_source(plan) as batches:
         for cust_rows, order_rows, links in batches:

@@ -16,12 +16,14 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Table
+from sqlalchemy.exc import SQLAlchemyError
 
+from ...errors import MiniCRMError
 from ...models.tables import customers_table
 from ..access.actor import Actor, Permission
 from ..access.audit import Action, record_now
 from ..access.users import authorize
-from ..indexes import indexes_set_aside, worth_setting_aside
+from ..indexes import bulk_load_shortfall, indexes_set_aside, worth_setting_aside
 from ..process_pipe import produced_in_helper
 from ..retry import with_retries
 from ..upsert import count_rows
@@ -114,6 +116,10 @@ def run_import(
     if scattered:
         with engine.connect() as conn:
             bulk = worth_setting_aside(path, count_rows(conn, target))
+        shortfall = bulk_load_shortfall(engine) if bulk else None
+        if shortfall:
+            log.warning("importing %s in normal batches: %s", path.name, shortfall)
+            bulk = False
     indexes: AbstractContextManager[None] = (
         indexes_set_aside(engine, (customers_table,), scattered) if bulk else nullcontext()
     )
@@ -127,14 +133,40 @@ def run_import(
         _load(engine, kind, write_batch, present, indexes, batches, report, progress,
               should_cancel)
     except BaseException as exc:
+        reason = _failure(exc)
         try:
-            _audit(engine, actor, kind, path, report, failed=type(exc).__name__)
+            _audit(engine, actor, kind, path, report, failed=reason)
+            audited = True
         except Exception:  # the import's own error is the one to report
             log.exception("cannot record the failed import in the audit log")
+            audited = False
+        if isinstance(exc, (SQLAlchemyError, OSError)):
+            raise ImportInterrupted(report, reason, audited=audited) from exc
         raise
     report.rejected.sort(key=lambda r: r.line)
     _audit(engine, actor, kind, path, report)
     return report
+
+
+def _failure(exc: BaseException) -> str:
+    cause = getattr(exc, "orig", None) or exc
+    text = str(cause).splitlines()[0] if str(cause) else ""
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+class ImportInterrupted(MiniCRMError):
+    """The database failed part-way: the batches written before stay (re-importing the file
+    completes it, as imports are idempotent); the message says how far it got."""
+
+    def __init__(self, report: ImportReport, reason: str, *, audited: bool) -> None:
+        note = "" if audited else "; the audit log could not record it"
+        super().__init__(
+            f"the {report.kind} import stopped at a database error ({reason}) after "
+            f"{report.imported} imported, {report.updated} updated and "
+            f"{len(report.rejected)} rejected rows were written{note}; import the file again "
+            "to finish"
+        )
+        self.report = report
 
 
 def _audit(engine: Engine, actor: Actor, kind: str, path: Path, report: ImportReport,

@@ -39,9 +39,9 @@ def refused_row(exc: BaseException) -> tuple[str | None, str] | None:
         isinstance(exc, StatementError) and isinstance(cause, (OverflowError, UnicodeError))
     ):
         return None
-    args = getattr(cause, "args", ())
-    if len(args) > 1 and isinstance(args[1], str):  # PyMySQL: (code, message)
-        message = args[1]
+    details: tuple[object, ...] = tuple(getattr(cause, "args", ()))
+    if len(details) > 1 and isinstance(details[1], str):  # PyMySQL: (code, message)
+        message = details[1]
     m = _COLUMN.search(message)
     column = _CSV_COLUMN.get(m.group(1), m.group(1)) if m else None
     return column, f"the database refused this row: {message}"
