@@ -66,7 +66,7 @@ def test_two_imports_at_once_both_finish(sqlite_engine: Engine, sqlite_url: str,
         total, distinct, low, high = conn.execute(text(
             "SELECT COUNT(*), COUNT(DISTINCT email_norm), MIN(id), MAX(id) FROM customers"
         )).one()
-        tags = dict(conn.execute(text(
+        tags: dict[str, int] = dict(conn.execute(text(
             "SELECT t.name_norm, COUNT(*) FROM customer_tags ct JOIN tags t ON t.id = ct.tag_id "
             "GROUP BY t.name_norm")).all())
     assert (total, distinct) == (2 * n, 2 * n)

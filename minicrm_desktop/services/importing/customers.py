@@ -133,6 +133,7 @@ def _validate(row: CsvRow, present: set[str], imported_at: str | None) -> dict[s
 def _write_batch(
     conn: Connection, batch: list[ParsedRow], present: set[str], report: ImportReport
 ) -> None:
+    _carry_signup_dates(batch)
     rows = [r for _, r in last_wins(batch, "email_norm")[0]]
     folded = len(batch) - len(rows)
     ids = {
@@ -174,6 +175,18 @@ def _write_batch(
             [(ids[r["email_norm"]], r["_tags"]) for r in rows],
             [ids[r["email_norm"]] for r in old],
         )
+
+
+def _carry_signup_dates(batch: list[ParsedRow]) -> None:
+    """A row with an empty signup_date after a row of the same customer that gave one keeps
+    that date, as it would had the earlier row been imported on its own."""
+    given: dict[str, Any] = {}
+    for _, row in batch:
+        if "_signup_defaulted" not in row:
+            given[row["email_norm"]] = row["signup_date"]
+        elif row["email_norm"] in given:
+            row["signup_date"] = given[row["email_norm"]]
+            del row["_signup_defaulted"]
 
 
 def _insert_new(conn: Connection, columns: list[str], rows: list[dict[str, Any]]) -> dict[str, int]:
