@@ -9,7 +9,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, text
 
-from tests.helpers import assert_tags_consistent, write_csv
+from tests.helpers import assert_aggregates_consistent, assert_tags_consistent, write_csv
 
 # Each process imports its file in small batches. After its first batch it waits until the
 # other process has written one too, so the two keep writing at the same time.
@@ -35,9 +35,15 @@ def progress(_p):
             sys.exit("the other import never started")
         time.sleep(0.005)
 
-report = import_customers(engine, Path(csv), actor=LOCAL_ADMIN, batch_size=150,
-                          progress=progress)
-print(report.summary())
+if csv == "seed":  # demo data, written in batches of 20,000 customers
+    from minicrm_desktop.services.seed import seed_demo_data
+
+    print(seed_demo_data(engine, 40_000, actor=LOCAL_ADMIN,
+                         progress=lambda done, wanted: progress(done)).summary())
+else:
+    report = import_customers(engine, Path(csv), actor=LOCAL_ADMIN, batch_size=150,
+                              progress=progress)
+    print(report.summary())
 """
 
 
@@ -72,4 +78,34 @@ def test_two_imports_at_once_both_finish(sqlite_engine: Engine, sqlite_url: str,
     assert (total, distinct) == (2 * n, 2 * n)
     assert (low, high) == (1, 2 * n)  # ids from the database: dense, none lost to a clash
     assert tags == {"a": n, "b": n, "shared": 2 * n}
+    assert_tags_consistent(sqlite_engine)
+
+
+def test_an_import_and_demo_data_at_once_both_finish(sqlite_engine: Engine, sqlite_url: str,
+                                                      tmp_path: Path) -> None:
+    body = "".join(f"imp{i}@example.com\n" for i in range(1000))
+    path = write_csv(tmp_path / "i.csv", "email\n" + body)
+    marks = [tmp_path / "import.started", tmp_path / "seed.started"]
+    sources = [str(path), "seed"]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", DRIVER, sqlite_url, sources[i], str(marks[i]),
+             str(marks[1 - i])],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )
+        for i in (0, 1)
+    ]
+    results = [p.communicate(timeout=300) for p in procs]
+    for proc, (_out, err) in zip(procs, results, strict=True):
+        assert proc.returncode == 0, err
+    assert "customers: 1000 imported" in results[0][0]
+    assert "seeded 40000 customers" in results[1][0]
+    with sqlite_engine.connect() as conn:
+        total, distinct, high = conn.execute(text(
+            "SELECT COUNT(*), COUNT(DISTINCT email_norm), MAX(id) FROM customers")).one()
+        orphans = conn.execute(text(
+            "SELECT COUNT(*) FROM orders o LEFT JOIN customers c ON c.id = o.customer_id "
+            "WHERE c.id IS NULL")).scalar_one()
+    assert (total, distinct, high, orphans) == (41_000, 41_000, 41_000, 0)
+    assert_aggregates_consistent(sqlite_engine)
     assert_tags_consistent(sqlite_engine)
