@@ -30,7 +30,7 @@ def main(argv: list[str]) -> int:
         ('{"rules": [{"field": "city", "operator": "=", "value": "\\ud800"}]}',
          "rules[0].value: text is not valid Unicode (a lone surrogate U+D800)"),
         ('{"rules": [{"field": "city", "operator": "=", "value": " "}]}',
-         "rules[0].value: expected a non-blank text"),
+         "rules[0].value: expected a non-empty text"),
         ('{"rules": [{"field": "signup_date", "operator": ">", "value": "20260501"}]}',
          "rules[0].value: expected an ISO 8601 date"),
         ('{"rules": [{"field": "total_spend", "operator": ">", "value": "२०००"}]}',

@@ -122,9 +122,9 @@ def read_text(value: Any) -> str:
     if not isinstance(value, str):
         raise ValueProblem(f"expected a text, got {show(value)}")
     if not value.strip():
+        blank = "" if value == "" else f", got blank text {show(value)}"
         raise ValueProblem(
-            'expected a non-blank text (use the "null" operator for empty values), '
-            f"got {show(value)}"
+            f'expected a non-empty text (use the "null" operator for empty values){blank}'
         )
     if len(value) > MAX_TEXT_LENGTH:
         raise ValueProblem(f"text longer than {MAX_TEXT_LENGTH} characters")

@@ -134,5 +134,5 @@ def test_python_dash_m_runs_the_same_commands(cli_db: str, tmp_path: Path) -> No
     )
     assert bad.returncode == 2
     assert bad.stdout == ""
-    assert bad.stderr == ('minicrm: error: rules[0].value: expected a non-blank text '
-                          '(use the "null" operator for empty values), got ""\n')
+    assert bad.stderr == ('minicrm: error: rules[0].value: expected a non-empty text '
+                          '(use the "null" operator for empty values)\n')
