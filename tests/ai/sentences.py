@@ -173,4 +173,7 @@ REFUSED: list[tuple[str, str]] = [
     # The refusal quotes the amount whole, not cut at its comma.
     ("loyal fans: spent at least ₹20,000 on cricket", '"on cricket"'),
     ("big spenders spent at least ₹20,000", '"big spenders spent at least ₹20,000"'),
+    # Digits of other scripts are not read as numbers (the contracts allow ASCII only).
+    ("spent over ₹٥٠٠٠", "could not understand"),
+    ("more than ५ orders", "could not understand"),
 ]
