@@ -39,7 +39,10 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "customers",
         help="import customers (email required)",
         description="Columns: email (required), name, phone, city, signup_date, visits, "
-        "last_visit, subscribed, tags (labels separated by |).",
+        "last_visit, subscribed, tags (labels separated by |). Dates are ISO 8601 "
+        "(2026-05-01, 2026-05-01T10:00:00+05:30) between 1900-01-01 and 2999-12-31 in UTC; "
+        "visits at most 2,147,483,647; digits ASCII only; text may hold no control "
+        "characters but tab.",
     )
     cust.add_argument("file", type=Path, help="the CSV file")
     _now_argument(cust)
@@ -48,7 +51,8 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "orders",
         help="import orders (order_id, customer_email, amount, order_date)",
         description="Columns, all required: order_id, customer_email (an existing customer), "
-        "amount (a plain number with at most 2 decimals), order_date (ISO 8601).",
+        "amount (a plain number with at most 2 decimals, at most 10,000,000,000.00), "
+        "order_date (ISO 8601, between 1900-01-01 and 2999-12-31 in UTC).",
     )
     orders.add_argument("file", type=Path, help="the CSV file")
     _now_argument(orders)

@@ -19,7 +19,7 @@ _COLUMN = re.compile(r"column '([^']+)'")
 _CSV_COLUMN = {
     "email_norm": "email", "name_norm": "name", "phone_norm": "phone", "city_norm": "city",
     "tags_norm": "tags", "amount_minor": "amount", "total_spend_minor": "amount",
-    "order_count": "order_id", "customer_id": "customer_email",
+    "order_date": "order_date", "customer_id": "customer_email",
 }
 
 
