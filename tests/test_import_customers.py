@@ -143,13 +143,17 @@ def test_unusable_files(sqlite_engine: Engine, tmp_path: Path, content: str, mes
 
 def test_bom_and_crlf_and_quoted_newlines(engine: Engine, tmp_path: Path) -> None:
     content = (
-        'email,name\r\n"a@example.com","Line one\nline two"\r\nb@example.com,"Quote ""x"""\r\n'
+        'email,name\r\n"a@example.com","Tab\tinside"\r\nb@example.com,"Quote ""x"""\r\n'
+        '"c@example.com","Line one\nline two"\r\n'
     )
     report = import_customers(engine, write_csv(tmp_path / "c.csv", content, bom=True),
         actor=LOCAL_ADMIN)
-    assert (report.imported, report.rejected) == (2, [])
+    assert report.imported == 2
+    # A line break is a control character: the contract allows tab only.
+    assert [(r.line, r.column) for r in report.rejected] == [(4, "name")]
+    assert "U+000A" in report.rejected[0].reason
     people = customers_by_email(engine)
-    assert people["a@example.com"].name == "Line one\nline two"
+    assert people["a@example.com"].name == "Tab\tinside"
     assert people["b@example.com"].name == 'Quote "x"'
 
 

@@ -45,17 +45,23 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "customers",
         help="import customers (email required)",
         description="Columns: email (required), name, phone, city, signup_date, visits, "
-        "last_visit, subscribed, tags (labels separated by |).",
+        "last_visit, subscribed, tags (labels separated by |). Dates are ISO 8601 "
+        "(2026-05-01, 2026-05-01T10:00:00+05:30) between 1900-01-01 and 2999-12-31 in UTC; "
+        "visits at most 2,147,483,647; digits ASCII only; text may hold no control "
+        "characters but tab.",
     )
     cust.add_argument("file", type=Path, help="the CSV file")
+    _now_argument(cust)
     cust.set_defaults(handler=_import_customers)
     orders = kinds.add_parser(
         "orders",
         help="import orders (order_id, customer_email, amount, order_date)",
         description="Columns, all required: order_id, customer_email (an existing customer), "
-        "amount (a plain number with at most 2 decimals), order_date (ISO 8601).",
+        "amount (a plain number with at most 2 decimals, at most 10,000,000,000.00), "
+        "order_date (ISO 8601, between 1900-01-01 and 2999-12-31 in UTC).",
     )
     orders.add_argument("file", type=Path, help="the CSV file")
+    _now_argument(orders)
     orders.set_defaults(handler=_import_orders)
 
     seed = commands.add_parser(
@@ -76,6 +82,17 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         help="the 'today' of the demo data (default: now)",
     )
     seed.set_defaults(handler=_seed)
+
+
+def _now_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--now",
+        type=iso_datetime,
+        default=None,
+        metavar="ISO",
+        help="the clock of the import: the signup date of a new customer whose signup_date "
+        "is empty (default: the current time), so an import can be reproduced",
+    )
 
 
 def _count(text: str) -> int:
@@ -108,11 +125,13 @@ def _print_report(report: ImportReport) -> int:
 
 
 def _import_customers(ctx: CliContext, args: argparse.Namespace) -> int:
-    return _print_report(import_customers(ctx.engine(), args.file, actor=ctx.actor()))
+    return _print_report(
+        import_customers(ctx.engine(), args.file, actor=ctx.actor(), now=args.now)
+    )
 
 
 def _import_orders(ctx: CliContext, args: argparse.Namespace) -> int:
-    return _print_report(import_orders(ctx.engine(), args.file, actor=ctx.actor()))
+    return _print_report(import_orders(ctx.engine(), args.file, actor=ctx.actor(), now=args.now))
 
 
 def _seed(ctx: CliContext, args: argparse.Namespace) -> int:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import re
 import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
@@ -28,6 +29,9 @@ COMMAND_MODULES = ["data_commands", "segment_commands", "campaign_commands",
                    "db_password_commands"]
 EXIT_USAGE = 2
 HELP_FLAGS = ("-h", "--help", "--version")
+#: Arguments that name files (as text), so may hold any bytes the file system allows.
+PATH_ARGUMENTS = frozenset({"rule", "db", "file", "ledger"})
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -92,6 +96,11 @@ def main(argv: Sequence[str] | None = None, *, actor: Actor | None = None) -> in
         from ..app import run_gui
 
         return run_gui(db=args.db, debug=args.debug)
+    undecodable = _undecodable_text(args)
+    if undecodable is not None:
+        print(f"minicrm: error: the {undecodable} argument is not valid UTF-8 text",
+              file=sys.stderr)
+        return EXIT_USAGE
     ctx = CliContext(db=args.db, debug=args.debug, actor_override=actor)
     try:
         return int(args.handler(ctx, args))
@@ -108,6 +117,18 @@ def main(argv: Sequence[str] | None = None, *, actor: Actor | None = None) -> in
         return 0
     finally:
         ctx.close()
+
+
+def _undecodable_text(args: argparse.Namespace) -> str | None:
+    """The first text argument holding bytes that are not UTF-8 (Python keeps them as lone
+    surrogates, which no database can store), if any. File names may hold such bytes."""
+    for dest, value in vars(args).items():
+        if dest in PATH_ARGUMENTS:
+            continue
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, str) and _SURROGATE.search(item):
+                return dest.replace("_", "-")
+    return None
 
 
 def _fail(args: argparse.Namespace, message: str, code: int) -> int:

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import argparse
-from datetime import UTC, datetime
+from datetime import datetime
+
+from ..models.iso_dates import IsoError, parse_iso
 
 
 def iso_datetime(text: str) -> datetime:
-    """An ISO 8601 date or date-time; no offset means UTC."""
+    """An ISO 8601 date or date-time in the extended forms; no offset means UTC, a plain
+    date its 00:00 UTC."""
     try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected an ISO 8601 date or date-time like 2026-05-01T10:00:00Z, got {text!r}"
-        ) from None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return parse_iso(text.strip()).utc
+    except IsoError as exc:
+        raise argparse.ArgumentTypeError(f"{exc}, got {text!r}") from None

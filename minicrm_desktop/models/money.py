@@ -8,7 +8,7 @@ from decimal import Decimal
 MINOR_PER_UNIT = 100
 CURRENCY_SYMBOL = "₹"
 
-_PLAIN_AMOUNT = re.compile(r"(\d+)(?:\.(\d{1,2}))?")
+_PLAIN_AMOUNT = re.compile(r"([0-9]+)(?:\.([0-9]{1,2}))?")  # ASCII digits only
 
 
 def parse_amount(text: str) -> int:

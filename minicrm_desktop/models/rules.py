@@ -29,7 +29,7 @@ from .rules_fields import (
     FieldName,
     Operator,
 )
-from .rules_values import ValueProblem, read_value, show
+from .rules_values import HugeInteger, ValueProblem, read_value, show
 
 RULE_VERSION = 1
 #: Groups nested inside one another, the root counting as 1.
@@ -145,20 +145,35 @@ def dump_rule(tree: RuleGroup, *, indent: int | None = None) -> str:
     return json.dumps(tree.to_json(), ensure_ascii=False, indent=indent, separators=separators)
 
 
+def _integer(digits: str) -> int | HugeInteger:
+    # Python's reader raises a bare ValueError past 4,300 digits; keep such a number so the
+    # validator refuses it by its path.
+    try:
+        return int(digits)
+    except ValueError:
+        return HugeInteger(digits)
+
+
 def load_rule(text: str, *, source: str = "the rule") -> RuleGroup:
     """Decode and validate rule JSON text; any problem, bad JSON included, is a RuleError.
 
     `source` names the text in messages, e.g. a file's path.
     """
+    return parse_rule(decode_rule_text(text, source=source))
+
+
+def decode_rule_text(text: str, *, source: str = "the rule") -> Any:
+    """The JSON value of rule text, whatever it holds, or a RuleError naming `source`."""
     try:
-        data: Any = json.loads(text.removeprefix("\ufeff"))  # a BOM some editors write
+        return json.loads(text.removeprefix("\ufeff"), parse_int=_integer)  # BOM: editors
     except json.JSONDecodeError as exc:
         raise RuleError(
             [f"{source} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"]
         ) from None
     except RecursionError:
         raise RuleError([f"{source}: JSON nested too deeply"]) from None
-    return parse_rule(data)
+    except ValueError as exc:  # any other limit of the reader
+        raise RuleError([f"{source} cannot be read: {exc}"]) from None
 
 
 class _Validator:
@@ -187,7 +202,7 @@ class _Validator:
             elif version > RULE_VERSION:
                 self.fail(
                     "version",
-                    f"version {version} is newer than this app understands "
+                    f"version {show(version)} is newer than this app understands "
                     f"({RULE_VERSION}); update MiniCRM",
                 )
         return self.group(data, "", 1)
@@ -202,10 +217,8 @@ class _Validator:
             self.fail(path, f"more than {MAX_GROUPS} groups in one rule tree")
             self.too_many = True
             return None
-        combinator = data.get("combinator")
-        if "combinator" not in data:
-            self.fail(prefix + "combinator", 'missing (expected "and" or "or")')
-        elif not isinstance(combinator, str) or combinator.lower() not in ("and", "or"):
+        combinator = data.get("combinator", "and")  # absent means "and"
+        if not isinstance(combinator, str) or combinator.lower() not in ("and", "or"):
             self.fail(prefix + "combinator", f'expected "and" or "or", got {show(combinator)}')
             combinator = None
         negated = data.get("not", False)

@@ -8,11 +8,13 @@ from __future__ import annotations
 import json
 import math
 import re
+import unicodedata
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from .iso_dates import IsoError, IsoRangeError, parse_iso
 from .rules_fields import MONEY_FIELDS, NO_VALUE_OPERATORS, PERIOD_UNITS, FieldType
 
 #: Longest text value accepted; longer than any stored column, so nothing is lost.
@@ -23,7 +25,8 @@ MAX_LIST_VALUES = 1000
 #: integers on both engines (money is compared in paise, times the order count).
 MAX_NUMBER = Decimal(10) ** 12
 
-_NUMERIC_TEXT = re.compile(r"-?\d+(?:\.\d+)?")
+_NUMERIC_TEXT = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")  # ASCII digits only
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class ValueProblem(ValueError):
@@ -51,8 +54,23 @@ class DatePoint:
     whole_day: bool
 
 
+class HugeInteger:
+    """A JSON integer too long for Python to convert (over 4,300 digits): kept as its
+    digits, so the validator can refuse it by its path instead of the JSON reader failing."""
+
+    def __init__(self, digits: str) -> None:
+        self.digits = digits
+
+    def __repr__(self) -> str:
+        return f"HugeInteger({len(self.digits)} digits)"
+
+
 def show(value: Any, limit: int = 60) -> str:
     """The value as JSON, shortened, for messages."""
+    if isinstance(value, HugeInteger):
+        return f"an integer of {len(value.digits.lstrip('-'))} digits"
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 200:
+        return f"an integer of about {int(value.bit_length() * 0.30103) + 1} digits"
     if isinstance(value, str) and len(value) > limit:
         value = value[:limit]  # don't encode a megabyte to show sixty characters
     try:
@@ -65,11 +83,10 @@ def show(value: Any, limit: int = 60) -> str:
 
 
 def read_value(field: str, ftype: FieldType, operator: str, value: Any, present: bool) -> Any:
-    """The typed value of a condition, or ValueProblem."""
+    """The typed value of a condition, or ValueProblem. Text comes back in NFC; tag names
+    trimmed and lower-cased, as tags are stored."""
     if operator in NO_VALUE_OPERATORS:
-        # react-querybuilder writes "" or null for operators without a value.
-        if present and value not in (None, ""):
-            raise ValueProblem(f'"{operator}" takes no value, got {show(value)}')
+        # Ignored: react-querybuilder keeps the last value typed when the operator changes.
         return None
     if not present:
         raise ValueProblem("missing")
@@ -78,8 +95,14 @@ def read_value(field: str, ftype: FieldType, operator: str, value: Any, present:
     if operator in ("withinLast", "notWithinLast"):
         return read_period(value)
     if operator in ("in", "notIn"):
-        return _read_text_list(value)
-    return _read_single(field, ftype, value)
+        texts = _read_text_list(value)
+        return [_tag(t) for t in texts] if ftype is FieldType.TAGS else texts
+    single = _read_single(field, ftype, value)
+    return _tag(single) if ftype is FieldType.TAGS else single
+
+
+def _tag(text: str) -> str:
+    return text.strip().lower()
 
 
 def _read_single(field: str, ftype: FieldType, value: Any) -> Any:
@@ -95,15 +118,23 @@ def _read_single(field: str, ftype: FieldType, value: Any) -> Any:
 
 
 def read_text(value: Any) -> str:
+    """A non-blank text, in NFC (stored text is NFC too)."""
     if not isinstance(value, str):
         raise ValueProblem(f"expected a text, got {show(value)}")
-    if value == "":
-        raise ValueProblem('expected a non-empty text (use the "null" operator for empty values)')
+    if not value.strip():
+        blank = "" if value == "" else f", got blank text {show(value)}"
+        raise ValueProblem(
+            f'expected a non-empty text (use the "null" operator for empty values){blank}'
+        )
     if len(value) > MAX_TEXT_LENGTH:
         raise ValueProblem(f"text longer than {MAX_TEXT_LENGTH} characters")
     if "\x00" in value:  # SQLite's LIKE would stop at it and match everything
         raise ValueProblem("text contains a NUL character")
-    return value
+    surrogate = _SURROGATE.search(value)
+    if surrogate:  # JSON's "\ud800" alone: no character, and no database can store it
+        raise ValueProblem(
+            f"text is not valid Unicode (a lone surrogate U+{ord(surrogate.group()):04X})")
+    return unicodedata.normalize("NFC", value)
 
 
 def _read_text_list(value: Any) -> list[str]:
@@ -135,6 +166,8 @@ def read_number(field: str, ftype: FieldType, value: Any) -> Decimal:
             number = Decimal(value)
         except InvalidOperation:  # pragma: no cover - the pattern admits only valid text
             raise ValueProblem(f"expected a number, got {show(value)}") from None
+    elif isinstance(value, HugeInteger):
+        raise ValueProblem(f"number out of range (at most {MAX_NUMBER:,} either way)")
     else:
         raise ValueProblem(f"expected a number, got {show(value)}")
     if abs(number) > MAX_NUMBER:
@@ -147,31 +180,19 @@ def read_number(field: str, ftype: FieldType, value: Any) -> Decimal:
 
 
 def read_datetime(value: Any) -> DatePoint:
-    """An ISO 8601 date (a whole UTC day) or date-time (an instant; no offset means UTC)."""
+    """An ISO 8601 date (a whole UTC day) or date-time (an instant; no offset means UTC), in
+    the extended forms only (iso_dates.py); fractions of a second are dropped."""
     if not isinstance(value, str):
         raise ValueProblem(f"expected an ISO 8601 date or date-time, got {show(value)}")
-    text = value.strip()
-    if len(text) <= 10:
-        try:
-            day = date.fromisoformat(text)
-        except ValueError:
-            pass
-        else:
-            start = datetime.combine(day, time(), UTC)
-            return DatePoint(start, _add_day(start), whole_day=True)
     try:
-        instant = datetime.fromisoformat(text)
-    except ValueError:
-        raise ValueProblem(
-            f"expected an ISO 8601 date or date-time like 2026-05-01 or "
-            f"2026-05-01T10:00:00Z, got {show(value)}"
-        ) from None
-    instant = instant.replace(tzinfo=UTC) if instant.tzinfo is None else instant
-    try:
-        instant = instant.astimezone(UTC)
-    except OverflowError:
+        parsed = parse_iso(value.strip())
+    except IsoRangeError:
         raise ValueProblem(f"date out of range, got {show(value)}") from None
-    return DatePoint(instant, instant, whole_day=False)
+    except IsoError as exc:
+        raise ValueProblem(f"{exc}, got {show(value)}") from None
+    if parsed.date_only:
+        return DatePoint(parsed.utc, _add_day(parsed.utc), whole_day=True)
+    return DatePoint(parsed.utc, parsed.utc, whole_day=False)
 
 
 def _add_day(start: datetime) -> datetime | None:

@@ -33,6 +33,10 @@ MYSQL_DEFAULT_PORT = 3306
 
 log = logging.getLogger(__name__)
 
+#: How long a SQLite writer waits for another's lock before failing: long enough for an
+#: import's batch, or the index rebuild that ends a bulk load, elsewhere on the same file.
+SQLITE_BUSY_TIMEOUT_S = 60
+
 
 @dataclass(frozen=True)
 class MysqlTls:
@@ -131,7 +135,7 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_S * 1000}")
     cursor.execute("PRAGMA cache_size=-131072")  # 128 MiB page cache per connection
     cursor.execute("PRAGMA temp_store=MEMORY")
     # A bulk load lets the WAL grow to ~200 MB (services/indexes.py); give the space back
@@ -156,7 +160,9 @@ def create_db_engine(
         if is_sqlite(url):
             if url.database and url.database != ":memory:":
                 Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-            engine = create_engine(url, echo=echo, connect_args={"timeout": 10})
+            engine = create_engine(
+                url, echo=echo, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S}
+            )
             event.listen(engine, "connect", _sqlite_on_connect)
             return engine
         if "charset" not in url.query:

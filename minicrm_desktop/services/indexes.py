@@ -14,6 +14,7 @@ unchanged: every committed batch is in the WAL, which survives a crash.
 from __future__ import annotations
 
 import logging
+import shutil
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -144,6 +145,28 @@ def restore_missing_indexes(engine: Engine) -> list[str]:
     if created:
         log.warning("restored indexes left out by an interrupted bulk load: %s", created)
     return created
+
+
+def bulk_load_shortfall(engine: Engine, wal_pages: int = BULK_WAL_PAGES) -> str | None:
+    """Why the disk cannot hold what a bulk load writes besides the rows, or None if it can.
+
+    With checkpoints deferred (SQLite) the WAL grows to `wal_pages` pages before it is folded
+    back, and the indexes are rebuilt beside the table: a load that runs out of space there
+    has committed its rows but cannot finish. Short of room, load in normal batches instead.
+    """
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        return None
+    with engine.connect() as conn:
+        page_size = int(conn.exec_driver_sql("PRAGMA page_size").scalar_one())
+        pages = int(conn.exec_driver_sql("PRAGMA page_count").scalar_one())
+    # The WAL at its largest, the rebuilt indexes (at most a third of the file), a margin.
+    needed = wal_pages * page_size + pages * page_size // 3 + 64 * 1024 * 1024
+    free = shutil.disk_usage(Path(database).expanduser().resolve().parent).free
+    if free >= needed:
+        return None
+    return (f"{free // 2**20} MiB free on the database's disk, a bulk load needs "
+            f"{needed // 2**20} MiB")
 
 
 def worth_setting_aside(path: Path, table_rows: int) -> bool:

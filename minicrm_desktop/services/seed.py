@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 import random
 import unicodedata
@@ -9,11 +10,14 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from statistics import NormalDist
 from typing import Any
 
 from sqlalchemy import Engine, func, select
+from sqlalchemy.exc import IntegrityError
 
+from ..errors import MiniCRMError
 from ..models.tables import customer_tags, customers_table, orders_table, tags_table
 from ..models.text import tags_key
 from .access.actor import Actor, Permission
@@ -21,9 +25,12 @@ from .access.audit import Action, record_now
 from .access.users import authorize
 from .bulk import EpochFormatter, raw_insert
 from .demo_data import CITIES, EMAIL_DOMAINS, FIRST_NAMES, LAST_NAMES, TAGS
-from .indexes import BULK_MIN_SHARE, indexes_set_aside
+from .indexes import BULK_MIN_SHARE, bulk_load_shortfall, indexes_set_aside
 from .process_pipe import produced_in_helper
+from .retry import with_retries
 from .upsert import existing_keys, upsert_rows
+
+log = logging.getLogger(__name__)
 
 SEED_BATCH = 20_000
 DAY = 86_400
@@ -130,13 +137,14 @@ def seed_demo_data(
     written = orders_written = 0
     cancelled = False
     bulk = customers_wanted >= BULK_SEED and customers_wanted >= BULK_MIN_SHARE * offset
+    if bulk and (shortfall := bulk_load_shortfall(engine)):
+        log.warning("seeding in normal batches: %s", shortfall)
+        bulk = False
     set_aside = (customers, orders, customer_tags) if bulk else ()
     with indexes_set_aside(engine, set_aside), _batch_source(plan) as batches:
         for cust_rows, order_rows, links in batches:
-            with engine.begin() as conn:
-                raw_insert(conn, customers, CUSTOMER_COLUMNS, cust_rows)
-                raw_insert(conn, orders, ORDER_COLUMNS, order_rows)
-                raw_insert(conn, customer_tags, ("customer_id", "tag_id"), links)
+            with_retries(partial(_write_batch, engine, cust_rows, order_rows, links),
+                         "writing demo data")
             written += len(cust_rows)
             orders_written += len(order_rows)
             if progress is not None:
@@ -149,6 +157,45 @@ def seed_demo_data(
                {"customers": written, "orders": orders_written, "seed": seed,
                 "cancelled": cancelled})
     return SeedReport(written, orders_written, cancelled)
+
+
+class _IdsTaken(MiniCRMError):
+    """Other writers kept taking the ids a batch was numbered with."""
+
+
+def _write_batch(engine: Engine, cust_rows: list[tuple[Any, ...]],
+                 order_rows: list[tuple[Any, ...]], links: list[tuple[int, int]]) -> None:
+    """Write one generated batch, its customers numbered after the largest id now present.
+
+    The rows were numbered ahead, in the helper process; an import, the app or the CLI may
+    have added customers since, so the ids are shifted past them under the write lock
+    (SQLite) or, should another MySQL client insert meanwhile, tried again.
+    """
+    tried: set[int] = set()
+    for _attempt in range(5):
+        with engine.connect() as conn:
+            if conn.dialect.name == "sqlite":
+                conn.exec_driver_sql("BEGIN IMMEDIATE")  # reads and writes under one lock
+            free = int(conn.execute(
+                select(func.coalesce(func.max(customers.c.id), 0))).scalar_one()) + 1
+            shift = free - cust_rows[0][0] if cust_rows else 0
+            if shift:
+                cust_rows = [(r[0] + shift, *r[1:]) for r in cust_rows]
+                order_rows = [(o[0], o[1] + shift, *o[2:]) for o in order_rows]
+                links = [(c + shift, t) for c, t in links]
+            try:
+                raw_insert(conn, customers, CUSTOMER_COLUMNS, cust_rows)
+            except IntegrityError:
+                if free in tried:  # the same numbering twice: not an id another writer took
+                    raise
+                tried.add(free)
+                conn.rollback()
+                continue  # MySQL: another client inserted after the read; number again
+            raw_insert(conn, orders, ORDER_COLUMNS, order_rows)
+            raw_insert(conn, customer_tags, ("customer_id", "tag_id"), links)
+            conn.commit()
+            return
+    raise _IdsTaken("other writers kept taking the ids of the demo customers; try again")
 
 
 def _generate(plan: _Plan) -> Iterator[Batch]:

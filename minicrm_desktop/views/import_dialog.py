@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
 )
 from sqlalchemy import Engine
 
-from minicrm_desktop.errors import ImportFileError
+from minicrm_desktop.errors import ImportFileError, MiniCRMError
 from minicrm_desktop.services.access.actor import Actor
 from minicrm_desktop.services.bus import EventBus
 from minicrm_desktop.services.importing import (
@@ -346,6 +346,8 @@ class ImportDialog(QDialog):
         elif isinstance(exc, ImportFileError):
             self.error_label.setText(str(exc))
             self.import_button.setEnabled(False)
+        elif isinstance(exc, MiniCRMError):  # the database failed part-way: says how far
+            self.error_label.setText(str(exc))
         else:
             self.error_label.setText(f"The import failed: {exc}")
             sys.excepthook(type(exc), exc, exc.__traceback__)  # a bug: log + crash dialog

@@ -142,6 +142,12 @@ UNDERSTOOD: list[tuple[str, dict[str, Any]]] = [
     ("app-user customers with more than 2 orders and no visits",
      all_of(c("tags", "contains", "app-user"), c("order_count", ">", 2), c("visits", "=", 0))),
     ("except those in Kolkata", all_of(c("city", "!=", "Kolkata"))),
+    # Thousands separators stay part of the amount wherever it stands; a name before a
+    # colon names the segment.
+    ("big spenders: spent at least ₹20,000 across 5 or more orders",
+     all_of(c(SPEND, ">=", 20000), c("order_count", ">=", 5))),
+    ("spent at least ₹20,000, in Pune", all_of(c(SPEND, ">=", 20000), c("city", "=", "Pune"))),
+    ("in Pune, spent over 1,50,000", all_of(c("city", "=", "Pune"), c(SPEND, ">", 150000))),
 ]
 
 #: Sentences the parser must refuse (the message must contain the given words).
@@ -164,4 +170,10 @@ REFUSED: list[tuple[str, str]] = [
     ("'; DROP TABLE customers; --", "could not understand"),
     ("signed up between 2026 and 2024", "run backwards"),
     ("customers whose favourite colour is blue", "could not understand"),
+    # The refusal quotes the amount whole, not cut at its comma.
+    ("loyal fans: spent at least ₹20,000 on cricket", '"on cricket"'),
+    ("big spenders spent at least ₹20,000", '"big spenders spent at least ₹20,000"'),
+    # Digits of other scripts are not read as numbers (the contracts allow ASCII only).
+    ("spent over ₹٥٠٠٠", "could not understand"),
+    ("more than ५ orders", "could not understand"),
 ]

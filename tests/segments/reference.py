@@ -4,6 +4,7 @@ the SQL compiler, to check its audiences against. Slow and simple on purpose."""
 from __future__ import annotations
 
 import calendar
+import unicodedata
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
@@ -36,7 +37,8 @@ def _group(group: dict[str, Any], person: Person, as_of: datetime) -> bool | Non
             results.append(r)
     if not results:
         return None
-    value = all(results) if group["combinator"].lower() == "and" else any(results)
+    # An absent combinator means "and".
+    value = all(results) if group.get("combinator", "and").lower() == "and" else any(results)
     return not value if group.get("not") else value
 
 
@@ -71,7 +73,9 @@ def _positive(field: str, op: str, value: Any, p: Person, as_of: datetime) -> bo
     if field == "tags":
         if op == "null":
             return not x
-        wanted = {value.lower()} if isinstance(value, str) else {v.lower() for v in value}
+        # Tag values are trimmed and lower-cased, as stored tags are.
+        wanted = ({value.strip().lower()} if isinstance(value, str)
+                  else {v.strip().lower() for v in value})
         return bool(x & wanted)
     if op == "null":
         return x is None
@@ -80,7 +84,8 @@ def _positive(field: str, op: str, value: Any, p: Person, as_of: datetime) -> bo
     if field == "subscribed":
         return x == value
     if field in STRING:
-        v = value.lower() if isinstance(value, str) else [s.lower() for s in value]
+        # Values compare in NFC, as stored text is.
+        v = _nfc(value).lower() if isinstance(value, str) else [_nfc(s).lower() for s in value]
         return {
             "=": lambda: x == v, "in": lambda: x in v, "contains": lambda: v in x,
             "beginsWith": lambda: x.startswith(v), "endsWith": lambda: x.endswith(v),
@@ -91,6 +96,10 @@ def _positive(field: str, op: str, value: Any, p: Person, as_of: datetime) -> bo
             return lo <= x <= hi
         return _compare(x, op, _number(value))
     return _datetime(x, op, value, as_of)
+
+
+def _nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text)
 
 
 def _number(value: Any) -> Fraction:

@@ -82,14 +82,34 @@ def test_match_all_is_the_empty_tree() -> None:
     assert match_all().to_json() == {"version": 1, "combinator": "and", "not": False, "rules": []}
 
 
-def test_null_operators_take_no_value_but_tolerate_empty_ones() -> None:
+def test_null_operators_ignore_any_value() -> None:
+    # react-querybuilder keeps the last value typed when the operator becomes null/notNull.
     tree = parse_rule(where({"field": "city", "operator": "null", "value": ""},
-                            {"field": "city", "operator": "notNull", "value": None}))
+                            {"field": "city", "operator": "notNull", "value": None},
+                            {"field": "city", "operator": "null", "value": "x"},
+                            {"field": "tags", "operator": "notNull", "value": [1, {"a": 2}]}))
     assert tree.to_json()["rules"] == [{"field": "city", "operator": "null"},
-                                       {"field": "city", "operator": "notNull"}]
-    assert error_of(where(cond("city", "null", "x"))) == (
-        'rules[0].value: "null" takes no value, got "x"'
-    )
+                                       {"field": "city", "operator": "notNull"},
+                                       {"field": "city", "operator": "null"},
+                                       {"field": "tags", "operator": "notNull"}]
+
+
+def test_a_missing_combinator_means_and() -> None:
+    tree = parse_rule({"rules": [cond("city", "=", "Pune"),
+                                 {"not": True, "rules": [cond("visits", ">", 1)]}]})
+    assert tree.combinator == "and"
+    inner = tree.rules[1]
+    assert isinstance(inner, RuleGroup)
+    assert (inner.combinator, inner.negated) == ("and", True)
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["2026-05-01", "2026-05-01T10:00", "2026-05-01T10:00:00", "2026-05-01 10:00:00",
+     "2026-05-01T10:00:00.5Z", "2026-05-01T10:00:00+05:30", "2026-05-01 10:00:00-02:00"],
+)
+def test_the_extended_iso_forms_are_accepted(value: str) -> None:
+    assert parse_rule(where(cond("signup_date", ">", value))).rules
 
 
 @pytest.mark.parametrize(
@@ -121,6 +141,17 @@ def test_null_operators_take_no_value_but_tolerate_empty_ones() -> None:
          'rules[0].value.unit: expected "days", "weeks", "months" or "years", got "fortnights"'),
         (where(cond("last_order_date", "withinLast", 6)), "rules[0].value: expected {\"amount\""),
         (where(cond("city", "=", "")), 'rules[0].value: expected a non-empty text (use the "null"'),
+        (where(cond("city", "=", " \t ")), 'rules[0].value: expected a non-empty text'),
+        (where(cond("tags", "in", ["vip", "  "])), "rules[0].value[1]: expected a non-empty text"),
+        (where(cond("city", "=", "\ud800")),
+         "rules[0].value: text is not valid Unicode (a lone surrogate U+D800)"),
+        (where(cond("signup_date", ">", "20260501")), "rules[0].value: expected an ISO 8601"),
+        (where(cond("signup_date", ">", "2026-W18-5")), "rules[0].value: expected an ISO 8601"),
+        (where(cond("signup_date", ">", "2026-121")), "rules[0].value: expected an ISO 8601"),
+        (where(cond("signup_date", ">", "2026-05-01T1000")), "rules[0].value: expected an ISO"),
+        (where(cond("signup_date", ">", "२०२६-05-01")), "rules[0].value: expected an ISO 8601"),
+        (where(cond("visits", ">", "५")), 'rules[0].value: expected a number, got "५"'),
+        (where(cond("total_spend", ">", "٢٠٠٠٠")), "rules[0].value: expected a number"),
         (where(cond("city", "=", 5)), "rules[0].value: expected a text, got 5"),
         (where(cond("city", "in", [])), "rules[0].value: expected a non-empty list of texts"),
         (where(cond("city", "in", "Pune,Mumbai")), "rules[0].value: expected a non-empty list"),
@@ -138,7 +169,6 @@ def test_null_operators_take_no_value_but_tolerate_empty_ones() -> None:
         (where({"operator": "="}), "rules[0]: expected a condition"),
         (where("city = Pune"), "rules[0]: expected a condition"),
         ({"combinator": "xor", "rules": []}, 'combinator: expected "and" or "or", got "xor"'),
-        ({"rules": []}, 'combinator: missing (expected "and" or "or")'),
         ({"combinator": "and"}, "rules: missing"),
         ({"combinator": "and", "rules": {}}, "rules: expected a list of rules, got {}"),
         ({"combinator": "and", "not": "yes", "rules": []},

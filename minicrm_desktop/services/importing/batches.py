@@ -16,16 +16,19 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Table
+from sqlalchemy.exc import SQLAlchemyError
 
+from ...errors import MiniCRMError
 from ...models.tables import customers_table
 from ..access.actor import Actor, Permission
 from ..access.audit import Action, record_now
 from ..access.users import authorize
-from ..indexes import indexes_set_aside, worth_setting_aside
+from ..indexes import bulk_load_shortfall, indexes_set_aside, worth_setting_aside
 from ..process_pipe import produced_in_helper
 from ..retry import with_retries
 from ..upsert import count_rows
 from .reader import CsvRow, CsvSource
+from .refusals import refused_row
 from .report import CancelCheck, ImportProgress, ImportReport, ProgressCallback, RejectedRow
 
 log = logging.getLogger(__name__)
@@ -113,6 +116,10 @@ def run_import(
     if scattered:
         with engine.connect() as conn:
             bulk = worth_setting_aside(path, count_rows(conn, target))
+        shortfall = bulk_load_shortfall(engine) if bulk else None
+        if shortfall:
+            log.warning("importing %s in normal batches: %s", path.name, shortfall)
+            bulk = False
     indexes: AbstractContextManager[None] = (
         indexes_set_aside(engine, (customers_table,), scattered) if bulk else nullcontext()
     )
@@ -126,14 +133,40 @@ def run_import(
         _load(engine, kind, write_batch, present, indexes, batches, report, progress,
               should_cancel)
     except BaseException as exc:
+        reason = _failure(exc)
         try:
-            _audit(engine, actor, kind, path, report, failed=type(exc).__name__)
+            _audit(engine, actor, kind, path, report, failed=reason)
+            audited = True
         except Exception:  # the import's own error is the one to report
             log.exception("cannot record the failed import in the audit log")
+            audited = False
+        if isinstance(exc, (SQLAlchemyError, OSError)):
+            raise ImportInterrupted(report, reason, audited=audited) from exc
         raise
     report.rejected.sort(key=lambda r: r.line)
     _audit(engine, actor, kind, path, report)
     return report
+
+
+def _failure(exc: BaseException) -> str:
+    cause = getattr(exc, "orig", None) or exc
+    text = str(cause).splitlines()[0] if str(cause) else ""
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+class ImportInterrupted(MiniCRMError):
+    """The database failed part-way: the batches written before stay (re-importing the file
+    completes it, as imports are idempotent); the message says how far it got."""
+
+    def __init__(self, report: ImportReport, reason: str, *, audited: bool) -> None:
+        note = "" if audited else "; the audit log could not record it"
+        super().__init__(
+            f"the {report.kind} import stopped at a database error ({reason}) after "
+            f"{report.imported} imported, {report.updated} updated and "
+            f"{len(report.rejected)} rejected rows were written{note}; import the file again "
+            "to finish"
+        )
+        self.report = report
 
 
 def _audit(engine: Engine, actor: Actor, kind: str, path: Path, report: ImportReport,
@@ -163,8 +196,7 @@ def _load(
         for batch in stream:
             report.rejected.extend(batch.rejected)
             if batch.rows:
-                write = partial(_write, engine, kind, write_batch, batch, present)
-                report.merge(with_retries(write, f"importing {kind}"))
+                report.merge(write_rows(engine, kind, write_batch, batch.rows, present))
             if progress is not None:
                 progress(ImportProgress(batch.rows_read, batch.bytes_read, batch.bytes_total))
             if should_cancel is not None and should_cancel():
@@ -172,14 +204,48 @@ def _load(
                 break
 
 
+def write_rows(
+    engine: Engine,
+    kind: str,
+    write_batch: BatchWriter,
+    rows: list[ParsedRow],
+    present: set[str],
+) -> ImportReport:
+    """Write validated rows in one transaction. Should the database refuse a row all the
+    same, the rows are written again in halves, down to that row alone, which is then
+    reported by its line: the other rows of the batch still go in."""
+    try:
+        return with_retries(
+            partial(_write, engine, kind, write_batch, rows, present), f"importing {kind}"
+        )
+    except Exception as exc:
+        refused = refused_row(exc)
+        if refused is None:
+            raise
+        if len(rows) > 1:
+            half = len(rows) // 2
+            report = write_rows(engine, kind, write_batch, rows[:half], present)
+            report.merge(write_rows(engine, kind, write_batch, rows[half:], present))
+            return report
+        log.warning("the database refused line %d of a %s import: %s", rows[0][0], kind, exc)
+        report = ImportReport(kind=kind)
+        report.rejected.append(RejectedRow(rows[0][0], refused[0], refused[1]))
+        return report
+
+
 def _write(
-    engine: Engine, kind: str, write_batch: BatchWriter, batch: _Batch, present: set[str]
+    engine: Engine, kind: str, write_batch: BatchWriter, rows: list[ParsedRow], present: set[str]
 ) -> ImportReport:
     """One batch in one transaction; its counts are kept only if it commits, so a batch
     retried after losing a lock race is counted once."""
     scratch = ImportReport(kind=kind)
-    with engine.begin() as conn:
-        write_batch(conn, batch.rows, present, scratch)
+    with engine.connect() as conn:
+        if conn.dialect.name == "sqlite":
+            # Take the write lock first (waiting for it, up to the busy timeout), so what the
+            # batch reads is what it writes over, whoever else is writing.
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        write_batch(conn, rows, present, scratch)
+        conn.commit()
     return scratch
 
 

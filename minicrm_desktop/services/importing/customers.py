@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from functools import partial
 from operator import itemgetter
 from pathlib import Path
@@ -60,8 +61,12 @@ def import_customers(
     should_cancel: CancelCheck | None = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
     actor: Actor,
+    now: datetime | None = None,
 ) -> ImportReport:
-    validate = partial(_validate, imported_at=storage_timestamp(utcnow()))
+    """Import a customers CSV file. `now` (default: the current time) is the signup date a
+    new customer with an empty `signup_date` gets, so an import can be reproduced."""
+    moment = (now or utcnow()).astimezone(UTC).replace(microsecond=0)
+    validate = partial(_validate, imported_at=storage_timestamp(moment))
     return run_import(
         engine,
         path,
@@ -92,7 +97,8 @@ def _validate(row: CsvRow, present: set[str], imported_at: str | None) -> dict[s
         for column in _NORMALIZED:
             if column in present:
                 text = cells[column].strip()
-                if len(text) > _LIMITS[column]:
+                # Lower-casing lengthens a few letters (İ -> i̇): both forms must fit.
+                if len(text) > _LIMITS[column] or len(text.lower()) > _LIMITS[column]:
                     raise ValueError(f"is longer than {_LIMITS[column]} characters")
                 out[column] = text or None
                 out[f"{column}_norm"] = normalize(text)
@@ -127,6 +133,7 @@ def _validate(row: CsvRow, present: set[str], imported_at: str | None) -> dict[s
 def _write_batch(
     conn: Connection, batch: list[ParsedRow], present: set[str], report: ImportReport
 ) -> None:
+    _carry_signup_dates(batch)
     rows = [r for _, r in last_wins(batch, "email_norm")[0]]
     folded = len(batch) - len(rows)
     ids = {
@@ -170,24 +177,27 @@ def _write_batch(
         )
 
 
+def _carry_signup_dates(batch: list[ParsedRow]) -> None:
+    """A row with an empty signup_date after a row of the same customer that gave one keeps
+    that date, as it would had the earlier row been imported on its own."""
+    given: dict[str, Any] = {}
+    for _, row in batch:
+        if "_signup_defaulted" not in row:
+            given[row["email_norm"]] = row["signup_date"]
+        elif row["email_norm"] in given:
+            row["signup_date"] = given[row["email_norm"]]
+            del row["_signup_defaulted"]
+
+
 def _insert_new(conn: Connection, columns: list[str], rows: list[dict[str, Any]]) -> dict[str, int]:
-    """Insert customers not in the database yet; return their ids by normalized email."""
+    """Insert customers not in the database yet; return their ids by normalized email.
+
+    The database numbers the rows (other imports, the app and the CLI may insert at the
+    same time); a customer another writer added meanwhile is updated instead.
+    """
     if not rows:
         return {}
     pick = itemgetter(*columns)
-    if conn.dialect.name == "sqlite":
-        # The transaction sees every committed customer: ids after the largest are free.
-        # (Should another writer commit first, SQLite refuses this transaction's write and
-        # the batch is retried, so the ids can never collide.)
-        first = int(
-            conn.exec_driver_sql("SELECT COALESCE(MAX(id), 0) + 1 FROM customers").scalar_one()
-        )
-        assigned = {r["email_norm"]: first + i for i, r in enumerate(rows)}
-        raw_insert(
-            conn, customers, ["id", *columns], [(assigned[r["email_norm"]], *pick(r)) for r in rows]
-        )
-        return assigned
-    # MySQL: other clients insert too, so let the server number the rows and ask.
     raw_upsert(
         conn,
         customers,

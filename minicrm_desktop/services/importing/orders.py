@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine
 
+from ...models.money import format_money
 from ...models.tables import customers_table, orders_table
 from ..access.actor import Actor
 from ..aggregates import refresh_aggregates
@@ -17,9 +19,12 @@ from . import values as v
 from .batches import DEFAULT_BATCH_SIZE, ParsedRow, RowError, last_wins, run_import
 from .reader import CsvRow
 from .report import CancelCheck, ImportReport, ProgressCallback, RejectedRow
+from .values import MAX_INT32
 
 ORDER_FIELDS = ("order_id", "customer_email", "amount", "order_date")
 ORDER_ID_LEN = 128
+#: A customer's total spend is a signed 64-bit integer of paise.
+MAX_TOTAL_MINOR = 2**63 - 1
 # Each batch rewrites its customers' aggregates: the indexes they lead churn.
 AGGREGATE_COLUMNS = ("total_spend_minor", "order_count", "first_order_at", "last_order_at")
 
@@ -36,7 +41,11 @@ def import_orders(
     should_cancel: CancelCheck | None = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
     actor: Actor,
+    now: datetime | None = None,
 ) -> ImportReport:
+    """Import an orders CSV file. Every column is required, so no value defaults to `now`;
+    it is accepted so customers and orders take the same options."""
+    del now
     return run_import(
         engine,
         path,
@@ -101,7 +110,11 @@ def _write_batch(
     if not known:
         return
     rows, folded = last_wins(known, "order_id")
-    before = raw_lookup(conn, orders, "order_id", [r["order_id"] for _, r in rows], "customer_id")
+    before = raw_lookup(conn, orders, "order_id", [r["order_id"] for _, r in rows],
+                        "customer_id", "amount_minor")
+    rows = _within_totals(conn, rows, before, report)
+    if not rows:
+        return
     report.updated += folded + sum(1 for _, r in rows if r["order_id"] in before)
     report.imported += sum(1 for _, r in rows if r["order_id"] not in before)
 
@@ -111,3 +124,47 @@ def _write_batch(
     # An order that moved to another customer changes both customers' aggregates.
     owners_now = {r["customer_id"] for _, r in rows}
     refresh_aggregates(conn, owners_now, {old[0] for old in before.values()} - owners_now)
+
+
+def _within_totals(
+    conn: Connection,
+    rows: list[ParsedRow],
+    before: dict[Any, tuple[Any, ...]],
+    report: ImportReport,
+    max_total: int = MAX_TOTAL_MINOR,
+) -> list[ParsedRow]:
+    """The rows whose customers' totals and counts stay within what the database holds;
+    in file order, the order that would take a customer past it is rejected."""
+    ids = {r["customer_id"] for _, r in rows} | {old[0] for old in before.values()}
+    stored = raw_lookup(conn, customers, "id", ids, "total_spend_minor", "order_count")
+    totals = {cid: [int(v[0]), int(v[1])] for cid, v in stored.items()}
+    return within_totals(rows, before, totals, report, max_total)
+
+
+def within_totals(
+    rows: list[ParsedRow],
+    before: dict[Any, tuple[Any, ...]],
+    totals: dict[int, list[int]],
+    report: ImportReport,
+    max_total: int = MAX_TOTAL_MINOR,
+) -> list[ParsedRow]:
+    """`_within_totals` given each customer's [total, count] now (updated in place)."""
+    kept: list[ParsedRow] = []
+    for line, row in rows:
+        cid, amount = row["customer_id"], row["amount_minor"]
+        old = before.get(row["order_id"])
+        total, count = totals[cid]
+        if old is not None and old[0] == cid:  # the order is replaced: its amount goes
+            total, count = total - int(old[1]), count - 1
+        if total + amount > max_total or count + 1 > MAX_INT32:
+            report.rejected.append(RejectedRow(
+                line, "amount",
+                f"would take the total of {row['email']!r} past {format_money(max_total)}, "
+                "the most the database holds"))
+            continue
+        if old is not None and old[0] != cid:  # moved from another customer
+            totals[old[0]][0] -= int(old[1])
+            totals[old[0]][1] -= 1
+        totals[cid] = [total + amount, count + 1]
+        kept.append((line, row))
+    return kept

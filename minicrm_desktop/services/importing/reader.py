@@ -13,6 +13,7 @@ from typing import BinaryIO
 
 from ...errors import ImportFileError
 from .report import RejectedRow
+from .values import clean_cells
 
 # Long free-text cells are legitimate; a runaway quote is caught by the row checks instead.
 csv.field_size_limit(10 * 1024 * 1024)
@@ -115,7 +116,8 @@ class CsvSource:
             return self.bytes_total
 
     def rows(self) -> Iterator[CsvRow | RejectedRow]:
-        """Each data row, or a rejection for a row that is not usable CSV."""
+        """Each data row with its cells in Unicode NFC, or a rejection for a row that is not
+        usable CSV or holds a control character."""
         width = len(self.columns)
         while True:
             start = self._reader.line_num + 1
@@ -134,6 +136,11 @@ class CsvSource:
             if _BAD_BYTE.search("".join(cells)):
                 bad = next(i for i, cell in enumerate(cells) if _BAD_BYTE.search(cell))
                 yield RejectedRow(start, self.columns[bad], "is not valid UTF-8 text")
+                continue
+            cells, bad_index, bad_char = clean_cells(cells)
+            if bad_index is not None:
+                yield RejectedRow(start, self.columns[bad_index],
+                                  f"contains a control character ({bad_char}); only tab is allowed")
                 continue
             yield CsvRow(start, dict(zip(self.columns, cells, strict=True)))
 

@@ -1,13 +1,24 @@
-"""Parsers for CSV cell values. Each raises ValueError with a reason fit for a report."""
+"""Parsers for CSV cell values. Each raises ValueError with a reason fit for a report.
+
+Every value is checked against what its column can hold before it reaches the database, so
+a cell out of range rejects its own row, never the batch around it.
+"""
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import UTC, datetime
 
+from ...models.iso_dates import IsoError, read_iso
 from ...models.money import parse_amount
 
 __all__ = [
+    "EARLIEST",
+    "LATEST",
+    "MAX_AMOUNT_MINOR",
+    "MAX_INT32",
+    "clean_cells",
     "parse_amount",
     "parse_amount_cell",
     "parse_bool",
@@ -18,9 +29,34 @@ __all__ = [
     "parse_tags",
 ]
 
+#: Visits and counts are 32-bit signed integers on both engines.
+MAX_INT32 = 2**31 - 1
+#: An order amount at most ₹10,000,000,000.00, in paise.
+MAX_AMOUNT_MINOR = 10**12
+#: Stored instants lie between these (UTC, inclusive).
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST = datetime(2999, 12, 31, 23, 59, 59, tzinfo=UTC)
+
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
+_WHOLE = re.compile(r"[0-9]+")
 _TRUE = {"true", "yes", "1"}
 _FALSE = {"false", "no", "0"}
+# Control characters (C0 but tab, DEL, C1): invisible, and a NUL truncates text in C code.
+_CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f]")
+
+
+def clean_cells(cells: list[str]) -> tuple[list[str], int | None, str]:
+    """The row's cells in NFC, or the index of the first cell holding a control character
+    (and which one). One pass over the joined row keeps the common case cheap."""
+    if _CONTROL.search("".join(cells)):
+        for index, cell in enumerate(cells):
+            m = _CONTROL.search(cell)
+            if m:
+                return cells, index, f"U+{ord(m.group()):04X}"
+    joined = "\n".join(cells)  # a line break composes with nothing
+    if not joined.isascii() and not unicodedata.is_normalized("NFC", joined):
+        cells = [unicodedata.normalize("NFC", cell) for cell in cells]
+    return cells, None, ""
 
 
 def parse_email(text: str) -> str:
@@ -29,31 +65,41 @@ def parse_email(text: str) -> str:
         raise ValueError("is required")
     if len(value) > 320 or not _EMAIL.fullmatch(value):
         raise ValueError(f"{_clip(value)!r} does not look like an email address")
+    if len(value.lower()) > 320:  # a few letters grow when lower-cased (İ -> i̇)
+        raise ValueError(f"{_clip(value)!r} is longer than 320 characters once lower-cased")
     return value
 
 
 def parse_datetime(text: str) -> datetime:
-    """ISO 8601 date or date-time; no offset means UTC, a plain date means 00:00 UTC."""
-    value = text.strip()
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise ValueError(
-            f"expected an ISO 8601 date like 2026-05-01 or 2026-05-01T10:00:00Z, "
-            f"got {_clip(value)!r}"
-        ) from None
-    if parsed.tzinfo is None:
-        return parsed.replace(tzinfo=UTC)
-    if parsed.tzinfo is UTC:
-        return parsed
-    return parsed.astimezone(UTC)
+    """ISO 8601 date or date-time in UTC, whole seconds, between 1900 and 2999."""
+    parsed = _parse_utc(text)
+    return parsed.replace(tzinfo=UTC, microsecond=0)
 
 
 def parse_timestamp(text: str) -> str:
     """`parse_datetime`, in the storage form bulk writers hand to the driver."""
-    value = parse_datetime(text)
-    # Aware UTC prints "+00:00" after the 26 characters of the naive form.
-    return value.isoformat(" ", "microseconds")[:26]
+    # "YYYY-MM-DD HH:MM:SS" without the offset an aware value would add; no fraction.
+    return _parse_utc(text).isoformat(" ", "seconds")[:19] + ".000000"
+
+
+def _parse_utc(text: str) -> datetime:
+    """`text` in UTC: naive (no offset given) or aware; range checked. A million rows parse
+    two dates each, so this does no more than it must."""
+    value = text.strip()
+    try:
+        parsed = read_iso(value)
+        if parsed.tzinfo is not None and parsed.tzinfo is not UTC:
+            parsed = parsed.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(f"{_clip(value)!r} is out of range once converted to UTC") from None
+    except IsoError as exc:
+        raise ValueError(f"{exc}, got {_clip(value)!r}") from None
+    if not 1900 <= parsed.year <= 2999:  # EARLIEST and LATEST bound whole years
+        raise ValueError(
+            f"{_clip(value)!r} is out of range: dates must fall between 1900-01-01 and "
+            "2999-12-31 (UTC)"
+        )
+    return parsed
 
 
 def parse_nonneg_int(text: str) -> int:
@@ -62,7 +108,10 @@ def parse_nonneg_int(text: str) -> int:
         return 0
     if not value.isascii() or not value.isdigit():
         raise ValueError(f"expected a whole number of 0 or more, got {_clip(value)!r}")
-    return int(value)
+    digits = value.lstrip("0") or "0"
+    if len(digits) > 10 or int(digits) > MAX_INT32:
+        raise ValueError(f"{_clip(value)!r} is out of range (at most {MAX_INT32:,})")
+    return int(digits)
 
 
 def parse_bool(text: str) -> bool:
@@ -80,14 +129,25 @@ def parse_tags(text: str) -> list[str]:
     for label in text.split("|"):
         label = label.strip()
         if label and label.lower() not in seen:
-            if len(label) > 255:
+            if len(label) > 255 or len(label.lower()) > 255:
                 raise ValueError(f"tag {_clip(label)!r} is longer than 255 characters")
             seen[label.lower()] = label
     return list(seen.values())
 
 
 def parse_amount_cell(text: str) -> int:
-    return parse_amount(text.strip())
+    value = text.strip()
+    whole = _WHOLE.match(value)
+    if whole:
+        digits = whole.group()
+        significant = len(digits.lstrip("0"))
+        if significant > 11:  # past 10^10 without converting (5,000 digits would fail)
+            raise ValueError(f"{_clip(value)!r} is out of range (at most 10,000,000,000.00)")
+        value = value[len(digits) - max(1, significant):]  # leading zeros change nothing
+    minor = parse_amount(value)
+    if minor > MAX_AMOUNT_MINOR:
+        raise ValueError(f"{_clip(text.strip())!r} is out of range (at most 10,000,000,000.00)")
+    return minor
 
 
 def _clip(value: str, limit: int = 60) -> str:

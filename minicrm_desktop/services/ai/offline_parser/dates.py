@@ -21,15 +21,17 @@ MONTHS = {
 }
 MONTHS["sept"] = 9
 _MONTH = "|".join(sorted(MONTHS, key=len, reverse=True))
-_NUMBER = r"(\d+|" + "|".join(sorted(WORD_COUNTS, key=len, reverse=True)) + r"|a|an)"
+_NUMBER = r"([0-9]+|" + "|".join(sorted(WORD_COUNTS, key=len, reverse=True)) + r"|a|an)"
 _UNIT = r"(days?|weeks?|months?|years?)"
 
-_ISO = re.compile(r"\s*(\d{4})-(\d{2})-(\d{2})\b")
+_ISO = re.compile(r"\s*([0-9]{4})-([0-9]{2})-([0-9]{2})\b")
 _DAY_MONTH = re.compile(
-    rf"\s*(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?({_MONTH})\b\.?,?(?:\s+(\d{{4}}))?")
-_MONTH_DAY = re.compile(rf"\s*({_MONTH})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?\b,?(?:\s+(\d{{4}}))?")
-_MONTH_YEAR = re.compile(rf"\s*({_MONTH})\b\.?,?(?:\s+(\d{{4}}))?")
-_YEAR = re.compile(r"\s*((?:19|20)\d{2})\b")
+    rf"\s*([0-9]{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?({_MONTH})\b\.?,?(?:\s+([0-9]{{4}}))?")
+_MONTH_DAY = re.compile(
+    rf"\s*({_MONTH})\.?\s+([0-9]{{1,2}})(?:st|nd|rd|th)?\b,?(?:\s+([0-9]{{4}}))?"
+)
+_MONTH_YEAR = re.compile(rf"\s*({_MONTH})\b\.?,?(?:\s+([0-9]{{4}}))?")
+_YEAR = re.compile(r"\s*((?:19|20)[0-9]{2})\b")
 
 
 @dataclass(frozen=True)

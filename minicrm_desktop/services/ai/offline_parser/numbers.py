@@ -1,5 +1,6 @@
 """Amounts and counts as marketers write them: 5000, 5,000, ₹5,000, Rs 5000, 5k, 1.5 lakh,
-2 crore, 50 thousand; once, twice, three times; and the comparisons around them."""
+2 crore, 50 thousand; once, twice, three times; and the comparisons around them. Digits are
+ASCII only, as the contracts say (a regex digit class would also read ٥٠٠٠)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from decimal import Decimal, InvalidOperation
 from ..errors import NotUnderstood
 
 _AMOUNT = re.compile(
-    r"\s*(?:(?:₹|rs\.?|inr)\s*)?(\d[\d,]*(?:\.\d+)?)"
+    r"\s*(?:(?:₹|rs\.?|inr)\s*)?([0-9][0-9,]*(?:\.[0-9]+)?)"
     r"(?:\s*(k|thousand|lakhs?|lacs?|lakh|crores?|cr|mn|million))?\b"
     r"(?:\s*(?:rupees|rs\.?|inr|/-)(?=\s|$|[,.]))?"
 )
@@ -20,7 +21,9 @@ _MULTIPLIERS = {
     "mn": 1_000_000, "million": 1_000_000,
 }
 #: Commas either every three digits (5,000,000) or the Indian way (50,00,000).
-_GROUPED = re.compile(r"\d{1,3}(?:,\d{3})+|\d{1,2}(?:,\d{2})*,\d{3}|\d+")
+_GROUPED = re.compile(
+    r"[0-9]{1,3}(?:,[0-9]{3})+|[0-9]{1,2}(?:,[0-9]{2})*,[0-9]{3}|[0-9]+"
+)
 
 WORD_COUNTS = {
     "no": 0, "zero": 0, "one": 1, "a single": 1, "two": 2, "three": 3,
@@ -29,7 +32,7 @@ WORD_COUNTS = {
 }
 TIMES_WORDS = {"once": 1, "twice": 2, "thrice": 3}
 _COUNT = re.compile(
-    r"\s*(\d+|" + "|".join(sorted(WORD_COUNTS, key=len, reverse=True)) + r")\b"
+    r"\s*([0-9]+|" + "|".join(sorted(WORD_COUNTS, key=len, reverse=True)) + r")\b"
 )
 
 Reader = Callable[[str, int], tuple[Decimal, int] | None]
@@ -79,7 +82,9 @@ _PREFIX: list[tuple[str, str]] = [
     ("<", r"under|below|less\s+than|fewer\s+than|lower\s+than|beneath|<"),
     ("=", r"exactly|equal\s+to|equals|precisely|just|only|="),
 ]
-_PREFIX_RE = [(op, re.compile(r"\s*(?:" + words + r")(?=\s|\d|₹|$)")) for op, words in _PREFIX]
+_PREFIX_RE = [
+    (op, re.compile(r"\s*(?:" + words + r")(?=\s|[0-9]|₹|$)")) for op, words in _PREFIX
+]
 _SUFFIX_RE = [
     (">=", re.compile(r"\s*(?:\+|or\s+more|or\s+above|and\s+above|and\s+more|or\s+higher|"
                       r"or\s+over|plus\b)")),

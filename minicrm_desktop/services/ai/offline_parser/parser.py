@@ -87,7 +87,7 @@ _DATE_SUBJECTS: list[tuple[str, re.Pattern[str], bool]] = [
         r"(?:\s+date)?(?:\s+(?:was|is))?|came\s+in|(?:an?\s+|any\s+)?visits?"), False),
 ]
 _COUNT_NOUN = _c(r"(orders?|purchases?|transactions?|visits?)")
-_COUNT_LEAD = _c(r"placed|made|having|with")
+_COUNT_LEAD = _c(r"placed|made|having|with|across")
 _TIMES_VERB = _c(
     r"(ordered|bought|purchased|shopped|visited)(?:\s+(?:from\s+us|with\s+us|us|online|"
     r"the\s+store|our\s+store))?"
@@ -161,7 +161,10 @@ _VAGUE: list[tuple[re.Pattern[str], str]] = [
      'say the period, e.g. "in the last 30 days" or "since January 2025"'),
 ]
 _DANGLING = re.compile(r"\b(?:and|or|but|who|that|whose|which|with|having|plus|also)\b|[,&;]")
-_STOP = re.compile(r"\s(?:and|or|but|who|that|with)\s|,|;")
+# A comma between digits groups thousands (₹20,000): it ends no clause.
+_STOP = re.compile(r"\s(?:and|or|but|who|that|with)\s|(?<![0-9]),|,(?![0-9])|;")
+# "Big spenders: spent over ₹20,000": a segment's name before a colon, then its definition.
+_HEADING = re.compile(r"([^:0-9]{1,60}):\s+(?=\S)")
 
 
 def cond(field: str, operator: str, value: Any = None) -> Node:
@@ -597,8 +600,17 @@ def parse_sentence(
         raise NotUnderstood(NO_SENTENCE)
     if len(clean) > MAX_SENTENCE:
         raise NotUnderstood(f"the sentence is longer than {MAX_SENTENCE} characters")
+    clock = as_of or datetime.now(UTC)
     try:
-        tree = _Parser(clean, vocabulary, as_of or datetime.now(UTC)).parse()
+        try:
+            tree = _Parser(clean, vocabulary, clock).parse()
+        except NotUnderstood:
+            heading = _HEADING.match(clean)
+            if heading is None:
+                raise
+            # Only when the whole sentence is not understood: the words before the colon
+            # name the segment, the words after it define it.
+            tree = _Parser(clean[heading.end():], vocabulary, clock).parse()
     except NotUnderstood as exc:
         raise NotUnderstood(_as_written(str(exc), text)) from None
     try:
