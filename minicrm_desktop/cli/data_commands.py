@@ -83,7 +83,11 @@ def _count(text: str) -> int:
 
 
 def _init_db(ctx: CliContext, _args: argparse.Namespace) -> int:
-    ctx.engine()
+    # No sign-in: on a shared database the server decides, and only its owner account
+    # may create or upgrade the schema (anyone else is told to ask an admin).
+    ctx.engine(signed_in=False)
+    for notice in ctx.notices:
+        print(notice)
     print(f"database ready: {describe_url(ctx.url)}")
     return EXIT_OK
 

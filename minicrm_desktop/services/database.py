@@ -167,6 +167,10 @@ def create_db_engine(
         )
         if url.password is None:
             event.listen(engine, "do_connect", _KeyringPassword())
+        from .access.db_roles import activate_database_role
+
+        # Each person's account holds one server role; MariaDB turns it on only on request.
+        event.listen(engine, "connect", activate_database_role)
         return engine
     except NoSuchModuleError as exc:
         raise ConfigError(f"no database driver for {url.drivername!r}: {exc}") from None

@@ -39,6 +39,8 @@ class Action:
     USER_ROLE = "user.role"
     USER_DEACTIVATE = "user.deactivate"
     USER_ACTIVATE = "user.activate"
+    USER_DB_ACCOUNT = "user.db_account"
+    USER_DB_PASSWORD = "user.db_password"
     DOMAIN_ALLOW = "domain.allow"
     DOMAIN_REMOVE = "domain.remove"
     SETTING_CHANGE = "setting.change"
