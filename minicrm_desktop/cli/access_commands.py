@@ -10,7 +10,12 @@ import sys
 
 from ..services.access.actor import Role
 from ..services.access.audit import AuditFilter, audit_page, write_audit_csv
-from ..services.access.db_accounts import DbCredentials, create_db_account, reset_db_password
+from ..services.access.db_accounts import (
+    DbCredentials,
+    create_db_account,
+    require_shared,
+    reset_db_password,
+)
 from ..services.access.users import (
     add_user,
     allow_domain,
@@ -125,6 +130,8 @@ def _list(ctx: CliContext, args: argparse.Namespace) -> int:
 
 
 def _add(ctx: CliContext, args: argparse.Namespace) -> int:
+    if args.db_account is not None:
+        require_shared(ctx.engine())  # before adding anyone: all or nothing
     user = add_user(ctx.engine(), args.email, role=Role(args.role), name=args.name,
                     actor=ctx.actor())
     print(f"added {user.email} as {user.role.value}")

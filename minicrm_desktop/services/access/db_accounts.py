@@ -64,7 +64,7 @@ def create_db_account(
     from .users import UserError, authorize, normalize_email
 
     email = normalize_email(email)
-    _require_shared(engine)
+    require_shared(engine)
     with engine.begin() as conn:
         authorize(conn, actor, Permission.MANAGE_USERS)
         row = conn.execute(select(users.c.db_account).where(users.c.email == email)).first()
@@ -98,7 +98,7 @@ def reset_db_password(engine: Engine, email: str, *, actor: Actor) -> DbCredenti
     from .users import UserError, authorize, normalize_email
 
     email = normalize_email(email)
-    _require_shared(engine)
+    require_shared(engine)
     with engine.begin() as conn:
         authorize(conn, actor, Permission.MANAGE_USERS)
         account = conn.execute(
@@ -168,7 +168,7 @@ class _NameTaken(Exception):
     pass
 
 
-def _require_shared(engine: Engine) -> None:
+def require_shared(engine: Engine) -> None:
     from .users import UserError
 
     if not is_shared(engine):
