@@ -88,6 +88,16 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     remove.add_argument("domain", metavar="DOMAIN")
     remove.set_defaults(handler=_remove_domain)
 
+    own = commands.add_parser(
+        "db-password",
+        help="replace your one-time database password with one only your keyring knows",
+        description="For your own account on a shared MySQL/MariaDB database: give the "
+        "one-time password your admin passed on (asked for, or one line on standard "
+        "input). MiniCRM changes it to a new random password, keeps that in the system "
+        "keyring (or the encrypted secrets file) and uses it from then on. Give --db a "
+        "URL with your account and no password.")
+    own.set_defaults(handler=_db_password)
+
     audit = commands.add_parser(
         "audit",
         help="print the audit log (admins)",
@@ -182,6 +192,28 @@ def _remove_domain(ctx: CliContext, args: argparse.Namespace) -> int:
     remove_domain(ctx.engine(), args.domain, actor=ctx.actor())
     print(f"{args.domain.strip().lower()} is no longer allowed")
     return EXIT_OK
+
+
+def _db_password(ctx: CliContext, _args: argparse.Namespace) -> int:
+    from ..services.access.own_password import replace_one_time_password
+    from ..services.database import MysqlTls
+    from ..services.secrets import default_secret_store, terminal_passphrase
+
+    one_time = _read_one_time_password()
+    account, where = replace_one_time_password(
+        ctx.url, one_time, default_secret_store(terminal_passphrase),
+        tls=MysqlTls.configured(ctx.settings()))
+    print(f"The password of the database account {account} was changed; only {where} "
+          "knows the new one, and MiniCRM uses it from now on.")
+    return EXIT_OK
+
+
+def _read_one_time_password() -> str:
+    if sys.stdin.isatty():
+        import getpass
+
+        return getpass.getpass("One-time database password from your admin: ").strip()
+    return sys.stdin.readline().strip()
 
 
 def _audit(ctx: CliContext, args: argparse.Namespace) -> int:

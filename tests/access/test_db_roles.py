@@ -9,7 +9,10 @@ owner is root, who created it) with unique names, and dropped after each test.
 from __future__ import annotations
 
 import json
+import os
 import secrets
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -320,3 +323,36 @@ def test_a_non_owner_opening_an_old_schema_is_told_to_ask_an_admin(
     assert current_revision(root) == head_revision(root)
     with root.connect() as conn:
         assert roles_installed(conn)
+
+
+def test_a_new_marketer_replaces_the_one_time_password_and_works_from_the_keyring(
+    team: Team, tmp_path: Path
+) -> None:
+    """As a person does it: the real `minicrm` in processes of its own, the secrets in the
+    encrypted file (no keyring on this machine)."""
+    marketer = team[Role.MARKETER]
+    env = {**os.environ, "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
+           "MINICRM_SECRETS_PASSPHRASE": "correct horse battery staple",
+           "XDG_DATA_HOME": str(tmp_path / "data"), "XDG_CONFIG_HOME": str(tmp_path / "cfg")}
+    bare = make_url(marketer.url)._replace(password=None).render_as_string(hide_password=False)
+    assert ":" not in bare.split("@")[0].split("//")[1]  # no password in the URL
+
+    def minicrm(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "minicrm_desktop", "--db", bare, *args],
+                              input=stdin, env=env, capture_output=True, text=True,
+                              timeout=120, check=False)
+
+    before = minicrm("init-db")  # nothing stored yet: the server refuses
+    assert before.returncode != 0
+    assert "Access denied" in before.stderr
+    changed = minicrm("db-password", stdin=marketer.credentials.password + "\n")
+    assert changed.returncode == 0, changed.stderr
+    assert f"database account {marketer.credentials.account} was changed" in changed.stdout
+    assert "encrypted file" in changed.stdout
+    assert marketer.credentials.password not in changed.stdout + changed.stderr
+    after = minicrm("init-db")  # connects with the stored password
+    assert after.returncode == 0, after.stderr
+    # The one-time password is spent.
+    marketer.engine.dispose()
+    with pytest.raises(DBAPIError, match="Access denied"), marketer.engine.connect():
+        pass
