@@ -27,7 +27,7 @@ from minicrm_desktop.cli.main import main as cli_main
 from minicrm_desktop.errors import DatabaseUnavailable
 from minicrm_desktop.models.campaign import CampaignStatus
 from minicrm_desktop.services.access.actor import LOCAL_ADMIN, SYSTEM, AccessDenied, Actor, Role
-from minicrm_desktop.services.access.audit import Action, record
+from minicrm_desktop.services.access.audit import Action, AuditFilter, audit_page, record
 from minicrm_desktop.services.access.db_accounts import DbCredentials, create_db_account
 from minicrm_desktop.services.access.db_roles import drop_database_roles, roles_installed
 from minicrm_desktop.services.access.schema_guard import SchemaUpgradeNeeded
@@ -189,6 +189,9 @@ def test_the_server_names_the_account_behind_each_audit_entry(team: Team) -> Non
     assert [r.action for r in rows] == ["segment.create", "forged"]
     for row in rows:
         assert row.db_account.startswith(f"{marketer.credentials.account}@"), row
+    # The audit log's readers see it too.
+    shown = audit_page(team.root, AuditFilter(action="forged"), actor=team.founder)
+    assert shown[0].db_account == rows[1].db_account
 
 
 def test_a_demoted_marketer_can_no_longer_cancel(team: Team) -> None:

@@ -58,6 +58,7 @@ class AuditRow:
     user_email: str
     action: str
     detail: str  # JSON object
+    db_account: str | None = None  # the database account that wrote it, set by the server
 
 
 @dataclass(frozen=True)
@@ -135,7 +136,7 @@ def iter_audit(engine: Engine, where: AuditFilter, *, actor: Actor) -> Iterator[
         before = page[-1].id
 
 
-AUDIT_CSV_COLUMNS = ("id", "at", "user_id", "user_email", "action", "detail")
+AUDIT_CSV_COLUMNS = ("id", "at", "user_id", "user_email", "action", "detail", "db_account")
 
 
 def write_audit_csv(engine: Engine, where: AuditFilter, out: IO[str], *, actor: Actor) -> int:
@@ -146,7 +147,7 @@ def write_audit_csv(engine: Engine, where: AuditFilter, out: IO[str], *, actor: 
     for row in iter_audit(engine, where, actor=actor):
         writer.writerow(
             [row.id, row.at.isoformat(), "" if row.user_id is None else row.user_id,
-             row.user_email, row.action, _csv_safe(row.detail)]
+             row.user_email, row.action, _csv_safe(row.detail), row.db_account or ""]
         )
         written += 1
     return written
@@ -191,4 +192,5 @@ def _row(m: Any) -> AuditRow:
         user_email=m["user_email"],
         action=m["action"],
         detail=m["detail"],
+        db_account=m["db_account"],
     )
