@@ -132,3 +132,14 @@ def test_cli_adds_a_user_with_their_own_database_account(
     finally:
         with mysql_engine.connect() as conn:
             conn.exec_driver_sql(f"DROP USER IF EXISTS `{name}`@`%%`")
+
+
+def test_every_table_has_a_place_in_the_server_roles() -> None:
+    """A new table must be given to a role in services/access/db_roles.py (or on a shared
+    database nobody but the owner could write it)."""
+    from minicrm_desktop.models import Base
+    from minicrm_desktop.services.access import db_roles
+
+    placed = {*db_roles.MARKETER_DATA, *db_roles.MARKETER_WORK, *db_roles.ADMIN_TABLES,
+              *db_roles.SPECIAL_TABLES}
+    assert {t.name for t in Base.metadata.sorted_tables} == placed

@@ -44,6 +44,8 @@ log = logging.getLogger(__name__)
 MARKETER_DATA = ("customers", "orders", "tags", "customer_tags")
 MARKETER_WORK = ("segments", "campaigns", "campaign_variants", "deliveries")
 ADMIN_TABLES = ("allowed_domains",)
+# Written through grants of their own below (users: by column) or by no one (the log).
+SPECIAL_TABLES = ("users", "audit_log")
 # Users columns only the owner writes (db_account), or only admins.
 OWNER_ONLY_USER_COLUMNS = frozenset({"db_account"})
 ADMIN_ONLY_USER_COLUMNS = frozenset(
@@ -96,7 +98,11 @@ def is_schema_owner(conn: Connection) -> bool:
 
 def activate_database_role(dbapi_connection: Any, _record: Any) -> None:
     """Engine "connect" listener (MySQL): turn on the MiniCRM role granted to this account,
-    if it has one and it is not on yet; make it the account's default."""
+    if it has one and it is not on yet; make it the account's default. MariaDB only: on
+    MySQL 8 the server's `activate_all_roles_on_login` does this (see README)."""
+    server = getattr(dbapi_connection, "get_server_info", lambda: "")()
+    if "mariadb" not in str(server).lower():
+        return
     cursor = dbapi_connection.cursor()
     try:
         cursor.execute("SELECT CURRENT_ROLE(), DATABASE()")
