@@ -75,7 +75,7 @@ def after_upgrade(engine: Engine, *, migrated: bool) -> list[str]:
     if install:
         notices += install_database_roles(engine)
     for notice in notices:
-        log.warning("%s", notice)
+        log.info("%s", notice)
     return notices
 
 
