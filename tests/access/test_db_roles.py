@@ -141,6 +141,20 @@ def test_only_admins_may_write_roles(team: Team, role: Role) -> None:
     assert roles == role.value
 
 
+@pytest.mark.parametrize("role", [Role.VIEWER, Role.MARKETER])
+def test_a_person_updates_only_their_own_sign_in_row(team: Team, role: Role) -> None:
+    """Their grants name columns, not rows; a trigger keeps them to their own row."""
+    person = team[role]
+    other = "founder@crm.example"
+    assert "only admins change other users" in refused(
+        person.engine, f"UPDATE users SET name = 'Mallory' WHERE email = '{other}'")
+    with person.engine.begin() as conn:
+        conn.execute(text("UPDATE users SET name = 'Me' WHERE email = :e"), {"e": person.email})
+    admin = team[Role.ADMIN]
+    with admin.engine.begin() as conn:  # admins change anyone
+        conn.execute(text("UPDATE users SET name = 'Fine' WHERE email = :e"), {"e": other})
+
+
 def test_a_viewer_reads_but_writes_nothing(team: Team, tmp_path: Path) -> None:
     import_customers(team.root, write_csv(tmp_path / "c.csv", "email\na@x.example\n"),
                      actor=team.founder)

@@ -177,7 +177,7 @@ def install_database_roles(engine: Engine) -> list[str]:
             return [f"per-person database accounts are off: this account can't create "
                     f"roles ({_server_message(exc)}); grant it CREATE USER ON *.* and run "
                     "`minicrm init-db` again"]
-        for statement in _procedures(database):
+        for statement in _procedures(database) + _own_row_guard():
             _run(conn, statement)
         for role, statements in grants(database).items():
             name = f"`{role_name(database, role)}`"
@@ -218,6 +218,26 @@ def _server_message(exc: BaseException) -> str:
     orig = getattr(exc, "orig", exc)
     args = getattr(orig, "args", ())
     return str(args[-1]) if args else str(exc).splitlines()[0]
+
+
+def _own_row_guard() -> list[str]:
+    """Column grants let everyone update the sign-in columns of `users`, of every row; this
+    trigger keeps a person's account (one named in users.db_account) to its own row unless
+    it is an admin's. Accounts no row names (the owner, a server administrator) pass."""
+    return [
+        "DROP TRIGGER IF EXISTS users_own_row_only",
+        """CREATE TRIGGER users_own_row_only BEFORE UPDATE ON users FOR EACH ROW
+BEGIN
+  DECLARE v_mapped INT DEFAULT 0;
+  DECLARE v_admin INT DEFAULT 0;
+  DECLARE v_me VARCHAR(200) DEFAULT SUBSTRING_INDEX(SESSION_USER(), '@', 1);
+  SELECT COUNT(*), COALESCE(SUM(role = 'admin' AND active), 0) INTO v_mapped, v_admin
+    FROM users WHERE db_account = v_me;
+  IF v_mapped > 0 AND v_admin = 0 AND NOT (OLD.db_account <=> v_me) THEN
+    SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'only admins change other users';
+  END IF;
+END""",
+    ]
 
 
 def _procedures(database: str) -> list[str]:
