@@ -9,6 +9,7 @@ owner is root, who created it) with unique names, and dropped after each test.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import secrets
 import subprocess
@@ -265,15 +266,21 @@ def test_a_person_without_an_account_of_their_own_is_told_so(team: Team) -> None
         admit(team[Role.VIEWER].engine, identity("newbie@crm.example"))
 
 
-def test_an_admins_own_account_makes_accounts_but_not_the_owners_powers(team: Team) -> None:
+def test_an_admins_own_account_makes_accounts_but_not_the_owners_powers(
+    team: Team, caplog: pytest.LogCaptureFixture
+) -> None:
     admin = team[Role.ADMIN]
     add_user(admin.engine, "late@crm.example", role=Role.VIEWER, actor=admin.actor)
     name = f"t{secrets.token_hex(4)}_late"
     try:
+        caplog.set_level(logging.INFO, logger="sqlalchemy.engine")  # as with --debug
         made = create_db_account(admin.engine, "late@crm.example", actor=admin.actor,
                                  account=name)
         assert made.account == name
         assert len(made.password) >= 20
+        assert "INSERT INTO audit_log" in caplog.text  # statements are being logged...
+        assert made.password not in caplog.text  # ...but never the password
+        assert made.password not in repr(made)
         # Admins may write roles (as the Users page does); never the audit log.
         with admin.engine.begin() as conn:
             conn.execute(text("UPDATE users SET role = 'marketer' "

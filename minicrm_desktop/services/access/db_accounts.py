@@ -83,8 +83,7 @@ def create_db_account(
     password = secrets.token_urlsafe(PASSWORD_BYTES)
     for name in names:
         try:
-            _call(engine, "CALL minicrm_create_account(:e, :a, :p)",
-                  {"e": email, "a": name, "p": password})
+            _call(engine, "CALL minicrm_create_account(%s, %s, %s)", (email, name, password))
         except _NameTaken:
             continue
         record_change(engine, actor, Action.USER_DB_ACCOUNT, {"email": email, "db_account": name})
@@ -106,7 +105,7 @@ def reset_db_password(engine: Engine, email: str, *, actor: Actor) -> DbCredenti
     if not account:
         raise UserError(f"{email} has no database account; create one first")
     password = secrets.token_urlsafe(PASSWORD_BYTES)
-    _call(engine, "CALL minicrm_set_account_password(:e, :p)", {"e": email, "p": password})
+    _call(engine, "CALL minicrm_set_account_password(%s, %s)", (email, password))
     record_change(engine, actor, Action.USER_DB_PASSWORD, {"email": email, "db_account": account})
     return DbCredentials(email, str(account), password)
 
@@ -124,7 +123,7 @@ def sync_db_account(engine: Engine, email: str) -> None:
     if not account:
         return
     try:
-        _call(engine, "CALL minicrm_sync_account(:e)", {"e": email})
+        _call(engine, "CALL minicrm_sync_account(%s)", (email,))
     except (UserError, AccessDenied) as exc:
         raise type(exc)(f"{email}'s change was saved, but their database account "
                         f"{account} could not follow it ({exc}); try again") from None
@@ -176,14 +175,14 @@ def require_shared(engine: Engine) -> None:
                         "this one is an embedded SQLite file")
 
 
-def _call(engine: Engine, statement: str, params: dict[str, str]) -> None:
+def _call(engine: Engine, statement: str, params: tuple[str, ...]) -> None:
     """Call one of the owner's procedures. Its error becomes a clear message; the
     statement's parameters (a password) never appear in it."""
     from .users import UserError
 
     try:
         with engine.begin() as conn:
-            conn.execute(text(statement), params)
+            secret_execute(conn, statement, params)
     except DBAPIError as exc:
         args = getattr(exc.orig, "args", ())
         code = args[0] if args else None
@@ -199,3 +198,16 @@ def _call(engine: Engine, statement: str, params: dict[str, str]) -> None:
         if code == _SIGNAL:
             raise UserError(message) from None
         raise UserError(f"the database refused: {message}") from None
+
+
+def secret_execute(conn: Connection, statement: str, params: tuple[str, ...]) -> None:
+    """Run a statement with bound parameters through the driver's own cursor, which
+    SQLAlchemy's statement logging (on with --debug) does not see: a password passed
+    here reaches no log. Driver errors come back as SQLAlchemy's DBAPIError."""
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(statement, params)
+    except conn.dialect.loaded_dbapi.Error as exc:
+        raise DBAPIError(statement, None, exc) from None
+    finally:
+        cursor.close()

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import secrets
 
-from sqlalchemy import text
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError
 
 from ...errors import ConfigError, DatabaseUnavailable
 from ..database import MysqlTls, check_connection, create_db_engine, describe_url, is_sqlite
 from ..secrets import MYSQL_PASSWORD, SecretStore
+from .db_accounts import secret_execute
 from .db_roles import session_account
 
 NEW_PASSWORD_BYTES = 24
@@ -42,9 +42,9 @@ def replace_one_time_password(
                 account = session_account(conn)
                 # Changing one's own password needs no privilege this way (MariaDB's
                 # ALTER USER asks for CREATE USER even on oneself).
-                own = ("SET PASSWORD = PASSWORD(:p)" if getattr(conn.dialect, "is_mariadb", False)
-                       else "ALTER USER USER() IDENTIFIED BY :p")
-                conn.execute(text(own), {"p": new})
+                own = ("SET PASSWORD = PASSWORD(%s)" if getattr(conn.dialect, "is_mariadb", False)
+                       else "ALTER USER USER() IDENTIFIED BY %s")
+                secret_execute(conn, own, (new,))
         except DBAPIError as exc:
             if before is None:
                 store.delete(MYSQL_PASSWORD)
