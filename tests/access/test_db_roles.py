@@ -16,16 +16,19 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from alembic import command
+from pytestqt.qtbot import QtBot
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
 from minicrm_desktop.cli.main import main as cli_main
 from minicrm_desktop.errors import DatabaseUnavailable
+from minicrm_desktop.models.base import utcnow
 from minicrm_desktop.models.campaign import CampaignStatus
 from minicrm_desktop.services.access.actor import LOCAL_ADMIN, SYSTEM, AccessDenied, Actor, Role
 from minicrm_desktop.services.access.audit import Action, AuditFilter, audit_page, record
@@ -33,7 +36,9 @@ from minicrm_desktop.services.access.db_accounts import DbCredentials, create_db
 from minicrm_desktop.services.access.db_roles import drop_database_roles, roles_installed
 from minicrm_desktop.services.access.schema_guard import SchemaUpgradeNeeded
 from minicrm_desktop.services.access.users import add_user, admit, set_active, set_role
+from minicrm_desktop.services.bus import EventBus
 from minicrm_desktop.services.campaigns import store
+from minicrm_desktop.services.campaigns.engine import DeliveryEngine
 from minicrm_desktop.services.campaigns.launch import create_campaign
 from minicrm_desktop.services.database import create_db_engine
 from minicrm_desktop.services.importing import import_customers
@@ -44,6 +49,8 @@ from minicrm_desktop.services.migrate import (
     head_revision,
     upgrade_to_head,
 )
+from minicrm_desktop.services.tasks import TaskRunner
+from minicrm_desktop.views.campaign_control import CampaignControl
 from tests.access.conftest import identity
 from tests.campaigns.conftest import POPULATION, draft
 from tests.helpers import write_csv
@@ -380,3 +387,38 @@ def test_a_new_marketer_replaces_the_one_time_password_and_works_from_the_keyrin
     marketer.engine.dispose()
     with pytest.raises(DBAPIError, match="Access denied"), marketer.engine.connect():
         pass
+
+
+def test_scheduled_campaigns_launch_from_a_marketers_app_not_a_viewers(
+    team: Team, runner: TaskRunner, bus: EventBus, qtbot: QtBot, tmp_path: Path
+) -> None:
+    """On a shared database the app's scheduled work runs as the signed-in person (SYSTEM
+    is refused there): a viewer's app leaves a due campaign to a marketer's."""
+    marketer, viewer = team[Role.MARKETER], team[Role.VIEWER]
+    import_customers(marketer.engine, write_csv(tmp_path / "people.csv", POPULATION),
+                     actor=marketer.actor)
+    due = create_campaign(marketer.engine, draft(scheduled_at=utcnow() + timedelta(hours=1)),
+                          actor=marketer.actor)
+    with team.root.begin() as conn:  # the clock moves on
+        conn.execute(text("UPDATE campaigns SET scheduled_at = :t WHERE id = :i"),
+                     {"t": utcnow() - timedelta(seconds=1), "i": due})
+    controls = []
+    for person in (viewer, marketer):
+        delivery = DeliveryEngine(person.engine, workers=2, retry_base_seconds=0.01,
+                                  ledger_path=tmp_path / "ledger.db")
+        controls.append(CampaignControl(person.engine, runner, bus, delivery,
+                                        scheduler=person.actor))
+    viewers_app, marketers_app = controls
+    try:
+        viewers_app.launch_due()
+        qtbot.waitUntil(lambda: runner.active_count == 0, timeout=10_000)
+        with team.root.connect() as conn:
+            status = conn.execute(text("SELECT status FROM campaigns WHERE id = :i"),
+                                  {"i": due}).scalar_one()
+        assert status == CampaignStatus.SCHEDULED.value
+        with qtbot.waitSignal(bus.campaign_finished, timeout=30_000) as finished:
+            marketers_app.launch_due()
+        assert finished.args == [due, "completed"]
+    finally:
+        for control in controls:
+            control.shutdown()
