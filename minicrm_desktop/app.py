@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import URL
 
-from minicrm_desktop.services.access.actor import LOCAL_ADMIN, Actor
+from minicrm_desktop.services.access.actor import LOCAL_ADMIN, SYSTEM, Actor
 
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QApplication
@@ -120,7 +120,8 @@ def bootstrap(
     runner = TaskRunner(bus)
     description = describe_url(url)
     campaigns = CampaignControl(engine, runner, bus,
-                                DeliveryEngine(engine, ledger_path=default_ledger_path()))
+                                DeliveryEngine(engine, ledger_path=default_ledger_path()),
+                                scheduler=SYSTEM if is_sqlite(url) else actor)
     window = MainWindow(Services(engine, bus, runner, settings, description, campaigns,
                                  actor=actor, secrets=secrets or SharedStore()))
     install_account_ui(window, actor, settings, runner)

@@ -21,6 +21,7 @@ from sqlalchemy import Engine, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from minicrm_desktop.models import Base  # noqa: E402
+from minicrm_desktop.services.access.db_roles import drop_database_roles  # noqa: E402
 from minicrm_desktop.services.access.trust import record_new_database  # noqa: E402
 from minicrm_desktop.services.database import create_db_engine  # noqa: E402
 from minicrm_desktop.services.migrate import upgrade_to_head  # noqa: E402
@@ -110,6 +111,7 @@ def mysql_database_url() -> Iterator[str]:
     if created:
         with server.connect() as conn:
             conn.execute(text(f"DROP DATABASE IF EXISTS `{created}`"))
+            drop_database_roles(conn, created)  # the server roles init-db made for it
     server.dispose()
 
 

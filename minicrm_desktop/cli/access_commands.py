@@ -1,5 +1,6 @@
-"""`minicrm users list|add|set-role|deactivate|activate|allow-domain|remove-domain` and
-`minicrm audit`: the admin's tools. Each is checked against the acting user's role."""
+"""`minicrm users list|add|set-role|deactivate|activate|allow-domain|remove-domain|
+db-account|reset-db-password` and `minicrm audit`: the admin's tools. Each is checked
+against the acting user's role (and, on a shared database, by the server)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,12 @@ import sys
 
 from ..services.access.actor import Role
 from ..services.access.audit import AuditFilter, audit_page, write_audit_csv
+from ..services.access.db_accounts import (
+    DbCredentials,
+    create_db_account,
+    require_shared,
+    reset_db_password,
+)
 from ..services.access.users import (
     UserError,
     add_first_admin,
@@ -35,7 +42,8 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     actions = users.add_subparsers(
         dest="action", required=True,
-        metavar="{list,add,set-role,deactivate,activate,allow-domain,remove-domain}",
+        metavar="{list,add,set-role,deactivate,activate,allow-domain,remove-domain,"
+        "db-account,reset-db-password}",
     )
     listing = actions.add_parser("list", help="print users and allowed domains")
     listing.add_argument("--json", action="store_true", help="as JSON")
@@ -51,7 +59,23 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "without signing in: names the first admin of a database that has no active admin, "
         "e.g. one upgraded from a release without users, where the first sign-in does not "
         "make anybody admin")
+    add.add_argument("--db-account", nargs="?", const="", default=None, metavar="NAME",
+                     help="on a shared MySQL/MariaDB database, also create their own "
+                     "database account (NAME, else one made from the email) and print its "
+                     "one-time password")
     add.set_defaults(handler=_add)
+    account = actions.add_parser(
+        "db-account", help="create EMAIL's own database account (shared databases)",
+        description="Create EMAIL's own account on the shared MySQL/MariaDB database, with "
+        "the server role of their MiniCRM role, and print its one-time password once.")
+    account.add_argument("email", metavar="EMAIL")
+    account.add_argument("--name", default=None, metavar="NAME",
+                         help="the account's name (default: made from the email)")
+    account.set_defaults(handler=_db_account)
+    reset = actions.add_parser(
+        "reset-db-password", help="give EMAIL's database account a new one-time password")
+    reset.add_argument("email", metavar="EMAIL")
+    reset.set_defaults(handler=_reset_db_password)
     role = actions.add_parser("set-role", help="change a user's role")
     role.add_argument("email", metavar="EMAIL")
     role.add_argument("role", choices=ROLES, metavar="ROLE", help="admin, marketer or viewer")
@@ -97,7 +121,7 @@ def _list(ctx: CliContext, args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({
             "users": [{"email": u.email, "name": u.name, "role": u.role.value,
-                       "active": u.active,
+                       "active": u.active, "db_account": u.db_account,
                        "last_sign_in_at": u.last_sign_in_at.isoformat()
                        if u.last_sign_in_at else None} for u in people],
             "allowed_domains": [{"domain": d.domain, "role": d.role.value} for d in domains],
@@ -106,7 +130,8 @@ def _list(ctx: CliContext, args: argparse.Namespace) -> int:
     for u in people:
         seen = u.last_sign_in_at.isoformat(timespec="seconds") if u.last_sign_in_at else "never"
         state = "" if u.active else "  (deactivated)"
-        print(f"{u.email}\t{u.role.value}\tlast sign-in {seen}{state}")
+        account = f"\tdatabase account {u.db_account}" if u.db_account else ""
+        print(f"{u.email}\t{u.role.value}\tlast sign-in {seen}{state}{account}")
     for d in domains:
         print(f"@{d.domain}\t{d.role.value}\t(allowed domain)")
     return EXIT_OK
@@ -119,10 +144,34 @@ def _add(ctx: CliContext, args: argparse.Namespace) -> int:
         user = add_first_admin(ctx.engine(signed_in=False), args.email, name=args.name)
         print(f"{user.email} may now sign in as admin")
         return EXIT_OK
+    if args.db_account is not None:
+        require_shared(ctx.engine())  # before adding anyone: all or nothing
     user = add_user(ctx.engine(), args.email, role=Role(args.role), name=args.name,
                     actor=ctx.actor())
     print(f"added {user.email} as {user.role.value}")
+    if args.db_account is not None:
+        _print_credentials(create_db_account(ctx.engine(), user.email, actor=ctx.actor(),
+                                             account=args.db_account or None))
     return EXIT_OK
+
+
+def _db_account(ctx: CliContext, args: argparse.Namespace) -> int:
+    _print_credentials(create_db_account(ctx.engine(), args.email, actor=ctx.actor(),
+                                         account=args.name))
+    return EXIT_OK
+
+
+def _reset_db_password(ctx: CliContext, args: argparse.Namespace) -> int:
+    _print_credentials(reset_db_password(ctx.engine(), args.email, actor=ctx.actor()))
+    return EXIT_OK
+
+
+def _print_credentials(credentials: DbCredentials) -> None:
+    # Shown once, here only: pass it on privately. They change it with `minicrm db-password`.
+    print(f"database account for {credentials.email}: {credentials.account}")
+    print(f"one-time password: {credentials.password}")
+    print("Pass both on privately; they run `minicrm db-password` to replace the password "
+          "with one only their keyring knows.")
 
 
 def _set_role(ctx: CliContext, args: argparse.Namespace) -> int:

@@ -36,6 +36,8 @@ class CliContext:
     _engine: Engine | None = field(default=None, repr=False)
     _actor: Actor | None = field(default=None, repr=False)
     _settings: Settings | None = field(default=None, repr=False)
+    # What opening the database found and mended (missing triggers…), for init-db to print.
+    notices: list[str] = field(default_factory=list)
 
     @property
     def url(self) -> URL:
@@ -51,7 +53,7 @@ class CliContext:
 
             engine = create_db_engine(self.url, tls=MysqlTls.configured(self.settings()))
             check_connection(engine)
-            upgrade_to_head(engine)
+            self.notices = upgrade_to_head(engine)
             self._engine = engine
         if signed_in:
             self.actor()

@@ -106,12 +106,16 @@ def _count(text: str) -> int:
 
 
 def _init_db(ctx: CliContext, args: argparse.Namespace) -> int:
-    if args.trust_dev_idp is None:
-        ctx.engine()
-    else:  # a database nobody has an account in yet: there is nobody to sign in as
+    # No sign-in: on a shared database the server decides, and only its owner account
+    # may create or upgrade the schema (anyone else is told to ask an admin). Trusting the
+    # dev IdP needs a database nobody has an account in yet: nobody to sign in as either.
+    engine = ctx.engine(signed_in=False)
+    for notice in ctx.notices:
+        print(notice)
+    if args.trust_dev_idp is not None:
         from ..services.access.trust import trust_dev_idp
 
-        issuer = trust_dev_idp(ctx.engine(signed_in=False), args.trust_dev_idp)
+        issuer = trust_dev_idp(engine, args.trust_dev_idp)
         print(f"this database trusts the development identity provider at {issuer}")
     print(f"database ready: {describe_url(ctx.url)}")
     return EXIT_OK

@@ -13,7 +13,7 @@ from ..services.database import (
     mysql_password_name_for,
 )
 from ..services.redact import register_secret
-from ..services.secrets import default_secret_store, terminal_passphrase
+from ..services.secrets import SecretStore, default_secret_store, terminal_passphrase
 from .context import CliContext
 
 EXIT_OK = 0
@@ -29,7 +29,13 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "server, and to a server on another machine only over TLS. "
         f"{MYSQL_PASSWORD_ENV} takes precedence over it.",
     )
-    cmd.add_argument("--forget", action="store_true", help="delete the stored password")
+    what = cmd.add_mutually_exclusive_group()
+    what.add_argument("--forget", action="store_true", help="delete the stored password")
+    what.add_argument(
+        "--one-time", action="store_true",
+        help="for your own account on a shared database: the password given is the one-time "
+        "password your admin passed on; MiniCRM changes it to a new random one that only "
+        "your keyring (or encrypted secrets file) knows, and uses that from then on")
     cmd.set_defaults(handler=_db_password)
 
 
@@ -46,6 +52,8 @@ def _db_password(ctx: CliContext, args: argparse.Namespace) -> int:
         store.delete(name)
         print(f"forgot the MySQL password for {where}")
         return EXIT_OK
+    if args.one_time:
+        return _replace_one_time(ctx, store, where)
     password = _read_password(where)
     register_secret(password)
     store.set(name, password)
@@ -53,11 +61,24 @@ def _db_password(ctx: CliContext, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _read_password(where: str) -> str:
+def _replace_one_time(ctx: CliContext, store: SecretStore, where: str) -> int:
+    from ..services.access.own_password import replace_one_time_password
+    from ..services.database import MysqlTls
+
+    one_time = _read_password(where, prompt="One-time database password from your admin")
+    register_secret(one_time)
+    account, kept = replace_one_time_password(
+        ctx.url, one_time, store, tls=MysqlTls.configured(ctx.settings()))
+    print(f"The password of the database account {account} was changed; only {kept} "
+          "knows the new one, and MiniCRM uses it from now on.")
+    return EXIT_OK
+
+
+def _read_password(where: str, *, prompt: str = "MySQL password") -> str:
     if sys.stdin.isatty():
         import getpass
 
-        password = getpass.getpass(f"MySQL password for {where}: ")
+        password = getpass.getpass(f"{prompt} for {where}: ")
     else:
         password = sys.stdin.readline().rstrip("\r\n")
     if not password:

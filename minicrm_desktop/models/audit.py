@@ -1,5 +1,5 @@
 """The audit log: who did what, when. Append-only (database triggers refuse UPDATE and
-DELETE, see migration 0007)."""
+DELETE, see migration 0007; on a shared server the accounts lack those privileges too)."""
 
 from __future__ import annotations
 
@@ -26,6 +26,8 @@ class AuditEntry(Base):
     user_email: Mapped[str] = mapped_column(String(EMAIL_LEN))
     action: Mapped[str] = mapped_column(String(ACTION_LEN))
     detail: Mapped[str] = mapped_column(Text, default="")  # JSON object
+    # The database account that wrote the entry, filled in by the server (migration 0011).
+    db_account: Mapped[str | None] = mapped_column(String(400))
 
     __table_args__ = (
         Index("ix_audit_log_at", "at"),

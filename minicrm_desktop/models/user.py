@@ -16,6 +16,7 @@ DOMAIN_LEN = 253
 ROLE_LEN = 16
 ISSUER_LEN = 255
 SUBJECT_LEN = 255
+DB_ACCOUNT_LEN = 80
 
 
 class User(Base):
@@ -39,6 +40,9 @@ class User(Base):
     added_by: Mapped[str | None] = mapped_column(String(EMAIL_LEN))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     last_sign_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The MySQL/MariaDB account this person connects with; only the database's owner
+    # account may write it (services/access/db_roles.py). NULL on SQLite.
+    db_account: Mapped[str | None] = mapped_column(String(DB_ACCOUNT_LEN), unique=True)
 
     __table_args__ = (UniqueConstraint("issuer", "subject"), MYSQL_TABLE_OPTIONS)
 

@@ -194,6 +194,10 @@ def create_db_engine(
                          _GivenPassword(from_env) if from_env else _StoredPassword())
         else:
             register_secret(url.password if isinstance(url.password, str) else None)
+        from .access.db_roles import activate_database_role
+
+        # Each person's account holds one server role; MariaDB turns it on only on request.
+        event.listen(engine, "connect", activate_database_role)
         return engine
     except NoSuchModuleError as exc:
         raise ConfigError(f"no database driver for {url.drivername!r}: {exc}") from None

@@ -40,10 +40,24 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
 
-def upgrade_to_head(engine: Engine) -> None:
-    """Create or upgrade the schema in place; an older database is never dropped."""
-    _migrate(engine, lambda cfg: command.upgrade(cfg, "head"))
+def upgrade_to_head(engine: Engine) -> list[str]:
+    """Create or upgrade the schema in place; an older database is never dropped.
+    On a shared database only the owner account may migrate; anyone else gets "ask an
+    admin to upgrade this database". Returns notices about mended safeguards."""
+    from .access.schema_guard import after_upgrade, require_schema_rights
+
+    try:
+        current, head = current_revision(engine), head_revision(engine)
+    except OperationalError as exc:
+        raise DatabaseUnavailable(
+            f"cannot open the database ({describe_url(engine.url)}): "
+            f"{str(exc.orig or exc).splitlines()[0]}"
+        ) from None
+    require_schema_rights(engine, current, head, describe_url(engine.url))
+    if current != head:
+        _migrate(engine, lambda cfg: command.upgrade(cfg, "head"))
     restore_missing_indexes(engine)
+    return after_upgrade(engine, migrated=current != head)
 
 
 def downgrade_to(engine: Engine, revision: str) -> None:

@@ -15,7 +15,7 @@ from minicrm_desktop.services.tasks import TaskRunner
 from minicrm_desktop.views.keyset_model import KeysetTableModel, ModelIndex
 
 AUDIT_PAGE_SIZE = 200
-AUDIT_COLUMNS = ("When", "User", "Action", "Detail")
+AUDIT_COLUMNS = ("When", "User", "Action", "Detail", "Database account")
 
 
 def describe_detail(detail: str) -> str:
@@ -84,5 +84,5 @@ class AuditLogModel(KeysetTableModel):
         if role != Qt.ItemDataRole.DisplayRole:
             return None
         values = (row.at.astimezone().strftime("%d %b %Y, %H:%M:%S"), row.user_email, row.action,
-                  describe_detail(row.detail))
+                  describe_detail(row.detail), row.db_account or "")
         return values[index.column()]

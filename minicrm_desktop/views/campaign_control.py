@@ -15,7 +15,7 @@ from sqlalchemy import Engine
 
 from minicrm_desktop.models.base import utcnow
 from minicrm_desktop.models.campaign import CampaignStatus
-from minicrm_desktop.services.access.actor import SYSTEM, AccessDenied, Actor
+from minicrm_desktop.services.access.actor import SYSTEM, AccessDenied, Actor, Permission, can
 from minicrm_desktop.services.bus import EventBus
 from minicrm_desktop.services.campaigns import history, stats
 from minicrm_desktop.services.campaigns.engine import DeliveryEngine
@@ -40,9 +40,14 @@ class CampaignControl(QObject):
     recovered = Signal(object)
 
     def __init__(self, engine: Engine, runner: TaskRunner, bus: EventBus,
-                 delivery: DeliveryEngine, parent: QObject | None = None) -> None:
+                 delivery: DeliveryEngine, parent: QObject | None = None, *,
+                 scheduler: Actor = SYSTEM) -> None:
         super().__init__(parent)
         self.engine = engine
+        # Who launches due campaigns and resumes interrupted ones: the app itself (SYSTEM)
+        # on an embedded database; on a shared one, the signed-in person if their role may
+        # (a viewer's app leaves it to a marketer's).
+        self.scheduler = scheduler
         self.runner = runner
         self.bus = bus
         self.delivery = delivery
@@ -64,10 +69,14 @@ class CampaignControl(QObject):
         then check the schedule every SCHEDULE_CHECK_MS."""
         engine = self.engine
 
+        scheduler = self.scheduler
+
         def task(_ctx: TaskContext) -> list[int]:
+            if not can(scheduler, Permission.CONTROL_CAMPAIGNS):
+                return []
             running = stats.campaigns_in_status(engine, CampaignStatus.RUNNING)
             for campaign_id in running:
-                history.prepare_resume(engine, campaign_id, actor=SYSTEM)
+                history.prepare_resume(engine, campaign_id, actor=scheduler)
             return running
 
         def done(running: list[int]) -> None:
@@ -88,11 +97,17 @@ class CampaignControl(QObject):
             return
         engine = self.engine
 
+        scheduler = self.scheduler
+
         def task(_ctx: TaskContext) -> list[tuple[int, LaunchSummary]]:
-            launched = []
+            launched: list[tuple[int, LaunchSummary]] = []
+            if not can(scheduler, Permission.LAUNCH_CAMPAIGNS):
+                return launched
             for campaign_id in stats.due_campaigns(engine, utcnow()):
-                # Authorised when it was scheduled; whoever has the app open now launches it.
-                launched.append((campaign_id, launch_campaign(engine, campaign_id, actor=SYSTEM)))
+                # Authorised when it was scheduled; whoever may launch and has the app open
+                # now launches it.
+                launched.append(
+                    (campaign_id, launch_campaign(engine, campaign_id, actor=scheduler)))
             return launched
 
         def done(launched: list[tuple[int, LaunchSummary]]) -> None:

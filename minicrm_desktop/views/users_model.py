@@ -14,7 +14,7 @@ from minicrm_desktop.views.keyset_model import ModelIndex
 
 T = TypeVar("T")
 
-USER_COLUMNS = ("Email", "Name", "Role", "Status", "Last sign-in")
+USER_COLUMNS = ("Email", "Name", "Role", "Status", "Last sign-in", "Database account")
 DOMAIN_COLUMNS = ("Domain", "Role", "Allowed by")
 
 
@@ -72,7 +72,7 @@ class UsersModel(_RowsModel[UserRow]):
     def values(self, item: UserRow) -> tuple[str, ...]:
         return (item.email, item.name, item.role.value.capitalize(),
                 "Active" if item.active else "Deactivated",
-                format_datetime(item.last_sign_in_at) or "never")
+                format_datetime(item.last_sign_in_at) or "never", item.db_account or "")
 
     def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         item = self.row(index.row()) if index.isValid() else None

@@ -25,6 +25,12 @@ from sqlalchemy import Engine
 
 from minicrm_desktop.errors import MiniCRMError
 from minicrm_desktop.services.access.actor import Actor, Role
+from minicrm_desktop.services.access.db_accounts import (
+    DbCredentials,
+    create_db_account,
+    reset_db_password,
+)
+from minicrm_desktop.services.access.db_roles import is_shared
 from minicrm_desktop.services.access.users import (
     DomainRow,
     UserRow,
@@ -38,6 +44,7 @@ from minicrm_desktop.services.access.users import (
 )
 from minicrm_desktop.services.bus import EventBus
 from minicrm_desktop.services.tasks import TaskCancelled, TaskRunner
+from minicrm_desktop.views.db_credentials_dialog import DbCredentialsDialog
 from minicrm_desktop.views.users_model import DomainsModel, UsersModel
 from minicrm_desktop.views.widgets import PageHeader, muted_label
 
@@ -103,6 +110,16 @@ class UsersPage(QWidget):
         self.active_button = QPushButton("Deactivate")
         self.active_button.clicked.connect(self.toggle_active)
         selected.addWidget(self.active_button)
+        # Shared databases only: each person's own database account (see README).
+        self.db_account_button = QPushButton("Create database account")
+        self.db_account_button.setObjectName("db_account_button")
+        self.db_account_button.setToolTip(
+            "Make this person's own account on the shared database, with the privileges "
+            "of their role. Its one-time password is shown once, to pass on privately.")
+        self.db_account_button.clicked.connect(self.make_db_account)
+        self.db_account_button.setVisible(is_shared(engine))
+        selected.addWidget(self.db_account_button)
+        self.credentials_dialog: DbCredentialsDialog | None = None
         selected.addSpacing(12)
         selected.addWidget(muted_label(ROLE_HELP), 1)
         layout.addLayout(selected)
@@ -215,6 +232,10 @@ class UsersPage(QWidget):
         self.active_button.setEnabled(user is not None)
         self.active_button.setText("Reactivate" if user is not None and not user.active
                                    else "Deactivate")
+        self.db_account_button.setEnabled(user is not None)
+        self.db_account_button.setText(
+            "New database password" if user is not None and user.db_account
+            else "Create database account")
         self.remove_domain_button.setEnabled(self.selected_domain() is not None)
 
     # --- changes -------------------------------------------------------------------------------
@@ -254,6 +275,29 @@ class UsersPage(QWidget):
                   lambda u: self._done(f"{u.email} is "
                                        f"{'active again' if u.active else 'deactivated'}.",
                                        select=u.email))
+
+    def make_db_account(self) -> None:
+        """Create the selected person's database account, or give theirs a new password;
+        the one-time password is shown once, in a dialog with a Copy button."""
+        user = self.selected_user()
+        if user is None:
+            return
+        engine, actor, email = self.engine, self.actor, user.email
+        renew = bool(user.db_account)
+
+        def work() -> DbCredentials:
+            if renew:
+                return reset_db_password(engine, email, actor=actor)
+            return create_db_account(engine, email, actor=actor)
+
+        def made(credentials: DbCredentials) -> None:
+            self.credentials_dialog = DbCredentialsDialog(credentials, self)
+            self.credentials_dialog.open()
+            self._done(f"{credentials.email} has the database account "
+                       f"{credentials.account}; pass its one-time password on privately.",
+                       select=credentials.email)
+
+        self._run(work, "Making a database account", made)
 
     def allow_domain(self) -> None:
         domain = self.domain_edit.text()

@@ -87,7 +87,8 @@ def test_csv_export_has_every_match_and_defuses_formulas(
     written = write_audit_csv(engine, AuditFilter(), out, actor=admin)
     rows = list(csv.DictReader(io.StringIO(out.getvalue())))
     assert written == len(rows) == len(audit_rows(engine))
-    assert list(rows[0]) == ["id", "at", "user_id", "user_email", "action", "detail"]
+    assert list(rows[0]) == ["id", "at", "user_id", "user_email", "action", "detail",
+                             "db_account"]
     assert rows[0]["action"] == Action.SEGMENT_CREATE
     assert rows[0]["user_email"] == admin.email
     assert rows[0]["at"].endswith("+00:00")

@@ -39,6 +39,8 @@ class Action:
     USER_ROLE = "user.role"
     USER_DEACTIVATE = "user.deactivate"
     USER_ACTIVATE = "user.activate"
+    USER_DB_ACCOUNT = "user.db_account"
+    USER_DB_PASSWORD = "user.db_password"
     DOMAIN_ALLOW = "domain.allow"
     DOMAIN_REMOVE = "domain.remove"
     SETTING_CHANGE = "setting.change"
@@ -56,6 +58,7 @@ class AuditRow:
     user_email: str
     action: str
     detail: str  # JSON object
+    db_account: str | None = None  # the database account that wrote it, set by the server
 
 
 @dataclass(frozen=True)
@@ -133,7 +136,7 @@ def iter_audit(engine: Engine, where: AuditFilter, *, actor: Actor) -> Iterator[
         before = page[-1].id
 
 
-AUDIT_CSV_COLUMNS = ("id", "at", "user_id", "user_email", "action", "detail")
+AUDIT_CSV_COLUMNS = ("id", "at", "user_id", "user_email", "action", "detail", "db_account")
 
 
 def write_audit_csv(engine: Engine, where: AuditFilter, out: IO[str], *, actor: Actor) -> int:
@@ -144,7 +147,7 @@ def write_audit_csv(engine: Engine, where: AuditFilter, out: IO[str], *, actor: 
     for row in iter_audit(engine, where, actor=actor):
         writer.writerow(
             [row.id, row.at.isoformat(), "" if row.user_id is None else row.user_id,
-             row.user_email, row.action, row.detail]
+             row.user_email, row.action, row.detail, row.db_account or ""]
         )
         written += 1
     return written
@@ -184,4 +187,5 @@ def _row(m: Any) -> AuditRow:
         user_email=m["user_email"],
         action=m["action"],
         detail=m["detail"],
+        db_account=m["db_account"],
     )

@@ -18,6 +18,8 @@ from ...models.user import EMAIL_LEN, USER_NAME_LEN
 from ..auth.config import GOOGLE_ISSUER
 from .actor import AccessDenied, Actor, Permission, Role, require
 from .audit import Action, record, record_as
+from .db_accounts import account_refusal, sync_db_account
+from .db_roles import is_schema_owner, is_shared
 from .trust import (
     canonical_issuer,
     close_founding,
@@ -54,6 +56,7 @@ class UserRow:
     created_at: datetime
     last_sign_in_at: datetime | None
     added_by: str | None
+    db_account: str | None = None  # their own account on a shared database
 
 
 @dataclass(frozen=True)
@@ -111,8 +114,14 @@ def _admit(conn: Connection, identity: Identity, email: str) -> Actor | str:
         select(users).where(u.issuer == issuer, u.subject == identity.subject)
     ).first()
     if row is not None:
+        refusal = account_refusal(conn, email, row)  # on a shared database: whose account?
+        if refusal is not None:
+            return refusal
         return _sign_in_account(conn, row, identity, email, issuer, now)
     row = conn.execute(select(users).where(u.email == email)).first()
+    refusal = account_refusal(conn, email, row)  # on a shared database: whose account?
+    if refusal is not None:
+        return refusal
     if row is not None:
         return _claim(conn, row, identity, email, issuer, now)
     if founding_open(conn) and conn.execute(select(u.id).limit(1)).first() is None:
@@ -240,6 +249,12 @@ def current_actor(engine: Engine | Connection, actor: Actor) -> Actor:
     """The actor as the database sees them now: a role changed or an account deactivated
     since sign-in takes effect at once. The local admin (no user row) is returned as is."""
     if actor.user_id is None:
+        if is_shared(engine) and not _owner_connection(engine):
+            # The local admin and scheduled work stand for no one: on a database shared
+            # over MySQL every change has a signed-in person behind it. (The owner account,
+            # like a server administrator, could do anything in plain SQL anyway.)
+            raise AccessDenied(f"{actor.name} can't change a database shared over MySQL: "
+                               "sign in, and act as yourself.")
         return actor
     stmt = select(users.c.role, users.c.active).where(users.c.id == actor.user_id)
     if isinstance(engine, Connection):
@@ -252,6 +267,13 @@ def current_actor(engine: Engine | Connection, actor: Actor) -> Actor:
                            "to reactivate it.")
     role = Role(row.role)
     return actor if role is actor.role else Actor(actor.user_id, actor.email, actor.name, role)
+
+
+def _owner_connection(engine: Engine | Connection) -> bool:
+    if isinstance(engine, Connection):
+        return is_schema_owner(engine)
+    with engine.connect() as conn:
+        return is_schema_owner(conn)
 
 
 def authorize(engine: Engine | Connection, actor: Actor, permission: Permission) -> Actor:
@@ -300,13 +322,15 @@ def set_role(engine: Engine, email: str, role: Role, *, actor: Actor) -> UserRow
     with engine.begin() as conn:
         authorize(conn, actor, Permission.MANAGE_USERS)
         before = _get(conn, email)
-        if before.role is role:
-            return before
-        if before.role is Role.ADMIN and before.active:
-            _keep_an_admin(conn, email, "change the role of")
-        conn.execute(update(users).where(users.c.email == email).values(role=role.value))
-        record(conn, actor, Action.USER_ROLE,
-               {"email": email, "from": before.role.value, "to": role.value})
+        if before.role is not role:
+            if before.role is Role.ADMIN and before.active:
+                _keep_an_admin(conn, email, "change the role of")
+            conn.execute(update(users).where(users.c.email == email).values(role=role.value))
+            record(conn, actor, Action.USER_ROLE,
+                   {"email": email, "from": before.role.value, "to": role.value})
+    # After the commit: the server's GRANT would commit a transaction half-way. Run for
+    # an unchanged role too, to mend an account a failed change left behind.
+    sync_db_account(engine, email)
     return replace(before, role=role)
 
 
@@ -324,6 +348,7 @@ def set_active(engine: Engine, email: str, active: bool, *, actor: Actor) -> Use
         conn.execute(update(users).where(users.c.email == email).values(active=active))
         record(conn, actor, Action.USER_ACTIVATE if active else Action.USER_DEACTIVATE,
                {"email": email})
+    sync_db_account(engine, email)  # a deactivated person's database account is locked
     return replace(before, active=active)
 
 
@@ -418,6 +443,7 @@ def _user(m: Any) -> UserRow:
         created_at=m["created_at"],
         last_sign_in_at=m["last_sign_in_at"],
         added_by=m["added_by"],
+        db_account=m["db_account"],
     )
 
 
@@ -430,6 +456,7 @@ def session_actor(engine: Engine, identity: Identity) -> Actor:
         refusal = issuer_refusal(conn, issuer)
         row = conn.execute(select(users).where(users.c.issuer == issuer,
                                                users.c.subject == identity.subject)).first()
+        refusal = refusal or account_refusal(conn, email, row)
     if refusal is not None:
         raise AccessDenied(refusal)
     if row is None:

@@ -24,8 +24,9 @@ from ...models.campaign import (
     variants_table,
 )
 from ...models.tables import customers_table
-from ..access.actor import Actor
+from ..access.actor import Actor, Permission
 from ..access.audit import record
+from ..access.users import authorize
 from ..bulk import placeholders, storage_timestamp
 from .events import CampaignCounts, DeliveryEvent
 from .vendor import VendorConfig
@@ -305,8 +306,11 @@ def set_status(
     audit: tuple[Actor, str] | None = None,
 ) -> bool:
     """Change the status if it is one of `allowed_from`; with `audit` (who, action), the
-    change is logged in the same transaction."""
+    change is logged in the same transaction, and only if the actor's role as stored now
+    (not at sign-in) still allows controlling campaigns: AccessDenied otherwise."""
     with engine.begin() as conn:
+        if audit is not None:
+            authorize(conn, audit[0], Permission.CONTROL_CAMPAIGNS)
         changed = (
             conn.execute(
                 update(campaigns_table)
