@@ -284,6 +284,7 @@ def _cancel(ctx: CliContext, args: argparse.Namespace) -> int:
     authorize(engine, actor, Permission.CONTROL_CAMPAIGNS)
     cancellable = [CampaignStatus.RUNNING, CampaignStatus.PAUSED, CampaignStatus.SCHEDULED,
                    CampaignStatus.DRAFT]
+    before = _status_of(ctx, args.id).counts.skipped
     if not store.set_status(engine, args.id, CampaignStatus.CANCELLED, cancellable,
                             audit=(actor, Action.CAMPAIGN_CANCEL)):
         status = _status_of(ctx, args.id).counts.status
@@ -295,8 +296,8 @@ def _cancel(ctx: CliContext, args: argparse.Namespace) -> int:
         print(f"campaign {args.id} cancelled; {state.owner} stops sending within a few "
               "seconds and marks the unsent recipients skipped")
     else:
-        print(f"campaign {args.id} cancelled; {state.counts.skipped} recipients skipped, "
-              f"{state.counts.sent} were sent before")
+        print(f"campaign {args.id} cancelled; {state.counts.skipped - before} unsent "
+              f"recipients skipped ({state.counts.sent} had been sent)")
     return EXIT_OK
 
 

@@ -1,0 +1,140 @@
+"""`minicrm campaign …` as a child process with a short lease, and watching it from outside.
+
+Other processes can only be watched by polling (no signal crosses the boundary): every wait
+polls a condition against a deadline.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from sqlalchemy import Engine, func, select
+
+from minicrm_desktop.models.campaign import campaigns_table, deliveries_table
+
+# A lease renewed every second and lost after three: takeovers in tests take seconds.
+SHORT_LEASE = {"MINICRM_LEASE_HEARTBEAT": "1", "MINICRM_LEASE_TTL": "3"}
+
+# `minicrm` as the local admin: a MariaDB database would otherwise need a sign-in, and
+# these tests are about delivery, not roles (tests/access covers those).
+CLI_AS_LOCAL_ADMIN = (
+    "import sys; from minicrm_desktop.cli.main import main; "
+    "from minicrm_desktop.services.access.actor import LOCAL_ADMIN; "
+    "sys.exit(main(sys.argv[1:], actor=LOCAL_ADMIN))"
+)
+
+
+def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.01)
+
+
+class Cli:
+    """A running `minicrm` child; its output is collected as it comes."""
+
+    def __init__(self, db_url: str, *args: str, env: dict[str, str] | None = None) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", CLI_AS_LOCAL_ADMIN, "--db", db_url, *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env={**os.environ, "PYTHONUNBUFFERED": "1", **SHORT_LEASE, **(env or {})},
+        )
+        self.out: list[str] = []
+        self.err: list[str] = []
+        self._readers = [
+            threading.Thread(target=self._read, args=(stream, sink), daemon=True)
+            for stream, sink in ((self.proc.stdout, self.out), (self.proc.stderr, self.err))
+        ]
+        for reader in self._readers:
+            reader.start()
+
+    @staticmethod
+    def _read(stream: object, sink: list[str]) -> None:
+        for line in iter(stream.readline, b""):  # type: ignore[attr-defined]
+            sink.append(line.decode())
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    @property
+    def stdout(self) -> str:
+        return "".join(self.out)
+
+    @property
+    def stderr(self) -> str:
+        return "".join(self.err)
+
+    def wait(self, timeout: float) -> int:
+        code = self.proc.wait(timeout)
+        for reader in self._readers:
+            reader.join(10)
+        return code
+
+    def kill(self) -> None:
+        self.proc.kill()
+        self.wait(30)
+
+
+def resume(db_url: str, campaign_id: int, ledger: Path, *, env: dict[str, str] | None = None,
+           workers: int = 4) -> Cli:
+    return Cli(db_url, "campaign", "resume", str(campaign_id), "--ledger", str(ledger),
+               "--workers", str(workers), "--retry-seconds", "0.001", env=env)
+
+
+def ledger_keys(path: Path) -> set[str]:
+    if not path.exists():
+        return set()
+    try:
+        with sqlite3.connect(path, timeout=5) as conn:
+            return {row[0] for row in conn.execute("SELECT idempotency_key FROM ledger")}
+    except sqlite3.OperationalError:  # the table is being created
+        return set()
+
+
+def merged_ledger(target: Path, *ledgers: Path) -> Path:
+    """One ledger file holding every entry of `ledgers` (whose keys must not overlap), for
+    the invariants, which read one vendor's record."""
+    with sqlite3.connect(target) as out:
+        out.execute(
+            "CREATE TABLE ledger (idempotency_key TEXT PRIMARY KEY, campaign_id INTEGER NOT "
+            "NULL, address TEXT NOT NULL, outcome TEXT NOT NULL, reason TEXT, accepted_at "
+            "TEXT NOT NULL)"
+        )
+        for path in ledgers:
+            if path.exists():
+                with sqlite3.connect(path) as src:
+                    out.executemany("INSERT INTO ledger VALUES (?, ?, ?, ?, ?, ?)",
+                                    src.execute("SELECT * FROM ledger").fetchall())
+    return target
+
+
+def keys_in(engine: Engine, campaign_id: int, status: str) -> set[str]:
+    d = deliveries_table.c
+    with engine.connect() as conn:
+        return set(conn.execute(select(d.idempotency_key).where(
+            d.campaign_id == campaign_id, d.status == status)).scalars())
+
+
+def count_in(engine: Engine, campaign_id: int, status: str) -> int:
+    d = deliveries_table.c
+    with engine.connect() as conn:
+        return int(conn.execute(select(func.count()).where(
+            d.campaign_id == campaign_id, d.status == status)).scalar_one())
+
+
+def campaign_row(engine: Engine, campaign_id: int) -> object:
+    c = campaigns_table.c
+    with engine.connect() as conn:
+        return conn.execute(select(c.status, c.status_reason, c.lease_owner,
+                                   c.lease_expires_at).where(c.id == campaign_id)).one()
