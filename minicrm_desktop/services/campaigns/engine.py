@@ -442,6 +442,7 @@ class _Writer(QObject):
                 self._wait_for(campaign_id, grant.holder)
             return
         self.waiting_for.pop(campaign_id, None)
+        store.reserve_space(self.engine)
         if grant.requeued:
             log.info("campaign %s: %s unfinished messages requeued", campaign_id, grant.requeued)
         run = _Run(
@@ -568,6 +569,7 @@ class _Writer(QObject):
                              "itself", campaign_id, exc_info=True)
         self.runs.clear()
         self.unrecorded.clear()
+        store.release_reserve(self.engine)
         for timer in (self.heartbeat, self.timer):
             if timer is not None:
                 timer.stop()
@@ -633,11 +635,12 @@ class _Writer(QObject):
         self._stop_run(run)
 
     def _record_fault(self, campaign_id: int) -> None:
-        """Record what the stopped run learned and the pause; retried every heartbeat until
-        the database answers or the grace period ends."""
+        """Pause the stopped run's campaign with the reason, then record what its workers
+        learned; retried every heartbeat until the database answers or the grace period
+        ends. Outcomes left unrecorded keep their rows `sending`: resent under the same key."""
         run, give_up_at = self.unrecorded[campaign_id]
         reason = run.fault or ""
-        self.flush(force=True)
+        store.release_reserve(self.engine)  # a full disk leaves room for the pause
         try:
             status = self._db("pausing the campaign", partial(
                 store.pause_for_fault, self.engine, campaign_id, self.me, reason))
@@ -647,6 +650,7 @@ class _Writer(QObject):
             log.info("campaign %s: the pause could not be recorded", campaign_id, exc_info=True)
             status, reason = "running", (
                 f"{reason}; it could not be marked paused (its lease expires by itself)")
+        self.flush(force=True)
         del self.unrecorded[campaign_id]
         self.buffer = [e for e in self.buffer if e.campaign_id != campaign_id]
         self.owner._mark_active(campaign_id, False)
@@ -811,4 +815,6 @@ class _Writer(QObject):
             return
         if snapshot is not None:
             self.applied.emit(snapshot)
+        if not self.runs:
+            store.release_reserve(self.engine)  # made again by the next run
         self.settled.emit(campaign_id, status)

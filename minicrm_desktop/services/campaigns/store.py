@@ -14,9 +14,11 @@ and resending it is safe because the vendor recognises the idempotency key.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, func, literal, select, text, update
@@ -504,6 +506,36 @@ def pause_for_fault(engine: Engine, campaign_id: int, owner: str, reason: str) -
             status = CampaignStatus.PAUSED.value
         _release_lease(conn, campaign_id, owner)
         return status
+
+
+RESERVE_BYTES = 2 << 20
+
+
+def _reserve_path(engine: Engine) -> Path | None:
+    database = engine.url.database if engine.dialect.name == "sqlite" else None
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(database).with_name(Path(database).name + "-reserve")
+
+
+def reserve_space(engine: Engine) -> None:
+    """SQLite: keep a little disk space beside the database while sending, so that when
+    the disk fills up the pause and the outcomes already learned can still be recorded."""
+    path = _reserve_path(engine)
+    if path is None or path.exists():
+        return
+    try:
+        with path.open("wb") as out:
+            os.posix_fallocate(out.fileno(), 0, RESERVE_BYTES)
+    except (OSError, AttributeError):
+        path.unlink(missing_ok=True)  # no room even for that: nothing to give back later
+
+
+def release_reserve(engine: Engine) -> None:
+    """After a database error: give the reserved space back to the disk."""
+    path = _reserve_path(engine)
+    if path is not None:
+        path.unlink(missing_ok=True)
 
 
 def delivery_state(engine: Engine, campaign_id: int) -> DeliveryState | None:
