@@ -7,6 +7,7 @@ vendor ledger, so a message sent by both would show up in both ledgers.
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 import time
@@ -82,6 +83,37 @@ def test_a_second_installation_waits_for_the_live_one_then_takes_over(
     merged = merged_ledger(first_only, first_ledger, second_ledger)
     statuses = assert_campaign_consistent(population, campaign_id, merged)
     assert statuses["sent"] + statuses["failed"] == 180
+
+
+def test_a_frozen_owner_sends_nothing_once_its_lease_ran_out(
+    population: Engine, db_url: str, tmp_path: Path
+) -> None:
+    campaign_id = launched(population, latency_ms=80)
+    first_ledger, second_ledger = tmp_path / "first.db", tmp_path / "second.db"
+    first = resume(db_url, campaign_id, first_ledger, workers=2)
+    wait_for(lambda: len(ledger_keys(first_ledger)) >= 10 or first.proc.poll() is not None,
+             60, "the first installation to send")
+    assert first.proc.poll() is None, first.stderr
+    first.proc.send_signal(signal.SIGSTOP)  # a stalled heartbeat: frozen, not dead
+    try:
+        claimed_when_frozen = keys_in(population, campaign_id, "sending")
+        sent_when_frozen = ledger_keys(first_ledger)
+        second = resume(db_url, campaign_id, second_ledger)
+        wait_for(lambda: len(ledger_keys(second_ledger)) >= 10 or second.proc.poll() is not None,
+                 60, "the second installation to take over")
+    finally:
+        first.proc.send_signal(signal.SIGCONT)
+    assert first.wait(60) == 1
+    assert "another process took the campaign over" in first.stderr
+    assert second.wait(120) == 0, second.stderr
+    assert json.loads(second.stdout)["status"] == "completed"
+    # Woken up, the first only finished the vendor calls it was inside of when frozen:
+    # nothing it claimed or started after its lease ran out.
+    late = ledger_keys(first_ledger) - sent_when_frozen
+    assert late <= claimed_when_frozen
+    assert len(late) < 10
+    both = ledger_keys(first_ledger) & ledger_keys(second_ledger)
+    assert both <= late
 
 
 def test_pause_and_cancel_from_another_process_are_obeyed_within_a_heartbeat(

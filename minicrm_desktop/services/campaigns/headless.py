@@ -66,6 +66,8 @@ def run_until_settled(
         delivery.deleteLater()
     if faults:
         status = ended[-1] if ended else ""
+        if status == "lost":
+            raise DeliveryStopped(f"campaign {campaign_id} stopped here: {faults[-1]}")
         state = "paused" if status == "paused" else "stopped"
         raise DeliveryStopped(f"campaign {campaign_id} {state}: {faults[-1]}. Run `minicrm "
                               f"campaign resume {campaign_id}` when the database is back.")
