@@ -7,6 +7,8 @@ polls a condition against a deadline.
 from __future__ import annotations
 
 import os
+import random
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -15,7 +17,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, text
 
 from minicrm_desktop.models.campaign import campaigns_table, deliveries_table
 
@@ -98,8 +100,10 @@ def ledger_keys(path: Path) -> set[str]:
     try:
         with sqlite3.connect(path, timeout=5) as conn:
             return {row[0] for row in conn.execute("SELECT idempotency_key FROM ledger")}
-    except sqlite3.OperationalError:  # the table is being created
-        return set()
+    except sqlite3.OperationalError as exc:
+        if "no such table" in str(exc):  # the table is being created
+            return set()
+        raise
 
 
 def merged_ledger(target: Path, *ledgers: Path) -> Path:
@@ -138,3 +142,44 @@ def campaign_row(engine: Engine, campaign_id: int) -> object:
     with engine.connect() as conn:
         return conn.execute(select(c.status, c.status_reason, c.lease_owner,
                                    c.lease_expires_at).where(c.id == campaign_id)).one()
+
+
+def _stopped(pid: int) -> bool:
+    with open(f"/proc/{pid}/stat") as stat:
+        return stat.read().rsplit(")", 1)[1].split()[0] in ("T", "t")
+
+
+def holds_database_lock(engine: Engine) -> bool:
+    """Whether another connection is inside a transaction that may lock what a takeover
+    needs (SQLite: the write lock; MariaDB: an open InnoDB transaction on this database)."""
+    if engine.dialect.name == "sqlite":
+        database = engine.url.database
+        assert database is not None
+        conn = sqlite3.connect(database, timeout=0, isolation_level=None)
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute("ROLLBACK")
+            return False
+        except sqlite3.OperationalError:
+            return True
+        finally:
+            conn.close()
+    with engine.connect() as conn:
+        return bool(conn.execute(text(
+            "SELECT COUNT(*) FROM information_schema.INNODB_TRX t JOIN "
+            "information_schema.PROCESSLIST p ON p.ID = t.trx_mysql_thread_id "
+            "WHERE p.DB = DATABASE() AND p.ID != CONNECTION_ID() "
+            "AND (t.trx_rows_locked > 0 OR t.trx_tables_locked > 0)")).scalar())
+
+
+def freeze_between_transactions(cli: Cli, engine: Engine) -> None:
+    """SIGSTOP the child at a moment it holds no database lock. (A process frozen inside a
+    transaction blocks every writer until it is killed: no lease can help with that.)"""
+    for _ in range(200):
+        cli.proc.send_signal(signal.SIGSTOP)
+        wait_for(lambda: _stopped(cli.pid), 10, "the child to stop")
+        if not holds_database_lock(engine):
+            return
+        cli.proc.send_signal(signal.SIGCONT)
+        time.sleep(0.005 * random.random())  # let it leave the transaction
+    raise AssertionError("the child was always inside a transaction")

@@ -608,7 +608,7 @@ class _Writer(QObject):
             self._fault(run, exc)
             return
         if status is None:
-            log.warning("campaign %s: the delivery lease was lost to another process", cid)
+            log.info("campaign %s: the delivery lease was lost to another process", cid)
             run.lost = True
             self._stop_run(run)
         elif status != CampaignStatus.RUNNING.value:
