@@ -155,15 +155,15 @@ def holds_database_lock(engine: Engine) -> bool:
     if engine.dialect.name == "sqlite":
         database = engine.url.database
         assert database is not None
-        conn = sqlite3.connect(database, timeout=0, isolation_level=None)
+        probe = sqlite3.connect(database, timeout=0, isolation_level=None)
         try:
-            conn.execute("BEGIN IMMEDIATE")
-            conn.execute("ROLLBACK")
+            probe.execute("BEGIN IMMEDIATE")
+            probe.execute("ROLLBACK")
             return False
         except sqlite3.OperationalError:
             return True
         finally:
-            conn.close()
+            probe.close()
     with engine.connect() as conn:
         return bool(conn.execute(text(
             "SELECT COUNT(*) FROM information_schema.INNODB_TRX t JOIN "

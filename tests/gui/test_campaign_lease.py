@@ -91,8 +91,8 @@ def test_a_campaign_another_installation_sends_shows_who_and_its_progress(
         qtbot.mouseClick(page.pause_button, Qt.MouseButton.LeftButton)
         assert other.wait(60) == 0, other.stderr
         assert json.loads(other.stdout)["status"] == "paused"
-        row = page.model.row_of(campaign_id)
-        qtbot.waitUntil(lambda: page.model.index(row, 1).data() == "Paused", timeout=10_000)
+        qtbot.waitUntil(lambda: page.model.index(page.model.row_of(campaign_id) or 0, 1).data()
+                        == "Paused", timeout=10_000)
     finally:
         if other.proc.poll() is None:
             other.kill()
