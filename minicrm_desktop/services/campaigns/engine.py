@@ -507,7 +507,7 @@ class _Writer(QObject):
                                 (actor, Action.CAMPAIGN_CANCEL)):
             return
         if campaign_id in self.runs:
-            self._stop(campaign_id)  # settles when its workers have stopped
+            self._stop(campaign_id, "cancelled")  # settles when its workers have stopped
         else:
             # Nothing in flight here: settle the unsent recipients now (unless another
             # live process delivers it: that one settles them within a heartbeat).
@@ -531,12 +531,12 @@ class _Writer(QObject):
             self.changed.emit(campaign_id, new.value)
         return ok
 
-    def _stop(self, campaign_id: int) -> None:
+    def _stop(self, campaign_id: int, status: str = "paused") -> None:
         run = self.runs.get(campaign_id)
         if run is not None:
             self._stop_run(run)
-        elif campaign_id in self.waiting_for:
-            self._stop_waiting(campaign_id, "stopped")
+        elif campaign_id in self.waiting_for:  # the live owner obeys the status itself
+            self._stop_waiting(campaign_id, status)
 
     def _stop_run(self, run: _Run) -> None:
         if not run.stop.is_set():
