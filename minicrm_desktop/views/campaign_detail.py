@@ -90,8 +90,7 @@ def describe_delivery(state: DeliveryState, local_owner: str | None) -> str:
             return "Not being delivered right now: Resume sends it from this app."
         if state.owner == local_owner:
             return "Being delivered by this app."
-        return (f"Being delivered by {state.owner}. This app shows its progress, and takes "
-                "over if that one stops.")
+        return f"Being delivered by {state.owner}; its progress shows here as it goes."
     if status == "paused" and state.reason:
         return f"Paused: {state.reason}"
     return ""

@@ -50,7 +50,7 @@ def test_a_second_installation_waits_for_the_live_one_then_takes_over(
 ) -> None:
     campaign_id = launched(population, latency_ms=80)  # 180 messages: several seconds
     first_ledger, second_ledger = tmp_path / "first.db", tmp_path / "second.db"
-    first = resume(db_url, campaign_id, first_ledger)
+    first = resume(db_url, campaign_id, first_ledger, workers=2)
     wait_for(lambda: len(ledger_keys(first_ledger)) >= 20 or first.proc.poll() is not None,
              60, "the first installation to send")
     assert first.proc.poll() is None, first.stderr
