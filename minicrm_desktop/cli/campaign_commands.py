@@ -1,19 +1,28 @@
-"""`minicrm campaign send|list|show|resume|log` and `minicrm vendor ledger`."""
+"""`minicrm campaign send|list|show|resume|pause|cancel|log` and `minicrm vendor ledger`."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
-from ..models.campaign import Channel
-from ..services.campaigns import history
+from ..models.campaign import CampaignStatus, Channel
+from ..services.access.actor import Permission
+from ..services.access.audit import Action
+from ..services.access.users import authorize
+from ..services.campaigns import history, store
 from ..services.campaigns.events import CampaignCounts
 from ..services.campaigns.headless import run_until_settled
-from ..services.campaigns.launch import CampaignDraft, create_campaign, launch_campaign
+from ..services.campaigns.launch import (
+    CampaignDraft,
+    CampaignError,
+    create_campaign,
+    launch_campaign,
+)
 from ..services.campaigns.vendor import VendorConfig, VendorLedger, default_ledger_path
 from ..services.csv_export import csv_writer
 from ..services.segments.saved import find_segment
@@ -31,7 +40,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         description="Run campaigns without the window: the same engine and logs as the app.",
     )
     actions = campaign.add_subparsers(
-        dest="action", required=True, metavar="{send,list,show,resume,log}"
+        dest="action", required=True, metavar="{send,list,show,resume,pause,cancel,log}"
     )
     send = actions.add_parser(
         "send",
@@ -80,13 +89,15 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         metavar="S",
         help="seed for reproducible vendor outcomes",
     )
-    send.add_argument("--rate", type=int, metavar="N", help="at most N messages a second")
+    send.add_argument("--rate", type=_at_least_one, metavar="N",
+                      help="at most N messages a second")
     send.add_argument(
-        "--workers", type=int, default=8, metavar="N", help="concurrent senders (default 8)"
+        "--workers", type=_at_least_one, default=8, metavar="N",
+        help="concurrent senders (default 8)",
     )
     send.add_argument(
         "--max-attempts",
-        type=int,
+        type=_at_least_one,
         default=3,
         metavar="N",
         help="attempts per message for transient failures (default 3)",
@@ -120,13 +131,34 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         help="finish a campaign interrupted by a crash or a pause",
         description="Send what an interrupted campaign has not sent yet. Messages whose "
         "outcome was never recorded are sent again with the same idempotency key, so the "
-        "vendor answers with the first outcome instead of sending twice.",
+        "vendor answers with the first outcome instead of sending twice. While another "
+        "process or installation delivers the campaign, this one waits, and takes over "
+        "if that one stops renewing its lease.",
     )
     resume.add_argument("id", type=int)
-    resume.add_argument("--workers", type=int, default=8, metavar="N")
+    resume.add_argument("--workers", type=_at_least_one, default=8, metavar="N")
     resume.add_argument("--ledger", type=Path, metavar="PATH")
     resume.add_argument("--retry-seconds", type=float, default=None, metavar="S")
     resume.set_defaults(handler=_resume)
+
+    pause = actions.add_parser(
+        "pause",
+        help="pause a running campaign, wherever it is being sent",
+        description="Mark the campaign paused. The process delivering it (this or another "
+        "installation) stops within one lease heartbeat; `campaign resume` continues it.",
+    )
+    pause.add_argument("id", type=int)
+    pause.set_defaults(handler=_pause)
+
+    cancel = actions.add_parser(
+        "cancel",
+        help="cancel a campaign: its unsent recipients are skipped",
+        description="Cancel a draft, scheduled, running or paused campaign, without asking "
+        "for confirmation. Recipients not yet sent are marked skipped, by the process "
+        "delivering it (within one lease heartbeat) or at once when none is.",
+    )
+    cancel.add_argument("id", type=int)
+    cancel.set_defaults(handler=_cancel)
 
     log = actions.add_parser("log", help="the per-recipient log")
     log.add_argument("id", type=int)
@@ -152,6 +184,25 @@ def _fraction(text: str) -> float:
     if not 0 <= value <= 1:
         raise argparse.ArgumentTypeError("must be between 0 and 1")
     return value
+
+
+def _at_least_one(text: str) -> int:
+    """A whole number of at least 1 (argparse names the option in its message)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _waiting(campaign_id: int) -> Callable[[str], None]:
+    def say(owner: str) -> None:
+        print(f"campaign {campaign_id} is being delivered by {owner}; waiting until it "
+              "finishes, or takes over if it stops", file=sys.stderr, flush=True)
+
+    return say
 
 
 def _send(ctx: CliContext, args: argparse.Namespace) -> int:
@@ -188,6 +239,7 @@ def _send(ctx: CliContext, args: argparse.Namespace) -> int:
         workers=args.workers,
         ledger_path=args.ledger,
         retry_base_seconds=args.retry_seconds,
+        on_waiting=_waiting(campaign_id),
     )
     return _print_summary(result)
 
@@ -201,8 +253,52 @@ def _resume(ctx: CliContext, args: argparse.Namespace) -> int:
         workers=args.workers,
         ledger_path=args.ledger,
         retry_base_seconds=args.retry_seconds,
+        on_waiting=_waiting(args.id),
     )
     return _print_summary(result)
+
+
+def _status_of(ctx: CliContext, campaign_id: int) -> store.DeliveryState:
+    state = store.delivery_state(ctx.engine(), campaign_id)
+    if state is None:
+        raise CampaignError(f"there is no campaign {campaign_id}")
+    return state
+
+
+def _pause(ctx: CliContext, args: argparse.Namespace) -> int:
+    engine, actor = ctx.engine(), ctx.actor()
+    authorize(engine, actor, Permission.CONTROL_CAMPAIGNS)
+    before = _status_of(ctx, args.id)
+    if not store.set_status(engine, args.id, CampaignStatus.PAUSED, [CampaignStatus.RUNNING],
+                            audit=(actor, Action.CAMPAIGN_PAUSE)):
+        status = _status_of(ctx, args.id).counts.status
+        raise CampaignError(f"campaign {args.id} is {status}: only a running campaign can "
+                            "be paused")
+    who = f"; {before.owner} stops sending within a few seconds" if before.owner else ""
+    print(f"campaign {args.id} paused{who}")
+    return EXIT_OK
+
+
+def _cancel(ctx: CliContext, args: argparse.Namespace) -> int:
+    engine, actor = ctx.engine(), ctx.actor()
+    authorize(engine, actor, Permission.CONTROL_CAMPAIGNS)
+    cancellable = [CampaignStatus.RUNNING, CampaignStatus.PAUSED, CampaignStatus.SCHEDULED,
+                   CampaignStatus.DRAFT]
+    before = _status_of(ctx, args.id).counts.skipped
+    if not store.set_status(engine, args.id, CampaignStatus.CANCELLED, cancellable,
+                            audit=(actor, Action.CAMPAIGN_CANCEL)):
+        status = _status_of(ctx, args.id).counts.status
+        raise CampaignError(f"campaign {args.id} is {status}: it can no longer be cancelled")
+    # Settle now unless a live process delivers it: that one skips the rest itself.
+    store.finish_if_done(engine, args.id)
+    state = _status_of(ctx, args.id)
+    if state.owner:
+        print(f"campaign {args.id} cancelled; {state.owner} stops sending within a few "
+              "seconds and marks the unsent recipients skipped")
+    else:
+        print(f"campaign {args.id} cancelled; {state.counts.skipped - before} unsent "
+              f"recipients skipped ({state.counts.sent} had been sent)")
+    return EXIT_OK
 
 
 def _list(ctx: CliContext, args: argparse.Namespace) -> int:

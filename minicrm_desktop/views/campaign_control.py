@@ -38,6 +38,8 @@ class CampaignControl(QObject):
     failed = Signal(str)
     #: Start-up recovery and the first due check are done; carries the started ids.
     recovered = Signal(object)
+    #: Something the user should know that is not an error (another installation delivers).
+    notice = Signal(str)
 
     def __init__(self, engine: Engine, runner: TaskRunner, bus: EventBus,
                  delivery: DeliveryEngine, parent: QObject | None = None, *,
@@ -56,6 +58,9 @@ class CampaignControl(QObject):
         delivery.finished.connect(bus.campaign_finished)
         delivery.finished.connect(lambda _cid, _status: bus.campaigns_changed.emit())
         delivery.status_changed.connect(lambda _cid, _status: bus.campaigns_changed.emit())
+        delivery.waiting.connect(self._waiting)
+        delivery.faulted.connect(
+            lambda cid, reason: self.failed.emit(f"Campaign {cid} stopped: {reason}"))
         self.timer = QTimer(self)
         self.timer.setInterval(SCHEDULE_CHECK_MS)
         self.timer.timeout.connect(self.launch_due)
@@ -180,6 +185,16 @@ class CampaignControl(QObject):
 
     def is_running(self, campaign_id: int) -> bool:
         return self.delivery.is_running(campaign_id)
+
+    @property
+    def owner_id(self) -> str:
+        """How this app names itself as a campaign's delivering process."""
+        return self.delivery.owner_id
+
+    def _waiting(self, campaign_id: int, owner: str) -> None:
+        self.notice.emit(f"Campaign {campaign_id} is being delivered by {owner}; this app "
+                         "takes over if that one stops.")
+        self.bus.campaigns_changed.emit()
 
     def _on_error(self, exc: BaseException) -> None:
         from minicrm_desktop.errors import MiniCRMError

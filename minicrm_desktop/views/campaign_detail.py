@@ -16,7 +16,7 @@ from PySide6.QtCharts import (
     QStackedBarSeries,
     QValueAxis,
 )
-from PySide6.QtCore import QMargins, Qt, Signal
+from PySide6.QtCore import QMargins, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QPainter
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -41,6 +41,7 @@ from minicrm_desktop.services.bus import EventBus
 from minicrm_desktop.services.campaigns.events import CampaignCounts
 from minicrm_desktop.services.campaigns.history import campaign_details, write_log_csv
 from minicrm_desktop.services.campaigns.stats import OutcomeBucket, outcomes_over_time
+from minicrm_desktop.services.campaigns.store import DeliveryState, delivery_state
 from minicrm_desktop.services.tasks import TaskHandle, TaskRunner
 from minicrm_desktop.views.campaign_log_model import DeliveryLogModel
 from minicrm_desktop.views.campaign_summary import CampaignSummaryPanel
@@ -61,6 +62,9 @@ STATUS_FILTERS: tuple[tuple[str, DeliveryStatus | None], ...] = (
     ("Sending", DeliveryStatus.SENDING),
 )
 VARIANT_COLUMNS = ("Variant", "Message", "Recipients", "Sent", "Failed", "Skipped", "Success")
+#: While a campaign runs, how often its page reads progress from the database (another
+#: installation may be the one sending it).
+POLL_MS = 1500
 
 
 @dataclass(frozen=True)
@@ -69,11 +73,27 @@ class CampaignReport:
 
     details: dict[str, Any]
     timeline: list[OutcomeBucket]
+    state: DeliveryState | None
 
 
 def load_report(engine: Engine, campaign_id: int) -> CampaignReport:
     return CampaignReport(campaign_details(engine, campaign_id),
-                          outcomes_over_time(engine, campaign_id, TIME_BUCKETS))
+                          outcomes_over_time(engine, campaign_id, TIME_BUCKETS),
+                          delivery_state(engine, campaign_id))
+
+
+def describe_delivery(state: DeliveryState, local_owner: str | None) -> str:
+    """Who sends a running campaign, or why a paused one stopped (empty: nothing to say)."""
+    status = state.counts.status
+    if status == "running":
+        if state.owner is None:
+            return "Not being delivered right now: Resume sends it from this app."
+        if state.owner == local_owner:
+            return "Being delivered by this app."
+        return f"Being delivered by {state.owner}; its progress shows here as it goes."
+    if status == "paused" and state.reason:
+        return f"Paused: {state.reason}"
+    return ""
 
 
 _UNITS = (("seconds", 1.0, 180.0), ("minutes", 60.0, 3 * 3600.0), ("hours", 3600.0, None))
@@ -130,14 +150,20 @@ class CampaignDetail(QWidget):
     exported = Signal(str, int)
 
     def __init__(self, engine: Engine, runner: TaskRunner, bus: EventBus,
-                 parent: QWidget | None = None, *, ai: AISettings) -> None:
+                 parent: QWidget | None = None, *, ai: AISettings,
+                 local_owner: str | None = None) -> None:
         super().__init__(parent)
         self.engine = engine
         self.runner = runner
+        self.local_owner = local_owner
         self.campaign_id: int | None = None
         self.report: CampaignReport | None = None
         self._handle: TaskHandle[Any] | None = None
         self._export: TaskHandle[Any] | None = None
+        self._poll: TaskHandle[Any] | None = None
+        self.poll_timer = QTimer(self)
+        self.poll_timer.setInterval(POLL_MS)
+        self.poll_timer.timeout.connect(self.poll)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 12, 16, 12)
@@ -151,6 +177,13 @@ class CampaignDetail(QWidget):
         self.refresh_button.clicked.connect(self.refresh)
         top.addWidget(self.refresh_button, 0, Qt.AlignmentFlag.AlignTop)
         layout.addLayout(top)
+        self.delivery_state = QLabel("")
+        self.delivery_state.setObjectName("delivery_state")
+        self.delivery_state.setWordWrap(True)
+        self.delivery_state.setTextInteractionFlags(
+            Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.delivery_state.hide()
+        layout.addWidget(self.delivery_state)
 
         self.figures = QGridLayout()
         self.figure_labels: dict[str, QLabel] = {}
@@ -275,6 +308,37 @@ class CampaignDetail(QWidget):
         self.figure_labels["success"].setText(
             "—" if attempted == 0 else f"{counts.sent / attempted:.1%}")
 
+    def poll(self) -> None:
+        """Read the running campaign's progress and who sends it (off the GUI thread)."""
+        if self.campaign_id is None or self._poll is not None or self._handle is not None \
+                or not self.isVisible():
+            return
+        engine, campaign_id = self.engine, self.campaign_id
+        self._poll = self.runner.run(lambda _ctx: delivery_state(engine, campaign_id),
+                                     title="Reading campaign progress", quiet=True,
+                                     on_success=self._polled,
+                                     on_error=lambda _exc: setattr(self, "_poll", None))
+
+    def _polled(self, state: DeliveryState | None) -> None:
+        self._poll = None
+        if state is None or state.counts.campaign_id != self.campaign_id:
+            return
+        self._progress(state.counts)
+        self._show_state(state)
+        shown = self.report.details["status"] if self.report else None
+        if state.counts.status != shown:
+            self.refresh()  # it finished or stopped: charts and log too
+
+    def _show_state(self, state: DeliveryState | None) -> None:
+        text = "" if state is None else describe_delivery(state, self.local_owner)
+        self.delivery_state.setText(text)
+        self.delivery_state.setVisible(bool(text))
+        running = state is not None and state.counts.status == "running"
+        if running and not self.poll_timer.isActive():
+            self.poll_timer.start()
+        elif not running:
+            self.poll_timer.stop()
+
     def _finished(self, campaign_id: int, _status: str) -> None:
         if campaign_id == self.campaign_id and self.isVisible():
             self.refresh()
@@ -305,6 +369,7 @@ class CampaignDetail(QWidget):
         for key, value in figures.items():
             self.figure_labels[key].setText(f"{value:,}")
         self.figure_labels["success"].setText("—" if rate is None else f"{rate:.1%}")
+        self._show_state(report.state)
         self._show_variants(info["variants"])
         # An email campaign's address is the email column again.
         self.log.setColumnHidden(1, info["channel"] == "email")
@@ -434,9 +499,13 @@ class CampaignDetail(QWidget):
     @property
     def busy(self) -> bool:
         return (self._handle is not None or self.log_model.loading or self._export is not None
-                or self.summary_panel.handle is not None)
+                or self.summary_panel.handle is not None or self._poll is not None)
 
     def shutdown(self) -> None:
+        self.poll_timer.stop()
+        if self._poll is not None:
+            self._poll.cancel()
+            self._poll = None
         self.summary_panel.cancel()
         if self._handle is not None:
             self._handle.cancel()

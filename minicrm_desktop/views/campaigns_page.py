@@ -3,7 +3,9 @@ campaign's own page (opened with a double click or Open)."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QItemSelection, Qt, Signal
+from typing import Any
+
+from PySide6.QtCore import QItemSelection, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -22,7 +24,8 @@ from minicrm_desktop.services.ai.config import AISettings
 from minicrm_desktop.services.bus import EventBus
 from minicrm_desktop.services.campaigns.events import CampaignCounts
 from minicrm_desktop.services.campaigns.history import CampaignRow
-from minicrm_desktop.services.tasks import TaskRunner
+from minicrm_desktop.services.campaigns.store import delivery_state
+from minicrm_desktop.services.tasks import TaskHandle, TaskRunner
 from minicrm_desktop.views.campaign_control import CampaignControl
 from minicrm_desktop.views.campaign_detail import CampaignDetail
 from minicrm_desktop.views.campaign_history_model import PROGRESS_COLUMN, CampaignHistoryModel
@@ -31,6 +34,9 @@ from minicrm_desktop.views.campaign_wizard import CampaignWizard
 from minicrm_desktop.views.widgets import PageHeader
 
 CANCELLABLE = ("draft", "scheduled", "running", "paused")
+#: How often the list reads the counters of running campaigns (another installation may be
+#: sending them: its progress reaches this window only through the database).
+POLL_MS = 2000
 
 
 class CampaignsPage(QWidget):
@@ -123,7 +129,13 @@ class CampaignsPage(QWidget):
         bus.campaigns_changed.connect(self.model.refresh)
         bus.campaign_progress.connect(self._progress)
         control.failed.connect(self.show_message)
+        control.notice.connect(self.show_message)
         self._selected_id: int | None = None
+        self._poll: TaskHandle[Any] | None = None
+        self.poll_timer = QTimer(self)
+        self.poll_timer.setInterval(POLL_MS)
+        self.poll_timer.timeout.connect(self.poll_running)
+        self.poll_timer.start()
         self._update_buttons()
 
     # --- selection and buttons ------------------------------------------------------------
@@ -158,13 +170,46 @@ class CampaignsPage(QWidget):
         running = campaign is not None and self.control.is_running(campaign.id)
         self.open_button.setEnabled(campaign is not None)
         may = self.may_control
-        self.pause_button.setEnabled(may and status == "running" and running)
+        # A pause goes through the database: whichever installation sends obeys it.
+        self.pause_button.setEnabled(may and status == "running")
         self.resume_button.setEnabled(may and (status == "paused" or (status == "running"
                                                                       and not running)))
         self.cancel_button.setEnabled(may and status in CANCELLABLE)
 
     def _progress(self, counts: CampaignCounts) -> None:
         self.model.apply_counts(counts)
+
+    def poll_running(self) -> None:
+        """Read the counters of the running campaigns listed (off the GUI thread)."""
+        if self._poll is not None or not self.isVisible() or self.model.loading:
+            return
+        running = [row.id for row in (self.model.campaign(r)
+                                      for r in range(self.model.rowCount()))
+                   if row is not None and row.status == "running"]
+        if not running:
+            return
+        engine = self.engine
+
+        def task(_ctx: object) -> list[CampaignCounts]:
+            states = (delivery_state(engine, cid) for cid in running)
+            return [state.counts for state in states if state is not None]
+
+        self._poll = self.runner.run(task, title="Reading campaign progress", quiet=True,
+                                     on_success=self._polled, on_error=self._poll_failed)
+
+    def _polled(self, snapshot: list[CampaignCounts]) -> None:
+        self._poll = None
+        changed = False
+        for counts in snapshot:
+            row = self.model.row_of(counts.campaign_id)
+            campaign = None if row is None else self.model.campaign(row)
+            changed |= campaign is not None and campaign.status != counts.status
+            self.model.apply_counts(counts)
+        if changed:
+            self.model.refresh()  # finished or paused elsewhere: read it whole
+
+    def _poll_failed(self, _exc: BaseException) -> None:
+        self._poll = None  # the next tick tries again
 
     def show_message(self, text: str) -> None:
         self.message.setText(text)
@@ -195,7 +240,8 @@ class CampaignsPage(QWidget):
         if campaign_id is None:
             return
         if self.detail is None:
-            self.detail = CampaignDetail(self.engine, self.runner, self.bus, ai=self.ai)
+            self.detail = CampaignDetail(self.engine, self.runner, self.bus, ai=self.ai,
+                                         local_owner=self.control.owner_id)
             self.detail.setObjectName("campaign_detail")
             self.detail.back_requested.connect(self.show_list)
             self.stack.addWidget(self.detail)
@@ -223,9 +269,12 @@ class CampaignsPage(QWidget):
     def busy(self) -> bool:
         """Reading the list or a campaign's page."""
         return self.model.loading or (self.detail is not None and self.detail.busy) or \
-            (self.wizard is not None and self.wizard.busy)
+            (self.wizard is not None and self.wizard.busy) or self._poll is not None
 
     def shutdown(self) -> None:
+        self.poll_timer.stop()
+        if self._poll is not None:
+            self._poll.cancel()
         self.model.cancel()
         if self.detail is not None:
             self.detail.shutdown()

@@ -27,6 +27,7 @@ from minicrm_desktop.services.campaigns.launch import create_campaign, launch_ca
 from minicrm_desktop.services.campaigns.vendor import VendorConfig
 from tests.campaigns.conftest import draft
 from tests.campaigns.invariants import assert_campaign_consistent
+from tests.campaigns.processes import SHORT_LEASE
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="needs SIGKILL")
 
@@ -74,7 +75,8 @@ CLI_AS_LOCAL_ADMIN = (
 
 
 def resume(db_url: str, campaign_id: int, ledger: Path) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    # A short lease: each resume after a kill takes over within seconds.
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", **SHORT_LEASE}
     return subprocess.Popen(
         [
             sys.executable,

@@ -2,20 +2,29 @@
 
 Workers claim queued rows (queued -> sending, stamped with their claim token) and the
 writer records outcomes (sending -> sent/failed, or back to queued for a retry) only where
-the row still carries that claim. A claim left by a killed process is released on resume;
-resending it is safe because the vendor recognises the idempotency key.
+the row still carries that claim.
+
+One process at a time delivers a campaign: the one holding its lease (campaigns.lease_owner
+until lease_expires_at, on the database's clock). It claims only while its lease is valid,
+checked in the claim's own transaction. Claims are requeued only by a process that takes a
+lease that is free or expired: then every `sending` row belongs to a process that stopped,
+and resending it is safe because the vendor recognises the idempotency key.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, func, select, update
+from sqlalchemy import Connection, Engine, and_, func, literal, select, text, update
+from sqlalchemy.sql.elements import ColumnElement
 
-from ...models.base import utcnow
+from ...models.base import UTCDateTime, utcnow
 from ...models.campaign import (
     CampaignStatus,
     DeliveryStatus,
@@ -24,8 +33,8 @@ from ...models.campaign import (
     variants_table,
 )
 from ...models.tables import customers_table
-from ..access.actor import Actor, Permission
-from ..access.audit import record
+from ..access.actor import SYSTEM, Actor, Permission
+from ..access.audit import Action, record
 from ..access.users import authorize
 from ..bulk import placeholders, storage_timestamp
 from .events import CampaignCounts, DeliveryEvent
@@ -35,6 +44,13 @@ d = deliveries_table.c
 c = campaigns_table.c
 QUEUED = DeliveryStatus.QUEUED.value
 SENDING = DeliveryStatus.SENDING.value
+RUNNING = CampaignStatus.RUNNING.value
+REASON_LEN = 500
+
+
+class LeaseLost(Exception):
+    """The process no longer holds the campaign's lease (it expired and was taken over,
+    or the campaign stopped running): it must not claim or send any more."""
 
 
 @dataclass(frozen=True)
@@ -90,8 +106,11 @@ def load_plan(engine: Engine, campaign_id: int) -> CampaignPlan | None:
     )
 
 
-def claim(engine: Engine, campaign_id: int, token: str, limit: int) -> list[ClaimedMessage]:
-    """Atomically take up to `limit` due queued rows for this worker."""
+def claim(
+    engine: Engine, campaign_id: int, token: str, limit: int, *, owner: str | None = None
+) -> list[ClaimedMessage]:
+    """Atomically take up to `limit` due queued rows for this worker. With `owner`, only
+    while that process holds the campaign's lease (else LeaseLost), in the same transaction."""
     now = utcnow()
     due = and_(
         d.campaign_id == campaign_id,
@@ -99,6 +118,8 @@ def claim(engine: Engine, campaign_id: int, token: str, limit: int) -> list[Clai
         (d.next_attempt_at.is_(None)) | (d.next_attempt_at <= now),
     )
     with engine.begin() as conn:
+        if owner is not None:
+            _hold_lease(conn, campaign_id, owner)
         # Never-tried rows (no retry time) first, then retries in the order they fell due.
         ids = select(d.id).where(due).order_by(d.next_attempt_at, d.id).limit(limit)
         if conn.dialect.name == "sqlite":
@@ -169,13 +190,13 @@ def release(engine: Engine, token: str, delivery_ids: Sequence[int]) -> None:
 
 
 def release_abandoned(engine: Engine, campaign_id: int) -> int:
-    """Requeue rows claimed by a run that no longer exists (the app was killed)."""
+    """Requeue rows claimed by a run that no longer exists (the app was killed): only when
+    no live process holds the campaign's lease, whose claims are its own business."""
     with engine.begin() as conn:
-        return conn.execute(
-            update(deliveries_table)
-            .where(d.campaign_id == campaign_id, d.status == SENDING)
-            .values(status=QUEUED, claim=None)
-        ).rowcount
+        row = _lock_campaign(conn, campaign_id)
+        if row is None or _live_holder(row, db_now(conn), None) is not None:
+            return 0
+        return _requeue_sending(conn, campaign_id)
 
 
 def apply_events(conn: Connection, events: Sequence[DeliveryEvent]) -> dict[int, tuple[int, int]]:
@@ -259,13 +280,21 @@ def seconds_until_due(engine: Engine, campaign_id: int) -> float | None:
     return max(0.0, (row[0] - utcnow()).total_seconds())
 
 
-def finish_if_done(engine: Engine, campaign_id: int) -> str | None:
+def finish_if_done(engine: Engine, campaign_id: int, owner: str | None = None) -> str | None:
     """After the last worker stops: complete a running campaign with nothing left, or settle
-    a cancelled one (its unsent recipients are skipped, with the reason). Returns the
-    campaign's status."""
+    a cancelled one (its unsent recipients are skipped, with the reason), and give up
+    `owner`'s lease. Nothing changes while another process holds a live lease: it settles
+    the campaign itself. Returns the campaign's status."""
     now = utcnow()
     with engine.begin() as conn:
-        status = conn.execute(select(c.status).where(c.id == campaign_id)).scalar_one_or_none()
+        row = _lock_campaign(conn, campaign_id)
+        if row is None:
+            return None
+        status = row.status
+        if _live_holder(row, db_now(conn), owner) is not None:
+            return str(status)
+        if owner is not None:
+            _release_lease(conn, campaign_id, owner)
         pending = conn.execute(
             select(func.count()).where(
                 d.campaign_id == campaign_id, d.status.in_([QUEUED, SENDING])
@@ -322,3 +351,219 @@ def set_status(
         if changed and audit is not None:
             record(conn, audit[0], audit[1], {"campaign_id": campaign_id})
         return changed
+
+
+# -- the delivery lease ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LeaseGrant:
+    """The outcome of asking for a campaign's lease."""
+
+    acquired: bool
+    status: str | None  # the campaign's status (None: there is no such campaign)
+    holder: str | None = None  # who holds a live lease when it was not acquired
+    requeued: int = 0  # claims of a stopped process put back in the queue
+
+
+@dataclass(frozen=True)
+class DeliveryState:
+    """Who delivers a campaign and how far it got, for windows that watch (plain data)."""
+
+    counts: CampaignCounts
+    owner: str | None  # the live lease's holder; None when nobody delivers it now
+    reason: str | None  # why it was last stopped (a database error, …)
+
+
+def db_now(conn: Connection) -> datetime:
+    """The clock leases are measured on: the server's on MariaDB (so every host agrees),
+    this machine's on SQLite (every process on the file shares it)."""
+    if conn.dialect.name == "sqlite":
+        return utcnow()
+    value = conn.execute(text("SELECT UTC_TIMESTAMP(6)")).scalar_one()
+    return UTCDateTime().process_result_value(value, conn.dialect) or utcnow()
+
+
+def _now_expr(conn: Connection) -> ColumnElement[Any]:
+    if conn.dialect.name == "sqlite":
+        return literal(utcnow(), UTCDateTime())
+    return func.utc_timestamp(6)
+
+
+def _lock_campaign(conn: Connection, campaign_id: int) -> Any:
+    """Lock the campaign's row for this transaction and read its status and lease. SQLite
+    has no row locks: a write that changes nothing takes the database's write lock."""
+    if conn.dialect.name == "sqlite":
+        conn.execute(
+            update(campaigns_table).where(c.id == campaign_id).values(lease_owner=c.lease_owner)
+        )
+    stmt = select(c.status, c.lease_owner, c.lease_expires_at).where(c.id == campaign_id)
+    if conn.dialect.name != "sqlite":
+        stmt = stmt.with_for_update()
+    return conn.execute(stmt).one_or_none()
+
+
+def _live_holder(row: Any, now: datetime, me: str | None) -> str | None:
+    """Another process whose lease has not expired, if any."""
+    if row.lease_owner in (None, me) or row.lease_expires_at is None:
+        return None
+    return str(row.lease_owner) if row.lease_expires_at > now else None
+
+
+def _requeue_sending(conn: Connection, campaign_id: int) -> int:
+    return int(
+        conn.execute(
+            update(deliveries_table)
+            .where(d.campaign_id == campaign_id, d.status == SENDING)
+            .values(status=QUEUED, claim=None)
+        ).rowcount
+    )
+
+
+def acquire_lease(engine: Engine, campaign_id: int, owner: str, ttl: float) -> LeaseGrant:
+    """Take a running campaign's lease for a new run if it is free, expired or already
+    ours. This process has no run of the campaign and no other live process has one, so
+    every `sending` row is a stopped process's claim: it goes back to the queue."""
+    with engine.begin() as conn:
+        row = _lock_campaign(conn, campaign_id)
+        if row is None:
+            return LeaseGrant(False, None)
+        now = db_now(conn)
+        holder = _live_holder(row, now, owner)
+        if row.status != RUNNING or holder is not None:
+            return LeaseGrant(False, row.status, holder)
+        conn.execute(
+            update(campaigns_table)
+            .where(c.id == campaign_id)
+            .values(
+                lease_owner=owner,
+                lease_expires_at=now + timedelta(seconds=ttl),
+                status_reason=None,
+            )
+        )
+        return LeaseGrant(True, row.status, None, _requeue_sending(conn, campaign_id))
+
+
+def renew_lease(engine: Engine, campaign_id: int, owner: str, ttl: float) -> str | None:
+    """Extend our lease; returns the campaign's status (the owner obeys a pause or cancel
+    made elsewhere), or None when the lease is no longer ours."""
+    with engine.begin() as conn:
+        now = db_now(conn)
+        renewed = conn.execute(
+            update(campaigns_table)
+            .where(c.id == campaign_id, c.lease_owner == owner)
+            .values(lease_expires_at=now + timedelta(seconds=ttl))
+        ).rowcount
+        if renewed != 1:
+            return None
+        return str(conn.execute(select(c.status).where(c.id == campaign_id)).scalar_one())
+
+
+def release_lease(engine: Engine, campaign_id: int, owner: str) -> None:
+    with engine.begin() as conn:
+        _release_lease(conn, campaign_id, owner)
+
+
+def _release_lease(conn: Connection, campaign_id: int, owner: str) -> None:
+    conn.execute(
+        update(campaigns_table)
+        .where(c.id == campaign_id, c.lease_owner == owner)
+        .values(lease_owner=None, lease_expires_at=None)
+    )
+
+
+def _hold_lease(conn: Connection, campaign_id: int, owner: str) -> None:
+    """Check, and keep until this transaction ends, that `owner` holds a valid lease on a
+    running campaign; a takeover waits for the transaction (it locks the row first)."""
+    valid = and_(
+        c.id == campaign_id,
+        c.status == RUNNING,
+        c.lease_owner == owner,
+        c.lease_expires_at > _now_expr(conn),
+    )
+    if conn.dialect.name == "sqlite":
+        held = conn.execute(
+            update(campaigns_table).where(valid).values(lease_owner=c.lease_owner)
+        ).rowcount
+    else:
+        held = len(conn.execute(select(c.id).where(valid).with_for_update()).all())
+    if held != 1:
+        raise LeaseLost(f"campaign {campaign_id}: the delivery lease is no longer held")
+
+
+def pause_for_fault(engine: Engine, campaign_id: int, owner: str, reason: str) -> str | None:
+    """A run stopped by a fault: pause its campaign (if still running) with the reason, and
+    give the lease up. Returns the status, or None if another process holds the lease."""
+    with engine.begin() as conn:
+        row = _lock_campaign(conn, campaign_id)
+        if row is None or row.lease_owner not in (None, owner):
+            return None
+        status = str(row.status)
+        if status == RUNNING:
+            conn.execute(
+                update(campaigns_table)
+                .where(c.id == campaign_id)
+                .values(status=CampaignStatus.PAUSED.value, status_reason=reason[:REASON_LEN])
+            )
+            record(conn, SYSTEM, Action.CAMPAIGN_PAUSE, {"campaign_id": campaign_id,
+                                                        "reason": reason[:REASON_LEN]})
+            status = CampaignStatus.PAUSED.value
+        _release_lease(conn, campaign_id, owner)
+        return status
+
+
+RESERVE_BYTES = 2 << 20
+
+
+def _reserve_path(engine: Engine) -> Path | None:
+    database = engine.url.database if engine.dialect.name == "sqlite" else None
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(database).with_name(Path(database).name + "-reserve")
+
+
+def reserve_space(engine: Engine) -> None:
+    """SQLite: keep a little disk space beside the database while sending, so that when
+    the disk fills up the pause and the outcomes already learned can still be recorded."""
+    path = _reserve_path(engine)
+    if path is None or path.exists():
+        return
+    try:
+        with path.open("wb") as out:
+            os.posix_fallocate(out.fileno(), 0, RESERVE_BYTES)
+    except (OSError, AttributeError):
+        path.unlink(missing_ok=True)  # no room even for that: nothing to give back later
+
+
+def release_reserve(engine: Engine) -> None:
+    """After a database error: give the reserved space back to the disk."""
+    path = _reserve_path(engine)
+    if path is not None:
+        path.unlink(missing_ok=True)
+
+
+def delivery_state(engine: Engine, campaign_id: int) -> DeliveryState | None:
+    with engine.connect() as conn:
+        row = conn.execute(
+            select(
+                c.status,
+                c.audience,
+                c.sent,
+                c.failed,
+                c.skipped,
+                c.lease_owner,
+                c.lease_expires_at,
+                c.status_reason,
+            ).where(c.id == campaign_id)
+        ).one_or_none()
+        if row is None:
+            return None
+        now = db_now(conn)
+    live = row.lease_owner is not None and row.lease_expires_at is not None and (
+        row.lease_expires_at > now
+    )
+    return DeliveryState(
+        CampaignCounts(campaign_id, row.status, row.audience, row.sent, row.failed, row.skipped),
+        row.lease_owner if live and row.status == RUNNING else None,
+        row.status_reason,
+    )
