@@ -170,7 +170,8 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     ledger = vendor_actions.add_parser(
         "ledger", help="every message the vendor accepted, by idempotency key"
     )
-    ledger.add_argument("--campaign", type=int, metavar="ID")
+    ledger.add_argument("--campaign", type=int, metavar="ID",
+                        help="only the messages of this database's campaign ID")
     ledger.add_argument("--csv", action="store_true", help="print CSV (the default)")
     ledger.add_argument("--ledger", type=Path, metavar="PATH")
     ledger.set_defaults(handler=_ledger)
@@ -335,7 +336,12 @@ def _ledger(ctx: CliContext, args: argparse.Namespace) -> int:
     out.writerow(["idempotency_key", "campaign_id", "email", "outcome", "reason", "accepted_at"])
     if not path.exists():
         return EXIT_OK
+    # The ledger may be shared by several databases, whose campaign ids repeat: keep the
+    # entries whose keys this database's campaign froze.
+    keys = None if args.campaign is None else store.message_keys(ctx.engine(), args.campaign)
     for entry in VendorLedger.read_entries(path, args.campaign):
+        if keys is not None and entry.key not in keys:
+            continue
         out.writerow(
             [
                 entry.key,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import shutil
 import tracemalloc
 import unicodedata
@@ -14,6 +16,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, String, cast, literal, select, update
 
+from minicrm_desktop.cli.main import main
 from minicrm_desktop.models.campaign import Channel, campaigns_table, deliveries_table
 from minicrm_desktop.models.tables import customers_table
 from minicrm_desktop.services.access.actor import LOCAL_ADMIN
@@ -105,7 +108,8 @@ def uid_of(engine: Engine, campaign_id: int) -> str:
 
 
 def test_two_databases_share_one_vendor_ledger(
-    population: Engine, second_database: Engine, ledger_path: Path, qapp
+    population: Engine, second_database: Engine, ledger_path: Path, qapp,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     """Each database sends its own campaign 1 through one vendor: every message is the
     vendor's, none is answered with the other database's outcome."""
@@ -123,6 +127,15 @@ def test_two_databases_share_one_vendor_ledger(
         assert (ledger[key].outcome, ledger[key].address) == (status, address)
     assert_campaign_consistent(population, first, ledger_path)
     assert_campaign_consistent(second_database, second, ledger_path)
+    # `vendor ledger --campaign 1` lists the campaign of the database it is asked in.
+    for engine, own in ((population, ours), (second_database, theirs)):
+        url = engine.url.render_as_string(hide_password=False)
+        capsys.readouterr()
+        assert main(["--db", url, "vendor", "ledger", "--ledger", str(ledger_path),
+                     "--campaign", "1", "--csv"], actor=LOCAL_ADMIN) == 0
+        listed = {row["idempotency_key"]
+                  for row in csv.DictReader(io.StringIO(capsys.readouterr().out))}
+        assert listed == set(own)
 
 
 def test_keys_are_made_from_the_campaign_uid(

@@ -254,6 +254,15 @@ def counts(engine: Engine | Connection, campaign_id: int) -> CampaignCounts | No
     return CampaignCounts(campaign_id, row.status, row.audience, row.sent, row.failed, row.skipped)
 
 
+def message_keys(engine: Engine, campaign_id: int) -> set[str]:
+    """The idempotency keys frozen for this database's campaign: a shared vendor ledger
+    holds other databases' campaigns under the same numeric id."""
+    with engine.connect() as conn:
+        return set(
+            conn.execute(select(d.idempotency_key).where(d.campaign_id == campaign_id)).scalars()
+        )
+
+
 def queued_count(engine: Engine, campaign_id: int) -> int:
     with engine.connect() as conn:
         return int(
