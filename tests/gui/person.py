@@ -25,6 +25,12 @@ from PySide6.QtWidgets import (
 )
 from pytestqt.qtbot import QtBot
 
+from minicrm_desktop.views.segment_dialogs import (
+    ConfirmDeleteDialog,
+    SegmentNameDialog,
+    UnsavedChangesDialog,
+)
+
 Key = Qt.Key
 Mod = Qt.KeyboardModifier
 
@@ -189,3 +195,12 @@ def describe(widget: QWidget) -> str:
 
 
 Waiter = Callable[[], bool]
+
+
+# --- what the person_app fixture (conftest.py) starts with -----------------------------------
+
+PUNE = {"combinator": "and", "rules": [{"field": "city", "operator": "=", "value": "Pune"}]}
+LONG = "Big spenders in Pune who ordered twice this year"
+# The real questions, before the suite's autouse fixtures replace them with answers.
+REAL_ASK = {cls: cls.__dict__["ask"] for cls in (UnsavedChangesDialog, ConfirmDeleteDialog,
+                                                  SegmentNameDialog)}

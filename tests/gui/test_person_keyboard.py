@@ -7,7 +7,7 @@ Only QTest key presses and mouse clicks act here; asserts read what is on screen
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from functools import partial
 from typing import Any
 
 import pytest
@@ -23,17 +23,11 @@ from PySide6.QtWidgets import (
 from pytestqt.qtbot import QtBot
 
 from minicrm_desktop.app import AppContext
-from minicrm_desktop.models.rules import parse_rule
-from minicrm_desktop.services.access.actor import LOCAL_ADMIN
-from minicrm_desktop.services.database import create_db_engine
-from minicrm_desktop.services.segments.saved import create_segment, list_segments
-from minicrm_desktop.services.settings import Settings
+from minicrm_desktop.services.segments.saved import list_segments
 from minicrm_desktop.views.main_window import ADMIN_PAGES, PAGES
-from minicrm_desktop.views.segment_dialogs import ConfirmDeleteDialog, SegmentNameDialog
-from minicrm_desktop.views.segment_dialogs import UnsavedChangesDialog as Unsaved
 
-from .conftest import close_app, start_app
 from .person import (
+    LONG,
     DialogAnswerer,
     DialogLog,
     Key,
@@ -51,39 +45,8 @@ from .person import (
     type_text,
 )
 
-# The real questions, before the suite's autouse fixtures replace them with answers.
-REAL_ASK = {cls: cls.__dict__["ask"] for cls in (Unsaved, ConfirmDeleteDialog,
-                                                  SegmentNameDialog)}
 TITLES = {"customers": "Customers", "segments": "Segments", "campaigns": "Campaigns",
           "settings": "Settings", "users": "Users", "audit": "Audit log"}
-PUNE = {"combinator": "and", "rules": [{"field": "city", "operator": "=", "value": "Pune"}]}
-LONG = "Big spenders in Pune who ordered twice this year"
-
-
-@pytest.fixture
-def real_dialogs() -> Iterator[None]:
-    """The real questions, for this test's body only: its own MonkeyPatch is undone
-    before the app closes (which must not ask)."""
-    with pytest.MonkeyPatch.context() as patch:
-        for cls, ask in REAL_ASK.items():
-            patch.setattr(cls, "ask", ask)
-        yield
-
-
-@pytest.fixture
-def person_app(seeded_url: str, settings: Settings, qtbot: QtBot) -> Iterator[AppContext]:
-    """The seeded app with two saved segments whose names differ only at the end, shown
-    and active (keys go to the active window)."""
-    engine = create_db_engine(seeded_url)
-    create_segment(engine, LONG, parse_rule(PUNE), actor=LOCAL_ADMIN)
-    create_segment(engine, f"{LONG} (copy)", parse_rule(PUNE), actor=LOCAL_ADMIN)
-    engine.dispose()
-    ctx = start_app(seeded_url, settings, qtbot)
-    ctx.window.show()
-    ctx.window.activateWindow()
-    qtbot.waitActive(ctx.window)
-    yield ctx
-    close_app(ctx, qtbot)
 
 
 def _page_shown(ctx: AppContext) -> str:
@@ -101,8 +64,10 @@ def test_each_page_by_shortcut(person_app: AppContext, qtbot: QtBot, number: int
     qtbot.waitUntil(lambda: _page_shown(person_app) == name, timeout=3000)
     assert window.sidebar.currentItem().text() == TITLES[name]
     focus = QApplication.focusWidget()
+    page = window.stack.currentWidget()
     assert focus is not None
-    assert window.stack.currentWidget().isAncestorOf(focus), "the focus went into the page"
+    assert page is not None
+    assert page.isAncestorOf(focus), "the focus went into the page"
 
 
 @pytest.mark.parametrize("name", [*PAGES, *ADMIN_PAGES])
@@ -131,6 +96,10 @@ def test_undo_and_redo_by_keys(person_app: AppContext, qtbot: QtBot,
     press(Key.Key_Y, Mod.ControlModifier)  # redo, Windows style
     assert _tree_rows(page.tree) == rows + 1
     assert not [r for r in qtlog.records if "Ambiguous" in r.message]
+
+
+def _seen_once(log: DialogLog) -> bool:
+    return len(log.seen) == 1
 
 
 def _tree_rows(tree: Any) -> int:
@@ -162,11 +131,11 @@ def test_unsaved_changes_prompt_can_be_cancelled(person_app: AppContext, qtbot: 
     type_text(" edited")
     assert page.state_label.text() == "• unsaved changes"
 
-    for how in ({"key": Key.Key_Escape}, {"button": "Cancel"}):
+    for key, button in ((Key.Key_Escape, None), (None, "Cancel")):
         log = DialogLog()
-        answer_dialog(log, **how)  # type: ignore[arg-type]
+        answer_dialog(log, key=key, button=button)
         _select_segment(page, f"{LONG} (copy)")
-        qtbot.waitUntil(lambda log=log: len(log.seen) == 1, timeout=5000)
+        qtbot.waitUntil(partial(_seen_once, log), timeout=5000)
         qtbot.waitUntil(no_dialog_open, timeout=3000)
         # Nothing asks again, and the edits and the open segment stay.
         qtbot.wait(300)  # the kind of pause in which the question used to come back
@@ -232,7 +201,7 @@ def test_segment_dialogs_cancel_by_escape(person_app: AppContext, qtbot: QtBot,
         log = DialogLog()
         answer_dialog(log, key=Key.Key_Escape)
         click(button)
-        qtbot.waitUntil(lambda log=log: len(log.seen) == 1, timeout=5000)
+        qtbot.waitUntil(partial(_seen_once, log), timeout=5000)
         qtbot.waitUntil(no_dialog_open, timeout=3000)
     names = {s.name for s in list_segments(person_app.engine)}
     assert names == {LONG, f"{LONG} (copy)"}  # nothing renamed, nothing deleted
@@ -289,6 +258,7 @@ def test_tab_goes_round_each_page_and_out_of_each_table(
     number = (*PAGES, *ADMIN_PAGES).index(name) + 1
     press(Key(Key.Key_0.value + number), Mod.ControlModifier, window)
     page = window.stack.currentWidget()
+    assert page is not None
     qtbot.waitUntil(lambda: QApplication.focusWidget() is not None, timeout=3000)
     controls = focusable_controls(page)
     assert controls
@@ -326,8 +296,9 @@ def test_every_control_has_an_accessible_name(person_app: AppContext, qtbot: QtB
     window = person_app.window
     number = (*PAGES, *ADMIN_PAGES).index(name) + 1
     press(Key(Key.Key_0.value + number), Mod.ControlModifier, window)
-    unnamed = [describe(c) for c in focusable_controls(window.stack.currentWidget())
-               if not accessible_name(c)]
+    page = window.stack.currentWidget()
+    assert page is not None
+    unnamed = [describe(c) for c in focusable_controls(page) if not accessible_name(c)]
     assert not unnamed
     assert accessible_name(window.sidebar)
 
