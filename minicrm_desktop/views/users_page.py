@@ -290,7 +290,7 @@ class UsersPage(QWidget):
 
     def add_user(self) -> None:
         email, name = self.email_edit.text(), self.name_edit.text()
-        role: Role = self.new_role_box.currentData()
+        role = Role(self.new_role_box.currentData())  # Qt hands the enum back as a str
         if not email.strip():
             self.show_message("Type the new user's email address first.")
             return

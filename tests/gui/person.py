@@ -135,9 +135,11 @@ class DialogAnswerer:
         self.timer.stop()
 
 
-def answer_popup(log: DialogLog, key: Qt.Key = Key.Key_Escape) -> None:
+def answer_popup(log: DialogLog, key: Qt.Key = Key.Key_Escape,
+                 choose: str | None = None) -> None:
     """Once a popup menu is up (a menu button's menu runs its own event loop), log its
-    entries and press `key` on it."""
+    entries and press `key` on it; or with `choose`, press Down until that entry is
+    highlighted, then Return."""
 
     def act() -> None:
         popup = QApplication.activePopupWidget()
@@ -146,6 +148,13 @@ def answer_popup(log: DialogLog, key: Qt.Key = Key.Key_Escape) -> None:
             return
         if isinstance(popup, QMenu):
             log.seen.append(" | ".join(a.text() for a in popup.actions()))
+            if choose is not None:
+                for _ in range(len(popup.actions()) + 1):
+                    active = popup.activeAction()
+                    if active is not None and active.text() == choose:
+                        QTest.keyClick(popup, Key.Key_Return)
+                        return
+                    QTest.keyClick(popup, Key.Key_Down)
         QTest.keyClick(popup, key)
 
     QTimer.singleShot(0, act)

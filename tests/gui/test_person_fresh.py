@@ -16,6 +16,7 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
+from sqlalchemy import Engine
 
 from minicrm_desktop.app import AppContext
 from minicrm_desktop.models.rules import parse_rule
@@ -39,7 +40,7 @@ def minicrm(ctx: AppContext, *args: str) -> str:
     return done.stdout
 
 
-def second_engine(ctx: AppContext):  # type: ignore[no-untyped-def]
+def second_engine(ctx: AppContext) -> Engine:
     return create_db_engine(ctx.url)
 
 
