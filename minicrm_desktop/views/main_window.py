@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMessageBox,
     QScrollArea,
+    QSizePolicy,
     QStackedWidget,
     QWidget,
 )
@@ -179,6 +180,17 @@ class MainWindow(QMainWindow):
 
     # --- menus and shortcuts -------------------------------------------------------------
 
+    def _size_to_current_page(self) -> None:
+        """Only the shown page's minimum size counts: a stack is otherwise as large as its
+        largest page, and the page area would scroll for a page nobody sees."""
+        policy = QSizePolicy.Policy
+        for index in range(self.stack.count()):
+            page = self.stack.widget(index)
+            shown = index == self.stack.currentIndex()
+            page.setSizePolicy(QSizePolicy(policy.Preferred if shown else policy.Ignored,
+                                           policy.Preferred if shown else policy.Ignored))
+        self.stack.updateGeometry()
+
     def _keyboard_friendly(self) -> None:
         """Tab leaves every table and list (arrow keys move inside them), also in pages
         that build their tables later (see _row_changed)."""
@@ -294,6 +306,7 @@ class MainWindow(QMainWindow):
 
     def _row_changed(self, row: int) -> None:
         self.stack.setCurrentIndex(row)
+        self._size_to_current_page()
         self._keyboard_friendly()
         if 0 <= row < len(self.page_names) and self.page_names[row] in self.stale:
             self.refresh_page(self.page_names[row])
