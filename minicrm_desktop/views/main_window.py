@@ -186,6 +186,8 @@ class MainWindow(QMainWindow):
         policy = QSizePolicy.Policy
         for index in range(self.stack.count()):
             page = self.stack.widget(index)
+            if page is None:
+                continue
             shown = index == self.stack.currentIndex()
             page.setSizePolicy(QSizePolicy(policy.Preferred if shown else policy.Ignored,
                                            policy.Preferred if shown else policy.Ignored))
