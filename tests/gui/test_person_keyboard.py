@@ -332,3 +332,20 @@ def test_segment_and_its_copy_read_differently(person_app: AppContext, qtbot: Qt
         assert item.toolTip().startswith(item.text())  # the whole name on hover
     assert shown[0] != shown[1], shown
     assert lst.textElideMode() == Qt.TextElideMode.ElideMiddle
+
+
+def test_window_shortcuts_work_from_the_keyboard(person_app: AppContext, qtbot: QtBot) -> None:
+    window = person_app.window
+    press(Key.Key_3, Mod.ControlModifier, window)
+    press(Key.Key_F, Mod.ControlModifier, window)  # find customers
+    qtbot.waitUntil(lambda: _page_shown(person_app) == "customers", timeout=3000)
+    qtbot.waitUntil(window.customers_page.search.hasFocus, timeout=3000)
+    press(Key.Key_N, Mod.ControlModifier, window)  # new segment
+    qtbot.waitUntil(lambda: _page_shown(person_app) == "segments", timeout=3000)
+    assert window.segments_page.name_edit.text() == "New segment"
+    log = DialogLog()
+    answer_dialog(log, key=Key.Key_Escape)
+    press(Key.Key_E, Mod.ControlModifier, window)  # export the customers view
+    qtbot.waitUntil(partial(_seen_once, log), timeout=10_000)
+    qtbot.waitUntil(no_dialog_open, timeout=3000)
+    assert "Export customers" in log.seen[0]
