@@ -122,9 +122,18 @@ def bootstrap(
     campaigns = CampaignControl(engine, runner, bus,
                                 DeliveryEngine(engine, ledger_path=default_ledger_path()),
                                 scheduler=SYSTEM if is_sqlite(url) else actor)
-    window = MainWindow(Services(engine, bus, runner, settings, description, campaigns,
-                                 actor=actor, secrets=secrets or SharedStore()))
-    install_account_ui(window, actor, settings, runner)
+    try:
+        window = MainWindow(Services(engine, bus, runner, settings, description, campaigns,
+                                     actor=actor, secrets=secrets or SharedStore()))
+        install_account_ui(window, actor, settings, runner)
+    except BaseException:
+        # No window (a resource missing...): stop the delivery writer thread and the pool
+        # now, or Qt aborts the process when their objects go ("QThread: Destroyed while
+        # thread is still running") and the real error is never seen.
+        campaigns.shutdown()
+        runner.shutdown()
+        engine.dispose()
+        raise
     ctx = AppContext(url, engine, bus, runner, settings, window, campaigns, actor)
 
     def opened(result: OpenResult) -> None:

@@ -1,4 +1,4 @@
-"""Render the main views to docs/screenshots/*.png at 1280x800, offscreen.
+"""Render the main views to docs/screenshots/*.png at 1280x800 (two also at 1024x640), offscreen.
 
 Seeds a demo database (fixed seed and date, so the pictures are reproducible) in a
 temporary folder, opens the real window on it and grabs each view:
@@ -24,6 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 SIZE = (1280, 800)
+SMALL = (1024, 640)  # usable down to this size (issue 16)
 CUSTOMERS = 2_000
 ANCHOR = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -246,7 +247,8 @@ def main(argv: list[str] | None = None) -> int:
         users = window.users_page
         assert users is not None
         window.show_page("users")
-        wait_for(app, lambda: users.users_model.rowCount() == len(USERS) + 1)
+        # The users, the founder, and the local admin's own row (local mode).
+        wait_for(app, lambda: users.users_model.rowCount() == len(USERS) + 2)
         users.select_user(USERS[1][0])
         save(app, window, args.out / "users.png")
         audit = window.audit_page
@@ -264,6 +266,13 @@ def main(argv: list[str] | None = None) -> int:
         window.show_page("customers")
         save(app, window, args.out / "customers-dark.png")
         QApplication.setPalette(light_palette())
+
+        # The smallest window the app is made for.
+        window.resize(*SMALL)
+        window.show_page("customers")
+        save(app, window, args.out / "customers-1024x640.png")
+        window.show_page("segments")
+        save(app, window, args.out / "segments-1024x640.png")
 
         window.close()
         ctx.shutdown()

@@ -51,10 +51,9 @@ def _global_parser(**kwargs: Any) -> argparse.ArgumentParser:
     parser.add_argument(
         "--db",
         metavar="URL",
-        help="database URL: sqlite:///path/crm.db or mysql+pymysql://user:pass@host:3306/crm "
-        "with the password percent-encoded, or left out (then MINICRM_MYSQL_PASSWORD or "
-        "`minicrm db-password`) (default: MINICRM_DATABASE_URL, else a SQLite file in your "
-        "data folder)",
+        help="database URL: sqlite:///path/crm.db or mysql+pymysql://user@host:3306/crm "
+        "(leave the password out: MINICRM_MYSQL_PASSWORD or `minicrm db-password` supply it; "
+        "default: MINICRM_DATABASE_URL, else a SQLite file in your data folder)",
     )
     parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
     return parser

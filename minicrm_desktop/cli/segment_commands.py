@@ -1,13 +1,15 @@
-"""`minicrm segment count|emails|validate RULE.json` and `minicrm segment parse "TEXT"`
-(see spec/data-and-cli.md)."""
+"""`minicrm segment count|emails|validate RULE.json`, `minicrm segment parse "TEXT"`, and the
+saved segments: `minicrm segment list` and `minicrm segment count --name NAME`."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from pathlib import Path
 
+from ..errors import MiniCRMError
 from ..models.rules import RuleError, RuleGroup, dump_rule
 from ..models.rules import load_rule as rule_from_text
 from ..services.segments import count_audience, iter_audience_emails
@@ -17,23 +19,38 @@ from .parsing import iso_datetime
 EXIT_OK = 0
 
 
+class UsageError(MiniCRMError):
+    """A saved segment that does not exist, or neither RULE.json nor --name given."""
+
+    exit_code = 2
+
+
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     segment = commands.add_parser(
         "segment",
-        help="count or list the audience of a rule tree",
-        description="Work with segment rule trees (JSON, see the segment rules contract). "
-        "A rule that breaks the contract exits with status 2 and the reason on standard error.",
+        help="count or list the audience of a rule tree or a saved segment",
+        description="Work with segment rule trees: JSON in the react-querybuilder format, "
+        "described in docs/segment-rules.md of the source and in the README. A rule that "
+        "breaks the format exits with status 2 and the reason on standard error.",
     )
     actions = segment.add_subparsers(
-        dest="action", metavar="{count,emails,validate,parse}", required=True
+        dest="action", metavar="{list,count,emails,validate,parse}", required=True
     )
+    listing = actions.add_parser(
+        "list",
+        help="list the saved segments",
+        description="List the saved segments by name: name, then description (tab-separated),"
+        " or a JSON array with --json (id, name, description, rule).",
+    )
+    listing.add_argument("--json", action="store_true", help="print JSON")
+    listing.set_defaults(handler=_list)
     count = actions.add_parser(
         "count",
         help="print the number of matching customers",
         description="Print the number of customers matching the rule tree in RULE.json "
-        "(- reads standard input).",
+        "(- reads standard input), or matching the saved segment --name NAME.",
     )
-    _rule_arguments(count, as_of=True)
+    _rule_arguments(count, as_of=True, saved=True)
     count.set_defaults(handler=_count)
     emails = actions.add_parser(
         "emails",
@@ -69,8 +86,17 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     parse.set_defaults(handler=_parse)
 
 
-def _rule_arguments(parser: argparse.ArgumentParser, *, as_of: bool) -> None:
-    parser.add_argument("rule", metavar="RULE.json", help="the rule tree file, or - for stdin")
+def _rule_arguments(parser: argparse.ArgumentParser, *, as_of: bool,
+                    saved: bool = False) -> None:
+    if saved:
+        parser.add_argument("rule", metavar="RULE.json", nargs="?",
+                            help="the rule tree file, or - for stdin")
+        parser.add_argument("--name", metavar="NAME",
+                            help="a saved segment's name instead of RULE.json "
+                            "(case-insensitive)")
+    else:
+        parser.add_argument("rule", metavar="RULE.json",
+                            help="the rule tree file, or - for stdin")
     if as_of:
         parser.add_argument(
             "--as-of",
@@ -94,8 +120,37 @@ def load_rule(source: str) -> RuleGroup:
 
 
 def _count(ctx: CliContext, args: argparse.Namespace) -> int:
-    tree = load_rule(args.rule)
+    if (args.rule is None) == (args.name is None):
+        raise UsageError("give either RULE.json or --name NAME")
+    tree = saved_rule(ctx, args.name) if args.name is not None else load_rule(args.rule)
     print(count_audience(ctx.engine(), tree, as_of=args.as_of))
+    return EXIT_OK
+
+
+def saved_rule(ctx: CliContext, name: str) -> RuleGroup:
+    """The rule of the saved segment called `name` (case-insensitively)."""
+    from ..services.segments.saved import list_segments
+
+    wanted = name.strip().casefold()
+    segments = list_segments(ctx.engine())
+    for segment in segments:
+        if segment.name.casefold() == wanted:
+            return segment.rule
+    names = ", ".join(repr(s.name) for s in segments) or "none yet"
+    raise UsageError(f"no saved segment is called {name!r} (saved: {names})")
+
+
+def _list(ctx: CliContext, args: argparse.Namespace) -> int:
+    from ..services.segments.saved import list_segments
+
+    segments = list_segments(ctx.engine())
+    if args.json:
+        print(json.dumps([{"id": s.id, "name": s.name, "description": s.description,
+                           "rule": s.rule.to_json()} for s in segments],
+                         indent=2, ensure_ascii=False))
+    else:
+        for s in segments:
+            print(f"{s.name}\t{s.description}" if s.description else s.name)
     return EXIT_OK
 
 

@@ -93,6 +93,10 @@ class Option(Generic[T]):
 WINDOW_GEOMETRY = Option("window/geometry", b"", "Main window geometry")
 WINDOW_STATE = Option("window/state", b"", "Main window toolbars and docks")
 LAST_PAGE = Option("window/last_page", "customers", "Page shown at start")
+CUSTOMER_HIDDEN_COLUMNS = Option("customers/hidden_columns", "",
+                                 "Customers table columns hidden (comma-separated keys)")
+CUSTOMER_DETAIL_SHOWN = Option("customers/detail_shown", True,
+                               "Show the customer detail panel")
 DEMO_OFFER_DISMISSED = Option(
     "first_start/demo_offer_dismissed", False, "Do not offer demo data again"
 )

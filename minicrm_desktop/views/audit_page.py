@@ -7,7 +7,8 @@ from datetime import UTC, datetime, time
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QDate, QTimer, Signal
+from PySide6.QtCore import QDate, Qt, QTimer, Signal
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -79,7 +80,10 @@ class AuditPage(QWidget):
                                    ("Text:", self.text_edit))),
                             (dates, (("From:", self.since_edit), ("To:", self.until_edit)))):
             for label, widget in fields:
-                row.addWidget(QLabel(label))
+                caption = QLabel(label)
+                caption.setBuddy(widget)
+                widget.setAccessibleName(label.rstrip(":"))
+                row.addWidget(caption)
                 row.addWidget(widget, 1 if isinstance(widget, QLineEdit) else 0)
         dates.addStretch(1)
         self.export_button = QPushButton("Export CSV…")
@@ -90,6 +94,8 @@ class AuditPage(QWidget):
 
         self.table = QTableView()
         self.table.setObjectName("audit_table")
+        self.table.setAccessibleName("Audit log entries")
+        self.table.setTabKeyNavigation(False)
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setAlternatingRowColors(True)
@@ -188,8 +194,23 @@ class AuditPage(QWidget):
             self._export = None
 
 
+class DateEdit(QDateEdit):
+    """A date field that Tab leaves. QDateEdit uses Tab to step through its day, month
+    and year sections, and on "any" (the special value) it never reaches the last
+    section, so Tab stayed inside for good; the arrow keys still step sections."""
+
+    def focusNextPrevChild(self, next: bool) -> bool:  # noqa: N802, A002 - Qt API
+        return QWidget.focusNextPrevChild(self, next)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt API
+        if event.key() in (Qt.Key.Key_Tab, Qt.Key.Key_Backtab):
+            event.ignore()  # the window moves the focus on
+            return
+        super().keyPressEvent(event)
+
+
 def _date_edit(name: str) -> QDateEdit:
-    edit = QDateEdit()
+    edit = DateEdit()
     edit.setObjectName(name)
     edit.setCalendarPopup(True)
     edit.setDisplayFormat("dd MMM yyyy")

@@ -86,6 +86,8 @@ class CustomerTableModel(QAbstractTableModel):
         self._generation = 0
         self._handle: TaskHandle[Any] | None = None
         self.page_fetches = 0  # pages read from the database (tests and benchmark)
+        #: True while the reset that ends a refresh (same query, new data) runs.
+        self.refreshing = False
 
     # --- the view's query ----------------------------------------------------------------
 
@@ -171,8 +173,20 @@ class CustomerTableModel(QAbstractTableModel):
                 self._complete = True
                 self.endInsertRows()
             self._complete = True
+        elif self._complete and ids == self._ids:
+            # A refresh found the same rows: re-read the cells, keep everything else.
+            self._pages.clear()
+            self._loading_pages.clear()
+            self._epoch += 1
+            if ids:
+                self.dataChanged.emit(self.index(0, 0),
+                                      self.index(len(ids) - 1, len(COLUMNS) - 1))
         else:
-            self._reset(ids, complete=True)
+            self.refreshing = self._complete
+            try:
+                self._reset(ids, complete=True)
+            finally:
+                self.refreshing = False
         self.loading_changed.emit(False)
         self.count_changed.emit(len(ids))
 
@@ -345,4 +359,6 @@ def _tooltip(key: str, row: CustomerRow) -> str | None:
         return format_datetime(row.signup_date)
     if key == "last_order_at":
         return format_datetime(row.last_order_at) or None
+    if key in ("name", "email", "city", "phone"):
+        return _display(key, row) or None  # the whole text where the cell elides it
     return None

@@ -179,5 +179,10 @@ class DescribePanel(QGroupBox):
             self.finished.emit(str(exc))
             sys.excepthook(type(exc), exc, exc.__traceback__)
 
+    def clear_message(self) -> None:
+        """Another segment is shown: an old answer or error no longer applies to it."""
+        if not self.request.running:
+            self._say("")
+
     def shutdown(self) -> None:
         self.request.cancel()

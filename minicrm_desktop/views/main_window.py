@@ -4,16 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 
-from PySide6.QtCore import QByteArray, QEvent, QSize
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtCore import QByteArray, QEvent, QSize, Qt
+from PySide6.QtGui import QAccessible, QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QAbstractScrollArea,
     QApplication,
     QHBoxLayout,
     QListWidget,
     QListWidgetItem,
     QMainWindow,
     QMessageBox,
+    QScrollArea,
+    QSizePolicy,
     QStackedWidget,
     QWidget,
 )
@@ -23,6 +28,7 @@ from minicrm_desktop import __version__
 from minicrm_desktop.services.access.actor import LOCAL_ADMIN, Actor, Permission, can
 from minicrm_desktop.services.ai.config import AISettings
 from minicrm_desktop.services.bus import EventBus
+from minicrm_desktop.services.changes import ChangeWatcher
 from minicrm_desktop.services.secrets import SecretStore, SharedSecretStore
 from minicrm_desktop.services.settings import (
     LAST_PAGE,
@@ -49,7 +55,10 @@ from minicrm_desktop.views.users_page import UsersPage
 # palette(...) in a style sheet is resolved when the sheet is set: set it again on a
 # palette change (see changeEvent).
 SIDEBAR_STYLE = (
-    "QListWidget#sidebar { background: palette(base); padding-top: 8px; outline: 0; }"
+    "QListWidget#sidebar { background: palette(base); padding-top: 8px; outline: 0;"
+    " border: 2px solid transparent; }"
+    # No dotted focus rectangle (outline: 0), so show the keyboard focus this way.
+    "QListWidget#sidebar:focus { border: 2px solid palette(highlight); }"
     "QListWidget#sidebar::item { padding: 8px 10px; margin: 1px 6px;"
     " border-radius: 6px; border: none; }"
     "QListWidget#sidebar::item:hover:!selected { background: palette(alternate-base); }"
@@ -58,6 +67,9 @@ SIDEBAR_STYLE = (
 )
 PAGES = ("customers", "segments", "campaigns", "settings")
 ADMIN_PAGES = ("users", "audit")  # shown to admins only, after the others
+# Which pages show each area of the data (services/changes.py).
+_PAGES_OF_AREA = {"customers": ("customers", "segments"), "segments": ("segments",),
+                  "campaigns": ("campaigns",), "users": ("users",), "audit": ("audit",)}
 _TITLES = {"customers": "Customers", "segments": "Segments", "campaigns": "Campaigns",
            "settings": "Settings", "users": "Users", "audit": "Audit log"}
 
@@ -97,9 +109,11 @@ class MainWindow(QMainWindow):
         self.sidebar.setFixedWidth(176)
         self.sidebar.setFrameShape(QListWidget.Shape.NoFrame)
         self.sidebar.setStyleSheet(SIDEBAR_STYLE)
+        self.sidebar.setAccessibleName("Pages")
         actor = services.actor
         self.ai = AISettings(services.settings, services.secrets)
-        self.customers_page = CustomersPage(services.engine, services.runner, bus)
+        self.customers_page = CustomersPage(services.engine, services.runner, bus,
+                                            settings=services.settings)
         self.segments_page = SegmentsPage(services.engine, services.runner, bus, actor=actor,
                                           ai=self.ai)
         self.campaigns_page = CampaignsPage(services.engine, services.runner, bus,
@@ -127,14 +141,22 @@ class MainWindow(QMainWindow):
             self.stack.addWidget(page)
             QListWidgetItem(icon(name), _TITLES[name], self.sidebar)
 
-        self.sidebar.currentRowChanged.connect(self.stack.setCurrentIndex)
+        self.sidebar.currentRowChanged.connect(self._row_changed)
 
         central = QWidget()
         row = QHBoxLayout(central)
         row.setContentsMargins(0, 0, 0, 0)
         row.setSpacing(0)
         row.addWidget(self.sidebar)
-        row.addWidget(self.stack, 1)
+        # A page wider or taller than a small window scrolls instead of holding the
+        # window open wider than the screen.
+        self.page_area = QScrollArea()
+        self.page_area.setObjectName("page_area")
+        self.page_area.setWidgetResizable(True)
+        self.page_area.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.page_area.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.page_area.setWidget(self.stack)
+        row.addWidget(self.page_area, 1)
         self.setCentralWidget(central)
 
         self.status = AppStatusBar(bus, services.database_description)
@@ -145,10 +167,38 @@ class MainWindow(QMainWindow):
         bus.import_finished.connect(
             lambda report: self.status.showMessage(report.summary(), 10_000))
 
+        # Changes by other processes (the CLI, a colleague on the shared database).
+        self.stale: set[str] = set()
+        self.watcher = ChangeWatcher(services.engine, services.runner, parent=self)
+        self.watcher.changed.connect(self.data_changed_elsewhere)
+        bus.database_ready.connect(self.watcher.start)
+
+        self.setMinimumSize(760, 520)
         self._build_menus()
+        self._keyboard_friendly()
         self._restore()
 
     # --- menus and shortcuts -------------------------------------------------------------
+
+    def _size_to_current_page(self) -> None:
+        """Only the shown page's minimum size counts: a stack is otherwise as large as its
+        largest page, and the page area would scroll for a page nobody sees."""
+        policy = QSizePolicy.Policy
+        for index in range(self.stack.count()):
+            page = self.stack.widget(index)
+            if page is None:
+                continue
+            shown = index == self.stack.currentIndex()
+            page.setSizePolicy(QSizePolicy(policy.Preferred if shown else policy.Ignored,
+                                           policy.Preferred if shown else policy.Ignored))
+        self.stack.updateGeometry()
+
+    def _keyboard_friendly(self) -> None:
+        """Tab leaves every table and list (arrow keys move inside them), also in pages
+        that build their tables later (see _row_changed)."""
+        for view in self.findChildren(QAbstractItemView):
+            view.setTabKeyNavigation(False)
+        name_unnamed_controls(self.stack)
 
     def _build_menus(self) -> None:
         menu = self.menuBar()
@@ -174,9 +224,14 @@ class MainWindow(QMainWindow):
                                            self.refresh, "refresh")
         view_menu.addAction(self.refresh_action)
         view_menu.addSeparator()
+        self.page_actions: dict[str, QAction] = {}
         for number, name in enumerate(self.page_names, start=1):
-            view_menu.addAction(self._action(
-                _TITLES[name], f"Ctrl+{number}", lambda n=name: self.show_page(n)))
+            # triggered(checked) passes a bool: bind the name with partial, not a default
+            # argument, or the page would be `False`.
+            action = self._action(_TITLES[name], f"Ctrl+{number}",
+                                  partial(self._page_action, name))
+            self.page_actions[name] = action
+            view_menu.addAction(action)
 
         segments_menu = menu.addMenu("&Segments")
         self.new_segment_action = self._action("&New segment", "Ctrl+N",
@@ -201,6 +256,14 @@ class MainWindow(QMainWindow):
 
     # --- pages ---------------------------------------------------------------------------
 
+    def _page_action(self, name: str, _checked: bool = False) -> None:
+        """Ctrl+1…: show the page and put the keyboard focus into it."""
+        self.show_page(name)
+        page = self.stack.currentWidget()
+        focus = QApplication.focusWidget()
+        if page is not None and (focus is None or not page.isAncestorOf(focus)):
+            focus_first_control(page)
+
     def show_page(self, name: str) -> None:
         if name in self.page_names:
             self.sidebar.setCurrentRow(self.page_names.index(name))
@@ -214,8 +277,41 @@ class MainWindow(QMainWindow):
         self.customers_page.focus_search()
 
     def refresh(self) -> None:
-        self.customers_page.refresh()
-        self.status.showMessage("Refreshing…", 2000)
+        """F5: read the current page again from the database."""
+        self.refresh_page(self.current_page)
+        self.status.showMessage(f"Refreshing {_TITLES[self.current_page]}…", 2000)
+
+    def refresh_page(self, name: str) -> None:
+        self.stale.discard(name)
+        if name == "customers":
+            self.customers_page.refresh()
+        elif name == "segments":
+            self.segments_page.reload()
+        elif name == "campaigns":
+            self.services.bus.campaigns_changed.emit()
+            detail = getattr(self.campaigns_page, "detail", None)
+            if detail is not None and detail.isVisible():
+                detail.refresh()
+        elif name == "users" and self.users_page is not None:
+            self.users_page.refresh()
+        elif name == "audit" and self.audit_page is not None:
+            self.audit_page.apply_filter()
+
+    def data_changed_elsewhere(self, areas: set[str]) -> None:
+        """Another process changed the database: refresh the visible page now, the others
+        when they are next shown."""
+        pages = {page for area in areas for page in _PAGES_OF_AREA.get(area, ())
+                 if page in self.page_names}
+        self.stale |= pages
+        if self.current_page in pages:
+            self.refresh_page(self.current_page)
+
+    def _row_changed(self, row: int) -> None:
+        self.stack.setCurrentIndex(row)
+        self._size_to_current_page()
+        self._keyboard_friendly()
+        if 0 <= row < len(self.page_names) and self.page_names[row] in self.stale:
+            self.refresh_page(self.page_names[row])
 
     def new_segment(self) -> None:
         self.show_page("segments")
@@ -254,6 +350,8 @@ class MainWindow(QMainWindow):
         # The OS switched light/dark: line icons are drawn in the text colour, redraw them.
         if event.type() == QEvent.Type.PaletteChange:
             self._refresh_icons()
+        elif event.type() == QEvent.Type.ActivationChange:
+            self.watcher.set_active(self.isActiveWindow())
         super().changeEvent(event)
 
     def _refresh_icons(self) -> None:
@@ -296,12 +394,41 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         self.save_state()
+        self.watcher.stop()
         self.segments_page.shutdown()
         self.campaigns_page.shutdown()
         if self.audit_page is not None:
             self.audit_page.shutdown()
         runner.cancel_all()
         super().closeEvent(event)
+
+
+def name_unnamed_controls(root: QWidget) -> None:
+    """Give every control a screen reader could not name (no text, no label) a name from
+    its tooltip or its object name ("campaigns_table" -> "Campaigns table")."""
+    for widget in root.findChildren(QWidget):
+        if not widget.focusPolicy() & Qt.FocusPolicy.TabFocus or widget.accessibleName():
+            continue
+        iface = QAccessible.queryAccessibleInterface(widget)
+        if iface is not None and iface.text(QAccessible.Text.Name).strip():
+            continue  # Qt names it from its text or its label
+        label = widget.toolTip().split("\n")[0] or widget.objectName().replace("_", " ")
+        if not label and isinstance(widget, QAbstractScrollArea):
+            page = widget.parentWidget()
+            label = page.objectName().replace("_", " ") if page is not None else ""
+        if label:
+            widget.setAccessibleName(label[:1].upper() + label[1:])
+
+
+def focus_first_control(page: QWidget) -> None:
+    """Focus the first control of `page` that Tab would reach."""
+    widget = page.nextInFocusChain()
+    while widget is not None and widget is not page:
+        if (page.isAncestorOf(widget) and widget.isVisible() and widget.isEnabled()
+                and widget.focusPolicy() & Qt.FocusPolicy.TabFocus):
+            widget.setFocus(Qt.FocusReason.ShortcutFocusReason)
+            return
+        widget = widget.nextInFocusChain()
 
 
 class QuitWhileBusy:

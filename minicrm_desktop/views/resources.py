@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import sys
 import weakref
 from collections.abc import Callable
@@ -17,18 +18,33 @@ _ICON_SIZES = (16, 20, 24, 32, 48, 64)
 
 
 def resources_dir() -> Path:
-    """The `resources/` folder: beside the package in a checkout or an installed tree, or
-    in the unpacked bundle of a PyInstaller build (which sets sys._MEIPASS)."""
+    """The `resources/` folder: in the unpacked bundle of a PyInstaller build (which sets
+    sys._MEIPASS); installed as the package data `minicrm_desktop.resources` (a wheel, or
+    an editable install, which maps the top-level folder there: see setup.py); or beside
+    the package in a checkout run from source."""
     bundle = getattr(sys, "_MEIPASS", None)
     candidates = []
     if bundle:
         candidates.append(Path(bundle) / "resources")
+    candidates += _installed_resources()
     package = Path(__file__).resolve().parent.parent
     candidates += [package / "resources", package.parent / "resources"]
     for candidate in candidates:
         if (candidate / "icons").is_dir():
             return candidate
     raise FileNotFoundError("the resources folder is missing: " + ", ".join(map(str, candidates)))
+
+
+def _installed_resources() -> list[Path]:
+    """Where the import system finds the `minicrm_desktop.resources` package data (a
+    namespace package: the folder holds no Python)."""
+    try:
+        spec = importlib.util.find_spec("minicrm_desktop.resources")
+    except (ImportError, ValueError):
+        return []
+    if spec is None or spec.submodule_search_locations is None:
+        return []
+    return [Path(p) for p in spec.submodule_search_locations]
 
 
 def icon_path(name: str) -> Path:

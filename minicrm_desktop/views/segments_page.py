@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QFrame,
@@ -81,6 +81,17 @@ def load_tag_names(engine: Engine) -> list[str]:
     t = tags_table.c
     with engine.connect() as conn:
         return [str(n) for n in conn.execute(select(t.name).order_by(t.name_norm)).scalars()]
+
+
+def redo_keys() -> list[QKeySequence]:
+    """The platform's Redo keys plus Ctrl+Shift+Z and Ctrl+Y, each once: binding one
+    sequence twice makes Qt refuse it as an "ambiguous shortcut overload"."""
+    keys: list[QKeySequence] = []
+    for key in [*QKeySequence.keyBindings(QKeySequence.StandardKey.Redo),
+                QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")]:
+        if not key.isEmpty() and key not in keys:
+            keys.append(key)
+    return keys
 
 
 class SegmentsPage(QWidget):
@@ -161,8 +172,9 @@ class SegmentsPage(QWidget):
         box.addWidget(QLabel("Saved segments"))
         self.segment_list = QListWidget()
         self.segment_list.setObjectName("segment_list")
+        self.segment_list.setAccessibleName("Saved segments")
         self.segment_list.setMinimumWidth(140)
-        self.segment_list.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.segment_list.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.segment_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.segment_list.setStyleSheet("QListWidget#segment_list::item { padding: 3px 2px; }")
         self.segment_list.currentItemChanged.connect(self._list_changed)
@@ -199,6 +211,7 @@ class SegmentsPage(QWidget):
         self.name_edit = QLineEdit()
         self.name_edit.setObjectName("segment_name")
         self.name_edit.setPlaceholderText("Segment name")
+        self.name_edit.setAccessibleName("Segment name")
         self.name_edit.textEdited.connect(self._update_title)
         top.addWidget(self.name_edit, 1)
         self.state_label = QLabel()
@@ -260,6 +273,7 @@ class SegmentsPage(QWidget):
         editor.addLayout(tools)
 
         self.tree = RuleTreeView(self.model)
+        self.tree.setAccessibleName("Rules")
         self.tree.setToolTip("Drag rules to move them; Ctrl+Arrows move the selected rule")
         editor.addWidget(self.tree, 1)
         self.message = QLabel()
@@ -285,8 +299,7 @@ class SegmentsPage(QWidget):
         self.undo_action = stack.createUndoAction(self, "&Undo")
         self.undo_action.setShortcuts([QKeySequence(QKeySequence.StandardKey.Undo)])
         self.redo_action = stack.createRedoAction(self, "&Redo")
-        self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"),
-                                       QKeySequence(QKeySequence.StandardKey.Redo)])
+        self.redo_action.setShortcuts(redo_keys())
         # Fixed captions (the actions' texts grow with the command's name, which would
         # widen the toolbar); the tooltip says what would be undone.
         for button, action, caption in ((self.undo_button, self.undo_action, "Undo"),
@@ -331,6 +344,13 @@ class SegmentsPage(QWidget):
         self._runner.run(lambda _ctx: list_segments(engine), title="Loading segments",
                          quiet=True, on_success=self._listed, on_error=self._failed)
 
+    def reload(self) -> None:
+        """F5 or a change elsewhere: the list, the tags and the audience count again."""
+        if self._started:
+            self.refresh()
+            self.load_tags()
+            self._tree_changed()
+
     def load_tags(self) -> None:
         engine = self._engine
         self._runner.run(lambda _ctx: load_tag_names(engine), title="Loading tags", quiet=True,
@@ -343,6 +363,7 @@ class SegmentsPage(QWidget):
 
     def _listed(self, segments: list[SavedSegment]) -> None:
         self.segments = {s.id: s for s in segments}
+        scroll = self.segment_list.verticalScrollBar().value()
         self.segment_list.blockSignals(True)
         self.segment_list.clear()
         for segment in segments:
@@ -352,16 +373,21 @@ class SegmentsPage(QWidget):
                                              if segment.description else ""))
         self._select_in_list(self.current_id)
         self.segment_list.blockSignals(False)
+        self.segment_list.verticalScrollBar().setValue(scroll)
         self.segments_loaded.emit(segments)
 
     def _select_in_list(self, segment_id: int | None) -> None:
-        self.segment_list.blockSignals(True)
-        self.segment_list.setCurrentRow(-1)
-        for row in range(self.segment_list.count()):
-            item = self.segment_list.item(row)
-            if item.data(Qt.ItemDataRole.UserRole) == segment_id:
-                self.segment_list.setCurrentRow(row)
-        self.segment_list.blockSignals(False)
+        """Show the open segment as the list's current row (none for a new segment)."""
+        lst = self.segment_list
+        row = next((r for r in range(lst.count())
+                    if lst.item(r).data(Qt.ItemDataRole.UserRole) == segment_id), -1)
+        lst.blockSignals(True)
+        # The view's own setCurrentIndex, even for "no row": it marks the current row as
+        # chosen. Otherwise the list's next focus-in (the window is activated again when
+        # the unsaved-changes question closes) makes the first row current by itself,
+        # which asked the question again, for ever.
+        lst.setCurrentIndex(lst.model().index(row, 0) if row >= 0 else QModelIndex())
+        lst.blockSignals(False)
 
     def _failed(self, exc: BaseException) -> None:
         self.show_problem(str(exc))
@@ -404,11 +430,23 @@ class SegmentsPage(QWidget):
         if item is None:
             return
         segment_id = item.data(Qt.ItemDataRole.UserRole)
-        if segment_id != self.current_id:
-            self._leave_then(lambda: self.open_segment(segment_id))
+        if segment_id == self.current_id or not self.dirty:
+            if segment_id != self.current_id:
+                self.open_segment(segment_id)
+            return
+        # Ask once the list has finished handling the click or key: a modal question
+        # inside its selection change leaves the list half-way through that change, which
+        # re-selects the clicked row (and asks again) after Cancel.
+        self._select_in_list(self.current_id)
+        QTimer.singleShot(0, self, lambda: self._leave_then(
+            lambda: self.open_segment(segment_id)))
 
     def open_segment(self, segment_id: int) -> None:
-        segment = self.segments[segment_id]
+        segment = self.segments.get(segment_id)
+        if segment is None:  # deleted meanwhile (by another window or the CLI)
+            self._select_in_list(self.current_id)
+            return
+        self.describe_group.clear_message()
         self.current_id = segment.id
         self.saved_name = segment.name
         self.name_edit.setText(segment.name)
@@ -421,6 +459,7 @@ class SegmentsPage(QWidget):
         self._leave_then(self._new_state)
 
     def _new_state(self) -> None:
+        self.describe_group.clear_message()
         self.current_id = None
         self.saved_name = NEW_NAME
         self.name_edit.setText(NEW_NAME)
@@ -431,6 +470,7 @@ class SegmentsPage(QWidget):
         self.name_edit.selectAll()
 
     def _after_load(self) -> None:
+        self.message.setText("")
         self.tree.expandAll()
         self.tree.setCurrentIndex(self.model.index(0, 0))
         self._show_current()

@@ -66,16 +66,32 @@ class _RowsModel(QAbstractTableModel, Generic[T]):
                 | Qt.ItemFlag.ItemNeverHasChildren)
 
 
+LOCAL_USER_ID = 0  # the local admin of an embedded database: shown, never a stored user
+
+
 class UsersModel(_RowsModel[UserRow]):
     columns = USER_COLUMNS
 
     def values(self, item: UserRow) -> tuple[str, ...]:
+        if item.id == LOCAL_USER_ID:
+            return (item.email, item.name, item.role.value.capitalize(), "Active",
+                    "no sign-in (local mode)")
         return (item.email, item.name, item.role.value.capitalize(),
                 "Active" if item.active else "Deactivated",
                 format_datetime(item.last_sign_in_at) or "never", item.db_account or "")
 
+    def flags(self, index: ModelIndex) -> Qt.ItemFlag:
+        item = self.row(index.row()) if index.isValid() else None
+        if item is not None and item.id == LOCAL_USER_ID:  # nothing to change on it
+            return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemNeverHasChildren
+        return super().flags(index)
+
     def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         item = self.row(index.row()) if index.isValid() else None
+        if role == Qt.ItemDataRole.ToolTipRole and item is not None:
+            return item.email if item.id != LOCAL_USER_ID else (
+                "You, on this computer: an embedded database without sign-in has one "
+                "local admin.")
         if role == Qt.ItemDataRole.ForegroundRole and item is not None and not item.active:
             return QPalette().brush(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text)
         return super().data(index, role)

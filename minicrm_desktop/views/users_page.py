@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPushButton,
     QTableView,
     QVBoxLayout,
@@ -45,11 +46,49 @@ from minicrm_desktop.services.access.users import (
 from minicrm_desktop.services.bus import EventBus
 from minicrm_desktop.services.tasks import TaskCancelled, TaskRunner
 from minicrm_desktop.views.db_credentials_dialog import DbCredentialsDialog
-from minicrm_desktop.views.users_model import DomainsModel, UsersModel
+from minicrm_desktop.views.users_model import LOCAL_USER_ID, DomainsModel, UsersModel
 from minicrm_desktop.views.widgets import PageHeader, muted_label
 
 ROLE_HELP = ("Admin: users, settings and everything else. Marketer: segments, campaigns "
              "and imports. Viewer: can look at everything, change nothing.")
+
+
+LOCKOUT_TEXT = (
+    "⚠ Nobody listed here is an admin. This computer uses the database without sign-in; "
+    "if sign-in is turned on later, only the people listed here can open it, and none of "
+    "them could manage users. Add yourself as an admin first.")
+
+
+def _has_active_admin(people: list[UserRow]) -> bool:
+    return any(u.active and u.role is Role.ADMIN for u in people)
+
+
+def _local_row(actor: Actor) -> UserRow:
+    from datetime import UTC, datetime
+
+    return UserRow(id=LOCAL_USER_ID, email=actor.email, name=actor.name, role=actor.role,
+                   active=True, created_at=datetime.now(UTC), last_sign_in_at=None,
+                   added_by=None)
+
+
+class LockOutWarning:
+    """Asked before adding a non-admin in local mode while no admin is listed; tests
+    answer it by pressing keys on the real message box."""
+
+    @classmethod
+    def ask(cls, parent: QWidget, email: str, role: Role) -> bool:
+        box = QMessageBox(QMessageBox.Icon.Warning, "You could be locked out",
+                          f"{email} would be added as {role.value}, and nobody listed is an "
+                          "admin.\n\nThis database is used without sign-in now. If sign-in "
+                          "is turned on later, only listed people may open it, and no one "
+                          "could manage users — not even you.\n\nAdd yourself as an admin "
+                          "first (with your own email address).", parent=parent)
+        add = box.addButton(f"Add as {role.value} anyway", QMessageBox.ButtonRole.AcceptRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.setEscapeButton(QMessageBox.StandardButton.Cancel)
+        box.exec()
+        return box.clickedButton() is add
 
 
 def role_box(name: str, default: Role = Role.VIEWER) -> QComboBox:
@@ -70,10 +109,15 @@ def _table(name: str, model: Any) -> QTableView:
     table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
     table.setAlternatingRowColors(True)
     table.setShowGrid(False)
+    table.setTabKeyNavigation(False)  # Tab leaves the table
     table.verticalHeader().hide()
     header = table.horizontalHeader()
+    # The first column (email, domain) takes the spare width; the others fit their text
+    # but never shrink below their title (an empty table has no text to fit).
+    header.setMinimumSectionSize(header.fontMetrics().horizontalAdvance("Deactivated") + 24)
     header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-    header.setStretchLastSection(True)
+    header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+    header.setStretchLastSection(False)
     return table
 
 
@@ -97,6 +141,7 @@ class UsersPage(QWidget):
         layout.addWidget(PageHeader("Users", "Who may sign in, and what each may do."))
 
         self.users_table = _table("users_table", self.users_model)
+        self.users_table.setAccessibleName("Users")
         self.users_table.selectionModel().selectionChanged.connect(self._user_selected)
         layout.addWidget(self.users_table, 3)
 
@@ -132,7 +177,8 @@ class UsersPage(QWidget):
         self.name_edit = QLineEdit()
         self.name_edit.setObjectName("new_user_name")
         self.name_edit.setPlaceholderText("Name (optional)")
-        self.new_role_box = role_box("new_user_role", Role.MARKETER)
+        # Viewer, as on the command line (`minicrm users add`) and for allowed domains.
+        self.new_role_box = role_box("new_user_role", Role.VIEWER)
         self.add_button = QPushButton("Add user")
         self.add_button.clicked.connect(self.add_user)
         self.email_edit.returnPressed.connect(self.add_user)
@@ -140,7 +186,10 @@ class UsersPage(QWidget):
             ("Email:", self.email_edit, 2), ("Name:", self.name_edit, 1),
             ("Role:", self.new_role_box, 0))
         for label, widget, stretch in fields:
-            add_row.addWidget(QLabel(label))
+            caption = QLabel(label)
+            caption.setBuddy(widget)
+            widget.setAccessibleName(f"New user's {label.rstrip(':').lower()}")
+            add_row.addWidget(caption)
             add_row.addWidget(widget, stretch)
         add_row.addWidget(self.add_button)
         layout.addWidget(add)
@@ -151,6 +200,7 @@ class UsersPage(QWidget):
                                      "sign in, with the role given here. Everyone else needs "
                                      "to be added above."))
         self.domains_table = _table("domains_table", self.domains_model)
+        self.domains_table.setAccessibleName("Allowed domains")
         self.domains_table.setMaximumHeight(150)
         self.domains_table.selectionModel().selectionChanged.connect(
             lambda *_: self._update_buttons())
@@ -179,6 +229,16 @@ class UsersPage(QWidget):
         self.message.setObjectName("users_message")
         self.message.setWordWrap(True)
         layout.addWidget(self.message)
+        # Local mode: the people listed here are who may sign in once sign-in is on.
+        self.lockout_warning = QLabel(LOCKOUT_TEXT)
+        self.lockout_warning.setObjectName("lockout_warning")
+        self.lockout_warning.setWordWrap(True)
+        self.lockout_warning.setStyleSheet("color: #b35c00;")
+        self.lockout_warning.setVisible(False)
+        layout.insertWidget(1, self.lockout_warning)
+        self.domain_edit.setAccessibleName("Domain to allow")
+        self.domain_role_box.setAccessibleName("Role for the domain")
+        self.role_box.setAccessibleName("Selected user's role")
 
         bus.database_ready.connect(self.refresh)
         self._update_buttons()
@@ -194,9 +254,18 @@ class UsersPage(QWidget):
         self.runner.run(task, title="Loading users", quiet=True, on_success=self._loaded,
                         on_error=self._failed)
 
+    @property
+    def local_mode(self) -> bool:
+        """Running as the local admin: an embedded database without sign-in."""
+        return self.actor.user_id is None
+
     def _loaded(self, result: tuple[list[UserRow], list[DomainRow]]) -> None:
         selected = self.selected_user()
         people, domains = result
+        self.lockout_warning.setVisible(self.local_mode and bool(people)
+                                        and not _has_active_admin(people))
+        if self.local_mode:
+            people = [_local_row(self.actor), *people]
         self.users_model.set_rows(people)
         self.domains_model.set_rows(domains)
         if selected is not None:
@@ -242,9 +311,14 @@ class UsersPage(QWidget):
 
     def add_user(self) -> None:
         email, name = self.email_edit.text(), self.name_edit.text()
-        role: Role = self.new_role_box.currentData()
+        role = Role(self.new_role_box.currentData())  # Qt hands the enum back as a str
         if not email.strip():
             self.show_message("Type the new user's email address first.")
+            return
+        stored = [u for u in self.users_model.rows if u.id != LOCAL_USER_ID]
+        if (self.local_mode and role is not Role.ADMIN and not _has_active_admin(stored)
+                and not LockOutWarning.ask(self, email.strip(), role)):
+            self.show_message("Nobody was added. Add yourself as an admin first.")
             return
         engine, actor = self.engine, self.actor
 

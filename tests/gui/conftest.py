@@ -17,18 +17,22 @@ from pytestqt.qtbot import QtBot
 from sqlalchemy import Engine
 
 from minicrm_desktop.app import AppContext, bootstrap
+from minicrm_desktop.models.rules import parse_rule
 from minicrm_desktop.services.access.actor import LOCAL_ADMIN
 from minicrm_desktop.services.ai.config import AISettings
 from minicrm_desktop.services.bus import EventBus
 from minicrm_desktop.services.campaigns.engine import DeliveryEngine
 from minicrm_desktop.services.database import create_db_engine
 from minicrm_desktop.services.seed import seed_demo_data
+from minicrm_desktop.services.segments.saved import create_segment
 from minicrm_desktop.services.settings import DictStore, Settings
 from minicrm_desktop.services.tasks import TaskRunner
 from minicrm_desktop.views.campaign_control import CampaignControl
 from minicrm_desktop.views.main_window import QuitWhileBusy
 from minicrm_desktop.views.segment_dialogs import Unsaved, UnsavedChangesDialog
 from minicrm_desktop.views.segments_page import SegmentsPage
+
+from . import person
 
 SEED_ANCHOR = datetime(2026, 1, 1, tzinfo=UTC)
 SMALL_CUSTOMERS = 3_000
@@ -226,3 +230,33 @@ def make_control(runner: TaskRunner, bus: EventBus,
 def offline_ai() -> AISettings:
     """AI settings with no key: the offline engine answers, no keyring or settings file."""
     return AISettings(Settings(DictStore()), api_key="")
+
+
+# --- the person-like harness (tests/gui/person.py) ------------------------------------------
+
+@pytest.fixture
+def real_dialogs() -> Iterator[None]:
+    """The real questions, for this test's body only: its own MonkeyPatch is undone
+    before the app closes (which must not ask)."""
+    with pytest.MonkeyPatch.context() as patch:
+        for cls, ask in person.REAL_ASK.items():
+            patch.setattr(cls, "ask", ask)
+        yield
+
+
+@pytest.fixture
+def person_app(seeded_url: str, settings: Settings, qtbot: QtBot) -> Iterator[AppContext]:
+    """The seeded app with two saved segments whose names differ only at the end, shown
+    and active (keys go to the active window)."""
+    engine = create_db_engine(seeded_url)
+    create_segment(engine, person.LONG, parse_rule(person.PUNE), actor=LOCAL_ADMIN)
+    create_segment(engine, f"{person.LONG} (copy)", parse_rule(person.PUNE), actor=LOCAL_ADMIN)
+    engine.dispose()
+    ctx = start_app(seeded_url, settings, qtbot)
+    ctx.window.show()
+    ctx.window.activateWindow()
+    qtbot.waitActive(ctx.window)
+    yield ctx
+    close_app(ctx, qtbot)
+
+

@@ -138,12 +138,13 @@ def test_unsaved_changes_are_asked_about_when_switching(
     page.add_condition()
     asked = answer(monkeypatch, UnsavedChangesDialog, Unsaved.CANCEL, Unsaved.DISCARD)
     page.segment_list.setCurrentRow(0)
-    assert asked == [("New segment",)]
+    # Asked once the list has finished its selection change.
+    qtbot.waitUntil(lambda: asked == [("New segment",)], timeout=5_000)
     assert page.current_id is None
     assert len(page.model.root.children) == 1
     assert page.segment_list.currentRow() == -1  # the list shows what is open
     page.segment_list.setCurrentRow(0)
-    assert page.name_edit.text() == "Pune shoppers"
+    qtbot.waitUntil(lambda: page.name_edit.text() == "Pune shoppers", timeout=5_000)
 
     page.add_condition()
     answer(monkeypatch, UnsavedChangesDialog, Unsaved.SAVE)
