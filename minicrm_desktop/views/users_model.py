@@ -75,7 +75,7 @@ class UsersModel(_RowsModel[UserRow]):
     def values(self, item: UserRow) -> tuple[str, ...]:
         if item.id == LOCAL_USER_ID:
             return (item.email, item.name, item.role.value.capitalize(), "Active",
-                    "no sign-in (local mode)")
+                    "no sign-in (local mode)", "")
         return (item.email, item.name, item.role.value.capitalize(),
                 "Active" if item.active else "Deactivated",
                 format_datetime(item.last_sign_in_at) or "never", item.db_account or "")
