@@ -130,3 +130,19 @@ def test_mysql_email_suffix_seeks_the_reversed_email_index(mysql_engine: Engine)
         plan = conn.exec_driver_sql("EXPLAIN FORMAT=JSON " + compiled.string,
                                     compiled.params).scalar_one()
     assert '"key": "ix_customers_email_rev"' in plan
+
+
+def test_mysql_tag_match_walks_the_customers_of_the_tag(mysql_engine: Engine) -> None:
+    insert_people(mysql_engine, edge_people())
+    optimize_database(mysql_engine)
+    rule = parse_rule(where(cond("tags", "in", ["VIP", "app-user"])))
+    stmt = count_statement(compile_rule(rule, None, mysql_engine.dialect.name))
+    compiled = stmt.compile(mysql_engine, compile_kwargs={"render_postcompile": True})
+    # A semi-join over the link table by normalised tag name, not a LIKE on tags_norm
+    # (whose 255-byte prefix index cannot answer it: every customer row would be read).
+    assert "tags_norm" not in compiled.string
+    assert {"vip", "app-user"} <= set(compiled.params.values())
+    with mysql_engine.connect() as conn:
+        plan = conn.exec_driver_sql("EXPLAIN FORMAT=JSON " + compiled.string,
+                                    compiled.params).scalar_one()
+    assert '"key": "ix_customer_tags_tag_id_customer_id"' in plan
