@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     ColumnElement,
     and_,
     false,
@@ -25,7 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.elements import Grouping
 
-from ...models.engine_only import EMAIL_REV_COLUMN
+from ...models.engine_only import AVG_ORDER_COLUMN, EMAIL_REV_COLUMN
 from ...models.rules import Condition, RelativePeriod, RuleError, RuleGroup
 from ...models.rules_fields import FIELDS, NEGATIONS, FieldType
 from ...models.rules_values import DatePoint, Period, ValueProblem, read_value
@@ -198,6 +199,14 @@ class _Compiler:
             return has_orders if negate else not_(has_orders)
         lo, hi = _number_interval(op, value, lambda n: int(n * 100))
         terms: list[Predicate] = [has_orders]
+        if not self.sqlite:
+            # Implied by the exact terms (truncation keeps an integer bound on its side), so
+            # only narrows: a range seek in ix_customers_avg_order_minor (engine_only.py).
+            truncated = literal_column(f"customers.{AVG_ORDER_COLUMN}", BigInteger())
+            if lo is not None:
+                terms.append(truncated >= lo.value)
+            if hi is not None:
+                terms.append(truncated <= hi.value)
         if lo is not None:
             scaled = count * lo.value
             terms.append(total >= scaled if lo.inclusive else total > scaled)
