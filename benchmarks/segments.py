@@ -53,7 +53,8 @@ from minicrm_desktop.services.segments import (  # noqa: E402
     optimize_database,
 )
 
-CACHE = Path(__file__).resolve().parent / ".cache"
+DEFAULT_CACHE = Path(__file__).resolve().parent / ".cache"
+CACHE = DEFAULT_CACHE  # --cache
 SEED = 20261124
 ANCHOR = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 AS_OF = ANCHOR
@@ -118,6 +119,7 @@ DUCKDB_SQL = postgresql.dialect(paramstyle="qmark")
 
 
 def main(argv: list[str] | None = None) -> int:
+    global CACHE
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, default=1_000_000)
     parser.add_argument("--db", help="a MySQL/MariaDB URL (default: a cached SQLite file)")
@@ -129,8 +131,11 @@ def main(argv: list[str] | None = None) -> int:
         "--set-buffer-pool", metavar="BYTES", type=int,
         help="MariaDB/MySQL: SET GLOBAL innodb_buffer_pool_size first (changes the server!)",
     )
+    parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE,
+                        help="where the SQLite and DuckDB files are kept")
     parser.add_argument("--count-once", metavar="RULE", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    CACHE = args.cache
     if args.runs < 3:
         parser.error("--runs must be at least 3")
     if args.count_once:  # the child process whose peak memory is measured
@@ -163,7 +168,7 @@ def _rounded(values: Iterable[float]) -> list[float]:
 def _database_url(n: int, url: str | None) -> str:
     if url is not None:
         return url
-    CACHE.mkdir(exist_ok=True)
+    CACHE.mkdir(parents=True, exist_ok=True)
     return f"sqlite:///{CACHE / f'segments-{n}-{SEED}.db'}"
 
 
@@ -210,7 +215,7 @@ def open_duckdb(engine: Engine, n: int) -> Any:
     import duckdb  # a dev-only dependency
 
     path = CACHE / f"segments-{engine.dialect.name}-{n}-{SEED}.duckdb"
-    CACHE.mkdir(exist_ok=True)
+    CACHE.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(path), config={"threads": 1})
     present = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
     if present >= set(DUCKDB_TABLES):
@@ -355,7 +360,8 @@ def _count_memory(
         conn.execute(count_statement(audience_where(engine, tree, AS_OF))).scalar_one()
     _, python_peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    command = [sys.executable, __file__, "--customers", str(args.customers), "--count-once", rule]
+    command = [sys.executable, __file__, "--customers", str(args.customers), "--count-once", rule,
+               "--cache", str(CACHE)]
     if args.db:
         command += ["--db", args.db]
     child = subprocess.run(command, check=True, capture_output=True, text=True)
