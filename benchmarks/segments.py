@@ -1,21 +1,27 @@
-"""Segment count speed at scale: representative rules against a bare count(*) of customers.
+"""Segment count speed at scale: each rule beside DuckDB (1 thread) counting the same rows.
 
     python benchmarks/segments.py --customers 1000000 [--db URL] [--runs 7] --json
 
 Builds (once, then reuses) a seeded database: a SQLite file under benchmarks/.cache/, or
 the MySQL/MariaDB database named by --db (emptied and re-seeded when its contents differ).
-Each rule's count is timed as the median of --runs runs after one warm-up, beside two
-baselines timed the same way: `scan_ms`, a bare `SELECT count(*) FROM customers` (SQLite
-answers it from b-tree page headers without reading a row), and `row_scan_ms`, a count that
-must read every customer row (a predicate on the unindexed `name` column).
-`ratio_to_scan` and `ratio_to_row_scan` are the rule's median over each. Peak memory is
-measured around one count of the heaviest rule.
+The rows a rule can read (customers, customer_tags, tags) are copied once into a DuckDB file
+beside it (through a CSV file: nothing is downloaded at run time), with native types.
+
+Each rule compiles once to our SQL; DuckDB runs the same WHERE clause (rendered in a
+dialect it reads, with the same bound values). After one warm-up of each, MiniCRM and DuckDB
+are timed in turns, --runs times: `median_ms` and `duckdb_ms` are the medians and
+`ratio_to_duckdb` their quotient. Both counts must agree or the benchmark fails.
+`server_settings` records what decides the figures (page cache, mmap, buffer pool), and
+`load_average` the machine's load at start and end. Peak memory is measured around one count
+of the heaviest rule.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import json
+import os
 import platform
 import resource
 import statistics
@@ -23,12 +29,13 @@ import subprocess
 import sys
 import time
 import tracemalloc
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, func, or_, select, text
+from sqlalchemy import Engine, func, select, text
+from sqlalchemy.dialects import postgresql
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -41,11 +48,13 @@ from minicrm_desktop.services.migrate import upgrade_to_head  # noqa: E402
 from minicrm_desktop.services.seed import seed_demo_data  # noqa: E402
 from minicrm_desktop.services.segments import (  # noqa: E402
     audience_where,
+    compile_rule,
     count_statement,
     optimize_database,
 )
 
-CACHE = Path(__file__).resolve().parent / ".cache"
+DEFAULT_CACHE = Path(__file__).resolve().parent / ".cache"
+CACHE = DEFAULT_CACHE  # --cache
 SEED = 20261124
 ANCHOR = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 AS_OF = ANCHOR
@@ -93,40 +102,73 @@ RULES: dict[str, dict[str, Any]] = {
     ]},
 }
 
+#: What DuckDB gets of each table, with its native type: every column a rule can read.
+DUCKDB_TABLES: dict[str, dict[str, str]] = {
+    "customers": {
+        "id": "BIGINT", "email_norm": "VARCHAR", "name_norm": "VARCHAR",
+        "phone_norm": "VARCHAR", "city_norm": "VARCHAR", "signup_date": "TIMESTAMP",
+        "visits": "INTEGER", "last_visit": "TIMESTAMP", "subscribed": "BOOLEAN",
+        "total_spend_minor": "BIGINT", "order_count": "INTEGER",
+        "first_order_at": "TIMESTAMP", "last_order_at": "TIMESTAMP", "tags_norm": "VARCHAR",
+    },
+    "customer_tags": {"customer_id": "BIGINT", "tag_id": "BIGINT"},
+    "tags": {"id": "BIGINT", "name_norm": "VARCHAR"},
+}
+#: SQL that DuckDB parses: PostgreSQL's, with `?` placeholders.
+DUCKDB_SQL = postgresql.dialect(paramstyle="qmark")
+
 
 def main(argv: list[str] | None = None) -> int:
+    global CACHE
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, default=1_000_000)
     parser.add_argument("--db", help="a MySQL/MariaDB URL (default: a cached SQLite file)")
-    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--runs", type=int, default=7, help="paired runs per rule (>= 3)")
     parser.add_argument("--only", action="append", help="time only this rule (repeatable)")
     parser.add_argument("--explain", action="store_true", help="print each query plan")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument(
+        "--set-buffer-pool", metavar="BYTES", type=int,
+        help="MariaDB/MySQL: SET GLOBAL innodb_buffer_pool_size first (changes the server!)",
+    )
+    parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE,
+                        help="where the SQLite and DuckDB files are kept")
     parser.add_argument("--count-once", metavar="RULE", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    CACHE = args.cache
+    if args.runs < 3:
+        parser.error("--runs must be at least 3")
     if args.count_once:  # the child process whose peak memory is measured
         return _count_once(_database_url(args.customers, args.db), args.count_once)
 
+    load_start = os.getloadavg()
     engine, build_s = open_database(args.customers, args.db)
     try:
+        if args.set_buffer_pool:
+            _set_buffer_pool(engine, args.set_buffer_pool)
         report = run(engine, args, build_s)
     finally:
         engine.dispose()
+    report["load_average"] = {"start": _rounded(load_start), "end": _rounded(os.getloadavg())}
     if args.json:
         print(json.dumps(report, indent=2))
     else:
-        print(f"scan {report['scan_ms']:.1f} ms, row scan {report['row_scan_ms']:.1f} ms "
-              f"over {report['customers']} customers")
+        print(f"{report['engine']}, {report['customers']} customers, load average "
+              f"{report['load_average']['start']} -> {report['load_average']['end']}")
         for name, row in report["rules"].items():
-            print(f"{name:28} {row['median_ms']:8.1f} ms  x{row['ratio_to_scan']:.2f}  "
-                  f"({row['count']} customers)")
+            print(f"{name:28} {row['median_ms']:8.1f} ms  DuckDB {row['duckdb_ms']:6.1f} ms  "
+                  f"x{row['ratio_to_duckdb']:.2f}  ({row['count']} customers)")
     return 0
+
+
+def _rounded(values: Iterable[float]) -> list[float]:
+    return [round(v, 2) for v in values]
 
 
 def _database_url(n: int, url: str | None) -> str:
     if url is not None:
         return url
-    CACHE.mkdir(exist_ok=True)
+    CACHE.mkdir(parents=True, exist_ok=True)
     return f"sqlite:///{CACHE / f'segments-{n}-{SEED}.db'}"
 
 
@@ -160,50 +202,143 @@ def _empty(engine: Engine) -> None:
             conn.execute(text("SET FOREIGN_KEY_CHECKS = 1"))
 
 
-def _median_ms(engine: Engine, stmt: Any, runs: int) -> tuple[float, int]:
-    timings = []
-    result = 0
+def _set_buffer_pool(engine: Engine, size: int) -> None:
     with engine.connect() as conn:
-        result = int(conn.execute(stmt).scalar_one())  # warm-up (and the page cache)
-        for _ in range(runs):
-            started = time.perf_counter()
-            result = int(conn.execute(stmt).scalar_one())
-            timings.append((time.perf_counter() - started) * 1000)
-    return statistics.median(timings), result
+        conn.exec_driver_sql(f"SET GLOBAL innodb_buffer_pool_size = {int(size)}")
+
+
+# -- DuckDB ---------------------------------------------------------------------------------
+
+
+def open_duckdb(engine: Engine, n: int) -> Any:
+    """A single-threaded DuckDB holding the same rows as `engine` (built once, then reused)."""
+    import duckdb  # a dev-only dependency
+
+    path = CACHE / f"segments-{engine.dialect.name}-{n}-{SEED}.duckdb"
+    CACHE.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(path), config={"threads": 1})
+    present = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+    if present >= set(DUCKDB_TABLES):
+        loaded = con.execute("SELECT count(*) FROM customers").fetchone()
+        if loaded is not None and loaded[0] == n:
+            return con
+    for table, columns in DUCKDB_TABLES.items():
+        csv_path = CACHE / f"duckdb-load-{table}.csv"
+        try:
+            _export_csv(engine, table, list(columns), csv_path)
+            spec = ", ".join(f"'{c}': '{t}'" for c, t in columns.items())
+            con.execute(f"DROP TABLE IF EXISTS {table}")
+            con.execute(
+                f"CREATE TABLE {table} AS SELECT * FROM read_csv('{csv_path}', header=false, "
+                f"quote='\"', escape='\"', nullstr='\\N', columns={{{spec}}})"
+            )
+        finally:
+            csv_path.unlink(missing_ok=True)
+    con.execute("CHECKPOINT")
+    return con
+
+
+def _export_csv(engine: Engine, table: str, columns: list[str], path: Path) -> None:
+    """The table's stored values as CSV: NULL as \\N, every field quoted (so "" is empty)."""
+    with engine.connect() as conn, path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh, quoting=csv.QUOTE_ALL)
+        result = conn.execution_options(stream_results=True, yield_per=50_000).exec_driver_sql(
+            f"SELECT {', '.join(columns)} FROM {table}"
+        )
+        for rows in result.partitions():
+            writer.writerows(["\\N" if v is None else v for v in row] for row in rows)
+
+
+def duckdb_query(tree: RuleGroup) -> tuple[str, list[Any]]:
+    """The count of `tree` as DuckDB SQL: the very predicates MiniCRM runs on SQLite (SQLite's
+    planner hints render as plain columns here), and the same values, instants as naive UTC."""
+    stmt = count_statement(compile_rule(tree, AS_OF, "sqlite"))
+    compiled = stmt.compile(dialect=DUCKDB_SQL, compile_kwargs={"render_postcompile": True})
+    params = compiled.construct_params()
+    assert compiled.positiontup is not None
+    return str(compiled), [_duck_value(params[k]) for k in compiled.positiontup]
+
+
+def _duck_value(value: Any) -> Any:
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value.astimezone(UTC).replace(tzinfo=None)
+    return value
+
+
+def _duckdb_settings(con: Any) -> dict[str, Any]:
+    names = ("threads", "memory_limit")
+    rows = con.execute(
+        "SELECT name, value FROM duckdb_settings() WHERE name IN (?, ?)", list(names)
+    ).fetchall()
+    version = con.execute("SELECT version()").fetchone()
+    return {"version": version[0] if version else None, **dict(rows)}
+
+
+# -- timing ---------------------------------------------------------------------------------
+
+
+def _paired(
+    engine: Engine, stmt: Any, con: Any, duck: tuple[str, list[Any]], runs: int
+) -> tuple[list[float], list[float], int, int]:
+    """`runs` timings of each, taken in turns (who goes first alternates), after a warm-up."""
+    ours: list[float] = []
+    theirs: list[float] = []
+    with engine.connect() as conn:
+        count = int(conn.execute(stmt).scalar_one())  # warm-up (and the page cache)
+        duck_count = int(con.execute(*duck).fetchone()[0])
+        for i in range(runs):
+            for side in ((0, 1) if i % 2 == 0 else (1, 0)):
+                started = time.perf_counter()
+                if side == 0:
+                    count = int(conn.execute(stmt).scalar_one())
+                    ours.append((time.perf_counter() - started) * 1000)
+                else:
+                    duck_count = int(con.execute(*duck).fetchone()[0])
+                    theirs.append((time.perf_counter() - started) * 1000)
+    return ours, theirs, count, duck_count
 
 
 def run(engine: Engine, args: argparse.Namespace, build_s: float | None) -> dict[str, Any]:
-    scan_stmt = select(func.count()).select_from(Customer.__table__)
-    scan_ms, total = _median_ms(engine, scan_stmt, args.runs)
-    full_name = Customer.__table__.c.name
-    row_scan_stmt = scan_stmt.where(or_(full_name.is_not(None), full_name.is_(None)))
-    row_scan_ms, _ = _median_ms(engine, row_scan_stmt, args.runs)
+    started = time.perf_counter()
+    con = open_duckdb(engine, args.customers)
+    duck_build_s = time.perf_counter() - started
     trees: dict[str, RuleGroup] = {k: parse_rule(v) for k, v in RULES.items()}
     if args.only:
         trees = {k: v for k, v in trees.items() if k in args.only}
     rows: dict[str, dict[str, Any]] = {}
-    for name, tree in trees.items():
-        stmt = count_statement(audience_where(engine, tree, AS_OF))
-        if args.explain:
-            _explain(engine, stmt, name)
-        ms, count = _median_ms(engine, stmt, args.runs)
-        rows[name] = {
-            "median_ms": round(ms, 2),
-            "ratio_to_scan": round(ms / scan_ms, 2),
-            "ratio_to_row_scan": round(ms / row_scan_ms, 2),
-            "count": count,
-        }
+    try:
+        for name, tree in trees.items():
+            stmt = count_statement(audience_where(engine, tree, AS_OF))
+            duck = duckdb_query(tree)
+            if args.explain:
+                _explain(engine, stmt, name)
+            ours, theirs, count, duck_count = _paired(engine, stmt, con, duck, args.runs)
+            if count != duck_count:
+                raise SystemExit(f"{name}: MiniCRM counts {count}, DuckDB {duck_count}")
+            ms, duck_ms = statistics.median(ours), statistics.median(theirs)
+            rows[name] = {
+                "median_ms": round(ms, 2),
+                "duckdb_ms": round(duck_ms, 2),
+                "ratio_to_duckdb": round(ms / duck_ms, 2),
+                "range_ms": [round(min(ours), 2), round(max(ours), 2)],
+                "duckdb_range_ms": [round(min(theirs), 2), round(max(theirs), 2)],
+                "count": count,
+            }
+        duck_settings = _duckdb_settings(con)
+    finally:
+        con.close()
     heaviest = max(rows, key=lambda k: rows[k]["median_ms"]) if rows else None
     memory = _count_memory(engine, trees[heaviest], args, heaviest) if heaviest else {}
     return {
         "engine": engine.dialect.name,
         "server_version": _server_version(engine),
-        "customers": total,
+        "server_settings": _server_settings(engine),
+        "duckdb_settings": duck_settings,
+        "customers": _customer_count(engine),
         "as_of": AS_OF.isoformat(),
         "runs": args.runs,
         "build_s": round(build_s, 1) if build_s is not None else None,
-        "scan_ms": round(scan_ms, 2),
-        "row_scan_ms": round(row_scan_ms, 2),
+        "duckdb_open_s": round(duck_build_s, 1),
         "rules": rows,
         "memory": {"rule": heaviest, **memory},
         "machine": {
@@ -225,7 +360,8 @@ def _count_memory(
         conn.execute(count_statement(audience_where(engine, tree, AS_OF))).scalar_one()
     _, python_peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    command = [sys.executable, __file__, "--customers", str(args.customers), "--count-once", rule]
+    command = [sys.executable, __file__, "--customers", str(args.customers), "--count-once", rule,
+               "--cache", str(CACHE)]
     if args.db:
         command += ["--db", args.db]
     child = subprocess.run(command, check=True, capture_output=True, text=True)
@@ -285,9 +421,40 @@ def _server_version(engine: Engine) -> str:
         return str(conn.exec_driver_sql("select version()").scalar())
 
 
-def _cpu_count() -> int:
-    import os
+SQLITE_PRAGMAS = ("page_size", "cache_size", "mmap_size", "journal_mode", "synchronous",
+                  "temp_store", "page_count")
+MYSQL_VARIABLES = ("innodb_buffer_pool_size", "innodb_buffer_pool_instances",
+                   "innodb_page_size", "innodb_flush_log_at_trx_commit", "join_buffer_size",
+                   "tmp_table_size", "max_heap_table_size", "optimizer_switch")
 
+
+def _server_settings(engine: Engine) -> dict[str, Any]:
+    """What the figures depend on, as the benchmark's own connection sees it."""
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            settings: dict[str, Any] = {
+                p: conn.exec_driver_sql(f"PRAGMA {p}").scalar() for p in SQLITE_PRAGMAS
+            }
+            settings["database_mb"] = round(
+                settings["page_size"] * settings["page_count"] / 2**20, 1
+            )
+            return settings
+        rows = conn.exec_driver_sql(
+            "SELECT variable_name, variable_value FROM information_schema.global_variables "
+            f"WHERE variable_name IN ({', '.join(['%s'] * len(MYSQL_VARIABLES))})",
+            tuple(v.upper() for v in MYSQL_VARIABLES),
+        ).all()
+        settings = {str(k).lower(): v for k, v in rows}
+        sizes = conn.exec_driver_sql(
+            "SELECT data_length, index_length FROM information_schema.tables "
+            "WHERE table_schema = DATABASE() AND table_name = 'customers'"
+        ).one()
+        settings["customers_data_mb"] = round(int(sizes[0]) / 2**20, 1)
+        settings["customers_index_mb"] = round(int(sizes[1]) / 2**20, 1)
+        return settings
+
+
+def _cpu_count() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 

@@ -14,8 +14,8 @@ from minicrm_desktop.services.segments import count_statement, optimize_database
 from minicrm_desktop.services.segments.compiler import compile_rule
 from minicrm_desktop.services.segments.periods import months_before, period_start, resolve_as_of
 
-from .conftest import cond, edge_people, where
-from .population import insert_people
+from .conftest import at, audience, cond, edge_people, where
+from .population import Person, insert_people
 
 
 def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
@@ -130,3 +130,72 @@ def test_mysql_email_suffix_seeks_the_reversed_email_index(mysql_engine: Engine)
         plan = conn.exec_driver_sql("EXPLAIN FORMAT=JSON " + compiled.string,
                                     compiled.params).scalar_one()
     assert '"key": "ix_customers_email_rev"' in plan
+
+
+def test_mysql_tag_match_walks_the_customers_of_the_tag(mysql_engine: Engine) -> None:
+    insert_people(mysql_engine, edge_people())
+    optimize_database(mysql_engine)
+    rule = parse_rule(where(cond("tags", "in", ["VIP", "app-user"])))
+    stmt = count_statement(compile_rule(rule, None, mysql_engine.dialect.name))
+    compiled = stmt.compile(mysql_engine, compile_kwargs={"render_postcompile": True})
+    # A semi-join over the link table by normalised tag name, not a LIKE on tags_norm
+    # (whose 255-byte prefix index cannot answer it: every customer row would be read).
+    assert "tags_norm" not in compiled.string
+    assert {"vip", "app-user"} <= set(compiled.params.values())
+    with mysql_engine.connect() as conn:
+        plan = conn.exec_driver_sql("EXPLAIN FORMAT=JSON " + compiled.string,
+                                    compiled.params).scalar_one()
+    assert '"key": "ix_customer_tags_tag_id_customer_id"' in plan
+
+
+def _average_people() -> list[Person]:
+    """Averages just below, at and just above ₹1,500 (and a negative one from a refund)."""
+    day = at("2026-06-01T00:00:00")
+    totals = {"below": (299_999, 2), "at": (450_000, 3), "above": (300_001, 2),
+              "refund": (-3, 2), "none": (0, 0)}
+    people = []
+    for label, (total, n) in totals.items():
+        amounts = [total - (n - 1) * (total // n)] + [total // n] * (n - 1) if n else []
+        people.append(Person(email=f"{label}@x.in", orders=[(a, day) for a in amounts]))
+    return people
+
+
+@pytest.mark.parametrize(
+    ("operator", "value", "expected"),
+    [
+        (">", 1500, {"above"}),
+        (">=", 1500, {"at", "above"}),
+        ("<", 1500, {"below", "refund"}),
+        ("<=", 1500, {"below", "at", "refund"}),
+        ("=", 1500, {"at"}),
+        (">", -0.01, {"below", "at", "above"}),
+        ("<", 0, {"refund"}),
+        ("<=", -0.02, set()),
+        ("between", [1499.99, 1500], {"below", "at"}),
+        ("!=", 1500, {"below", "above", "refund", "none"}),
+    ],
+)
+def test_average_order_value_is_exact_around_the_truncated_index_value(
+    engine: Engine, operator: str, value: Any, expected: set[str]
+) -> None:
+    ids = insert_people(engine, _average_people())
+    names = {i: e.split("@")[0] for e, i in ids.items()}
+    found = audience(engine, where(cond("avg_order_value", operator, value)))
+    assert {names[i] for i in found} == expected
+
+
+def test_mysql_average_order_value_seeks_the_truncated_average(mysql_engine: Engine) -> None:
+    insert_people(mysql_engine, _average_people())
+    optimize_database(mysql_engine)
+    rule = parse_rule(where(cond("avg_order_value", ">", 1500)))
+    compiled = count_statement(compile_rule(rule, None, "mysql")).compile(mysql_engine)
+    assert "customers.avg_order_minor >= " in compiled.string
+    with mysql_engine.connect() as conn:
+        # The generated column really is the truncated average (NULL without orders).
+        assert conn.exec_driver_sql(
+            "SELECT count(*) FROM customers WHERE NOT (avg_order_minor <=> "
+            "IF(order_count > 0, total_spend_minor DIV order_count, NULL))"
+        ).scalar() == 0
+        plan = conn.exec_driver_sql("EXPLAIN FORMAT=JSON " + compiled.string,
+                                    compiled.params).scalar_one()
+    assert '"key": "ix_customers_avg_order_minor"' in plan
