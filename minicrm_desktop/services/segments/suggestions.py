@@ -83,11 +83,14 @@ def _cities(engine: Engine, prefix: str, limit: int) -> list[ValueSuggestion]:
 
 
 def _tags(engine: Engine, prefix: str, limit: int) -> list[ValueSuggestion]:
-    n = func.count().label("n")
-    stmt = (select(t.name, n).select_from(tags_table)
-            .join(customer_tags, customer_tags.c.tag_id == t.id)
-            .where(_starts_with(t.name_norm, prefix))
-            .group_by(t.id, t.name, t.name_norm).order_by(n.desc(), t.name_norm).limit(limit))
+    # Counted on customer_tags' (tag_id, customer_id) index alone, grouped in its order,
+    # then joined to the few names: a join first makes MariaDB visit every link row's tag.
+    wanted = select(t.id).where(_starts_with(t.name_norm, prefix))
+    ct = customer_tags.c
+    counts = (select(ct.tag_id, func.count().label("n")).where(ct.tag_id.in_(wanted))
+              .group_by(ct.tag_id).subquery())
+    stmt = (select(t.name, counts.c.n).join(counts, counts.c.tag_id == t.id)
+            .order_by(counts.c.n.desc(), t.name_norm).limit(limit))
     with engine.connect() as conn:
         return [ValueSuggestion(name, int(count)) for name, count in conn.execute(stmt)]
 
