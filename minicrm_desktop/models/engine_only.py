@@ -4,6 +4,10 @@ MySQL/MariaDB get `customers.email_rev`, a generated column holding the reversed
 `email_norm`, with an index: "email ends with @gmail.com" becomes a range seek on
 `email_rev LIKE 'moc.liamg@%'` instead of a LIKE over every row. SQLite has no REVERSE()
 and needs none (its scan of the covering email index is fast enough).
+
+They also get `customers.email_domain` (the part after the `@`), generated and indexed, so
+the rule builder's email-domain suggestions are a range seek and an index-ordered count
+(services/segments/suggestions.py); SQLite counts from its covering email index instead.
 """
 
 from __future__ import annotations
@@ -12,9 +16,11 @@ from typing import Any
 
 EMAIL_REV_COLUMN = "email_rev"
 EMAIL_REV_INDEX = "ix_customers_email_rev"
+EMAIL_DOMAIN_COLUMN = "email_domain"
+EMAIL_DOMAIN_INDEX = "ix_customers_email_domain"
 
-_COLUMNS = {("customers", EMAIL_REV_COLUMN)}
-_INDEXES = {EMAIL_REV_INDEX}
+_COLUMNS = {("customers", EMAIL_REV_COLUMN), ("customers", EMAIL_DOMAIN_COLUMN)}
+_INDEXES = {EMAIL_REV_INDEX, EMAIL_DOMAIN_INDEX}
 
 
 def include_object(obj: Any, name: str | None, type_: str, reflected: bool,

@@ -5,8 +5,9 @@ most frequent first.
 Each is a range seek and an index-only count: the prefix becomes `norm >= p AND norm < p'`
 (p' = p with its last character incremented) on a lower-cased column whose index the
 count can be answered from (customers.city_norm; tags.name_norm then customer_tags by tag).
-Email domains have no column of their own: they are counted from the email index (one
-narrow index scan, filtered by `LIKE '%@prefix%'`, as an address holds a single `@`).
+Email domains: on MySQL/MariaDB the generated, indexed customers.email_domain (migration
+0013) answers like a city; SQLite counts them from its covering email index (one narrow
+scan, filtered by `LIKE '%@prefix%'`, as an address holds a single `@`).
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Engine, func, literal, select
+from sqlalchemy import ColumnElement, Engine, func, literal_column, select
 
+from ...models.engine_only import EMAIL_DOMAIN_COLUMN
 from ...models.tables import customer_tags, customers_table, tags_table
 from .text_match import LIKE_ESCAPE, escape_like
 
@@ -97,14 +99,16 @@ def _tags(engine: Engine, prefix: str, limit: int) -> list[ValueSuggestion]:
 
 def _domains(engine: Engine, prefix: str, limit: int) -> list[ValueSuggestion]:
     email = c.email_norm
-    after_at: Any = (func.substr(email, func.instr(email, "@") + 1)
-                     if engine.dialect.name == "sqlite"
-                     else func.substring_index(email, literal("@"), -1))
-    domain = after_at.label("domain")
     n = func.count().label("n")
-    stmt = select(domain, n).select_from(customers_table)
-    if prefix:
-        stmt = stmt.where(email.like(f"%@{escape_like(prefix)}%", escape=LIKE_ESCAPE))
+    if engine.dialect.name != "sqlite":
+        domain: Any = literal_column(f"customers.{EMAIL_DOMAIN_COLUMN}", email.type)
+        stmt = (select(domain.label("domain"), n).select_from(customers_table)
+                .where(_starts_with(domain, prefix)))
+    else:
+        domain = func.substr(email, func.instr(email, "@") + 1).label("domain")
+        stmt = select(domain, n).select_from(customers_table)
+        if prefix:
+            stmt = stmt.where(email.like(f"%@{escape_like(prefix)}%", escape=LIKE_ESCAPE))
     stmt = stmt.group_by(domain).order_by(n.desc(), domain).limit(limit)
     with engine.connect() as conn:
         return [ValueSuggestion(str(d), int(count)) for d, count in conn.execute(stmt)]
