@@ -3,14 +3,17 @@
 Each group is counted as a segment of its own (its `not` included; a group with no
 conditions counts everyone, as an empty root does). All groups are counted in one scan of
 the customers table — one `SUM(CASE WHEN group THEN 1 ELSE 0 END)` per group — split into
-a few queries for very large trees. Cancelling stops between queries, and on SQLite also
-inside one (a progress handler interrupts it).
+a few queries for very large trees. Cancelling stops between queries and also inside one:
+on SQLite a progress handler interrupts it, on MySQL/MariaDB a watcher thread sends
+`KILL QUERY` for this connection from a second one (an account may end its own queries).
 """
 
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -27,6 +30,8 @@ from .periods import resolve_as_of
 GROUPS_PER_QUERY = 64
 #: SQLite virtual-machine steps between two looks at the cancel flag.
 _CANCEL_STEPS = 20_000
+#: Seconds between two looks at the cancel flag while MySQL/MariaDB counts.
+_WATCH_S = 0.05
 
 
 def groups_of(tree: RuleGroup, path: Path = ()) -> Iterator[tuple[Path, RuleGroup]]:
@@ -44,7 +49,9 @@ def group_counts(
     as_of: datetime | None = None,
     should_cancel: Callable[[], bool] | None = None,
 ) -> dict[Path, int] | None:
-    """path → number of customers matching that group; None if cancelled."""
+    """path → number of customers matching that group; None if cancelled.
+
+    `should_cancel` may be called from a helper thread (MySQL/MariaDB): a flag check."""
     moment = resolve_as_of(as_of)
     dialect = engine.dialect.name
     groups = list(groups_of(tree))
@@ -64,19 +71,57 @@ def group_counts(
 
 
 def _run(conn: Connection, stmt: Any, should_cancel: Callable[[], bool] | None) -> Any:
+    """The statement's one row, or None when cancelled while it ran."""
+    with _interrupted_when(conn, should_cancel) as fired:
+        try:
+            row = conn.execute(stmt).one()
+        except OperationalError:
+            if not fired:
+                raise
+    if fired:
+        conn.invalidate()  # a server-side kill may linger: never hand this connection on
+        return None
+    return row
+
+
+@contextmanager
+def _interrupted_when(conn: Connection,
+                      should_cancel: Callable[[], bool] | None) -> Iterator[list[bool]]:
+    """Interrupt the statement run inside as soon as `should_cancel()`; the list yielded
+    holds True once it was."""
+    fired: list[bool] = []
+    if should_cancel is None:
+        yield fired
+        return
     raw: Any = conn.connection.driver_connection
-    interruptible = should_cancel is not None and isinstance(raw, sqlite3.Connection)
-    if interruptible:
-        assert should_cancel is not None
-        raw.set_progress_handler(lambda: 1 if should_cancel() else 0, _CANCEL_STEPS)
-    try:
-        return conn.execute(stmt).one()
-    except OperationalError as exc:
-        if interruptible and isinstance(exc.orig, sqlite3.OperationalError) \
-                and "interrupt" in str(exc.orig):
-            conn.rollback()
-            return None
-        raise
-    finally:
-        if interruptible:
+    if isinstance(raw, sqlite3.Connection):
+        def handler() -> int:
+            if should_cancel():
+                fired.append(True)
+                return 1
+            return 0
+
+        raw.set_progress_handler(handler, _CANCEL_STEPS)
+        try:
+            yield fired
+        finally:
             raw.set_progress_handler(None, 0)
+        return
+    target = int(conn.exec_driver_sql("SELECT CONNECTION_ID()").scalar_one())
+    stop = threading.Event()
+
+    def watch() -> None:
+        while not stop.wait(_WATCH_S):
+            if should_cancel():
+                fired.append(True)  # before the kill: its error may arrive at once
+                with conn.engine.connect() as other:
+                    other.exec_driver_sql("KILL QUERY %s", (target,))
+                return
+
+    watcher = threading.Thread(target=watch, name="minicrm-count-cancel", daemon=True)
+    watcher.start()
+    try:
+        yield fired
+    finally:
+        stop.set()
+        watcher.join()
