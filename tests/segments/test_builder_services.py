@@ -19,7 +19,7 @@ from minicrm_desktop.models.rule_tree import (
     node_from_json,
 )
 from minicrm_desktop.models.rules import RuleError, parse_rule
-from minicrm_desktop.services.segments.group_counts import group_counts
+from minicrm_desktop.services.segments.group_counts import draft_group_counts, group_counts
 from minicrm_desktop.services.segments.pruning import is_unset, prune_unset
 from minicrm_desktop.services.segments.rule_messages import explain_problems
 from minicrm_desktop.services.segments.suggestions import suggest_values
@@ -306,3 +306,22 @@ def test_unset_conditions_are_left_out_and_reported(
         row = node_at(builder, path)
         assert isinstance(row, ConditionNode)
         assert is_unset(row.to_json())
+
+
+@PROPERTY_SETTINGS
+@given(case=with_unset())
+def test_draft_counts_are_keyed_by_the_builders_rows(
+        random_db: tuple[Engine, dict[int, Person]],
+        case: tuple[dict[str, Any], dict[str, Any], list[Path]]) -> None:
+    engine, people = random_db
+    _, grown, inserted = case
+    builder = node_from_json(grown)
+    assert isinstance(builder, GroupNode)
+    found = draft_group_counts(engine, builder, as_of=AS_OF)
+    assert found is not None
+    counts, left_out = found
+    assert left_out == inserted
+    assert set(counts) == set(group_paths(grown))
+    for path, n in counts.items():
+        active, _ = prune_unset(subtree(grown, path))
+        assert n == sum(matches(active, p, AS_OF) for p in people.values()), path

@@ -20,11 +20,12 @@ from typing import Any
 from sqlalchemy import Connection, Engine, case, func, select
 from sqlalchemy.exc import OperationalError
 
-from ...models.rule_tree import Path
-from ...models.rules import RuleGroup
+from ...models.rule_tree import GroupNode, Path
+from ...models.rules import RuleGroup, parse_rule
 from ...models.tables import customers_table
 from .compiler import compile_rule
 from .periods import resolve_as_of
+from .pruning import prune_unset_mapped
 
 #: Groups counted per query: each adds a predicate evaluated on every row of the scan.
 GROUPS_PER_QUERY = 64
@@ -68,6 +69,25 @@ def group_counts(
                 return None
             counts.update((path, int(n)) for (path, _), n in zip(batch, row, strict=True))
     return counts
+
+
+def draft_group_counts(
+    engine: Engine,
+    rule: dict[str, Any] | GroupNode,
+    *,
+    as_of: datetime | None = None,
+    should_cancel: Callable[[], bool] | None = None,
+) -> tuple[dict[Path, int], list[Path]] | None:
+    """The builder's tree as it stands: conditions still waiting for a value are left out
+    (pruning.py), every group is counted, and both the counts and the rows left out are
+    keyed by their paths in the given tree. RuleError if what remains breaks the contract;
+    None if cancelled."""
+    pruned = prune_unset_mapped(rule)
+    counts = group_counts(engine, parse_rule(pruned.rule), as_of=as_of,
+                          should_cancel=should_cancel)
+    if counts is None:
+        return None
+    return {pruned.group_paths[p]: n for p, n in counts.items()}, pruned.left_out
 
 
 def _run(conn: Connection, stmt: Any, should_cancel: Callable[[], bool] | None) -> Any:

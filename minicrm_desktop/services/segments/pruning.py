@@ -17,9 +17,10 @@ are always set.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from ...models.rule_tree import Path
+from ...models.rule_tree import GroupNode, Path
 from ...models.rules_fields import NO_VALUE_OPERATORS
 
 
@@ -42,15 +43,33 @@ def is_unset(condition: dict[str, Any]) -> bool:
     return _blank(value)
 
 
-def prune_unset(rule: dict[str, Any]) -> tuple[dict[str, Any], list[Path]]:
+def prune_unset(rule: dict[str, Any] | GroupNode) -> tuple[dict[str, Any], list[Path]]:
     """The tree without its unset conditions, and the paths (in the given tree) of those
     left out. Groups are kept even when left empty (an empty group is ignored anyway);
     anything not shaped like a condition is kept for the validator to report."""
+    pruned = prune_unset_mapped(rule)
+    return pruned.rule, pruned.left_out
+
+
+@dataclass(frozen=True)
+class Pruned:
+    rule: dict[str, Any]
+    left_out: list[Path]  # paths in the given tree
+    #: Where each group of the pruned tree was in the given tree (leaving a condition out
+    #: shifts its later siblings), so counts can be shown beside the builder's rows.
+    group_paths: dict[Path, Path]
+
+
+def prune_unset_mapped(rule: dict[str, Any] | GroupNode) -> Pruned:
+    data = rule.to_json(root=True) if isinstance(rule, GroupNode) else rule
     left_out: list[Path] = []
-    return _group(rule, (), left_out), left_out
+    groups: dict[Path, Path] = {}
+    return Pruned(_group(data, (), (), left_out, groups), left_out, groups)
 
 
-def _group(group: dict[str, Any], path: Path, left_out: list[Path]) -> dict[str, Any]:
+def _group(group: dict[str, Any], path: Path, new_path: Path, left_out: list[Path],
+           groups: dict[Path, Path]) -> dict[str, Any]:
+    groups[new_path] = path
     items = group.get("rules")
     if not isinstance(items, list):
         return group
@@ -58,7 +77,7 @@ def _group(group: dict[str, Any], path: Path, left_out: list[Path]) -> dict[str,
     for index, item in enumerate(items):
         here = (*path, index)
         if isinstance(item, dict) and "rules" in item:
-            kept.append(_group(item, here, left_out))
+            kept.append(_group(item, here, (*new_path, len(kept)), left_out, groups))
         elif isinstance(item, dict) and "field" in item and is_unset(item):
             left_out.append(here)
         else:
