@@ -168,8 +168,12 @@ def test_cli_customer_edit(saved: Engine, db_url: str,
                  ) == 1
     assert main(["--db", db_url, "customer", "edit", "c01@x.in", "--city", "Pune"]) == 0
     assert "nothing changed" in capsys.readouterr().out
+    assert main(["--db", db_url, "customer", "edit", "c01@x.in", "--tags", ""]) == 0
+    assert capsys.readouterr().out == "c01@x.in: changed tags\n"
+    assert count(saved, {"rules": [{"field": "email", "operator": "=", "value": "c01@x.in"},
+                                   {"field": "tags", "operator": "null"}]}) == 1
     entries = audit_entries(saved, "customer.edit")
-    assert json.dumps(entries[-1]["changed"]) == '["name", "city", "tags", "subscribed"]'
+    assert json.dumps(entries[0]["changed"]) == '["name", "city", "tags", "subscribed"]'
 
 
 @pytest.mark.parametrize(("args", "message"), [
