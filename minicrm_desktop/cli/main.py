@@ -26,7 +26,7 @@ from .context import CliContext
 # the commands use (the OpenAI client and Alembic alone take half a second).
 COMMAND_MODULES = ["data_commands", "segment_commands", "campaign_commands",
                    "access_commands", "auth_commands", "selftest_commands", "ai_commands",
-                   "db_password_commands"]
+                   "db_password_commands", "customer_commands"]
 EXIT_USAGE = 2
 HELP_FLAGS = ("-h", "--help", "--version")
 #: Arguments that name files (as text), so may hold any bytes the file system allows.

@@ -1,5 +1,6 @@
-"""`minicrm segment count|emails|validate RULE.json`, `minicrm segment parse "TEXT"`, and the
-saved segments: `minicrm segment list` and `minicrm segment count --name NAME`."""
+"""`minicrm segment count|emails|validate RULE.json`, `minicrm segment parse "TEXT"`, the
+saved segments (`minicrm segment list`, `minicrm segment count --name NAME`), and the actions
+on a saved segment, `tag` and `unsubscribe` (customer_commands.py)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from ..models.rules import RuleError, RuleGroup, dump_rule
 from ..models.rules import load_rule as rule_from_text
 from ..services.segments import count_audience, iter_audience_emails
 from .context import CliContext
+from .customer_commands import register_segment_actions
 from .parsing import iso_datetime
 
 EXIT_OK = 0
@@ -34,7 +36,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "breaks the format exits with status 2 and the reason on standard error.",
     )
     actions = segment.add_subparsers(
-        dest="action", metavar="{list,count,emails,validate,parse}", required=True
+        dest="action", metavar="{list,count,emails,validate,parse,tag,unsubscribe}", required=True
     )
     listing = actions.add_parser(
         "list",
@@ -84,6 +86,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     parse.add_argument("--offline", action="store_true",
                        help="use the built-in parser, never the model")
     parse.set_defaults(handler=_parse)
+    register_segment_actions(actions)
 
 
 def _rule_arguments(parser: argparse.ArgumentParser, *, as_of: bool,

@@ -9,6 +9,9 @@ They also get `customers.avg_order_minor`, total_spend_minor DIV order_count (NU
 orders), indexed with both columns: "average order value > V" seeks the range of the
 truncated average and checks the exact total > V x count on the same entries. SQLite does
 not read an index on an expression or generated column as covering, so it gains nothing.
+And `customers.email_domain` (the part after the `@`), generated and indexed, so
+the rule builder's email-domain suggestions are a range seek and an index-ordered count
+(services/segments/suggestions.py); SQLite counts from its covering email index instead.
 """
 
 from __future__ import annotations
@@ -19,9 +22,12 @@ EMAIL_REV_COLUMN = "email_rev"
 EMAIL_REV_INDEX = "ix_customers_email_rev"
 AVG_ORDER_COLUMN = "avg_order_minor"
 AVG_ORDER_INDEX = "ix_customers_avg_order_minor"
+EMAIL_DOMAIN_COLUMN = "email_domain"
+EMAIL_DOMAIN_INDEX = "ix_customers_email_domain"
 
-_COLUMNS = {("customers", EMAIL_REV_COLUMN), ("customers", AVG_ORDER_COLUMN)}
-_INDEXES = {EMAIL_REV_INDEX, AVG_ORDER_INDEX}
+_COLUMNS = {("customers", EMAIL_REV_COLUMN), ("customers", AVG_ORDER_COLUMN),
+            ("customers", EMAIL_DOMAIN_COLUMN)}
+_INDEXES = {EMAIL_REV_INDEX, AVG_ORDER_INDEX, EMAIL_DOMAIN_INDEX}
 
 
 def include_object(obj: Any, name: str | None, type_: str, reflected: bool,

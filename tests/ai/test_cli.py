@@ -130,7 +130,7 @@ def test_variants_offline_json(capsys: pytest.CaptureFixture[str]) -> None:
 def test_variants_through_the_model(model_configured: FakeOpenAI,
                                     capsys: pytest.CaptureFixture[str]) -> None:
     model_configured.script(Reply.answer({"variants": [
-        {"text": "Hi {first_name|there}, come back for 10% off!"},
+        {"text": "Hi {first_name|there}, come back and see what is new!"},
         {"text": "{first_name|Friend}, we saved your favourites in {city|your city}."},
     ]}))
     assert main(["ai", "variants", "Win back inactive users", "--tone", "playful"]) == 0

@@ -49,6 +49,7 @@ class Permission(enum.StrEnum):
     """One per kind of change; the value completes "… can't {value}"."""
 
     IMPORT_DATA = "import data"
+    EDIT_CUSTOMERS = "edit customers"
     SEED_DEMO_DATA = "add demo data"
     EDIT_SEGMENTS = "change segments"
     CREATE_CAMPAIGNS = "create or schedule campaigns"
@@ -62,6 +63,7 @@ class Permission(enum.StrEnum):
 _MARKETING = frozenset(
     {
         Permission.IMPORT_DATA,
+        Permission.EDIT_CUSTOMERS,
         Permission.EDIT_SEGMENTS,
         Permission.CREATE_CAMPAIGNS,
         Permission.LAUNCH_CAMPAIGNS,

@@ -8,7 +8,6 @@ Only aggregate figures and reason names are sent, never a recipient.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -19,10 +18,11 @@ from ...models.campaign import deliveries_table
 from ..campaigns.history import campaign_details
 from .config import AIConfig
 from .errors import AIError
+from .figures import compare_figures
+from .figures import numbers_in as numbers_in  # re-exported: callers check summaries
 from .openai_client import AnswerProblem, Cancelled, ask_structured
 
 TEMPLATE_LABEL = "Built-in template"
-_NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
 d = deliveries_table.c
 
 
@@ -126,10 +126,6 @@ def template_summary(f: CampaignFigures) -> str:
     return text
 
 
-def numbers_in(text: str) -> list[str]:
-    return sorted(m.group(0).rstrip(".,") for m in _NUMBER.finditer(text))
-
-
 SYSTEM = """Rewrite a campaign report for a marketer in two or three plain sentences. Use
 every number in it exactly as written (same digits, commas and decimals) and no other
 number: do not compute, round or add figures, and do not write numbers as words. Keep
@@ -143,18 +139,17 @@ SCHEMA: dict[str, Any] = {
 }
 
 
-def _validator(expected: list[str]) -> Callable[[Any], str]:
+def _validator(report: str) -> Callable[[Any], str]:
     def validate(data: Any) -> str:
         text = data.get("summary") if isinstance(data, dict) else None
         if not isinstance(text, str) or not text.strip():
             raise AnswerProblem("expected a summary text")
-        got = numbers_in(text)
-        if got != expected:
-            missing = sorted(set(expected) - set(got))
-            extra = sorted(set(got) - set(expected))
+        check = compare_figures(text, report, exact=True)
+        if not check.same:
             raise AnswerProblem(
-                f"the numbers differ from the report (missing: {', '.join(missing) or '-'}; "
-                f"not in the report: {', '.join(extra) or '-'})")
+                f"the numbers differ from the report (missing: "
+                f"{', '.join(check.missing) or '-'}; "
+                f"not in the report: {', '.join(check.extra) or '-'})")
         return " ".join(text.split())
 
     return validate
@@ -171,7 +166,7 @@ def summarise(config: AIConfig, figures: CampaignFigures,
         phrased = ask_structured(
             config, [{"role": "system", "content": SYSTEM},
                      {"role": "user", "content": "Report: " + text}],
-            "campaign_summary", SCHEMA, _validator(numbers_in(text)), cancelled)
+            "campaign_summary", SCHEMA, _validator(text), cancelled)
     except Cancelled:
         raise
     except AIError as exc:
