@@ -38,22 +38,30 @@ class ImportReport:
     kind: str
     imported: int = 0
     updated: int = 0
+    #: Rows naming an existing record that already held exactly their values.
+    unchanged: int = 0
     rejected: list[RejectedRow] = field(default_factory=list)
     cancelled: bool = False
 
     def merge(self, other: ImportReport) -> None:
         self.imported += other.imported
         self.updated += other.updated
+        self.unchanged += other.unchanged
         self.rejected.extend(other.rejected)
 
     @property
     def rows_taken(self) -> int:
+        return self.imported + self.updated + self.unchanged
+
+    @property
+    def rows_changed(self) -> int:
+        """Rows that added or changed a record."""
         return self.imported + self.updated
 
     def summary(self) -> str:
         text = (
             f"{self.kind}: {self.imported} imported, {self.updated} updated, "
-            f"{len(self.rejected)} rejected"
+            f"{self.unchanged} unchanged, {len(self.rejected)} rejected"
         )
         if self.cancelled:
             text += " (cancelled: rows after the last batch were not read)"
