@@ -60,7 +60,9 @@ class Amount:
     @property
     def cell(self) -> str:
         whole, frac = divmod(self.minor, 100)
-        body = {"plain": str, "western": western, "indian": indian}[self.grouping](whole)
+        group: dict[str, Callable[[int], str]] = {"plain": str, "western": western,
+                                                  "indian": indian}
+        body = group[self.grouping](whole)
         if self.decimals:
             body += f".{frac:02d}"
         return self.sign + body
