@@ -221,5 +221,5 @@ def test_rejections_export(sqlite_engine: Engine, tmp_path: Path) -> None:
     out = tmp_path / "rejected.csv"
     report.write_rejections_csv(out)
     lines = out.read_text(encoding="utf-8").splitlines()
-    assert lines[0] == "line,column,reason"
-    assert lines[1].startswith("2,email,")
+    assert lines[0] == "email,line,column,reason"
+    assert lines[1].startswith("bad,2,email,")

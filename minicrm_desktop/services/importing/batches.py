@@ -130,7 +130,7 @@ def run_import(
         if size >= HELPER_MIN_BYTES
         else nullcontext(_read_batches(reading))
     )
-    report = ImportReport(kind=kind)
+    report = ImportReport(kind=kind, source=path)
     try:
         _load(engine, kind, write_batch, present, indexes, batches, report, progress,
               should_cancel)

@@ -42,6 +42,8 @@ class ImportReport:
     unchanged: int = 0
     rejected: list[RejectedRow] = field(default_factory=list)
     cancelled: bool = False
+    #: The file imported: the rejected-rows export reads its rows' cells from it again.
+    source: Path | None = None
 
     def merge(self, other: ImportReport) -> None:
         self.imported += other.imported
@@ -68,6 +70,14 @@ class ImportReport:
         return text
 
     def write_rejections_csv(self, path: Path) -> None:
+        """The rejected rows as CSV: with the source file known, its own columns with the
+        cells as they were, then line, column, reason (see rejected.py), ready to fix and
+        import again; else line, column and reason alone."""
+        if self.source is not None:
+            from .rejected import export_rejected_rows  # it builds on this module
+
+            export_rejected_rows(self.source, self.rejected, path)
+            return
         with path.open("w", newline="", encoding="utf-8") as fh:
             writer = csv_writer(fh)
             writer.writerow(["line", "column", "reason"])
