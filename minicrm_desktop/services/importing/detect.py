@@ -262,7 +262,9 @@ def _amount_column(name: str, field_name: str, scan: _Scan) -> ColumnFormat:
         parts.append("Western and Indian grouping")
     elif "indian" in groupings:
         parts.append("Indian grouping")
-    elif groupings:
+    elif "western" in groupings:
+        parts.append("thousands separators (Western grouping)")
+    elif groupings:  # 1,000 to 99,999: the same in both systems
         parts.append("thousands separators")
     if scan.signs:
         parts.append(" and ".join(sorted(scan.signs)) + " signs")
