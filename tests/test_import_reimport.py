@@ -245,3 +245,42 @@ def test_unchanged_counts_on_the_bulk_path(engine: Engine, tmp_path: Path) -> No
     assert counts(import_orders(engine, orders, batch_size=700, actor=LOCAL_ADMIN)) == (
         0, 0, 2000, 0)
     assert_aggregates_consistent(engine)
+
+
+def _changed_names(engine: Engine) -> int:
+    from minicrm_desktop.models.tables import tags_table
+    from minicrm_desktop.services.bulk import raw_insert, raw_upsert_changed
+
+    with engine.begin() as conn:
+        raw_insert(conn, tags_table, ("name", "name_norm"),
+                   [("Vip", "vip"), ("Gold", "gold"), ("New", "new")])
+        return raw_upsert_changed(conn, tags_table, ("name", "name_norm"), "name_norm",
+                                  ("name",), [("Vip", "vip"), ("GOLD", "gold"), ("New", "new")])
+
+
+def test_changed_rows_counted_by_the_engine(engine: Engine) -> None:
+    assert _changed_names(engine) == 1
+
+
+@pytest.mark.mysql
+def test_changed_rows_counted_without_client_found_rows(mysql_engine: Engine) -> None:
+    """A driver connection without CLIENT_FOUND_ROWS counts an equal row as 0, not 1."""
+    import pymysql
+    from sqlalchemy import create_engine
+
+    url = mysql_engine.url
+
+    def connect() -> pymysql.Connection:  # type: ignore[type-arg]
+        return pymysql.connect(host=url.host, port=url.port or 3306, user=url.username,
+                               password=url.password or "", database=url.database,
+                               charset="utf8mb4", client_flag=0)
+
+    plain = create_engine("mysql+pymysql://", creator=connect)
+    try:
+        with plain.connect() as conn:
+            from minicrm_desktop.services.bulk import found_rows
+
+            assert not found_rows(conn)
+        assert _changed_names(plain) == 1
+    finally:
+        plain.dispose()
