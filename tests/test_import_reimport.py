@@ -5,6 +5,7 @@ engines, in batches and through the bulk path)."""
 from __future__ import annotations
 
 import csv
+from collections.abc import Collection
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ import minicrm_desktop.services.indexes as indexes
 from minicrm_desktop.cli.main import main as cli_main
 from minicrm_desktop.errors import ImportFileError
 from minicrm_desktop.services.access.actor import LOCAL_ADMIN
-from minicrm_desktop.services.importing import import_customers, import_orders
+from minicrm_desktop.services.importing import ImportReport, import_customers, import_orders
 from minicrm_desktop.services.importing.kinds import WrongKindError
 from minicrm_desktop.services.importing.rejected import export_rejected_rows
 from tests.helpers import assert_aggregates_consistent, snapshot, write_csv
@@ -159,9 +160,10 @@ def test_cli_detect_and_lenient_options(
         in out
     assert out.rstrip().endswith("proposed: --amounts lenient --dates DMY")
     assert count(engine, "orders") == 0
-    # Strict by default: both rows refused.
+    # Strict by default: both rows refused, with a pointer to --detect.
     assert main(["--db", db_url, "import", "orders", str(orders)]) == 1
     assert count(engine, "orders") == 0
+    assert f"hint: `minicrm import orders {orders} --detect`" in capsys.readouterr().out
     assert main(["--db", db_url, "import", "orders", str(orders), "--amounts", "lenient",
                  "--dates", "DMY"]) == 0
     with engine.connect() as conn:
@@ -173,23 +175,22 @@ def test_cli_detect_and_lenient_options(
 # --- unchanged and updated ----------------------------------------------------------------
 
 
-def customers_file(path: Path, n: int, changed: set[int] = frozenset()) -> Path:  # type: ignore[assignment]
+def customers_file(path: Path, n: int, changed: Collection[int] = ()) -> Path:
     rows = "".join(
         f"user{i}@example.com,{'Changed' if i in changed else 'Name'} {i},Pune,"
         f"{i % 9},vip|x{i % 3}\n" for i in range(n))
     return write_csv(path, "email,name,city,visits,tags\n" + rows)
 
 
-def orders_file(path: Path, n: int, changed: set[int] = frozenset()) -> Path:  # type: ignore[assignment]
+def orders_file(path: Path, n: int, changed: Collection[int] = ()) -> Path:
     rows = "".join(
         f"O{i},user{i % 50}@example.com,{i + (1 if i in changed else 0)}.50,2025-01-01\n"
         for i in range(n))
     return write_csv(path, "order_id,customer_email,amount,order_date\n" + rows)
 
 
-def counts(report: object) -> tuple[int, int, int, int]:
-    r = report
-    return (r.imported, r.updated, r.unchanged, len(r.rejected))  # type: ignore[attr-defined]
+def counts(r: ImportReport) -> tuple[int, int, int, int]:
+    return (r.imported, r.updated, r.unchanged, len(r.rejected))
 
 
 def test_unchanged_and_updated_counts(engine: Engine, tmp_path: Path) -> None:
@@ -270,7 +271,7 @@ def test_changed_rows_counted_without_client_found_rows(mysql_engine: Engine) ->
 
     url = mysql_engine.url
 
-    def connect() -> pymysql.Connection:  # type: ignore[type-arg]
+    def connect() -> pymysql.Connection:
         return pymysql.connect(host=url.host, port=url.port or 3306, user=url.username,
                                password=url.password or "", database=url.database,
                                charset="utf8mb4", client_flag=0)

@@ -151,6 +151,10 @@ def _print_report(report: ImportReport, args: argparse.Namespace) -> int:
     print(report.summary())
     for row in report.rejected:
         print(f"  rejected {row.describe()}")
+    formats = {"amount", "order_date", "signup_date", "last_visit"}
+    if _options(args).strict and any(r.column in formats for r in report.rejected):
+        print(f"hint: `minicrm import {report.kind} {args.file} --detect` tells which amount "
+              "and date formats the file uses and the options that read them")
     if args.rejected is not None:
         try:
             written = export_rejected_rows(args.file, report.rejected, args.rejected)
