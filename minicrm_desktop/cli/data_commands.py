@@ -42,7 +42,9 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         description="Import a UTF-8 CSV file with a header row. Rows update the record with "
         "the same key, so importing a file twice changes nothing the second time. Bad rows are "
         "reported by line and skipped; the good rows are imported. Exit status: 0 all rows "
-        "taken, 1 some rejected, 2 the file is unusable (nothing written).",
+        "taken, 1 some rejected, 2 the file is unusable or of the other kind (nothing written). "
+        "Amounts and dates are read as the contract says unless --amounts/--dates choose "
+        "otherwise; --detect tells which formats a file uses.",
     )
     kinds = imp.add_subparsers(dest="kind", metavar="{customers,orders}", required=True)
     cust = kinds.add_parser(
@@ -62,8 +64,9 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "orders",
         help="import orders (order_id, customer_email, amount, order_date)",
         description="Columns, all required: order_id, customer_email (an existing customer), "
-        "amount (a plain number with at most 2 decimals, at most 10,000,000,000.00), "
-        "order_date (ISO 8601, between 1900-01-01 and 2999-12-31 in UTC).",
+        "amount (a plain number with at most 2 decimals, at most 10,000,000,000.00; see "
+        "--amounts), order_date (ISO 8601, between 1900-01-01 and 2999-12-31 in UTC; see "
+        "--dates).",
     )
     orders.add_argument("file", type=Path, help="the CSV file")
     _now_argument(orders)
