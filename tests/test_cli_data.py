@@ -29,7 +29,7 @@ def count(engine: Engine, table: str) -> int:
 def test_import_all_rows_exit_0(engine: Engine, db_url: str, tmp_path: Path, capsys) -> None:
     path = write_csv(tmp_path / "c.csv", "email,name\na@example.com,A\nb@example.com,B\n")
     assert main(["--db", db_url, "import", "customers", str(path)]) == 0
-    assert "customers: 2 imported, 0 updated, 0 rejected" in capsys.readouterr().out
+    assert "customers: 2 imported, 0 updated, 0 unchanged, 0 rejected" in capsys.readouterr().out
     assert count(engine, "customers") == 2
 
 
@@ -39,7 +39,7 @@ def test_import_some_rejected_exit_1_lists_lines(
     path = write_csv(tmp_path / "c.csv", "email\na@example.com\nbroken\nc@example.com\n")
     assert main(["--db", db_url, "import", "customers", str(path)]) == 1
     out = capsys.readouterr().out
-    assert "2 imported, 0 updated, 1 rejected" in out
+    assert "2 imported, 0 updated, 0 unchanged, 1 rejected" in out
     assert "line 3, column email: 'broken' does not look like an email address" in out
 
 
@@ -70,7 +70,7 @@ def test_orders_import_twice_identical(engine: Engine, db_url: str, tmp_path: Pa
     first = snapshot(engine)
     assert main(["--db", db_url, "import", "orders", str(orders)]) == 0
     assert snapshot(engine) == first
-    assert "orders: 0 imported, 1 updated, 0 rejected" in capsys.readouterr().out
+    assert "orders: 0 imported, 0 updated, 1 unchanged, 0 rejected" in capsys.readouterr().out
 
 
 def test_seed_and_init_db(engine: Engine, db_url: str, capsys) -> None:

@@ -67,7 +67,7 @@ def test_two_imports_at_once_both_finish(sqlite_engine: Engine, sqlite_url: str,
     results = [p.communicate(timeout=300) for p in procs]
     for proc, (out, err) in zip(procs, results, strict=True):
         assert proc.returncode == 0, err
-        assert f"customers: {n} imported, 0 updated, 0 rejected" in out
+        assert f"customers: {n} imported, 0 updated, 0 unchanged, 0 rejected" in out
     with sqlite_engine.connect() as conn:
         total, distinct, low, high = conn.execute(text(
             "SELECT COUNT(*), COUNT(DISTINCT email_norm), MIN(id), MAX(id) FROM customers"

@@ -73,7 +73,9 @@ def test_reimport_is_idempotent(engine: Engine, tmp_path: Path) -> None:
     import_customers(engine, path, actor=LOCAL_ADMIN)
     first = snapshot(engine)
     report = import_customers(engine, path, actor=LOCAL_ADMIN)
-    assert (report.imported, report.updated, len(report.rejected)) == (0, 3, 0)
+    # Identical rows change nothing, and the report says so.
+    assert (report.imported, report.updated, report.unchanged, len(report.rejected)) == (
+        0, 0, 3, 0)
     assert snapshot(engine) == first
 
 
@@ -219,5 +221,5 @@ def test_rejections_export(sqlite_engine: Engine, tmp_path: Path) -> None:
     out = tmp_path / "rejected.csv"
     report.write_rejections_csv(out)
     lines = out.read_text(encoding="utf-8").splitlines()
-    assert lines[0] == "line,column,reason"
-    assert lines[1].startswith("2,email,")
+    assert lines[0] == "email,line,column,reason"
+    assert lines[1].startswith("bad,2,email,")

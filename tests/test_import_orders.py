@@ -63,7 +63,7 @@ def test_reimport_identical(with_customers: Engine, tmp_path: Path) -> None:
     import_orders(with_customers, path, actor=LOCAL_ADMIN)
     first = snapshot(with_customers)
     report = import_orders(with_customers, path, actor=LOCAL_ADMIN)
-    assert (report.imported, report.updated) == (0, 3)
+    assert (report.imported, report.updated, report.unchanged) == (0, 0, 3)
     assert snapshot(with_customers) == first
 
 

@@ -61,6 +61,51 @@ def raw_upsert(
     conn.exec_driver_sql(insert_statement(conn, table, columns, suffix), list(rows))
 
 
+def raw_upsert_changed(
+    conn: Connection,
+    table: Table,
+    columns: Sequence[str],
+    key: str,
+    update: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+) -> int:
+    """`raw_upsert` for rows whose `key` exists (as looked up in this transaction): return
+    how many of them held other values in the `update` columns, i.e. were changed.
+
+    The engines count for us, so nothing is read back: SQLite skips the update of an equal
+    row (a WHERE on DO UPDATE) and counts only rows it changed; MySQL/MariaDB count 2 for a
+    changed row and, for an equal one, 1 when the connection has CLIENT_FOUND_ROWS (which
+    SQLAlchemy's MySQL dialects set) or else 0.
+    """
+    if not rows or not update:
+        return 0
+    prep = conn.dialect.identifier_preparer
+    if conn.dialect.name == "sqlite":
+        target = prep.format_table(table)
+        sets = ", ".join(f"{prep.quote(c)} = excluded.{prep.quote(c)}" for c in update)
+        differs = " OR ".join(
+            f"{target}.{prep.quote(c)} IS NOT excluded.{prep.quote(c)}" for c in update
+        )
+        suffix = f" ON CONFLICT ({prep.quote(key)}) DO UPDATE SET {sets} WHERE {differs}"
+        result = conn.exec_driver_sql(insert_statement(conn, table, columns, suffix), list(rows))
+        return max(0, result.rowcount)
+    sets = ", ".join(f"{prep.quote(c)} = VALUES({prep.quote(c)})" for c in update)
+    suffix = f" ON DUPLICATE KEY UPDATE {sets}"
+    result = conn.exec_driver_sql(insert_statement(conn, table, columns, suffix), list(rows))
+    affected = max(0, result.rowcount)
+    if found_rows(conn):
+        return max(0, affected - len(rows))
+    return affected // 2
+
+
+def found_rows(conn: Connection) -> bool:
+    """Whether this MySQL connection counts rows an update matched rather than changed."""
+    from pymysql.constants import CLIENT
+
+    flags = getattr(conn.connection.dbapi_connection, "client_flag", None)
+    return True if flags is None else bool(flags & CLIENT.FOUND_ROWS)
+
+
 LOOKUP_CHUNK = 500
 
 

@@ -29,6 +29,8 @@ from minicrm_desktop.services.bus import EventBus
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
+    from minicrm_desktop.services.importing.options import ImportOptions
+
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 _ids = itertools.count(1)
@@ -341,16 +343,18 @@ def import_file_job(
     *,
     progress: ProgressSink,
     should_cancel: Callable[[], bool],
+    options: ImportOptions | None = None,
 ) -> Any:
-    """Import customers or orders from `path` into the database at `url`."""
-    from minicrm_desktop.services.importing import import_customers, import_orders
+    """Import customers or orders from `path` into the database at `url`; `options` (the
+    reading the user chose after the format report) default to the strict contract."""
+    from minicrm_desktop.services.importing import STRICT, import_customers, import_orders
 
     run = import_orders if kind == "orders" else import_customers
     engine = _job_engine(url)
     try:
         return run(
             engine, path, mapping=dict(mapping), progress=progress,
-            should_cancel=should_cancel, actor=actor,
+            should_cancel=should_cancel, actor=actor, options=options or STRICT,
         )
     finally:
         engine.dispose()

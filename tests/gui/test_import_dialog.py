@@ -111,8 +111,12 @@ def test_bad_rows_are_listed_with_line_and_reason_and_exportable(
     dialog.export_rejections_button.click()
     with target.open(encoding="utf-8", newline="") as fh:
         rows = list(csv.reader(fh))
-    assert rows[0] == ["line", "column", "reason"]
-    assert [r[:2] for r in rows[1:]] == [["3", "email"], ["4", "visits"], ["5", "signup_date"]]
+    # The file's own columns and cells, then where and why: fix the cells, import again.
+    assert rows[0] == ["email", "visits", "signup_date", "line", "column", "reason"]
+    assert [r[:5] for r in rows[1:]] == [
+        ["not-an-email", "1", "2024-01-05", "3", "email"],
+        ["fine@example.com", "'-2", "2024-01-05", "4", "visits"],
+        ["good@example.com", "0", "yesterday", "5", "signup_date"]]
 
 
 def test_unknown_column_must_be_mapped_or_left_out(dialog: ImportDialog, qtbot: QtBot,

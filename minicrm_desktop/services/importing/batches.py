@@ -66,6 +66,7 @@ class _Reading:
     """What reading a file needs: plain data, so a helper process can do it."""
 
     path: Path
+    kind: str
     fields: tuple[str, ...]
     required: tuple[str, ...]
     mapping: dict[str, str] | None
@@ -103,13 +104,14 @@ def run_import(
     authorize(engine, actor, Permission.IMPORT_DATA)
     reading = _Reading(
         path,
+        kind,
         tuple(fields),
         tuple(required),
         dict(mapping) if mapping else None,
         validate,
         batch_size,
     )
-    with CsvSource(path, fields, required, mapping) as source:  # header problems raise here
+    with CsvSource(path, fields, required, mapping, kind) as source:  # header problems raise
         present = source.present
         size = source.bytes_total
     bulk = False
@@ -128,7 +130,7 @@ def run_import(
         if size >= HELPER_MIN_BYTES
         else nullcontext(_read_batches(reading))
     )
-    report = ImportReport(kind=kind)
+    report = ImportReport(kind=kind, source=path)
     try:
         _load(engine, kind, write_batch, present, indexes, batches, report, progress,
               should_cancel)
@@ -162,7 +164,8 @@ class ImportInterrupted(MiniCRMError):
         note = "" if audited else "; the audit log could not record it"
         super().__init__(
             f"the {report.kind} import stopped at a database error ({reason}) after "
-            f"{report.imported} imported, {report.updated} updated and "
+            f"{report.imported} imported, {report.updated} updated, {report.unchanged} "
+            f"unchanged and "
             f"{len(report.rejected)} rejected rows were written{note}; import the file again "
             "to finish"
         )
@@ -173,7 +176,8 @@ def _audit(engine: Engine, actor: Actor, kind: str, path: Path, report: ImportRe
            failed: str | None = None) -> None:
     # Batches commit one by one, so the log entry has a transaction of its own.
     detail: dict[str, Any] = {"file": path.name, "imported": report.imported,
-                              "updated": report.updated, "rejected": len(report.rejected),
+                              "updated": report.updated, "unchanged": report.unchanged,
+                              "rejected": len(report.rejected),
                               "cancelled": report.cancelled}
     if failed:
         detail["failed"] = failed
@@ -251,7 +255,8 @@ def _write(
 
 def _read_batches(reading: _Reading) -> Iterator[_Batch]:
     """Validated batches of the file (runs in a helper process for large files)."""
-    with CsvSource(reading.path, reading.fields, reading.required, reading.mapping) as source:
+    with CsvSource(reading.path, reading.fields, reading.required, reading.mapping,
+                   reading.kind) as source:
         present = source.present
         total = source.bytes_total
         batch = _Batch(bytes_total=total)
@@ -279,3 +284,17 @@ def last_wins(batch: list[ParsedRow], key: str) -> tuple[list[ParsedRow], int]:
     for item in batch:
         by_key[item[1][key]] = item
     return list(by_key.values()), len(batch) - len(by_key)
+
+
+def fold(batch: list[ParsedRow], key: str) -> tuple[list[ParsedRow], int, int]:
+    """`last_wins`, with the rows folded away split by what the row after them (same key)
+    did to them: (kept rows, folded rows it changed, folded rows it repeated exactly)."""
+    by_key: dict[Any, ParsedRow] = {}
+    repeated = 0
+    for item in batch:
+        earlier = by_key.get(item[1][key])
+        if earlier is not None and earlier[1] == item[1]:
+            repeated += 1
+        by_key[item[1][key]] = item
+    folded = len(batch) - len(by_key)
+    return list(by_key.values()), folded - repeated, repeated

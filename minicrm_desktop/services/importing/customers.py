@@ -16,24 +16,23 @@ from ...models.customer import TAGS_NORM_LEN
 from ...models.tables import customer_tags, customers_table, tags_table
 from ...models.text import normalize, tags_key
 from ..access.actor import Actor
-from ..bulk import raw_delete_in, raw_insert, raw_lookup, raw_upsert, storage_timestamp
+from ..bulk import (
+    raw_delete_in,
+    raw_insert,
+    raw_lookup,
+    raw_upsert,
+    raw_upsert_changed,
+    storage_timestamp,
+)
 from ..upsert import upsert_rows
 from . import values as v
-from .batches import DEFAULT_BATCH_SIZE, ParsedRow, RowError, last_wins, run_import
+from .batches import DEFAULT_BATCH_SIZE, ParsedRow, RowError, fold, run_import
+from .kinds import CUSTOMER_FIELDS
+from .lenient import read_timestamp
+from .options import STRICT, ImportOptions
 from .reader import CsvRow
 from .report import CancelCheck, ImportReport, ProgressCallback
 
-CUSTOMER_FIELDS = (
-    "email",
-    "name",
-    "phone",
-    "city",
-    "signup_date",
-    "visits",
-    "last_visit",
-    "subscribed",
-    "tags",
-)
 # Columns an import writes in file order, scattering their index entries.
 CUSTOMER_COLUMNS_WRITTEN = (
     "email_norm",
@@ -62,11 +61,13 @@ def import_customers(
     batch_size: int = DEFAULT_BATCH_SIZE,
     actor: Actor,
     now: datetime | None = None,
+    options: ImportOptions = STRICT,
 ) -> ImportReport:
     """Import a customers CSV file. `now` (default: the current time) is the signup date a
-    new customer with an empty `signup_date` gets, so an import can be reproduced."""
+    new customer with an empty `signup_date` gets, so an import can be reproduced.
+    `options` say how dates are read (the contract's ISO 8601 unless the user chose)."""
     moment = (now or utcnow()).astimezone(UTC).replace(microsecond=0)
-    validate = partial(_validate, imported_at=storage_timestamp(moment))
+    validate = partial(_validate, imported_at=storage_timestamp(moment), options=options)
     return run_import(
         engine,
         path,
@@ -86,7 +87,9 @@ def import_customers(
     )
 
 
-def _validate(row: CsvRow, present: set[str], imported_at: str | None) -> dict[str, Any]:
+def _validate(
+    row: CsvRow, present: set[str], imported_at: str | None, options: ImportOptions = STRICT
+) -> dict[str, Any]:
     cells = row.values
     out: dict[str, Any] = {}
     column = "email"
@@ -104,7 +107,7 @@ def _validate(row: CsvRow, present: set[str], imported_at: str | None) -> dict[s
                 out[f"{column}_norm"] = normalize(text)
         column = "signup_date"
         if column in present and cells[column].strip():
-            out[column] = v.parse_timestamp(cells[column])
+            out[column] = read_timestamp(cells[column], options)
         else:
             # Empty means "now" for a new customer; an existing one keeps its date.
             out[column] = imported_at
@@ -115,7 +118,7 @@ def _validate(row: CsvRow, present: set[str], imported_at: str | None) -> dict[s
         column = "last_visit"
         if column in present:
             text = cells[column].strip()
-            out[column] = v.parse_timestamp(text) if text else None
+            out[column] = read_timestamp(text, options) if text else None
         column = "subscribed"
         if column in present:
             out[column] = int(v.parse_bool(cells[column]))
@@ -134,8 +137,8 @@ def _write_batch(
     conn: Connection, batch: list[ParsedRow], present: set[str], report: ImportReport
 ) -> None:
     _carry_signup_dates(batch)
-    rows = [r for _, r in last_wins(batch, "email_norm")[0]]
-    folded = len(batch) - len(rows)
+    kept, folded_changed, folded_same = fold(batch, "email_norm")
+    rows = [r for _, r in kept]
     ids = {
         k: v[0]
         for k, v in raw_lookup(
@@ -144,14 +147,12 @@ def _write_batch(
     }
     old = [r for r in rows if r["email_norm"] in ids]
     new = [r for r in rows if r["email_norm"] not in ids]
-    report.updated += folded + len(old)
-    report.imported += len(new)
 
     columns = [c.name for c in customers.c if c.name in rows[0]]
     update = [c for c in columns if c != "email_norm"]
     pick = itemgetter(*columns)
     # Existing customers: an empty signup_date keeps the date they already have.
-    raw_upsert(
+    changed = raw_upsert_changed(
         conn,
         customers,
         columns,
@@ -159,7 +160,7 @@ def _write_batch(
         update,
         [pick(r) for r in old if "_signup_defaulted" not in r],
     )
-    raw_upsert(
+    changed += raw_upsert_changed(
         conn,
         customers,
         columns,
@@ -167,6 +168,9 @@ def _write_batch(
         [c for c in update if c != "signup_date"],
         [pick(r) for r in old if "_signup_defaulted" in r],
     )
+    report.updated += folded_changed + changed
+    report.unchanged += folded_same + len(old) - changed
+    report.imported += len(new)
     ids.update(_insert_new(conn, columns, new))
 
     if "tags" in present:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
+from functools import partial
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
@@ -14,14 +15,16 @@ from ...models.money import format_money
 from ...models.tables import customers_table, orders_table
 from ..access.actor import Actor
 from ..aggregates import refresh_aggregates
-from ..bulk import raw_lookup, raw_upsert
+from ..bulk import raw_lookup, raw_upsert, raw_upsert_changed
 from . import values as v
-from .batches import DEFAULT_BATCH_SIZE, ParsedRow, RowError, last_wins, run_import
+from .batches import DEFAULT_BATCH_SIZE, ParsedRow, RowError, fold, run_import
+from .kinds import ORDER_FIELDS
+from .lenient import read_amount, read_timestamp
+from .options import STRICT, ImportOptions
 from .reader import CsvRow
 from .report import CancelCheck, ImportReport, ProgressCallback, RejectedRow
 from .values import MAX_INT32
 
-ORDER_FIELDS = ("order_id", "customer_email", "amount", "order_date")
 ORDER_ID_LEN = 128
 #: A customer's total spend is a signed 64-bit integer of paise.
 MAX_TOTAL_MINOR = 2**63 - 1
@@ -42,9 +45,11 @@ def import_orders(
     batch_size: int = DEFAULT_BATCH_SIZE,
     actor: Actor,
     now: datetime | None = None,
+    options: ImportOptions = STRICT,
 ) -> ImportReport:
     """Import an orders CSV file. Every column is required, so no value defaults to `now`;
-    it is accepted so customers and orders take the same options."""
+    it is accepted so customers and orders take the same options. `options` say how
+    amounts and dates are read (the contract's strict reading unless the user chose)."""
     del now
     return run_import(
         engine,
@@ -52,7 +57,7 @@ def import_orders(
         kind="orders",
         fields=ORDER_FIELDS,
         required=ORDER_FIELDS,
-        validate=_validate,
+        validate=partial(_validate, options=options),
         write_batch=_write_batch,
         mapping=mapping,
         progress=progress,
@@ -64,7 +69,9 @@ def import_orders(
     )
 
 
-def _validate(row: CsvRow, _present: set[str]) -> dict[str, Any]:
+def _validate(
+    row: CsvRow, _present: set[str], options: ImportOptions = STRICT
+) -> dict[str, Any]:
     cells = row.values
     column = "order_id"
     try:
@@ -78,11 +85,11 @@ def _validate(row: CsvRow, _present: set[str]) -> dict[str, Any]:
         column = "amount"
         if not cells["amount"].strip():
             raise ValueError("is required")
-        amount = v.parse_amount_cell(cells["amount"])
+        amount = read_amount(cells["amount"], options)
         column = "order_date"
         if not cells["order_date"].strip():
             raise ValueError("is required")
-        order_date = v.parse_timestamp(cells["order_date"])
+        order_date = read_timestamp(cells["order_date"], options)
     except ValueError as exc:
         raise RowError(column, str(exc)) from None
     return {
@@ -109,18 +116,21 @@ def _write_batch(
             )
     if not known:
         return
-    rows, folded = last_wins(known, "order_id")
+    rows, folded_changed, folded_same = fold(known, "order_id")
     before = raw_lookup(conn, orders, "order_id", [r["order_id"] for _, r in rows],
                         "customer_id", "amount_minor")
     rows = _within_totals(conn, rows, before, report)
     if not rows:
         return
-    report.updated += folded + sum(1 for _, r in rows if r["order_id"] in before)
-    report.imported += sum(1 for _, r in rows if r["order_id"] not in before)
-
     columns = ("order_id", "customer_id", "amount_minor", "order_date")
     pick = itemgetter(*columns)
-    raw_upsert(conn, orders, columns, "order_id", columns[1:], [pick(r) for _, r in rows])
+    existing = [pick(r) for _, r in rows if r["order_id"] in before]
+    changed = raw_upsert_changed(conn, orders, columns, "order_id", columns[1:], existing)
+    raw_upsert(conn, orders, columns, "order_id", columns[1:],
+               [pick(r) for _, r in rows if r["order_id"] not in before])
+    report.updated += folded_changed + changed
+    report.unchanged += folded_same + len(existing) - changed
+    report.imported += len(rows) - len(existing)
     # An order that moved to another customer changes both customers' aggregates.
     owners_now = {r["customer_id"] for _, r in rows}
     refresh_aggregates(conn, owners_now, {old[0] for old in before.values()} - owners_now)

@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import BinaryIO
 
 from ...errors import ImportFileError
+from ..csv_export import FORMULA_STARTS
+from .kinds import REJECTED_COLUMNS, check_kind, is_rejected_export
 from .report import RejectedRow
 from .values import clean_cells
 
@@ -30,6 +32,9 @@ class CsvSource:
 
     `mapping` (CSV header -> field name) lets the GUI override the automatic match of
     header names, which is case-insensitive; a header mapped to "" is ignored.
+    `kind` ("customers"/"orders") lets a header of the other kind be named as such.
+    A file the rejected-rows export wrote (its own columns, then line, column, reason) is
+    read back: those three columns are ignored and the export's escaping undone.
     """
 
     def __init__(
@@ -38,8 +43,11 @@ class CsvSource:
         fields: Sequence[str],
         required: Sequence[str],
         mapping: Mapping[str, str] | None = None,
+        kind: str | None = None,
     ) -> None:
         self.path = path
+        self.kind = kind
+        self.rejected_export = False
         try:
             self.bytes_total = os.path.getsize(path)
             self._raw: BinaryIO = path.open("rb")
@@ -77,7 +85,11 @@ class CsvSource:
         lowered_mapping = {k.strip().lower(): v for k, v in (mapping or {}).items()}
         columns: list[str | None] = []
         unknown: list[str] = []
-        for raw_name in header:
+        own = header
+        if is_rejected_export(header, fields):
+            self.rejected_export = True
+            own = header[: -len(REJECTED_COLUMNS)]
+        for raw_name in own:
             name = raw_name.strip()
             if name.lower() in lowered_mapping:
                 target = lowered_mapping[name.lower()]
@@ -89,6 +101,10 @@ class CsvSource:
             else:
                 unknown.append(name or "(blank)")
                 columns.append(None)
+        if self.rejected_export:
+            columns.extend([None] * len(REJECTED_COLUMNS))
+        if unknown and self.kind:
+            check_kind(header, self.kind)
         if unknown:
             raise ImportFileError(
                 f"unknown column{'s' if len(unknown) > 1 else ''} "
@@ -100,6 +116,8 @@ class CsvSource:
         if duplicates:
             raise ImportFileError(f"column {duplicates[0]!r} appears more than once")
         missing = [f for f in required if f not in mapped]
+        if missing and self.kind:
+            check_kind(header, self.kind)
         if missing:
             raise ImportFileError(f"required column {missing[0]!r} is missing")
         return columns
@@ -130,6 +148,8 @@ class CsvSource:
                 continue
             if not cells or (len(cells) == 1 and not cells[0].strip()):
                 continue  # blank line
+            if self.rejected_export:
+                cells = [unescape(cell) for cell in cells]
             if len(cells) != width:
                 yield RejectedRow(start, None, f"expected {width} fields, found {len(cells)}")
                 continue
@@ -152,6 +172,17 @@ class CsvSource:
 
     def __exit__(self, *_exc: object) -> None:
         self.close()
+
+
+def unescape(cell: str) -> str:
+    """A cell as it was before the rejected-rows export escaped it (`escape`)."""
+    return cell[1:] if cell.startswith("'") else cell
+
+
+def escape(cell: str) -> str:
+    """The rejected-rows export's escaping: a leading apostrophe before a cell that starts
+    with one or with what a spreadsheet would run as a formula, undone on re-import."""
+    return "'" + cell if cell.startswith(("'", *FORMULA_STARTS)) else cell
 
 
 # Undecodable bytes, escaped by surrogateescape, land in U+DC80..U+DCFF.

@@ -38,28 +38,46 @@ class ImportReport:
     kind: str
     imported: int = 0
     updated: int = 0
+    #: Rows naming an existing record that already held exactly their values.
+    unchanged: int = 0
     rejected: list[RejectedRow] = field(default_factory=list)
     cancelled: bool = False
+    #: The file imported: the rejected-rows export reads its rows' cells from it again.
+    source: Path | None = None
 
     def merge(self, other: ImportReport) -> None:
         self.imported += other.imported
         self.updated += other.updated
+        self.unchanged += other.unchanged
         self.rejected.extend(other.rejected)
 
     @property
     def rows_taken(self) -> int:
+        return self.imported + self.updated + self.unchanged
+
+    @property
+    def rows_changed(self) -> int:
+        """Rows that added or changed a record."""
         return self.imported + self.updated
 
     def summary(self) -> str:
         text = (
             f"{self.kind}: {self.imported} imported, {self.updated} updated, "
-            f"{len(self.rejected)} rejected"
+            f"{self.unchanged} unchanged, {len(self.rejected)} rejected"
         )
         if self.cancelled:
             text += " (cancelled: rows after the last batch were not read)"
         return text
 
     def write_rejections_csv(self, path: Path) -> None:
+        """The rejected rows as CSV: with the source file known, its own columns with the
+        cells as they were, then line, column, reason (see rejected.py), ready to fix and
+        import again; else line, column and reason alone."""
+        if self.source is not None:
+            from .rejected import export_rejected_rows  # it builds on this module
+
+            export_rejected_rows(self.source, self.rejected, path)
+            return
         with path.open("w", newline="", encoding="utf-8") as fh:
             writer = csv_writer(fh)
             writer.writerow(["line", "column", "reason"])
