@@ -8,7 +8,7 @@ address would get it (fallbacks when no customer has it).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -107,6 +107,10 @@ def send_test(
                     sender=plan.sender, test=True,
                 )
                 outcome = vendor.send(message)
+                # A transient failure is tried again at once, as often as the campaign would.
+                while outcome.transient and message.attempt < plan.max_attempts:
+                    message = replace(message, attempt=message.attempt + 1)
+                    outcome = vendor.send(message)
                 sent.append(TestMessage(key, address, label, message.subject, outcome.sent,
                                         outcome.reason))
     finally:

@@ -45,9 +45,9 @@ FAILURES = {
 THROTTLED = "throttled: vendor rate limit"
 _GROUP_COMMIT_MAX = 1000
 _LATER_COLUMNS = (("subject", "TEXT"), ("sender", "TEXT"), ("test", "INTEGER NOT NULL DEFAULT 0"),
-                  ("opened", "INTEGER NOT NULL DEFAULT 0"))
+                  ("opened", "INTEGER NOT NULL DEFAULT 0"), ("body", "TEXT"))
 _COLUMNS = ("idempotency_key, campaign_id, address, outcome, reason, accepted_at, subject, "
-            "sender, test, opened")
+            "sender, test, opened, body")
 
 
 @dataclass(frozen=True)
@@ -101,6 +101,7 @@ class LedgerEntry:
     sender: str | None = None
     test: bool = False
     opened: bool = False
+    body: str | None = None
 
 
 def default_ledger_path() -> Path:
@@ -289,10 +290,10 @@ class VendorLedger:
                 status = "sent" if candidate.sent else "failed"
                 accepted.append(
                     (msg.key, msg.campaign_id, msg.address, status, candidate.reason, now,
-                     msg.subject, msg.sender, int(msg.test), int(candidate.opened))
+                     msg.subject, msg.sender, int(msg.test), int(candidate.opened), msg.body)
                 )
                 known[msg.key] = (status, candidate.reason, candidate.opened)
-            conn.executemany(f"INSERT INTO ledger ({_COLUMNS}) VALUES ({', '.join('?' * 10)})",
+            conn.executemany(f"INSERT INTO ledger ({_COLUMNS}) VALUES ({', '.join('?' * 11)})",
                              accepted)
             conn.execute("COMMIT")
         except BaseException:
@@ -315,6 +316,6 @@ class VendorLedger:
                 params = (campaign_id,)
             rows = conn.execute(sql + " ORDER BY accepted_at, idempotency_key", params).fetchall()
         for row in rows:
-            key, campaign, address, outcome, reason, at, subject, sender, test, opened = row
+            key, campaign, address, outcome, reason, at, subject, sender, test, opened, body = row
             yield LedgerEntry(key, campaign, address, outcome, reason, at, subject, sender,
-                              bool(test), bool(opened))
+                              bool(test), bool(opened), body)
