@@ -61,8 +61,10 @@ def test_subject_sender_and_unsubscribe_link_per_recipient(
         assert entry.sender == "Chai & Co <news@chai.example>"
         assert not entry.test
         link = unsubscribe_url(secret, entry.key)
-        assert link.startswith(UNSUBSCRIBE_BASE) and entry.body is not None
-        assert link in entry.body and "{" not in entry.body
+        assert link.startswith(UNSUBSCRIBE_BASE)
+        assert entry.body is not None
+        assert link in entry.body
+        assert "{" not in entry.body
         links.add(link)
     assert len(links) == len(entries)  # each recipient their own link
     # The link is deterministic, and unguessable without the campaign's secret.
@@ -122,7 +124,8 @@ def test_a_test_send_reaches_the_vendor_marked_and_changes_no_figures(
               ledger_path=ledger_path, variant="B")
     assert f"test:{uid}:5" in {e.key for e in VendorLedger.read_entries(ledger_path)}
     before = counts(population, campaign_id)
-    assert before is not None and (before.audience, before.sent, before.failed) == (0, 0, 0)
+    assert before is not None
+    assert (before.audience, before.sent, before.failed) == (0, 0, 0)
     with population.connect() as conn:
         rows = conn.execute(select(func.count()).where(d.campaign_id == campaign_id)).scalar()
     assert rows == 0
@@ -131,7 +134,8 @@ def test_a_test_send_reaches_the_vendor_marked_and_changes_no_figures(
     run_until_settled(population, campaign_id, workers=4, ledger_path=ledger_path)
     statuses = assert_campaign_consistent(population, campaign_id, ledger_path)
     after = counts(population, campaign_id)
-    assert after is not None and after.sent == statuses["sent"]
+    assert after is not None
+    assert after.sent == statuses["sent"]
     assert after.sent == 180  # the recipients, not the tests
 
 
