@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -151,3 +152,46 @@ def test_test_send_limits_and_roles(population: Engine, ledger_path: Path) -> No
         send_test(population, campaign_id, ["a@x.example"], actor=viewer,
                   ledger_path=ledger_path)
     assert not ledger_path.exists() or not list(VendorLedger.read_entries(ledger_path))
+
+
+def test_email_options_and_test_send_from_the_cli(
+    population: Engine, db_url: str, ledger_path: Path, tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from minicrm_desktop.cli.main import main as cli_main
+
+    rule = tmp_path / "rule.json"
+    rule.write_text('{"combinator": "and", "rules": [{"field": "city", "operator": "=", '
+                    '"value": "pune"}]}')
+    base = ["--db", db_url, "campaign", "send", "--name", "Holi", "--rule", str(rule),
+            "--ledger", str(ledger_path), "--retry-seconds", "0.001"]
+    # No link in the message and none in the footer: refused, nothing stored or sent.
+    assert cli_main([*base, "--message", "Hi {first_name}", "--footer", ""],
+                    actor=LOCAL_ADMIN) == 2
+    assert "variant A has no {unsubscribe_url}" in capsys.readouterr().err
+    assert not ledger_path.exists() or not list(VendorLedger.read_entries(ledger_path))
+    assert cli_main([*base, "--message", "Hi {first_name}", "--subject",
+                     "For {first_name|you}", "--sender-name", "Holi Shop", "--from",
+                     "hello@holi.example"], actor=LOCAL_ADMIN) == 0
+    campaign_id = json.loads(capsys.readouterr().out)["campaign_id"]
+    entry = next(VendorLedger.read_entries(ledger_path, campaign_id))
+    assert entry.sender == "Holi Shop <hello@holi.example>"
+    assert entry.subject is not None
+    assert entry.subject.startswith("For Name")
+    assert entry.body is not None
+    assert "Unsubscribe: " + UNSUBSCRIBE_BASE in entry.body  # the default footer
+
+    before = counts(population, campaign_id)
+    assert cli_main(["--db", db_url, "campaign", "test-send", str(campaign_id), "--to",
+                     "me@holi.example", "--ledger", str(ledger_path)], actor=LOCAL_ADMIN) == 0
+    out = capsys.readouterr().out
+    assert "test A to me@holi.example" in out
+    assert "subject: For you" in out
+    tests = [e for e in VendorLedger.read_entries(ledger_path, campaign_id) if e.test]
+    assert [e.address for e in tests] == ["me@holi.example"]
+    assert counts(population, campaign_id) == before
+    assert cli_main(["--db", db_url, "campaign", "show", str(campaign_id)],
+                    actor=LOCAL_ADMIN) == 0
+    shown = capsys.readouterr().out
+    assert "sender: Holi Shop <hello@holi.example>" in shown
+    assert "test_sends: 1" in shown
