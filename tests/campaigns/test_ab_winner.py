@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import Engine, select
 
 from minicrm_desktop.cli.main import main as cli_main
@@ -206,3 +208,27 @@ def test_killed_while_waiting_for_the_decision_then_resumed(
             if r.status != "skipped" and r.updated_at >= ab.ab_decide_at]
     assert len(late) == held
     assert {r.variant for r in late} == {ab.ab_winner}
+
+
+results_strategy = st.lists(
+    st.tuples(st.integers(0, 500), st.integers(0, 500), st.integers(0, 500)),
+    min_size=2, max_size=3,
+)
+
+
+@given(figures=results_strategy, metric=st.sampled_from(["delivered", "engagement"]))
+def test_the_winner_has_the_best_rate_and_the_reason_names_it(
+    figures: list[tuple[int, int, int]], metric: str
+) -> None:
+    results = [VariantResult(label, sent, failed, min(opened, sent))
+               for label, (sent, failed, opened) in zip("ABC", figures, strict=False)]
+    label, reason = choose_winner(results, metric)
+    assert reason.startswith(f"{label}: ")
+    used = metric if metric == "delivered" or any(r.opened for r in results) else "delivered"
+    rates = {r.label: r.rate(used) for r in results}
+    known = [rate for rate in rates.values() if rate is not None]
+    if known:
+        assert rates[label] == max(known)
+        assert f"{rates[label]:.1%}" in reason
+    else:
+        assert label == "A"

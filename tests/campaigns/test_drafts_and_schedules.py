@@ -7,6 +7,8 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import Engine, select
 
 from minicrm_desktop.cli.main import main as cli_main
@@ -173,3 +175,22 @@ def test_reschedule_and_cancel_from_the_cli(
     assert cli_main(["--db", db_url, "campaign", "drafts", "--json"], actor=LOCAL_ADMIN) == 0
     listed = json.loads(capsys.readouterr().out)
     assert [(d["name"], d["step"]) for d in listed] == [("Half", "rule")]
+
+
+@given(
+    name=st.text(max_size=30),
+    variants=st.lists(st.text(max_size=40), min_size=1, max_size=3),
+    subject=st.text(max_size=30),
+    share=st.none() | st.integers(1, 99),
+    wait=st.integers(0, 10**6),
+    channel=st.sampled_from(list(Channel)),
+    when=st.none() | st.datetimes(timezones=st.just(UTC)),
+)
+def test_any_wizard_state_survives_the_round_trip(
+    name: str, variants: list[str], subject: str, share: int | None, wait: int,
+    channel: Channel, when: datetime | None,
+) -> None:
+    state = WizardState(name=name, variants=variants, subject=subject, ab_test_share=share,
+                        ab_wait_seconds=wait, channel=channel, scheduled_at=when,
+                        inline_rule=PUNE, source=AudienceSource.RULE)
+    assert WizardState.from_json(state.to_json()) == state

@@ -22,7 +22,7 @@ from ...models.campaign import (
 )
 from ..access.actor import SYSTEM
 from ..access.audit import Action, record
-from .store import HELD, QUEUED, SENDING, _hold_lease
+from .store import HELD, QUEUED, SENDING, _hold_lease, db_now
 
 c = campaigns_table.c
 d = deliveries_table.c
@@ -77,11 +77,11 @@ def seconds_until_decision(engine: Engine, campaign_id: int) -> float | None:
         row = conn.execute(
             select(c.ab_test_share, c.ab_winner, c.ab_decide_at).where(c.id == campaign_id)
         ).one_or_none()
-    if row is None or row.ab_test_share is None or row.ab_winner is not None:
-        return None
-    if row.ab_decide_at is None:
-        return 0.0
-    return max(0.0, (row.ab_decide_at - utcnow()).total_seconds())
+        if row is None or row.ab_test_share is None or row.ab_winner is not None:
+            return None
+        if row.ab_decide_at is None:
+            return 0.0
+        return max(0.0, (row.ab_decide_at - db_now(conn)).total_seconds())
 
 
 def results(conn: Connection, campaign_id: int) -> list[VariantResult]:
@@ -126,7 +126,7 @@ def decide_winner(engine: Engine, campaign_id: int, owner: str) -> Decision | No
         ).one()
         if row.ab_test_share is None or row.ab_winner is not None:
             return None
-        if row.ab_decide_at is not None and row.ab_decide_at > now:
+        if row.ab_decide_at is not None and row.ab_decide_at > db_now(conn):
             return None
         unfinished = conn.execute(
             select(func.count()).where(d.campaign_id == campaign_id,

@@ -35,6 +35,7 @@ from ..bulk import raw_insert, storage_timestamp
 from ..segments import audience_where
 from .addresses import SeenAddresses, normal_address
 from .email import DEFAULT_FOOTER, DEFAULT_SENDER_ADDRESS, DEFAULT_SENDER_NAME, email_problem
+from .store import db_now
 from .templates import parse_template
 from .variants import VARIANT_LABELS, idempotency_key, in_test_share, variant_for
 from .vendor import VendorConfig
@@ -265,9 +266,10 @@ def launch_campaign(engine: Engine, campaign_id: int, *, actor: Actor) -> Launch
             now,
             row.ab_test_share,
         )
-        # The A/B decision's time lives in the database: a restarted run keeps to it.
+        # The A/B decision's time lives in the database, on the lease's clock (the server's
+        # on MariaDB): a restarted run on any host keeps to it.
         decide_at = (None if row.ab_test_share is None
-                     else now + timedelta(seconds=row.ab_wait_seconds or 0))
+                     else db_now(conn) + timedelta(seconds=row.ab_wait_seconds or 0))
         conn.execute(
             update(campaigns_table)
             .where(c.id == campaign_id)
