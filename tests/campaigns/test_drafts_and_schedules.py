@@ -20,6 +20,7 @@ from minicrm_desktop.services.access.audit import Action
 from minicrm_desktop.services.campaigns import history
 from minicrm_desktop.services.campaigns.drafts import (
     UNTITLED,
+    cancel_before_start,
     discard_draft,
     load_draft,
     reschedule_campaign,
@@ -151,6 +152,23 @@ def test_reschedule_before_the_start_and_refused_after(population: Engine) -> No
     unscheduled = create_campaign(population, draft(), actor=LOCAL_ADMIN)
     with pytest.raises(CampaignError, match="is draft"):
         reschedule_campaign(population, unscheduled, later(9), actor=LOCAL_ADMIN)
+
+
+def test_cancel_before_the_start_and_refused_after(population: Engine) -> None:
+    waiting = create_campaign(population, draft(scheduled_at=later(2)), actor=LOCAL_ADMIN)
+    started = create_campaign(population, draft(scheduled_at=later(2)), actor=LOCAL_ADMIN)
+    with pytest.raises(AccessDenied):
+        cancel_before_start(population, waiting, actor=VIEWER)
+    cancel_before_start(population, waiting, actor=LOCAL_ADMIN)
+    assert history.campaign_details(population, waiting)["status"] == "cancelled"
+    assert actions(population)[-1] == Action.CAMPAIGN_CANCEL
+    launch_campaign(population, started, actor=LOCAL_ADMIN)
+    with pytest.raises(CampaignError, match="is running: only a campaign that has not "
+                       "started can be cancelled this way"):
+        cancel_before_start(population, started, actor=LOCAL_ADMIN)
+    assert history.campaign_details(population, started)["status"] == "running"
+    with pytest.raises(CampaignError, match="no campaign 999"):
+        cancel_before_start(population, 999, actor=LOCAL_ADMIN)
 
 
 def test_reschedule_and_cancel_from_the_cli(

@@ -22,6 +22,7 @@ from ..access.actor import Actor, Permission
 from ..access.audit import Action, record
 from ..access.users import authorize
 from .launch import CampaignError
+from .store import set_status
 from .wizard import PageId, WizardState
 
 c = campaigns_table.c
@@ -142,3 +143,18 @@ def reschedule_campaign(
                {"campaign_id": campaign_id, "from": before.isoformat() if before else None,
                 "to": at.isoformat()})
     return before
+
+
+def cancel_before_start(engine: Engine, campaign_id: int, *, actor: Actor) -> None:
+    """Cancel a scheduled (or saved, not yet launched) campaign. One that started is
+    refused here: stopping a send goes through the delivery engine (`DeliveryEngine.cancel`,
+    `minicrm campaign cancel`), which settles its unsent recipients."""
+    before_start = [CampaignStatus.SCHEDULED, CampaignStatus.DRAFT]
+    if not set_status(engine, campaign_id, CampaignStatus.CANCELLED, before_start,
+                      audit=(actor, Action.CAMPAIGN_CANCEL)):
+        with engine.connect() as conn:
+            status = conn.execute(select(c.status).where(c.id == campaign_id)).scalar()
+        if status is None:
+            raise CampaignError(f"there is no campaign {campaign_id}")
+        raise CampaignError(f"campaign {campaign_id} is {status}: only a campaign that has "
+                            "not started can be cancelled this way")

@@ -82,7 +82,9 @@ def email_problem(
     missing = [label for label, text in zip("ABC", variants, strict=False)
                if not in_footer and not _has_unsubscribe(text)]
     if missing:
-        return (f"variant {', '.join(missing)} has no {{{UNSUBSCRIBE_TOKEN}}}: every email "
+        which = (f"variant {missing[0]} has" if len(missing) == 1
+                 else f"variants {' and '.join(missing)} have")
+        return (f"{which} no {{{UNSUBSCRIBE_TOKEN}}}: every email "
                 "must carry an unsubscribe link (in the message or the footer)")
     return None
 

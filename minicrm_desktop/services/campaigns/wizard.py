@@ -21,7 +21,7 @@ from ...models.campaign import Channel, DeliveryStatus, deliveries_table
 from ...models.rules import RuleError, RuleGroup, dump_rule, load_rule
 from ...models.tables import customers_table
 from ..segments import AudienceMember, audience_where
-from .email import DEFAULT_FOOTER
+from .email import DEFAULT_FOOTER, email_problem
 from .engine import DEFAULT_WORKERS
 from .launch import MAX_VARIANTS, CampaignDraft, CampaignError
 from .templates import TOKENS, TemplateError, parse_template
@@ -167,6 +167,16 @@ def message_problem(variants: list[str]) -> str | None:
     return None
 
 
+def email_settings_problem(state: WizardState) -> str | None:
+    """For an email: a subject, sender or footer that cannot be sent, or variants without
+    the unsubscribe link (and no footer carrying it). None for a text message."""
+    if state.channel != Channel.EMAIL:
+        return None
+    problem = email_problem(state.variants, state.subject, state.footer, state.sender_name,
+                            state.sender_address)
+    return None if problem is None else problem[:1].upper() + problem[1:] + "."
+
+
 def schedule_problem(when: datetime | None, now: datetime | None = None) -> str | None:
     if when is None:
         return None
@@ -281,7 +291,7 @@ def build_draft(state: WizardState, created_by: str | None = None) -> CampaignDr
     """The campaign to create; raises CampaignError (via `check`) if a step was skipped."""
     rule = state.rule
     for problem in (basics_problem(state), audience_problem(state),
-                    message_problem(state.variants)):
+                    message_problem(state.variants), email_settings_problem(state)):
         if problem:
             raise CampaignError(problem)
     assert rule is not None
