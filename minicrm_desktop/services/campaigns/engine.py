@@ -19,6 +19,11 @@ live process holds waits here, checking every heartbeat, and is taken over once 
 A database error that survives the retries stops the run and pauses the campaign with the
 reason; nothing is lost: rows whose outcome went unrecorded stay `sending` and are resent
 later under the same idempotency key.
+
+An A/B test with a winner adds one step: when nothing is queued but recipients are held, the
+writer looks at the decision's time (in the database) at least every heartbeat and, once it
+has come, chooses the winner and releases the rest in one transaction under the lease
+(abtest.py); sending then goes on as before.
 """
 
 from __future__ import annotations
@@ -774,6 +779,8 @@ class _Writer(QObject):
             return 0.0
         # Not yet: test messages still without an outcome (they are being recorded).
         return self.owner.heartbeat
+
+    # -- recording outcomes --------------------------------------------------------------
 
     @Slot(object)
     def accept(self, events: list[DeliveryEvent]) -> None:
