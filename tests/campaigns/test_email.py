@@ -53,7 +53,8 @@ def test_subject_sender_and_unsubscribe_link_per_recipient(
             select(d.idempotency_key, d.address).where(d.campaign_id == campaign_id)).all())
     secret = secret_of(population, campaign_id)
     entries = list(VendorLedger.read_entries(ledger_path, campaign_id))
-    assert len(entries) == statuses["sent"] + statuses["failed"]
+    # Every sent message is there (one that only failed transiently is not: hence <=).
+    assert statuses["sent"] <= len(entries) <= statuses["sent"] + statuses["failed"]
     links = set()
     for entry in entries:
         i = int(email_of[entry.key].removeprefix("user").split("@")[0])
@@ -172,7 +173,8 @@ def test_email_options_and_test_send_from_the_cli(
     assert not ledger_path.exists() or not list(VendorLedger.read_entries(ledger_path))
     assert cli_main([*base, "--message", "Hi {first_name}", "--subject",
                      "For {first_name|you}", "--sender-name", "Holi Shop", "--from",
-                     "hello@holi.example"], actor=LOCAL_ADMIN) == 0
+                     "hello@holi.example", "--vendor-success-rate", "1"],
+                    actor=LOCAL_ADMIN) == 0
     campaign_id = json.loads(capsys.readouterr().out)["campaign_id"]
     entry = next(VendorLedger.read_entries(ledger_path, campaign_id))
     assert entry.sender == "Holi Shop <hello@holi.example>"
