@@ -125,8 +125,12 @@ def test_a_draft_saved_by_an_older_version_or_with_a_stale_rule_still_opens(
     assert saved.state.source == AudienceSource.RULE
 
 
+_NOW = datetime.now(UTC).replace(microsecond=0)
+
+
 def later(days: int) -> datetime:
-    return datetime.now(UTC).replace(microsecond=0) + timedelta(days=days)
+    """Days from the tests' start (one clock reading: equal whenever it is called)."""
+    return _NOW + timedelta(days=days)
 
 
 def scheduled_at(engine: Engine, campaign_id: int) -> datetime | None:
