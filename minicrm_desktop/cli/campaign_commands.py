@@ -1,9 +1,11 @@
-"""`minicrm campaign send|list|show|resume|pause|cancel|log` and `minicrm vendor ledger`."""
+"""`minicrm campaign send|list|show|resume|pause|cancel|log|test-send|reschedule|drafts` and
+`minicrm vendor ledger`."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -15,14 +17,18 @@ from ..services.access.actor import Permission
 from ..services.access.audit import Action
 from ..services.access.users import authorize
 from ..services.campaigns import history, store
+from ..services.campaigns.drafts import reschedule_campaign
+from ..services.campaigns.email import EmailDefaults
 from ..services.campaigns.events import CampaignCounts
 from ..services.campaigns.headless import run_until_settled
 from ..services.campaigns.launch import (
+    AB_METRICS,
     CampaignDraft,
     CampaignError,
     create_campaign,
     launch_campaign,
 )
+from ..services.campaigns.testsend import MAX_TEST_ADDRESSES, send_test
 from ..services.campaigns.vendor import VendorConfig, VendorLedger, default_ledger_path
 from ..services.csv_export import csv_writer
 from ..services.segments.saved import find_segment
@@ -40,7 +46,8 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         description="Run campaigns without the window: the same engine and logs as the app.",
     )
     actions = campaign.add_subparsers(
-        dest="action", required=True, metavar="{send,list,show,resume,pause,cancel,log}"
+        dest="action", required=True,
+        metavar="{send,list,show,resume,pause,cancel,log,test-send,reschedule,drafts}",
     )
     send = actions.add_parser(
         "send",
@@ -59,8 +66,26 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         required=True,
         metavar="TEXT",
         help="message template; repeat for A/B/C variants (up to 3). Tokens: "
-        "{first_name|fallback} {name} {city} {total_spend} {last_order_date}",
+        "{first_name|fallback} {name} {city} {total_spend} {last_order_date} "
+        "{unsubscribe_url}",
     )
+    send.add_argument("--subject", default="", metavar="TEXT",
+                      help="email subject, with tokens like the message (default: the name)")
+    send.add_argument("--sender-name", default=None, metavar="NAME",
+                      help="email sender name (default: from Settings)")
+    send.add_argument("--from", dest="sender_address", default=None, metavar="ADDRESS",
+                      help="email from-address (default: from Settings)")
+    send.add_argument("--footer", default=None, metavar="TEXT",
+                      help="email footer (default: from Settings). Every email must carry "
+                      "{unsubscribe_url}, in the message or the footer; --footer '' for none")
+    send.add_argument("--ab-test-share", type=_percent, default=None, metavar="PERCENT",
+                      help="A/B with a winner: send the variants to this share of the "
+                      "audience, then the winning variant to the rest")
+    send.add_argument("--ab-wait", type=_duration, default=None, metavar="TIME",
+                      help="how long after launch the winner is chosen: 90s, 30m, 2h, 1d "
+                      "(default 1h)")
+    send.add_argument("--ab-metric", choices=AB_METRICS, default="delivered",
+                      help="choose the winner by delivery rate or by the vendor's opens")
     send.add_argument("--channel", choices=[c.value for c in Channel], default="email")
     send.add_argument(
         "--as-of",
@@ -88,6 +113,13 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         default=0,
         metavar="S",
         help="seed for reproducible vendor outcomes",
+    )
+    send.add_argument(
+        "--vendor-open-rate",
+        type=_fraction,
+        default=0.0,
+        metavar="P",
+        help="share of delivered emails the simulated recipients open (default 0)",
     )
     send.add_argument("--rate", type=_at_least_one, metavar="N",
                       help="at most N messages a second")
@@ -165,6 +197,31 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     log.add_argument("--csv", action="store_true", help="print CSV (the default)")
     log.set_defaults(handler=_log)
 
+    test = actions.add_parser(
+        "test-send",
+        help="send an email campaign's variants to yourself or a few addresses",
+        description="Each variant goes through the campaign's vendor to each address, "
+        "marked as a test: the campaign's figures do not change.",
+    )
+    test.add_argument("id", type=int)
+    test.add_argument("--to", action="append", metavar="ADDRESS",
+                      help=f"an address (repeat, up to {MAX_TEST_ADDRESSES}; default: yours)")
+    test.add_argument("--variant", choices=["A", "B", "C"], help="only this variant")
+    test.add_argument("--ledger", type=Path, metavar="PATH")
+    test.set_defaults(handler=_test_send)
+
+    reschedule = actions.add_parser(
+        "reschedule", help="move a scheduled campaign to another time, before it starts"
+    )
+    reschedule.add_argument("id", type=int)
+    reschedule.add_argument("--at", type=iso_datetime, required=True, metavar="ISO",
+                            help="the new time (no offset means UTC)")
+    reschedule.set_defaults(handler=_reschedule)
+
+    drafts = actions.add_parser("drafts", help="campaigns saved unfinished from the wizard")
+    drafts.add_argument("--json", action="store_true", help="print JSON")
+    drafts.set_defaults(handler=_drafts)
+
     vendor = commands.add_parser("vendor", help="the simulated messaging vendor")
     vendor_actions = vendor.add_subparsers(dest="action", required=True, metavar="{ledger}")
     ledger = vendor_actions.add_parser(
@@ -185,6 +242,32 @@ def _fraction(text: str) -> float:
     if not 0 <= value <= 1:
         raise argparse.ArgumentTypeError("must be between 0 and 1")
     return value
+
+
+def _percent(text: str) -> int:
+    try:
+        value = int(text.rstrip("%"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole percent, got {text!r}") from None
+    if not 1 <= value <= 99:
+        raise argparse.ArgumentTypeError(f"must be 1 to 99 percent, got {value}")
+    return value
+
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_DURATION = re.compile(r"(\d+)([smhd])")
+
+
+def _duration(text: str) -> int:
+    """Seconds from "90s", "30m", "2h", "1h30m", "1d" (a bare number: seconds)."""
+    value = text.strip().lower()
+    if value.isdigit():
+        return int(value)
+    parts = _DURATION.findall(value)
+    if not parts or "".join(n + u for n, u in parts) != value:
+        raise argparse.ArgumentTypeError(
+            f"expected a time like 90s, 30m, 2h or 1h30m, got {text!r}")
+    return sum(int(n) * _UNITS[u] for n, u in parts)
 
 
 def _at_least_one(text: str) -> int:
@@ -216,6 +299,13 @@ def _send(ctx: CliContext, args: argparse.Namespace) -> int:
         rule, segment_id = segment.rule, segment.id
     else:
         rule = load_rule(args.rule)
+    email = EmailDefaults()
+    if args.channel == Channel.EMAIL.value and None in (
+        args.sender_name, args.sender_address, args.footer
+    ):
+        email = EmailDefaults.from_settings(ctx.settings())
+    if args.ab_test_share is None and (args.ab_wait is not None or args.ab_metric != "delivered"):
+        raise CampaignError("--ab-wait and --ab-metric need --ab-test-share")
     draft = CampaignDraft(
         name=args.name,
         channel=Channel(args.channel),
@@ -229,7 +319,16 @@ def _send(ctx: CliContext, args: argparse.Namespace) -> int:
             success_rate=args.vendor_success_rate,
             latency_ms=args.vendor_latency_ms,
             seed=args.vendor_seed,
+            open_rate=args.vendor_open_rate,
         ),
+        subject=args.subject,
+        sender_name=email.sender_name if args.sender_name is None else args.sender_name,
+        sender_address=(email.sender_address if args.sender_address is None
+                        else args.sender_address),
+        footer=email.footer if args.footer is None else args.footer,
+        ab_test_share=args.ab_test_share,
+        ab_wait_seconds=3600 if args.ab_wait is None else args.ab_wait,
+        ab_metric=args.ab_metric,
     )
     actor = ctx.actor()
     campaign_id = create_campaign(engine, draft, actor=actor)
@@ -302,6 +401,32 @@ def _cancel(ctx: CliContext, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _test_send(ctx: CliContext, args: argparse.Namespace) -> int:
+    messages = send_test(ctx.engine(), args.id, args.to, actor=ctx.actor(),
+                         ledger_path=args.ledger, variant=args.variant)
+    for m in messages:
+        outcome = "sent" if m.sent else f"failed: {m.reason}"
+        print(f"test {m.variant} to {m.address}: {outcome} (subject: {m.subject}; key {m.key})")
+    return EXIT_OK
+
+
+def _reschedule(ctx: CliContext, args: argparse.Namespace) -> int:
+    before = reschedule_campaign(ctx.engine(), args.id, args.at, actor=ctx.actor())
+    was = f" (was {before.isoformat()})" if before else ""
+    print(f"campaign {args.id} now starts at {args.at.isoformat()}{was}")
+    return EXIT_OK
+
+
+def _drafts(ctx: CliContext, args: argparse.Namespace) -> int:
+    rows = [row.__dict__ for row in history.list_drafts(ctx.engine())]
+    if args.json:
+        _print_json(rows)
+    else:
+        for row in rows:
+            print(f"{row['id']:>6}  {row['step']:<8} {row['name']}  saved {row['updated_at']}")
+    return EXIT_OK
+
+
 def _list(ctx: CliContext, args: argparse.Namespace) -> int:
     rows = [row.to_dict() for row in history.list_campaigns(ctx.engine())]
     if args.json:
@@ -320,9 +445,24 @@ def _show(ctx: CliContext, args: argparse.Namespace) -> int:
     if args.json:
         _print_json(details)
     else:
+        ab = details.pop("ab_test", None)
         for key, value in details.items():
             print(f"{key}: {value}")
+        if ab is not None:
+            print(_describe_ab(ab))
     return EXIT_OK
+
+
+def _describe_ab(ab: dict[str, Any]) -> str:
+    """One line: the test, and the winner with why (or when it will be chosen)."""
+    wait = int(ab["wait_seconds"] or 0)
+    test = (f"ab_test: {ab['test_share_percent']}% of the audience tests the variants, the "
+            f"winner by {ab['metric']} after {wait // 3600}h{wait % 3600 // 60:02d}m"
+            f"{wait % 60:02d}s")
+    if ab["winner"]:
+        return f"{test}; winner {ab['reason']}"
+    when = ab["decide_at"].isoformat() if ab["decide_at"] else "at launch"
+    return f"{test}; winner not chosen yet ({ab['held']} held, chosen from {when})"
 
 
 def _log(ctx: CliContext, args: argparse.Namespace) -> int:

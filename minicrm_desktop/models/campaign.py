@@ -7,7 +7,17 @@ from datetime import datetime
 from enum import StrEnum
 from typing import cast
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint, text
+from sqlalchemy import (
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import MYSQL_TABLE_OPTIONS, Base, BigId, UTCDateTime
@@ -29,6 +39,9 @@ class DeliveryStatus(StrEnum):
     SENT = "sent"
     FAILED = "failed"
     SKIPPED = "skipped"  # suppressed at launch, with the reason
+    # An A/B test's rest of the audience: frozen at launch, queued with the winning
+    # variant once the test share's results decide it.
+    HELD = "held"
 
 
 FINAL_STATUSES = (DeliveryStatus.SENT, DeliveryStatus.FAILED, DeliveryStatus.SKIPPED)
@@ -78,6 +91,28 @@ class Campaign(Base):
     lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Why the campaign stopped by itself (a database error paused it), shown to the user.
     status_reason: Mapped[str | None] = mapped_column(String(500))
+    # Email essentials: the subject (a template like the body), who it is from, and the
+    # footer every email ends with (it carries the unsubscribe link when the body does not).
+    subject: Mapped[str | None] = mapped_column(String(500))
+    sender_name: Mapped[str | None] = mapped_column(String(200))
+    sender_address: Mapped[str | None] = mapped_column(String(320))
+    footer: Mapped[str | None] = mapped_column(Text)
+    # Keys the per-recipient unsubscribe links (HMAC of the message key): never shown.
+    link_secret: Mapped[str | None] = mapped_column(String(64))
+    # Test sends made so far: each one's vendor key is "test:<uid>:<n>".
+    # Only a server default: inserts written for older revisions (tests) leave it out.
+    test_sends: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    # A/B with a winner: the share of the audience (percent) that tests the variants, how
+    # long after launch the winner is chosen, by what, and the choice with its reason.
+    ab_test_share: Mapped[int | None] = mapped_column(Integer)
+    ab_wait_seconds: Mapped[int | None] = mapped_column(Integer)
+    ab_metric: Mapped[str | None] = mapped_column(String(12))
+    ab_decide_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    ab_winner: Mapped[str | None] = mapped_column(String(1))
+    ab_reason: Mapped[str | None] = mapped_column(String(500))
+    # A wizard draft: its state (JSON, with the step it was left on) until it is finished.
+    wizard_json: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     __table_args__ = (MYSQL_TABLE_OPTIONS,)
 
@@ -117,6 +152,8 @@ class Delivery(Base):
     idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
     # Which worker claimed the row, so a claim can be found and, after a crash, released.
     claim: Mapped[str | None] = mapped_column(String(32))
+    # The simulated vendor's engagement: whether a sent message was opened (None: unknown).
+    opened: Mapped[bool | None] = mapped_column(Boolean)
     queued_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 

@@ -105,6 +105,13 @@ DEMO_CUSTOMERS = Option("first_start/demo_customers", 10_000, "Demo customers to
 MYSQL_SSL_CA = Option("database/mysql_ssl_ca", "", "CA certificate file for MySQL TLS")
 MYSQL_REQUIRE_TLS = Option("database/mysql_require_tls", False, "Require TLS for MySQL")
 
+# Email campaigns: who they are from, unless a campaign says otherwise, and the footer.
+EMAIL_SENDER_NAME = Option("email/sender_name", "MiniCRM", "Default email sender name")
+EMAIL_SENDER_ADDRESS = Option("email/sender_address", "marketing@example.com",
+                              "Default email from-address")
+EMAIL_FOOTER = Option("email/footer", "You get this email as our customer. Unsubscribe: "
+                      "{unsubscribe_url}", "Footer of every email (keep {unsubscribe_url})")
+
 # The AI assistant (services/ai). The API key is never a setting: it lives in the keyring.
 AI_MODEL = Option("ai/model", "gpt-4o-mini", "AI model")
 AI_BASE_URL = Option("ai/base_url", "", "AI server base URL (empty: OpenAI)")

@@ -119,7 +119,9 @@ def merged_ledger(target: Path, *ledgers: Path) -> Path:
             if path.exists():
                 with sqlite3.connect(path) as src:
                     out.executemany("INSERT INTO ledger VALUES (?, ?, ?, ?, ?, ?)",
-                                    src.execute("SELECT * FROM ledger").fetchall())
+                                    src.execute(
+                                        "SELECT idempotency_key, campaign_id, address, "
+                                        "outcome, reason, accepted_at FROM ledger").fetchall())
     return target
 
 

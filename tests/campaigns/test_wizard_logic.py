@@ -24,6 +24,7 @@ from minicrm_desktop.services.campaigns.wizard import (
     basics_problem,
     build_draft,
     describe_duration,
+    email_settings_problem,
     estimated_seconds,
     message_problem,
     next_page,
@@ -134,3 +135,26 @@ def test_build_draft_refuses_an_unfinished_wizard() -> None:
     state.source = AudienceSource.RULE
     state.inline_rule = EVERYONE
     assert build_draft(state).segment_id is None
+
+
+def test_email_settings_are_checked_and_reach_the_draft() -> None:
+    state = WizardState(name="Diwali", source=AudienceSource.RULE, inline_rule=EVERYONE,
+                        variants=["Hi {first_name|there}", "Hello"], footer="",
+                        subject="{first_name|Friend}: lights", sender_name="Chai",
+                        sender_address="hi@chai.example")
+    assert email_settings_problem(state) == (
+        "Variants A and B have no {unsubscribe_url}: every email must carry an unsubscribe link "
+        "(in the message or the footer).")
+    with pytest.raises(CampaignError, match="unsubscribe link"):
+        build_draft(state)
+    state.footer = "Bye: {unsubscribe_url}"
+    assert email_settings_problem(state) is None
+    built = build_draft(state)
+    assert (built.subject, built.sender_name, built.sender_address, built.footer) == (
+        "{first_name|Friend}: lights", "Chai", "hi@chai.example", "Bye: {unsubscribe_url}")
+    state.sender_address = "nobody"
+    assert email_settings_problem(state) == (
+        "The from-address 'nobody' is not an email address.")
+    # A text message has no footer to check.
+    state.channel = Channel.SMS
+    assert email_settings_problem(state) is None

@@ -19,6 +19,11 @@ live process holds waits here, checking every heartbeat, and is taken over once 
 A database error that survives the retries stops the run and pauses the campaign with the
 reason; nothing is lost: rows whose outcome went unrecorded stay `sending` and are resent
 later under the same idempotency key.
+
+An A/B test with a winner adds one step: when nothing is queued but recipients are held, the
+writer looks at the decision's time (in the database) at least every heartbeat and, once it
+has come, chooses the winner and releases the rest in one transaction under the lease
+(abtest.py); sending then goes on as before.
 """
 
 from __future__ import annotations
@@ -52,11 +57,12 @@ from sqlalchemy import Engine
 
 from ...errors import ConfigError
 from ...models.base import utcnow
-from ...models.campaign import CampaignStatus, DeliveryStatus
+from ...models.campaign import CampaignStatus, Channel, DeliveryStatus
 from ..access.actor import Actor, Permission, require
 from ..access.audit import Action
 from ..retry import with_retries
-from . import store
+from . import abtest, store
+from .email import compose_body, unsubscribe_url
 from .events import CampaignCounts, DeliveryEvent
 from .templates import Template, parse_template
 from .vendor import Message, PendingOutcome, Vendor
@@ -116,6 +122,8 @@ class _Run:
     vendor: Vendor
     templates: dict[str, Template]
     workers: int
+    subject: Template | None = None  # email: rendered per recipient like the body
+    footer: Template | None = None
     stop: threading.Event = field(default_factory=threading.Event)
     work: queue.Queue[_Chunk | None] = field(default_factory=queue.Queue)
     bucket: _Pacer | None = None
@@ -318,7 +326,6 @@ class _Worker(QRunnable):
     def _send(self, token: str, claimed: list[store.ClaimedMessage]) -> None:
         """Send a chunk, keeping up to PUBLISH_EVERY messages in flight at the vendor."""
         run = self.run_state
-        plan = run.plan
         in_flight: list[tuple[store.ClaimedMessage, PendingOutcome]] = []
         published = time.monotonic()
         for index, msg in enumerate(claimed):
@@ -330,10 +337,7 @@ class _Worker(QRunnable):
                 # Paused, cancelled, or the lease not renewed in time: the rest goes back.
                 self.owner._release.emit(run, token, [m.delivery_id for m in claimed[index:]])
                 break
-            body = run.templates[msg.variant].render(msg.customer)
-            message = Message(
-                msg.key, plan.campaign_id, plan.channel, msg.address, body, msg.attempts + 1
-            )
+            message = _message(run, msg)
             in_flight.append((msg, run.vendor.submit(message)))
             # Publish in groups, and at least every PUBLISH_SECONDS when sending is slow.
             if len(in_flight) >= PUBLISH_EVERY or time.monotonic() - published > PUBLISH_SECONDS:
@@ -376,9 +380,25 @@ class _Worker(QRunnable):
                     attempt,
                     now,
                     retry_at,
+                    outcome.opened if outcome.sent else None,
                 )
             )
         self.owner.events.emit(events)
+
+
+def _message(run: _Run, msg: store.ClaimedMessage) -> Message:
+    """The message as the recipient gets it: an email with its subject, sender and footer,
+    and its own unsubscribe link (the same on every attempt: it derives from the key)."""
+    plan = run.plan
+    fields = dict(msg.customer)
+    if plan.channel == Channel.EMAIL.value:
+        fields["unsubscribe_url"] = unsubscribe_url(plan.link_secret, msg.key)
+    body = compose_body(run.templates[msg.variant], run.footer, fields)
+    return Message(
+        msg.key, plan.campaign_id, plan.channel, msg.address, body, msg.attempts + 1,
+        subject=run.subject.render(fields) if run.subject else None,
+        sender=plan.sender,
+    )
 
 
 class _Writer(QObject):
@@ -450,6 +470,8 @@ class _Writer(QObject):
             Vendor(plan.vendor, owner.ledger_path),
             {label: parse_template(text) for label, text in plan.templates.items()},
             owner.workers,
+            parse_template(plan.subject) if plan.subject else None,
+            parse_template(plan.footer) if plan.footer and plan.footer.strip() else None,
         )
         run.deadline = started + owner.send_window
         if plan.rate_per_second:
@@ -723,6 +745,9 @@ class _Writer(QObject):
                 return  # a chunk's completion will call back here
             wait = self._db("looking for retries", partial(
                 store.seconds_until_due, self.engine, cid))
+            if wait is None:
+                # Nothing queued: an A/B test may still have its winner to choose.
+                wait = self._ab_step(run)
         except store.LeaseLost:
             # Expired and taken over, or no longer running: the heartbeat says which.
             run.starved = True
@@ -736,6 +761,24 @@ class _Writer(QObject):
         else:
             # Only retries waiting for their backoff: look again when the first is due.
             QTimer.singleShot(int(max(wait, 0.01) * 1000), self, lambda: self._refill(run))
+
+    def _ab_step(self, run: _Run) -> float | None:
+        """With the test share sent: once the wait is over, choose the winner and release
+        the rest (then look again at once); else how long to wait. None: no winner to
+        choose, the campaign is done."""
+        cid = run.plan.campaign_id
+        wait = self._db("checking the A/B test", partial(
+            abtest.seconds_until_decision, self.engine, cid))
+        if wait is None or wait > 0:
+            # Looked at again at least every heartbeat, so a wait cut short is noticed.
+            return None if wait is None else min(wait, self.owner.heartbeat)
+        decision = self._db("choosing the A/B winner", partial(
+            abtest.decide_winner, self.engine, cid, self.me))
+        if decision is not None:
+            log.info("campaign %s: A/B winner %s", cid, decision.reason)
+            return 0.0
+        # Not yet: test messages still without an outcome (they are being recorded).
+        return self.owner.heartbeat
 
     # -- recording outcomes --------------------------------------------------------------
 

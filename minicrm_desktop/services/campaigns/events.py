@@ -18,6 +18,7 @@ class DeliveryEvent:
     attempts: int
     at: datetime
     retry_at: datetime | None = None
+    opened: bool | None = None  # the vendor's engagement for a sent message
 
 
 @dataclass(frozen=True)

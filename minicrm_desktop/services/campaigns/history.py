@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any, TextIO
@@ -22,6 +23,7 @@ from ..access.users import authorize
 from ..csv_export import csv_writer
 from .launch import CampaignError
 from .store import release_abandoned, set_status
+from .wizard import PageId
 
 c = campaigns_table.c
 d = deliveries_table.c
@@ -89,12 +91,13 @@ def list_campaigns(
 def campaign_details(engine: Engine, campaign_id: int) -> dict[str, Any]:
     with engine.connect() as conn:
         row = conn.execute(
-            select(*_ROW, c.objective, c.rule_json).where(c.id == campaign_id)
+            select(*_ROW, c.objective, c.rule_json, *_EXTRA).where(c.id == campaign_id)
         ).first()
         if row is None:
             raise CampaignError(f"there is no campaign {campaign_id}")
         summary = CampaignRow(*row[: len(_ROW)]).to_dict()
         summary["objective"] = row.objective
+        summary.update(_email_and_ab(row))
         variants = conn.execute(
             select(variants_table.c.label, variants_table.c.template)
             .where(variants_table.c.campaign_id == campaign_id)
@@ -126,7 +129,71 @@ def campaign_details(engine: Engine, campaign_id: int) -> dict[str, Any]:
         for label, template in variants
     ]
     summary["reasons"] = {reason or "": int(n) for reason, n in reasons}
+    if summary.get("ab_test"):
+        summary["ab_test"]["held"] = stats.get("", {}).get("held", 0)
     return summary
+
+
+# What `show` adds for email campaigns and A/B tests with a winner.
+_EXTRA = (
+    c.subject,
+    c.sender_name,
+    c.sender_address,
+    c.ab_test_share,
+    c.ab_wait_seconds,
+    c.ab_metric,
+    c.ab_decide_at,
+    c.ab_winner,
+    c.ab_reason,
+    c.test_sends,
+)
+
+
+def _email_and_ab(row: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if row.subject is not None:
+        out["subject"] = row.subject
+        out["sender"] = f"{row.sender_name} <{row.sender_address}>"
+        out["test_sends"] = row.test_sends
+    if row.ab_test_share is not None:
+        out["ab_test"] = {
+            "test_share_percent": row.ab_test_share,
+            "wait_seconds": row.ab_wait_seconds,
+            "metric": row.ab_metric,
+            "decide_at": row.ab_decide_at,
+            "winner": row.ab_winner,
+            "reason": row.ab_reason,
+        }
+    return out
+
+
+@dataclass(frozen=True)
+class DraftRow:
+    id: int
+    name: str
+    channel: str
+    step: str
+    created_by: str | None
+    updated_at: datetime | None
+
+
+def list_drafts(engine: Engine) -> list[DraftRow]:
+    """Wizard drafts not yet finished, most recently saved first."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(c.id, c.name, c.channel, c.wizard_json, c.created_by, c.updated_at)
+            .where(c.status == CampaignStatus.DRAFT.value, c.wizard_json.is_not(None))
+            .order_by(c.updated_at.desc(), c.id.desc())
+        ).all()
+    drafts = []
+    for row in rows:
+        try:
+            step = PageId(int(json.loads(row.wizard_json).get("step", 0))).name.lower()
+        except (ValueError, AttributeError):
+            step = PageId.BASICS.name.lower()
+        drafts.append(DraftRow(row.id, row.name, row.channel, step, row.created_by,
+                               row.updated_at))
+    return drafts
 
 
 def write_log_csv(

@@ -8,12 +8,13 @@ works through rows that exist.
 from __future__ import annotations
 
 import json
+import secrets
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine, delete, insert, select, update
 
 from ...errors import MiniCRMError
 from ...models.base import utcnow
@@ -33,8 +34,10 @@ from ..access.users import authorize
 from ..bulk import raw_insert, storage_timestamp
 from ..segments import audience_where
 from .addresses import SeenAddresses, normal_address
+from .email import DEFAULT_FOOTER, DEFAULT_SENDER_ADDRESS, DEFAULT_SENDER_NAME, email_problem
+from .store import db_now
 from .templates import parse_template
-from .variants import VARIANT_LABELS, idempotency_key, variant_for
+from .variants import VARIANT_LABELS, idempotency_key, in_test_share, variant_for
 from .vendor import VendorConfig
 
 MAX_VARIANTS = len(VARIANT_LABELS)
@@ -53,6 +56,8 @@ FROZEN_COLUMNS = (
 )
 _INSERT_CHUNK = 5000
 DUPLICATE_ADDRESS = "duplicate address"
+AB_METRICS = ("delivered", "engagement")
+MAX_AB_WAIT_SECONDS = 30 * 24 * 3600
 
 
 class CampaignError(MiniCRMError):
@@ -76,6 +81,16 @@ class CampaignDraft:
     recent_hours: int | None = None
     vendor: VendorConfig = field(default_factory=VendorConfig)
     created_by: str | None = None
+    # Email only. An empty subject is the campaign's name; an empty sender, Settings'.
+    subject: str = ""
+    sender_name: str = ""
+    sender_address: str = ""
+    footer: str = DEFAULT_FOOTER
+    # A/B with a winner: this percent of the audience tests the variants; after the wait
+    # the rest gets the variant that did best by `ab_metric`. None: an even split.
+    ab_test_share: int | None = None
+    ab_wait_seconds: int = 0
+    ab_metric: str = "delivered"
 
     def check(self) -> None:
         """Refuse a draft that could not be sent, with the reason."""
@@ -94,6 +109,39 @@ class CampaignDraft:
             raise CampaignError("at least one attempt per message is needed")
         if self.recent_hours is not None and self.recent_hours <= 0:
             raise CampaignError("the recent-message window must be a positive number of hours")
+        if self.channel == Channel.EMAIL:
+            problem = email_problem(self.variants, self.subject, self.footer,
+                                    self.sender_name, self.sender_address)
+            if problem:
+                raise CampaignError(f"this email campaign cannot be sent: {problem}")
+        if self.ab_test_share is not None:
+            if len(self.variants) < 2:
+                raise CampaignError("an A/B test with a winner needs at least two variants")
+            if not 1 <= self.ab_test_share <= 99:
+                raise CampaignError("the A/B test share must be 1 to 99 percent of the "
+                                    f"audience, got {self.ab_test_share}")
+            if not 0 <= self.ab_wait_seconds <= MAX_AB_WAIT_SECONDS:
+                raise CampaignError("the A/B wait must be between 0 and 30 days")
+            if self.ab_metric not in AB_METRICS:
+                raise CampaignError(f"the A/B winner is chosen by {' or '.join(AB_METRICS)}, "
+                                    f"not {self.ab_metric!r}")
+
+    def email_columns(self) -> dict[str, Any]:
+        """What an email campaign stores besides its body (nothing for SMS)."""
+        if self.channel != Channel.EMAIL:
+            return {}
+        return {
+            "subject": self.subject.strip() or self.name.strip(),
+            "sender_name": self.sender_name.strip() or DEFAULT_SENDER_NAME,
+            "sender_address": self.sender_address.strip() or DEFAULT_SENDER_ADDRESS,
+            "footer": self.footer,
+        }
+
+    def ab_columns(self) -> dict[str, Any]:
+        if self.ab_test_share is None:
+            return {}
+        return {"ab_test_share": self.ab_test_share, "ab_wait_seconds": self.ab_wait_seconds,
+                "ab_metric": self.ab_metric}
 
 
 @dataclass(frozen=True)
@@ -105,8 +153,12 @@ class LaunchSummary:
     skipped_reasons: dict[str, int]
 
 
-def create_campaign(engine: Engine, draft: CampaignDraft, *, actor: Actor) -> int:
-    """Store a draft (or scheduled) campaign with its own copy of the rule; return its id."""
+def create_campaign(
+    engine: Engine, draft: CampaignDraft, *, actor: Actor, replacing_draft: int | None = None
+) -> int:
+    """Store a draft (or scheduled) campaign with its own copy of the rule; return its id.
+    `replacing_draft`: the wizard draft it was finished from, removed in the same
+    transaction."""
     draft.check()
     rule_json = dump_rule(draft.rule)
     load_rule(rule_json)  # a tree built in code may hold values the launch would refuse
@@ -131,6 +183,10 @@ def create_campaign(engine: Engine, draft: CampaignDraft, *, actor: Actor) -> in
                 max_attempts=draft.max_attempts,
                 recent_hours=draft.recent_hours,
                 vendor_json=json.dumps(draft.vendor.to_dict()),
+                link_secret=secrets.token_hex(32),
+                updated_at=now,
+                **draft.email_columns(),
+                **draft.ab_columns(),
             )
         ).inserted_primary_key
         assert inserted is not None
@@ -144,8 +200,20 @@ def create_campaign(engine: Engine, draft: CampaignDraft, *, actor: Actor) -> in
         )
         detail: dict[str, Any] = {"campaign_id": campaign_id, "name": draft.name.strip(),
                                   "channel": draft.channel.value}
+        if replacing_draft is not None:
+            gone = conn.execute(
+                delete(campaigns_table).where(
+                    campaigns_table.c.id == replacing_draft,
+                    campaigns_table.c.wizard_json.is_not(None),
+                )
+            ).rowcount
+            if gone != 1:
+                raise CampaignError(f"there is no unfinished draft {replacing_draft}")
+            detail["from_draft"] = replacing_draft
         if draft.scheduled_at:
             detail["scheduled_at"] = draft.scheduled_at.isoformat()
+        if draft.ab_test_share is not None:
+            detail["ab"] = draft.ab_columns()
         record(conn, actor,
                Action.CAMPAIGN_SCHEDULE if draft.scheduled_at else Action.CAMPAIGN_CREATE,
                detail)
@@ -167,6 +235,7 @@ def launch_campaign(engine: Engine, campaign_id: int, *, actor: Actor) -> Launch
             .where(
                 c.id == campaign_id,
                 c.status.in_([CampaignStatus.DRAFT.value, CampaignStatus.SCHEDULED.value]),
+                c.wizard_json.is_(None),  # a wizard draft is finished in the wizard first
             )
             .values(status=CampaignStatus.RUNNING.value, started_at=now)
         ).rowcount
@@ -174,9 +243,13 @@ def launch_campaign(engine: Engine, campaign_id: int, *, actor: Actor) -> Launch
             status = conn.execute(select(c.status).where(c.id == campaign_id)).scalar()
             if status is None:
                 raise CampaignError(f"there is no campaign {campaign_id}")
+            if status == CampaignStatus.DRAFT.value:
+                raise CampaignError(f"campaign {campaign_id} is an unfinished draft: finish "
+                                    "it in the wizard before launching it")
             raise CampaignError(f"campaign {campaign_id} is {status}, not ready to launch")
         row = conn.execute(
-            select(c.rule_json, c.channel, c.as_of, c.recent_hours).where(c.id == campaign_id)
+            select(c.rule_json, c.channel, c.as_of, c.recent_hours, c.ab_test_share,
+                   c.ab_wait_seconds).where(c.id == campaign_id)
         ).one()
         as_of = row.as_of or now
         labels = conn.execute(
@@ -191,11 +264,17 @@ def launch_campaign(engine: Engine, campaign_id: int, *, actor: Actor) -> Launch
             row.recent_hours,
             len(list(labels)),
             now,
+            row.ab_test_share,
         )
+        # The A/B decision's time lives in the database, on the lease's clock (the server's
+        # on MariaDB): a restarted run on any host keeps to it.
+        decide_at = (None if row.ab_test_share is None
+                     else db_now(conn) + timedelta(seconds=row.ab_wait_seconds or 0))
         conn.execute(
             update(campaigns_table)
             .where(c.id == campaign_id)
-            .values(as_of=as_of, audience=summary.audience, skipped=summary.skipped)
+            .values(as_of=as_of, audience=summary.audience, skipped=summary.skipped,
+                    ab_decide_at=decide_at, updated_at=now)
         )
         record(conn, actor, Action.CAMPAIGN_LAUNCH,
                {"campaign_id": campaign_id, "audience": summary.audience,
@@ -212,6 +291,7 @@ def _freeze(
     recent_hours: int | None,
     variant_count: int,
     now: datetime,
+    test_share: int | None = None,
 ) -> LaunchSummary:
     cust = customers_table.c
     recent: set[int] = set()
@@ -257,13 +337,20 @@ def _freeze(
             )
             if reason:
                 reasons[reason] = reasons.get(reason, 0) + 1
+            variant = variant_for(campaign_id, customer_id, variant_count)
+            status = DeliveryStatus.SKIPPED if reason else DeliveryStatus.QUEUED
+            if not reason and test_share is not None and not in_test_share(
+                campaign_id, customer_id, test_share
+            ):
+                # The rest of an A/B audience: its variant is the winner, chosen later.
+                status, variant = DeliveryStatus.HELD, ""
             rows.append(
                 (
                     campaign_id,
                     customer_id,
                     address,
-                    variant_for(campaign_id, customer_id, variant_count),
-                    DeliveryStatus.SKIPPED.value if reason else DeliveryStatus.QUEUED.value,
+                    variant,
+                    status.value,
                     reason,
                     0,
                     # The only place a key is made: later it is read from this row.

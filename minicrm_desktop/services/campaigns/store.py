@@ -37,6 +37,7 @@ from ..access.actor import SYSTEM, Actor, Permission
 from ..access.audit import Action, record
 from ..access.users import authorize
 from ..bulk import placeholders, storage_timestamp
+from .email import sender_line
 from .events import CampaignCounts, DeliveryEvent
 from .vendor import VendorConfig
 
@@ -44,6 +45,7 @@ d = deliveries_table.c
 c = campaigns_table.c
 QUEUED = DeliveryStatus.QUEUED.value
 SENDING = DeliveryStatus.SENDING.value
+HELD = DeliveryStatus.HELD.value
 RUNNING = CampaignStatus.RUNNING.value
 REASON_LEN = 500
 
@@ -77,14 +79,20 @@ class CampaignPlan:
     rate_per_second: int | None
     max_attempts: int
     vendor: VendorConfig
+    # Email only: the subject template, "Name <address>", the footer template, and the
+    # secret of the unsubscribe links.
+    subject: str | None = None
+    sender: str | None = None
+    footer: str | None = None
+    link_secret: str = ""
 
 
 def load_plan(engine: Engine, campaign_id: int) -> CampaignPlan | None:
     with engine.connect() as conn:
         row = conn.execute(
-            select(c.channel, c.status, c.rate_per_second, c.max_attempts, c.vendor_json).where(
-                c.id == campaign_id
-            )
+            select(c.channel, c.status, c.rate_per_second, c.max_attempts, c.vendor_json,
+                   c.uid, c.subject, c.sender_name, c.sender_address, c.footer,
+                   c.link_secret).where(c.id == campaign_id)
         ).one_or_none()
         if row is None:
             return None
@@ -103,6 +111,10 @@ def load_plan(engine: Engine, campaign_id: int) -> CampaignPlan | None:
         row.rate_per_second,
         row.max_attempts,
         VendorConfig.from_dict(json.loads(row.vendor_json or "{}")),
+        row.subject,
+        sender_line(row.sender_name, row.sender_address),
+        row.footer,
+        row.link_secret or row.uid,  # campaigns made before the secret: their uid
     )
 
 
@@ -204,7 +216,8 @@ def apply_events(conn: Connection, events: Sequence[DeliveryEvent]) -> dict[int,
     (sent, failed) actually recorded, so the counters move exactly with the log."""
     sql = (
         "UPDATE deliveries SET status = {p}, reason = {p}, attempts = {p}, updated_at = {p}, "
-        "next_attempt_at = {p}, claim = {p} WHERE id = {p} AND status = 'sending' AND claim = {p}"
+        "next_attempt_at = {p}, claim = {p}, opened = {p} "
+        "WHERE id = {p} AND status = 'sending' AND claim = {p}"
     ).format(p=placeholders(conn, 1))
     driver = conn.connection.driver_connection
     assert driver is not None
@@ -224,6 +237,7 @@ def apply_events(conn: Connection, events: Sequence[DeliveryEvent]) -> dict[int,
                     storage_timestamp(e.at),
                     storage_timestamp(e.retry_at),
                     None,
+                    e.opened,
                     e.delivery_id,
                     e.claim,
                 ),
@@ -306,13 +320,13 @@ def finish_if_done(engine: Engine, campaign_id: int, owner: str | None = None) -
             _release_lease(conn, campaign_id, owner)
         pending = conn.execute(
             select(func.count()).where(
-                d.campaign_id == campaign_id, d.status.in_([QUEUED, SENDING])
+                d.campaign_id == campaign_id, d.status.in_([QUEUED, SENDING, HELD])
             )
         ).scalar_one()
         if status == CampaignStatus.CANCELLED.value:
             skipped = conn.execute(
                 update(deliveries_table)
-                .where(d.campaign_id == campaign_id, d.status == QUEUED)
+                .where(d.campaign_id == campaign_id, d.status.in_([QUEUED, HELD]))
                 .values(
                     status=DeliveryStatus.SKIPPED.value,
                     reason="campaign cancelled",

@@ -46,6 +46,8 @@ TOKENS: dict[str, Callable[[Mapping[str, Any]], str | None]] = {
     "city": lambda c: (c.get("city") or "").strip() or None,
     "total_spend": _money,
     "last_order_date": _date,
+    # Filled per recipient when the message is sent (see email.unsubscribe_url).
+    "unsubscribe_url": lambda c: c.get("unsubscribe_url"),
 }
 
 

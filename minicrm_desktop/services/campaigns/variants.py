@@ -28,3 +28,10 @@ def idempotency_key(campaign_uid: str, customer_id: int) -> str:
     if not campaign_uid or len(key) > KEY_LENGTH:
         raise ValueError(f"campaign uid {campaign_uid!r} cannot make a message key")
     return key
+
+
+def in_test_share(campaign_id: int, customer_id: int, percent: int) -> bool:
+    """Whether a customer is in an A/B test's share: stable, and independent of the variant
+    split (another salt), so each variant's test group is a fair sample."""
+    digest = hashlib.blake2b(f"ab:{campaign_id}:{customer_id}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") % 100 < percent

@@ -44,6 +44,10 @@ FAILURES = {
 }
 THROTTLED = "throttled: vendor rate limit"
 _GROUP_COMMIT_MAX = 1000
+_LATER_COLUMNS = (("subject", "TEXT"), ("sender", "TEXT"), ("test", "INTEGER NOT NULL DEFAULT 0"),
+                  ("opened", "INTEGER NOT NULL DEFAULT 0"), ("body", "TEXT"))
+_COLUMNS = ("idempotency_key, campaign_id, address, outcome, reason, accepted_at, subject, "
+            "sender, test, opened, body")
 
 
 @dataclass(frozen=True)
@@ -52,6 +56,8 @@ class VendorConfig:
     latency_ms: float = 0.0  # mean; each message's latency varies around it
     rate_limit: int | None = None  # messages per second the vendor accepts
     seed: int = 0
+    # Share of sent messages the simulated recipient opens (0: no engagement reported).
+    open_rate: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -69,6 +75,9 @@ class Message:
     address: str
     body: str
     attempt: int
+    subject: str | None = None  # email only, like the sender
+    sender: str | None = None  # "Name <address>"
+    test: bool = False  # a test send: apart from the campaign's figures
 
 
 @dataclass(frozen=True)
@@ -77,6 +86,7 @@ class Outcome:
     reason: str | None = None
     transient: bool = False
     duplicate: bool = False  # the key was seen before: this is the first outcome, resent
+    opened: bool = False  # the simulated recipient opened it (engagement)
 
 
 @dataclass(frozen=True)
@@ -87,6 +97,11 @@ class LedgerEntry:
     outcome: str
     reason: str | None
     accepted_at: str
+    subject: str | None = None
+    sender: str | None = None
+    test: bool = False
+    opened: bool = False
+    body: str | None = None
 
 
 def default_ledger_path() -> Path:
@@ -125,7 +140,7 @@ class Vendor:
 
     def _decide(self, message: Message) -> Outcome:
         if self._unit(message, "outcome") < self.config.success_rate:
-            return Outcome(sent=True)
+            return Outcome(sent=True, opened=self._unit(message, "opened") < self.config.open_rate)
         choices = FAILURES.get(message.channel, FAILURES["email"])
         reason, transient = choices[int(self._unit(message, "reason") * len(choices))]
         return Outcome(sent=False, reason=reason, transient=transient)
@@ -193,6 +208,11 @@ class VendorLedger:
                 " accepted_at TEXT NOT NULL)"
             )
             conn.execute("CREATE INDEX IF NOT EXISTS ix_ledger_campaign ON ledger (campaign_id)")
+            # Ledgers made before email essentials: the same table, later columns added.
+            have = {row[1] for row in conn.execute("PRAGMA table_info(ledger)")}
+            for column, kind in _LATER_COLUMNS:
+                if column not in have:
+                    conn.execute(f"ALTER TABLE ledger ADD COLUMN {column} {kind}")
         self._queue: queue.Queue[PendingOutcome | None] = queue.Queue()
         self._writer = threading.Thread(target=self._write_loop, name="vendor-ledger", daemon=True)
         self._writer.start()
@@ -245,31 +265,36 @@ class VendorLedger:
         conn.execute("BEGIN IMMEDIATE")
         try:
             keys = list({p.message.key for p in group})
-            known: dict[str, tuple[str, str | None]] = {}
+            known: dict[str, tuple[str, str | None, bool]] = {}
             for start in range(0, len(keys), 500):
                 chunk = keys[start : start + 500]
                 rows = conn.execute(
-                    "SELECT idempotency_key, outcome, reason FROM ledger "
+                    "SELECT idempotency_key, outcome, reason, opened FROM ledger "
                     f"WHERE idempotency_key IN ({', '.join('?' * len(chunk))})",
                     chunk,
                 )
-                known.update({key: (outcome, reason) for key, outcome, reason in rows})
+                known.update({key: (outcome, reason, bool(opened))
+                              for key, outcome, reason, opened in rows})
             accepted: list[tuple[Any, ...]] = []
             for pending in group:
                 msg = pending.message
                 if msg.key in known:
-                    outcome, reason = known[msg.key]
-                    pending.outcome = Outcome(outcome == "sent", reason, False, duplicate=True)
+                    outcome, reason, opened = known[msg.key]
+                    pending.outcome = Outcome(outcome == "sent", reason, False, duplicate=True,
+                                              opened=opened)
                     continue
-                pending.outcome = pending.candidate
-                if pending.candidate.transient:
+                candidate = pending.candidate
+                pending.outcome = candidate
+                if candidate.transient:
                     continue
-                status = "sent" if pending.candidate.sent else "failed"
+                status = "sent" if candidate.sent else "failed"
                 accepted.append(
-                    (msg.key, msg.campaign_id, msg.address, status, pending.candidate.reason, now)
+                    (msg.key, msg.campaign_id, msg.address, status, candidate.reason, now,
+                     msg.subject, msg.sender, int(msg.test), int(candidate.opened), msg.body)
                 )
-                known[msg.key] = (status, pending.candidate.reason)
-            conn.executemany("INSERT INTO ledger VALUES (?, ?, ?, ?, ?, ?)", accepted)
+                known[msg.key] = (status, candidate.reason, candidate.opened)
+            conn.executemany(f"INSERT INTO ledger ({_COLUMNS}) VALUES ({', '.join('?' * 11)})",
+                             accepted)
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
@@ -279,9 +304,11 @@ class VendorLedger:
     def read_entries(path: Path, campaign_id: int | None = None) -> Iterator[LedgerEntry]:
         """The ledger's entries, oldest first (reads the file; no writer is started)."""
         with closing(sqlite3.connect(path, timeout=30)) as conn:
+            have = {row[1] for row in conn.execute("PRAGMA table_info(ledger)")}
+            later = ", ".join(c if c in have else "NULL" for c, _ in _LATER_COLUMNS)
             sql = (
-                "SELECT idempotency_key, campaign_id, address, outcome, reason, accepted_at "
-                "FROM ledger"
+                "SELECT idempotency_key, campaign_id, address, outcome, reason, accepted_at, "
+                f"{later} FROM ledger"
             )
             params: tuple[Any, ...] = ()
             if campaign_id is not None:
@@ -289,4 +316,6 @@ class VendorLedger:
                 params = (campaign_id,)
             rows = conn.execute(sql + " ORDER BY accepted_at, idempotency_key", params).fetchall()
         for row in rows:
-            yield LedgerEntry(*row)
+            key, campaign, address, outcome, reason, at, subject, sender, test, opened, body = row
+            yield LedgerEntry(key, campaign, address, outcome, reason, at, subject, sender,
+                              bool(test), bool(opened), body)

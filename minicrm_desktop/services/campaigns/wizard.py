@@ -7,18 +7,21 @@ it takes) → launch now or at a scheduled time.
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from enum import IntEnum, StrEnum
+from typing import Any
 
 from sqlalchemy import ColumnElement, Engine, and_, case, func, or_, select
 
 from ...models.base import utcnow
 from ...models.campaign import Channel, DeliveryStatus, deliveries_table
-from ...models.rules import RuleGroup
+from ...models.rules import RuleError, RuleGroup, dump_rule, load_rule
 from ...models.tables import customers_table
 from ..segments import AudienceMember, audience_where
+from .email import DEFAULT_FOOTER, email_problem
 from .engine import DEFAULT_WORKERS
 from .launch import MAX_VARIANTS, CampaignDraft, CampaignError
 from .templates import TOKENS, TemplateError, parse_template
@@ -59,10 +62,58 @@ class WizardState:
     recent_hours: int | None = None
     vendor: VendorConfig = field(default_factory=VendorConfig)
     as_of: datetime | None = None
+    # Email essentials (empty: the campaign's name as subject, Settings' sender).
+    subject: str = ""
+    sender_name: str = ""
+    sender_address: str = ""
+    footer: str = DEFAULT_FOOTER
+    # A/B with a winner (None: the even split).
+    ab_test_share: int | None = None
+    ab_wait_seconds: int = 0
+    ab_metric: str = "delivered"
 
     @property
     def rule(self) -> RuleGroup | None:
         return self.segment_rule if self.source == AudienceSource.SEGMENT else self.inline_rule
+
+    def to_json(self) -> str:
+        """Everything chosen so far, however partial, as JSON (a saved draft)."""
+        data: dict[str, Any] = {}
+        for name in self.__dataclass_fields__:
+            value = getattr(self, name)
+            if isinstance(value, RuleGroup):
+                value = json.loads(dump_rule(value))
+            elif isinstance(value, VendorConfig):
+                value = value.to_dict()
+            elif isinstance(value, datetime):
+                value = value.isoformat()
+            data[name] = value
+        return json.dumps(data)
+
+    @classmethod
+    def from_json(cls, text: str) -> WizardState:
+        """A saved draft's state; fields it lacks (saved by an older version) keep their
+        defaults, and a rule that no longer loads is dropped (the step asks again)."""
+        data = json.loads(text)
+        state = cls()
+        for name, value in data.items():
+            if name not in cls.__dataclass_fields__ or value is None:
+                continue
+            if name in ("segment_rule", "inline_rule"):
+                try:
+                    value = load_rule(json.dumps(value))
+                except RuleError:
+                    continue
+            elif name == "vendor":
+                value = VendorConfig.from_dict(value)
+            elif name in ("scheduled_at", "as_of"):
+                value = datetime.fromisoformat(value)
+            elif name == "channel":
+                value = Channel(value)
+            elif name == "source":
+                value = AudienceSource(value)
+            setattr(state, name, value)
+        return state
 
 
 def next_page(current: PageId, state: WizardState) -> int:
@@ -114,6 +165,16 @@ def message_problem(variants: list[str]) -> str | None:
         if problem:
             return f"Variant {label}: {problem}"
     return None
+
+
+def email_settings_problem(state: WizardState) -> str | None:
+    """For an email: a subject, sender or footer that cannot be sent, or variants without
+    the unsubscribe link (and no footer carrying it). None for a text message."""
+    if state.channel != Channel.EMAIL:
+        return None
+    problem = email_problem(state.variants, state.subject, state.footer, state.sender_name,
+                            state.sender_address)
+    return None if problem is None else problem[:1].upper() + problem[1:] + "."
 
 
 def schedule_problem(when: datetime | None, now: datetime | None = None) -> str | None:
@@ -230,7 +291,7 @@ def build_draft(state: WizardState, created_by: str | None = None) -> CampaignDr
     """The campaign to create; raises CampaignError (via `check`) if a step was skipped."""
     rule = state.rule
     for problem in (basics_problem(state), audience_problem(state),
-                    message_problem(state.variants)):
+                    message_problem(state.variants), email_settings_problem(state)):
         if problem:
             raise CampaignError(problem)
     assert rule is not None
@@ -247,6 +308,13 @@ def build_draft(state: WizardState, created_by: str | None = None) -> CampaignDr
         recent_hours=state.recent_hours,
         vendor=state.vendor,
         created_by=created_by,
+        subject=state.subject,
+        sender_name=state.sender_name,
+        sender_address=state.sender_address,
+        footer=state.footer,
+        ab_test_share=state.ab_test_share,
+        ab_wait_seconds=state.ab_wait_seconds,
+        ab_metric=state.ab_metric,
     )
     draft.check()
     return draft
