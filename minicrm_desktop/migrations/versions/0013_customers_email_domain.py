@@ -3,7 +3,7 @@ and indexed, for the rule builder's domain suggestions. Nothing changes on SQLit
 models/engine_only.py).
 
 Revision ID: 0013
-Revises: 0011 (to be chained after 0012 when merged)
+Revises: 0012
 Create Date: 2026-12-02
 """
 
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0013"
-down_revision: str | None = "0011"
+down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
