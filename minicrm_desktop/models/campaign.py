@@ -29,9 +29,12 @@ class DeliveryStatus(StrEnum):
     SENT = "sent"
     FAILED = "failed"
     SKIPPED = "skipped"  # suppressed at launch, with the reason
+    # Never sent because the campaign was cancelled. Spelt to fit the 8-character column.
+    CANCELLED = "canceled"
 
 
-FINAL_STATUSES = (DeliveryStatus.SENT, DeliveryStatus.FAILED, DeliveryStatus.SKIPPED)
+FINAL_STATUSES = (DeliveryStatus.SENT, DeliveryStatus.FAILED, DeliveryStatus.SKIPPED,
+                  DeliveryStatus.CANCELLED)
 
 
 class Channel(StrEnum):

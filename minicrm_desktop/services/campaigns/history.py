@@ -40,6 +40,15 @@ class CampaignRow:
     sent: int
     failed: int
     skipped: int
+    scheduled_at: datetime | None = None
+
+    @property
+    def cancelled(self) -> int:
+        """Recipients never sent because the campaign was cancelled: what is left of the
+        audience (the same counters as every other figure, so all places agree)."""
+        if self.status != CampaignStatus.CANCELLED.value:
+            return 0
+        return max(0, self.audience - self.sent - self.failed - self.skipped)
 
     @property
     def success_rate(self) -> float | None:
@@ -49,11 +58,14 @@ class CampaignRow:
     @property
     def progress(self) -> float:
         return (
-            1.0 if self.audience == 0 else (self.sent + self.failed + self.skipped) / self.audience
+            1.0
+            if self.audience == 0
+            else (self.sent + self.failed + self.skipped + self.cancelled) / self.audience
         )
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
+        data["cancelled"] = self.cancelled
         data["success_rate"] = self.success_rate
         return data
 
@@ -70,6 +82,7 @@ _ROW = (
     c.sent,
     c.failed,
     c.skipped,
+    c.scheduled_at,
 )
 
 
@@ -86,7 +99,12 @@ def list_campaigns(
         return [CampaignRow(*row) for row in conn.execute(stmt)]
 
 
+_VARIANT_STATUSES = {s.value: s.name.lower() for s in DeliveryStatus}
+
+
 def campaign_details(engine: Engine, campaign_id: int) -> dict[str, Any]:
+    """The campaign's counters, its variants' and its reasons, read in one transaction: a
+    consistent snapshot that every figure on its page is drawn from."""
     with engine.connect() as conn:
         row = conn.execute(
             select(*_ROW, c.objective, c.rule_json).where(c.id == campaign_id)
@@ -106,26 +124,37 @@ def campaign_details(engine: Engine, campaign_id: int) -> dict[str, Any]:
             .group_by(d.variant, d.status)
         ).all()
         reasons = conn.execute(
-            select(d.reason, func.count())
+            select(d.status, d.reason, func.count())
             .where(d.campaign_id == campaign_id, d.status.in_(["failed", "skipped"]))
-            .group_by(d.reason)
-            .order_by(func.count().desc())
+            .group_by(d.status, d.reason)
         ).all()
     stats: dict[str, dict[str, int]] = {label: {} for label, _ in variants}
     for variant, status, n in by_variant:
-        stats.setdefault(variant, {})[status] = int(n)
+        key = _VARIANT_STATUSES.get(status, status)
+        stats.setdefault(variant, {})[key] = int(n)
     summary["variants"] = [
         {
             "label": label,
             "template": template,
             **{
                 s: stats[label].get(s, 0)
-                for s in ("queued", "sending", "sent", "failed", "skipped")
+                for s in ("queued", "sending", "sent", "failed", "skipped", "cancelled")
             },
         }
         for label, template in variants
     ]
-    summary["reasons"] = {reason or "": int(n) for reason, n in reasons}
+    by_status: dict[str, list[tuple[str, int]]] = {"failed": [], "skipped": []}
+    for status, reason, n in reasons:
+        by_status[status].append((reason or "", int(n)))
+    for items in by_status.values():
+        items.sort(key=lambda item: (-item[1], item[0]))
+    # Failures (the vendor refused) and suppressions (never tried) are told apart.
+    summary["failure_reasons"] = by_status["failed"]
+    summary["skip_reasons"] = by_status["skipped"]
+    totals: dict[str, int] = {}
+    for reason, n in by_status["failed"] + by_status["skipped"]:
+        totals[reason] = totals.get(reason, 0) + n
+    summary["reasons"] = dict(sorted(totals.items(), key=lambda item: -item[1]))
     return summary
 
 
