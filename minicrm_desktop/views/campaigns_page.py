@@ -261,10 +261,13 @@ class CampaignsPage(QWidget):
         self.detail.show_campaign(campaign_id)
         self.detail_opened.emit(campaign_id)
 
-    def show_list(self) -> None:
+    def show_list(self, *, focus: bool = True) -> None:
+        if self.stack.currentWidget() is self.list_page:
+            return
         self.stack.setCurrentWidget(self.list_page)
         self.model.refresh()
-        self.table.setFocus(Qt.FocusReason.OtherFocusReason)
+        if focus:
+            self.table.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def new_campaign(self) -> CampaignWizard:
         """Open the New campaign wizard (window-modal; it launches through the control)."""

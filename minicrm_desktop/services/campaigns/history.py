@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any, TextIO
@@ -158,14 +159,38 @@ def campaign_details(engine: Engine, campaign_id: int) -> dict[str, Any]:
     return summary
 
 
+LOG_COLUMNS = ("email", "variant", "status", "reason", "attempts", "queued_at", "updated_at")
+
+
 def write_log_csv(
     engine: Engine, campaign_id: int, out: TextIO, status: DeliveryStatus | None = None
 ) -> int:
     """The per-recipient log, streamed in pages; returns the number of rows written."""
-    cust = customers_table.c
     writer = csv_writer(out)
-    writer.writerow(["email", "variant", "status", "reason", "attempts", "queued_at", "updated_at"])
-    after, written = 0, 0
+    writer.writerow(list(LOG_COLUMNS))
+    written = 0
+    for row in iter_log(engine, campaign_id, status):
+        writer.writerow(
+            [
+                row.email.lower(),
+                row.variant,
+                row.status,
+                row.reason or "",
+                row.attempts,
+                row.queued_at.isoformat(),
+                row.updated_at.isoformat(),
+            ]
+        )
+        written += 1
+    return written
+
+
+def iter_log(
+    engine: Engine, campaign_id: int, status: DeliveryStatus | None = None
+) -> Iterator[Any]:
+    """The per-recipient log's rows in delivery order, read 5,000 at a time."""
+    cust = customers_table.c
+    after = 0
     while True:
         stmt = (
             select(
@@ -188,20 +213,8 @@ def write_log_csv(
         with engine.connect() as conn:
             rows = conn.execute(stmt).all()
         if not rows:
-            return written
-        for row in rows:
-            writer.writerow(
-                [
-                    row.email.lower(),
-                    row.variant,
-                    row.status,
-                    row.reason or "",
-                    row.attempts,
-                    row.queued_at.isoformat(),
-                    row.updated_at.isoformat(),
-                ]
-            )
-        written += len(rows)
+            return
+        yield from rows
         after = rows[-1].id
 
 
