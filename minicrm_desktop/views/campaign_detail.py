@@ -151,6 +151,13 @@ def count_axis(top: int) -> QValueAxis:
     return axis
 
 
+def _bar_set(label: str, colour: QColor) -> QBarSet:
+    bars = QBarSet(label)
+    bars.setColor(colour)
+    bars.setPen(QPen(Qt.PenStyle.NoPen))  # no white outline on a dark background
+    return bars
+
+
 def outcome_colours(dark: bool) -> dict[str, QColor]:
     pick = 1 if dark else 0
     return {"sent": SENT_COLOURS[pick], "failed": FAILED_COLOURS[pick],
@@ -161,11 +168,11 @@ def apply_chart_palette(chart: QChart, palette: QPalette) -> None:
     """Draw the chart in the window's palette (light or dark), not QtCharts' white."""
     base, text = palette.color(QPalette.ColorRole.Base), palette.color(QPalette.ColorRole.Text)
     grid = palette.color(QPalette.ColorRole.Mid)
-    chart.setTheme(QChart.ChartTheme.ChartThemeDark if base.lightness() < 128
-                   else QChart.ChartTheme.ChartThemeLight)
     chart.setBackgroundBrush(QBrush(base))
     chart.setBackgroundPen(QPen(grid))
     chart.setPlotAreaBackgroundVisible(False)
+    for view in chart.scene().views() if chart.scene() is not None else ():
+        view.setBackgroundBrush(QBrush(base))
     chart.setTitleBrush(QBrush(text))
     chart.legend().setLabelColor(text)
     for axis in chart.axes():
@@ -491,10 +498,8 @@ class CampaignDetail(QWidget):
         chart.removeAllSeries()
         for axis in chart.axes():
             chart.removeAxis(axis)
-        sent, failed = QBarSet("Sent"), QBarSet("Failed")
         colours = outcome_colours(self._dark())
-        sent.setColor(colours["sent"])
-        failed.setColor(colours["failed"])
+        sent, failed = _bar_set("Sent", colours["sent"]), _bar_set("Failed", colours["failed"])
         labels = _bucket_labels(buckets)
         for bucket in buckets:
             sent.append(bucket.sent)
@@ -528,9 +533,8 @@ class CampaignDetail(QWidget):
                 totals.setdefault(reason or "(none)", [0, 0])[index] += n
         ordered = sorted(totals.items(), key=lambda item: sum(item[1]))[-8:]  # biggest on top
         colours = outcome_colours(self._dark())
-        failed, skipped = QBarSet("Failed"), QBarSet("Skipped")
-        failed.setColor(colours["failed"])
-        skipped.setColor(colours["skipped"])
+        failed = _bar_set("Failed", colours["failed"])
+        skipped = _bar_set("Skipped", colours["skipped"])
         for _reason, (f, k) in ordered:
             failed.append(f)
             skipped.append(k)
@@ -558,7 +562,7 @@ class CampaignDetail(QWidget):
 
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)
-        if event.type() == QEvent.Type.PaletteChange:
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
             if self.report is not None:
                 info = self.report.details
                 self._show_timeline(self.report.timeline)
