@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import re
 
-from PySide6.QtCharts import QBarCategoryAxis, QChart, QValueAxis
+from PySide6.QtCharts import QAbstractBarSeries, QBarCategoryAxis, QChart, QValueAxis
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QImage, QPainter
 from PySide6.QtWidgets import QApplication, QTableWidget
 from pytestqt.qtbot import QtBot
@@ -68,9 +69,10 @@ def _figure(detail: CampaignDetail, key: str) -> int:
 
 
 def _column_sum(table: QTableWidget, title: str) -> int:
-    column = next(c for c in range(table.columnCount())
-                  if table.horizontalHeaderItem(c).text() == title)  # type: ignore[union-attr]
-    return sum(int(table.item(r, column).text().replace(",", ""))  # type: ignore[union-attr]
+    titles = [table.model().headerData(c, Qt.Orientation.Horizontal)
+              for c in range(table.columnCount())]
+    column = titles.index(title)
+    return sum(int(str(table.model().index(r, column).data()).replace(",", ""))
                for r in range(table.rowCount()))
 
 
@@ -186,7 +188,9 @@ def test_charts_follow_the_dark_palette_with_readable_ticks(person_app: AppConte
                 assert axis.labelsColor() == dark.text().color()
 
         # Suppressed (skipped) in grey, failures in red: never the same colour.
-        failed_set, skipped_set = detail.reasons_chart.series()[0].barSets()
+        (reasons,) = detail.reasons_chart.series()
+        assert isinstance(reasons, QAbstractBarSeries)
+        failed_set, skipped_set = reasons.barSets()
         assert failed_set.label() == "Failed"
         assert skipped_set.label() == "Skipped"
         assert failed_set.color().red() > 200 > failed_set.color().green()
