@@ -85,7 +85,9 @@ def _consistent(detail: CampaignDetail) -> bool:
     return (_column_sum(table, "Sent") == sent and _column_sum(table, "Failed") == failed
             and _column_sum(table, "Skipped") == skipped
             and f"reached {sent:,} of its {_figure(detail, 'audience'):,}" in summary
-            and (failed == 0 or f"{failed:,} failed" in summary))
+            and (failed == 0 or f"{failed:,} failed" in summary)
+            and (not detail.figure_labels["cancelled"].isVisible()
+                 or _column_sum(table, "Cancelled") == _figure(detail, "cancelled")))
 
 
 def test_campaign_controls_confirm_and_one_set_of_figures(person_app: AppContext,
@@ -117,11 +119,15 @@ def test_campaign_controls_confirm_and_one_set_of_figures(person_app: AppContext
     assert "Running" in detail.header.subtitle.text()
 
     # Confirmed: cancelled, and the unsent are counted as cancelled, not skipped.
+    finished: list[tuple[int, str]] = []
+    person_app.bus.campaign_finished.connect(lambda cid, status: finished.append((cid, status)))
     answer_dialog(seen, button="Cancel campaign")
     click(detail.cancel_button)
     qtbot.waitUntil(lambda: "Cancelled" in detail.header.subtitle.text()
                     and detail.figure_labels["cancelled"].isVisible(), timeout=20_000)
-    qtbot.waitUntil(lambda: _consistent(detail), timeout=20_000)
+    qtbot.waitUntil(lambda: (campaign_id, "cancelled") in finished, timeout=20_000)
+    # Settled: the page read it again once the last message in flight was recorded.
+    qtbot.waitUntil(lambda: not detail.busy and _consistent(detail), timeout=20_000)
     with person_app.engine.connect() as conn:
         suppressed = conn.execute(select(func.count()).where(
             d.campaign_id == campaign_id, d.status == "skipped")).scalar_one()

@@ -144,6 +144,12 @@ def campaign_details(engine: Engine, campaign_id: int) -> dict[str, Any]:
         }
         for label, template in variants
     ]
+    if summary["status"] == CampaignStatus.CANCELLED.value:
+        # Until the cancel is settled (finish_if_done) the unsent rows are still queued or
+        # in flight: counted as cancelled already, like the campaign's own figure.
+        for variant in summary["variants"]:
+            variant["cancelled"] += variant.pop("queued") + variant.pop("sending")
+            variant["queued"] = variant["sending"] = 0
     by_status: dict[str, list[tuple[str, int]]] = {"failed": [], "skipped": []}
     for status, reason, n in reasons:
         by_status[status].append((reason or "", int(n)))
