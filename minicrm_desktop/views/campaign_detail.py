@@ -249,11 +249,6 @@ class CampaignDetail(QWidget):
         self.pause_button.clicked.connect(self.pause)
         self.resume_button.clicked.connect(self.resume)
         self.cancel_button.clicked.connect(self.cancel_campaign)
-        for button in (self.pause_button, self.resume_button):
-            top.addWidget(button, 0, Qt.AlignmentFlag.AlignTop)
-        top.addSpacing(24)
-        top.addWidget(self.cancel_button, 0, Qt.AlignmentFlag.AlignTop)
-        top.addSpacing(24)
         self.refresh_button = QPushButton("Refresh")
         self.refresh_button.clicked.connect(self.refresh)
         top.addWidget(self.refresh_button, 0, Qt.AlignmentFlag.AlignTop)
@@ -263,8 +258,15 @@ class CampaignDetail(QWidget):
         self.delivery_state.setWordWrap(True)
         self.delivery_state.setTextInteractionFlags(
             Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.delivery_state.hide()
-        layout.addWidget(self.delivery_state)
+        controls = QHBoxLayout()
+        controls.addWidget(self.pause_button)
+        controls.addWidget(self.resume_button)
+        controls.addSpacing(24)
+        controls.addWidget(self.cancel_button)
+        controls.addSpacing(16)
+        controls.addWidget(self.delivery_state, 1)
+        controls.addStretch(1)  # buttons keep their size while there is nothing to say
+        layout.addLayout(controls)
 
         self.figures = QGridLayout()
         self.figure_labels: dict[str, QLabel] = {}
