@@ -3,6 +3,7 @@ of failure reasons, and the per-recipient log (paged, filterable, exportable to 
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -229,6 +230,7 @@ class CampaignDetail(QWidget):
         self._handle: TaskHandle[Any] | None = None
         self._export: TaskHandle[Any] | None = None
         self._poll: TaskHandle[Any] | None = None
+        self._polled_at = 0.0
         self.poll_timer = QTimer(self)
         self.poll_timer.setInterval(POLL_MS)
         self.poll_timer.timeout.connect(self.poll)
@@ -387,8 +389,10 @@ class CampaignDetail(QWidget):
         self.log_model.show(campaign_id, self.selected_status())
 
     def _progress(self, counts: CampaignCounts) -> None:
-        """The engine sent more: read the campaign again (one snapshot for every figure)."""
-        if counts.campaign_id == self.campaign_id:
+        """The engine sent more: read the campaign again (one snapshot for every figure),
+        at most once per POLL_MS however often the engine reports."""
+        if counts.campaign_id == self.campaign_id and \
+                time.monotonic() - self._polled_at >= POLL_MS / 1000:
             self.poll()
 
     def _changed(self) -> None:
@@ -402,6 +406,7 @@ class CampaignDetail(QWidget):
                 or not self.isVisible():
             return
         engine, campaign_id = self.engine, self.campaign_id
+        self._polled_at = time.monotonic()
         self._poll = self.runner.run(lambda _ctx: load_report(engine, campaign_id),
                                      title="Reading campaign progress", quiet=True,
                                      on_success=self._polled,
