@@ -308,6 +308,14 @@ def shoot_campaigns(app: object, window: object, out: Path) -> None:
     assert detail is not None
     wait_for(app, lambda: detail.report is not None and not detail.busy)
     save(app, window, out / "campaign-detail.png")
+    # The same page under a dark OS theme: the charts follow the palette.
+    from PySide6.QtWidgets import QApplication
+
+    from minicrm_desktop.views.palette import dark_palette, light_palette
+
+    QApplication.setPalette(dark_palette())
+    save(app, window, out / "campaign-detail-dark.png")
+    QApplication.setPalette(light_palette())
     detail.back_requested.emit()
 
     wizard = page.new_campaign()

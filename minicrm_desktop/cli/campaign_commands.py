@@ -184,7 +184,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
     cancel = actions.add_parser(
         "cancel",
-        help="cancel a campaign: its unsent recipients are skipped",
+        help="cancel a campaign: its unsent recipients are never sent (\"cancelled\")",
         description="Cancel a draft, scheduled, running or paused campaign, without asking "
         "for confirmation. Recipients not yet sent are marked skipped, by the process "
         "delivering it (within one lease heartbeat) or at once when none is.",
@@ -194,7 +194,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
     log = actions.add_parser("log", help="the per-recipient log")
     log.add_argument("id", type=int)
-    log.add_argument("--csv", action="store_true", help="print CSV (the default)")
+    log.add_argument("--csv", action="store_true", help="print CSV (default: a table)")
     log.set_defaults(handler=_log)
 
     test = actions.add_parser(
@@ -384,7 +384,6 @@ def _cancel(ctx: CliContext, args: argparse.Namespace) -> int:
     authorize(engine, actor, Permission.CONTROL_CAMPAIGNS)
     cancellable = [CampaignStatus.RUNNING, CampaignStatus.PAUSED, CampaignStatus.SCHEDULED,
                    CampaignStatus.DRAFT]
-    before = _status_of(ctx, args.id).counts.skipped
     if not store.set_status(engine, args.id, CampaignStatus.CANCELLED, cancellable,
                             audit=(actor, Action.CAMPAIGN_CANCEL)):
         status = _status_of(ctx, args.id).counts.status
@@ -394,10 +393,12 @@ def _cancel(ctx: CliContext, args: argparse.Namespace) -> int:
     state = _status_of(ctx, args.id)
     if state.owner:
         print(f"campaign {args.id} cancelled; {state.owner} stops sending within a few "
-              "seconds and marks the unsent recipients skipped")
+              "seconds and marks the unsent recipients cancelled")
     else:
-        print(f"campaign {args.id} cancelled; {state.counts.skipped - before} unsent "
-              f"recipients skipped ({state.counts.sent} had been sent)")
+        counts = state.counts
+        unsent = counts.audience - counts.sent - counts.failed - counts.skipped
+        print(f"campaign {args.id} cancelled; {unsent} unsent recipients cancelled "
+              f"({counts.sent} had been sent)")
     return EXIT_OK
 
 
@@ -446,10 +447,10 @@ def _show(ctx: CliContext, args: argparse.Namespace) -> int:
         _print_json(details)
     else:
         ab = details.pop("ab_test", None)
-        for key, value in details.items():
-            print(f"{key}: {value}")
+        lines = describe_campaign(details)
         if ab is not None:
-            print(_describe_ab(ab))
+            lines.append(_describe_ab(ab))
+        print("\n".join(lines))
     return EXIT_OK
 
 
@@ -465,8 +466,57 @@ def _describe_ab(ab: dict[str, Any]) -> str:
     return f"{test}; winner not chosen yet ({ab['held']} held, chosen from {when})"
 
 
+def _rate(rate: float | None) -> str:
+    return "—" if rate is None else f"{rate:.1%}"
+
+
+def describe_campaign(info: dict[str, Any]) -> list[str]:
+    """`campaign show` in words and aligned figures (no Python reprs, rounded rates)."""
+    lines = [f"Campaign {info['id']}: {info['name']}"]
+    fields = [("Channel", info["channel"]), ("Status", info["status"]),
+              ("Objective", info.get("objective") or ""), ("Subject", info.get("subject") or ""),
+              ("Sender", info.get("sender") or "")]
+    if info.get("test_sends"):
+        fields.append(("Test sends", f"{info['test_sends']:,}"))
+    for key in ("scheduled_at", "created_at", "started_at", "finished_at"):
+        if info.get(key) is not None:
+            fields.append((key.split("_")[0].capitalize(), f"{info[key]:%Y-%m-%d %H:%M:%S} UTC"))
+    for key in ("audience", "sent", "failed", "skipped", "cancelled"):
+        fields.append((key.capitalize(), f"{info.get(key, 0):,}"))
+    fields.append(("Success rate", _rate(info.get("success_rate"))))
+    lines += [f"  {label + ':':<14}{value}" for label, value in fields if value != ""]
+    if info.get("variants"):
+        lines.append("Variants:")
+        for v in info["variants"]:
+            tried = v["sent"] + v["failed"]
+            rate = _rate(None if tried == 0 else v["sent"] / tried)
+            lines.append(f"  {v['label']}  sent {v['sent']:,}, failed {v['failed']:,}, "
+                         f"skipped {v['skipped']:,}, cancelled {v.get('cancelled', 0):,}, "
+                         f"success {rate}")
+            lines.append(f"     {v['template']}")
+    for title, key in (("Failed, by reason", "failure_reasons"),
+                       ("Skipped, by reason", "skip_reasons")):
+        if info.get(key):
+            lines.append(f"{title}:")
+            lines += [f"  {n:>8,}  {reason or '(none)'}" for reason, n in info[key]]
+    return lines
+
+
+#: `campaign log` as a table: (column, width); the last one is not padded.
+LOG_TABLE = (("email", 34), ("variant", 7), ("status", 9), ("attempts", 8),
+             ("updated (UTC)", 19), ("reason", 0))
+
+
 def _log(ctx: CliContext, args: argparse.Namespace) -> int:
-    history.write_log_csv(ctx.engine(), args.id, sys.stdout)
+    if args.csv:
+        history.write_log_csv(ctx.engine(), args.id, sys.stdout)
+        return EXIT_OK
+    print("  ".join(f"{name:<{width}}" for name, width in LOG_TABLE).rstrip())
+    for row in history.iter_log(ctx.engine(), args.id):
+        cells = (row.email.lower(), row.variant, row.status, str(row.attempts),
+                 f"{row.updated_at:%Y-%m-%d %H:%M:%S}", row.reason or "")
+        print("  ".join(f"{cell:<{width}}" for cell, (_, width) in zip(cells, LOG_TABLE,
+                                                                       strict=True)).rstrip())
     return EXIT_OK
 
 

@@ -42,9 +42,12 @@ class DeliveryStatus(StrEnum):
     # An A/B test's rest of the audience: frozen at launch, queued with the winning
     # variant once the test share's results decide it.
     HELD = "held"
+    # Never sent because the campaign was cancelled.
+    CANCELLED = "cancelled"
 
 
-FINAL_STATUSES = (DeliveryStatus.SENT, DeliveryStatus.FAILED, DeliveryStatus.SKIPPED)
+FINAL_STATUSES = (DeliveryStatus.SENT, DeliveryStatus.FAILED, DeliveryStatus.SKIPPED,
+                  DeliveryStatus.CANCELLED)
 
 
 class Channel(StrEnum):
@@ -142,7 +145,7 @@ class Delivery(Base):
     # Where the message goes, as it was at launch (email or phone).
     address: Mapped[str | None] = mapped_column(String(320))
     variant: Mapped[str] = mapped_column(String(1))
-    status: Mapped[str] = mapped_column(String(8))
+    status: Mapped[str] = mapped_column(String(12))
     reason: Mapped[str | None] = mapped_column(String(200))
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     # A transiently failed message waits in the queue until then (backoff).

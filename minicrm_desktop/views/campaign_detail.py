@@ -3,7 +3,9 @@ of failure reasons, and the per-recipient log (paged, filterable, exportable to 
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -12,12 +14,12 @@ from PySide6.QtCharts import (
     QBarSet,
     QChart,
     QChartView,
-    QHorizontalBarSeries,
+    QHorizontalStackedBarSeries,
     QStackedBarSeries,
     QValueAxis,
 )
-from PySide6.QtCore import QMargins, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QPainter
+from PySide6.QtCore import QEvent, QMargins, Qt, QTimer, Signal
+from PySide6.QtGui import QBrush, QColor, QPainter, QPalette, QPen
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -25,6 +27,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QMessageBox,
     QPushButton,
     QSplitter,
     QTableView,
@@ -36,32 +39,41 @@ from PySide6.QtWidgets import (
 from sqlalchemy import Engine
 
 from minicrm_desktop.models.campaign import DeliveryStatus
+from minicrm_desktop.services.access.actor import Actor, Permission, can
 from minicrm_desktop.services.ai.config import AISettings
+from minicrm_desktop.services.ai.summary import figures_from_details
 from minicrm_desktop.services.bus import EventBus
 from minicrm_desktop.services.campaigns.events import CampaignCounts
 from minicrm_desktop.services.campaigns.history import campaign_details, write_log_csv
 from minicrm_desktop.services.campaigns.stats import OutcomeBucket, outcomes_over_time
 from minicrm_desktop.services.campaigns.store import DeliveryState, delivery_state
 from minicrm_desktop.services.tasks import TaskHandle, TaskRunner
+from minicrm_desktop.views.campaign_control import CampaignControl
 from minicrm_desktop.views.campaign_log_model import DeliveryLogModel
 from minicrm_desktop.views.campaign_summary import CampaignSummaryPanel
 from minicrm_desktop.views.file_dialogs import SaveCsvDialog
 from minicrm_desktop.views.formatting import format_datetime
 from minicrm_desktop.views.widgets import PageHeader
 
-SENT_COLOUR = QColor("#2da44e")
-FAILED_COLOUR = QColor("#cf222e")
-SKIPPED_COLOUR = QColor("#8c959f")
+#: Outcome colours (light, dark): delivered green, failed red, suppressed (skipped) grey.
+SENT_COLOURS = (QColor("#2da44e"), QColor("#3fb950"))
+FAILED_COLOURS = (QColor("#cf222e"), QColor("#f85149"))
+SKIPPED_COLOURS = (QColor("#8c959f"), QColor("#6e7681"))
 TIME_BUCKETS = 12
 STATUS_FILTERS: tuple[tuple[str, DeliveryStatus | None], ...] = (
     ("All statuses", None),
     ("Sent", DeliveryStatus.SENT),
     ("Failed", DeliveryStatus.FAILED),
     ("Skipped", DeliveryStatus.SKIPPED),
+    ("Cancelled", DeliveryStatus.CANCELLED),
     ("Queued", DeliveryStatus.QUEUED),
     ("Sending", DeliveryStatus.SENDING),
 )
-VARIANT_COLUMNS = ("Variant", "Message", "Recipients", "Sent", "Failed", "Skipped", "Success")
+VARIANT_COLUMNS = ("Variant", "Message", "Recipients", "Sent", "Failed", "Skipped", "Cancelled",
+                   "Success")
+#: Statuses a campaign can still be cancelled in.
+CANCELLABLE = ("draft", "scheduled", "running", "paused")
+FIGURES = ("audience", "sent", "failed", "skipped", "cancelled", "success")
 #: While a campaign runs, how often its page reads progress from the database (another
 #: installation may be the one sending it).
 POLL_MS = 1500
@@ -96,40 +108,94 @@ def describe_delivery(state: DeliveryState, local_owner: str | None) -> str:
     return ""
 
 
-_UNITS = (("seconds", 1.0, 180.0), ("minutes", 60.0, 3 * 3600.0), ("hours", 3600.0, None))
-
-
-def _time_unit(buckets: list[OutcomeBucket]) -> tuple[str, float]:
-    span = (buckets[-1].end - buckets[0].start).total_seconds() if buckets else 0.0
-    for name, size, below in _UNITS:
-        if below is None or span < below:
-            return name, size
-    return "hours", 3600.0
+def _clock(value: datetime, seconds: bool) -> str:
+    local = (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone()
+    return local.strftime("%H:%M:%S" if seconds else "%H:%M")
 
 
 def _axis_title(buckets: list[OutcomeBucket]) -> str:
     if not buckets:
         return ""
-    unit, _ = _time_unit(buckets)
-    return f"{unit} since the first outcome ({format_datetime(buckets[0].start)})"
+    width = int((buckets[0].end - buckets[0].start).total_seconds())
+    step = f"{width} s" if width < 60 else f"{width // 60} min"
+    return f"Local time, {step} per bar (from {format_datetime(buckets[0].start)})"
 
 
 def _bucket_labels(buckets: list[OutcomeBucket]) -> list[str]:
-    """Each bucket's start in the axis's unit: short numbers that fit under a bar."""
+    """Each bucket's start in clock time: buckets are whole seconds aligned on the clock
+    (stats.outcomes_over_time), so the labels are distinct and read as times."""
     if not buckets:
         return []
-    unit, size = _time_unit(buckets)
-    first = buckets[0].start
-    step = (buckets[0].end - first).total_seconds() / size
-    digits = 0 if step >= 1 else 1
-    labels = [f"{(b.start - first).total_seconds() / size:.{digits}f}" for b in buckets]
-    # Category labels must be unique.
-    seen: dict[str, int] = {}
-    unique = []
-    for label in labels:
-        seen[label] = seen.get(label, 0) + 1
-        unique.append(label if seen[label] == 1 else f"{label}·{seen[label]}")
-    return unique
+    width = (buckets[0].end - buckets[0].start).total_seconds()
+    seconds = width < 60 or any(b.start.second for b in buckets)
+    return [_clock(b.start, seconds) for b in buckets]
+
+
+def count_axis(top: int) -> QValueAxis:
+    """A value axis of whole counts: ticks at a round integer step, never "0 0 0 1"."""
+    step, scale = 1, 1
+    while top > step * 5:
+        for mantissa in (1, 2, 5, 10):
+            step = mantissa * scale
+            if top <= step * 5:
+                break
+        else:
+            scale *= 10
+            continue
+        break
+    ticks = max(1, -(-top // step))
+    axis = QValueAxis()
+    axis.setLabelFormat("%d")
+    axis.setRange(0, step * ticks)
+    axis.setTickCount(ticks + 1)
+    axis.setMinorTickCount(0)
+    return axis
+
+
+def _bar_set(label: str, colour: QColor) -> QBarSet:
+    bars = QBarSet(label)
+    bars.setColor(colour)
+    bars.setPen(QPen(Qt.PenStyle.NoPen))  # no white outline on a dark background
+    return bars
+
+
+def outcome_colours(dark: bool) -> dict[str, QColor]:
+    pick = 1 if dark else 0
+    return {"sent": SENT_COLOURS[pick], "failed": FAILED_COLOURS[pick],
+            "skipped": SKIPPED_COLOURS[pick]}
+
+
+def apply_chart_palette(chart: QChart, palette: QPalette) -> None:
+    """Draw the chart in the window's palette (light or dark), not QtCharts' white."""
+    base, text = palette.color(QPalette.ColorRole.Base), palette.color(QPalette.ColorRole.Text)
+    grid = palette.color(QPalette.ColorRole.Mid)
+    chart.setBackgroundBrush(QBrush(base))
+    chart.setBackgroundPen(QPen(grid))
+    chart.setPlotAreaBackgroundVisible(False)
+    for view in chart.scene().views() if chart.scene() is not None else ():
+        view.setBackgroundBrush(QBrush(base))
+    chart.setTitleBrush(QBrush(text))
+    chart.legend().setLabelColor(text)
+    for axis in chart.axes():
+        axis.setLabelsColor(text)
+        axis.setTitleBrush(QBrush(text))
+        axis.setLinePenColor(grid)
+        axis.setGridLineColor(grid)
+
+
+def confirm_cancel(parent: QWidget, name: str, unsent: int | None) -> bool:
+    """Ask before an irreversible cancel; No is the default and Escape answers it."""
+    rest = "" if unsent is None else f" The {unsent:,} messages not sent yet will never be sent."
+    box = QMessageBox(QMessageBox.Icon.Warning, "Cancel campaign",
+                      f"Cancel “{name}”?{rest} This cannot be undone.",
+                      QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, parent)
+    yes = box.button(QMessageBox.StandardButton.Yes)
+    no = box.button(QMessageBox.StandardButton.No)
+    yes.setText("Cancel campaign")
+    no.setText("Keep it")
+    box.setDefaultButton(QMessageBox.StandardButton.No)
+    box.setEscapeButton(no)
+    return box.exec() == QMessageBox.StandardButton.Yes
 
 
 def _chart_view(chart: QChart) -> QChartView:
@@ -151,9 +217,12 @@ class CampaignDetail(QWidget):
 
     def __init__(self, engine: Engine, runner: TaskRunner, bus: EventBus,
                  parent: QWidget | None = None, *, ai: AISettings,
-                 local_owner: str | None = None) -> None:
+                 local_owner: str | None = None, control: CampaignControl | None = None,
+                 actor: Actor | None = None) -> None:
         super().__init__(parent)
         self.engine = engine
+        self.control = control
+        self.actor = actor
         self.runner = runner
         self.local_owner = local_owner
         self.campaign_id: int | None = None
@@ -161,6 +230,7 @@ class CampaignDetail(QWidget):
         self._handle: TaskHandle[Any] | None = None
         self._export: TaskHandle[Any] | None = None
         self._poll: TaskHandle[Any] | None = None
+        self._polled_at = 0.0
         self.poll_timer = QTimer(self)
         self.poll_timer.setInterval(POLL_MS)
         self.poll_timer.timeout.connect(self.poll)
@@ -173,6 +243,14 @@ class CampaignDetail(QWidget):
         top.addWidget(self.back_button, 0, Qt.AlignmentFlag.AlignTop)
         self.header = PageHeader("Campaign", " ")
         top.addWidget(self.header, 1)
+        # The campaign's own controls; they act through the database, so they work whichever
+        # installation sends it. Cancel is set apart from Resume and asks first.
+        self.pause_button = QPushButton("Pause")
+        self.resume_button = QPushButton("Resume")
+        self.cancel_button = QPushButton("Cancel campaign…")
+        self.pause_button.clicked.connect(self.pause)
+        self.resume_button.clicked.connect(self.resume)
+        self.cancel_button.clicked.connect(self.cancel_campaign)
         self.refresh_button = QPushButton("Refresh")
         self.refresh_button.clicked.connect(self.refresh)
         top.addWidget(self.refresh_button, 0, Qt.AlignmentFlag.AlignTop)
@@ -182,13 +260,22 @@ class CampaignDetail(QWidget):
         self.delivery_state.setWordWrap(True)
         self.delivery_state.setTextInteractionFlags(
             Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.delivery_state.hide()
-        layout.addWidget(self.delivery_state)
+        controls = QHBoxLayout()
+        controls.addWidget(self.pause_button)
+        controls.addWidget(self.resume_button)
+        controls.addSpacing(24)
+        controls.addWidget(self.cancel_button)
+        controls.addSpacing(16)
+        controls.addWidget(self.delivery_state, 1)
+        controls.addStretch(1)  # buttons keep their size while there is nothing to say
+        layout.addLayout(controls)
 
         self.figures = QGridLayout()
         self.figure_labels: dict[str, QLabel] = {}
-        for column, key in enumerate(("audience", "sent", "failed", "skipped", "success")):
+        self.figure_titles: dict[str, QLabel] = {}
+        for column, key in enumerate(FIGURES):
             title = QLabel(key.capitalize() if key != "success" else "Success rate")
+            self.figure_titles[key] = title
             title.setEnabled(False)
             value = QLabel("—")
             font = value.font()
@@ -214,6 +301,7 @@ class CampaignDetail(QWidget):
         self.timeline_chart.setTitle("Outcomes over time")
         self.reasons_chart = QChart()
         self.reasons_chart.setTitle("Failed and skipped, by reason")
+        self._theme_charts()
         charts = QHBoxLayout()
         charts.addWidget(_chart_view(self.timeline_chart), 3)
         charts.addWidget(_chart_view(self.reasons_chart), 2)
@@ -273,6 +361,8 @@ class CampaignDetail(QWidget):
 
         bus.campaign_finished.connect(self._finished)
         bus.campaign_progress.connect(self._progress)
+        bus.campaigns_changed.connect(self._changed)
+        self._update_buttons()
 
     # --- loading --------------------------------------------------------------------------
 
@@ -299,35 +389,38 @@ class CampaignDetail(QWidget):
         self.log_model.show(campaign_id, self.selected_status())
 
     def _progress(self, counts: CampaignCounts) -> None:
-        """Live counters while the campaign sends (the charts refresh when it ends)."""
-        if counts.campaign_id != self.campaign_id:
-            return
-        for key in ("audience", "sent", "failed", "skipped"):
-            self.figure_labels[key].setText(f"{getattr(counts, key):,}")
-        attempted = counts.sent + counts.failed
-        self.figure_labels["success"].setText(
-            "—" if attempted == 0 else f"{counts.sent / attempted:.1%}")
+        """The engine sent more: read the campaign again (one snapshot for every figure),
+        at most once per POLL_MS however often the engine reports."""
+        if counts.campaign_id == self.campaign_id and \
+                time.monotonic() - self._polled_at >= POLL_MS / 1000:
+            self.poll()
+
+    def _changed(self) -> None:
+        if self.isVisible():
+            self.poll()
 
     def poll(self) -> None:
-        """Read the running campaign's progress and who sends it (off the GUI thread)."""
+        """Read the campaign's report again, without touching the log (off the GUI thread).
+        The header, summary, variant table and charts all show this one snapshot."""
         if self.campaign_id is None or self._poll is not None or self._handle is not None \
                 or not self.isVisible():
             return
         engine, campaign_id = self.engine, self.campaign_id
-        self._poll = self.runner.run(lambda _ctx: delivery_state(engine, campaign_id),
+        self._polled_at = time.monotonic()
+        self._poll = self.runner.run(lambda _ctx: load_report(engine, campaign_id),
                                      title="Reading campaign progress", quiet=True,
                                      on_success=self._polled,
                                      on_error=lambda _exc: setattr(self, "_poll", None))
 
-    def _polled(self, state: DeliveryState | None) -> None:
+    def _polled(self, report: CampaignReport) -> None:
         self._poll = None
-        if state is None or state.counts.campaign_id != self.campaign_id:
+        if report.details["id"] != self.campaign_id:
             return
-        self._progress(state.counts)
-        self._show_state(state)
-        shown = self.report.details["status"] if self.report else None
-        if state.counts.status != shown:
-            self.refresh()  # it finished or stopped: charts and log too
+        status_changed = self.report is not None and \
+            self.report.details["status"] != report.details["status"]
+        self._show_report(report)
+        if status_changed:
+            self.log_model.show(report.details["id"], self.selected_status())
 
     def _show_state(self, state: DeliveryState | None) -> None:
         text = "" if state is None else describe_delivery(state, self.local_owner)
@@ -352,6 +445,9 @@ class CampaignDetail(QWidget):
         if handle is not self._handle:
             return
         self._handle = None
+        self._show_report(report)
+
+    def _show_report(self, report: CampaignReport) -> None:
         self.report = report
         info = report.details
         self.header.title.setText(info["name"])
@@ -364,20 +460,23 @@ class CampaignDetail(QWidget):
             subtitle.append(info["objective"])
         self.header.subtitle.setText(" · ".join(subtitle))
         rate = info.get("success_rate")
-        figures = {"audience": info["audience"], "sent": info["sent"],
-                   "failed": info["failed"], "skipped": info["skipped"]}
-        for key, value in figures.items():
-            self.figure_labels[key].setText(f"{value:,}")
+        for key in FIGURES[:-1]:
+            self.figure_labels[key].setText(f"{info[key]:,}")
         self.figure_labels["success"].setText("—" if rate is None else f"{rate:.1%}")
+        cancelled = info["status"] == "cancelled"
+        self.figure_titles["cancelled"].setVisible(cancelled)
+        self.figure_labels["cancelled"].setVisible(cancelled)
         self._show_state(report.state)
         self._show_variants(info["variants"])
         # An email campaign's address is the email column again.
         self.log.setColumnHidden(1, info["channel"] == "email")
         self._show_timeline(report.timeline)
-        self._show_reasons(info["reasons"])
-        if self.campaign_id is not None:
-            self.summary_panel.show_campaign(self.campaign_id, info["status"], (
-                info["audience"], info["sent"], info["failed"], info["skipped"]))
+        self._show_reasons(info["failure_reasons"], info["skip_reasons"])
+        self._theme_charts()
+        self._update_buttons()
+        self.summary_panel.show_campaign(info["id"], info["status"], (
+            info["audience"], info["sent"], info["failed"], info["skipped"], info["cancelled"]),
+            figures=figures_from_details(info))
         self.report_loaded.emit()
 
     def _show_variants(self, variants: list[dict[str, Any]]) -> None:
@@ -388,10 +487,11 @@ class CampaignDetail(QWidget):
                              + 2 * table.frameWidth())
         for row, variant in enumerate(variants):
             attempted = variant["sent"] + variant["failed"]
-            total = sum(variant[s] for s in ("queued", "sending", "sent", "failed", "skipped"))
+            total = sum(variant[s] for s in ("queued", "sending", "sent", "failed", "skipped",
+                                             "cancelled"))
             values = (variant["label"], variant["template"], f"{total:,}",
                       f"{variant['sent']:,}", f"{variant['failed']:,}",
-                      f"{variant['skipped']:,}",
+                      f"{variant['skipped']:,}", f"{variant['cancelled']:,}",
                       "—" if attempted == 0 else f"{variant['sent'] / attempted:.1%}")
             for column, value in enumerate(values):
                 item = QTableWidgetItem(value)
@@ -405,9 +505,8 @@ class CampaignDetail(QWidget):
         chart.removeAllSeries()
         for axis in chart.axes():
             chart.removeAxis(axis)
-        sent, failed = QBarSet("Sent"), QBarSet("Failed")
-        sent.setColor(SENT_COLOUR)
-        failed.setColor(FAILED_COLOUR)
+        colours = outcome_colours(self._dark())
+        sent, failed = _bar_set("Sent", colours["sent"]), _bar_set("Failed", colours["failed"])
         labels = _bucket_labels(buckets)
         for bucket in buckets:
             sent.append(bucket.sent)
@@ -420,42 +519,97 @@ class CampaignDetail(QWidget):
         x_axis = QBarCategoryAxis()
         x_axis.append(labels or [""])
         x_axis.setTitleText(_axis_title(buckets))
-        y_axis = QValueAxis()
-        y_axis.setLabelFormat("%d")
-        top = max((b.sent + b.failed for b in buckets), default=0)
-        y_axis.setRange(0, max(1, top))
-        y_axis.applyNiceNumbers()
+        if len(labels) > 6:
+            x_axis.setLabelsAngle(-45)
+        y_axis = count_axis(max((b.sent + b.failed for b in buckets), default=0))
         chart.addAxis(x_axis, Qt.AlignmentFlag.AlignBottom)
         chart.addAxis(y_axis, Qt.AlignmentFlag.AlignLeft)
         series.attachAxis(x_axis)
         series.attachAxis(y_axis)
 
-    def _show_reasons(self, reasons: dict[str, int]) -> None:
+    def _show_reasons(self, failures: list[tuple[str, int]],
+                      skips: list[tuple[str, int]]) -> None:
+        """Failures (the vendor refused) in red, suppressions (never tried) in grey."""
         chart = self.reasons_chart
         chart.removeAllSeries()
         for axis in chart.axes():
             chart.removeAxis(axis)
-        ordered = sorted(reasons.items(), key=lambda item: item[1])[-8:]  # biggest on top
-        counts = QBarSet("Recipients")
-        counts.setColor(FAILED_COLOUR)
-        for _reason, n in ordered:
-            counts.append(n)
-        series = QHorizontalBarSeries()
-        series.append(counts)
-        series.setLabelsVisible(True)
-        series.setLabelsPosition(QHorizontalBarSeries.LabelsPosition.LabelsInsideEnd)
+        totals: dict[str, list[int]] = {}
+        for index, items in enumerate((failures, skips)):
+            for reason, n in items:
+                totals.setdefault(reason or "(none)", [0, 0])[index] += n
+        ordered = sorted(totals.items(), key=lambda item: sum(item[1]))[-8:]  # biggest on top
+        colours = outcome_colours(self._dark())
+        failed = _bar_set("Failed", colours["failed"])
+        skipped = _bar_set("Skipped", colours["skipped"])
+        for _reason, (f, k) in ordered:
+            failed.append(f)
+            skipped.append(k)
+        series = QHorizontalStackedBarSeries()
+        series.append(failed)
+        series.append(skipped)
         chart.addSeries(series)
-        chart.legend().setVisible(False)
+        chart.legend().setVisible(bool(ordered))
         y_axis = QBarCategoryAxis()
-        y_axis.append([reason or "(none)" for reason, _ in ordered] or ["No failures"])
-        x_axis = QValueAxis()
-        x_axis.setLabelFormat("%d")
-        x_axis.setRange(0, max([1, *(n for _, n in ordered)]))
-        x_axis.applyNiceNumbers()
+        y_axis.append([reason for reason, _ in ordered] or ["No failures"])
+        x_axis = count_axis(max((sum(n) for _, n in ordered), default=0))
         chart.addAxis(y_axis, Qt.AlignmentFlag.AlignLeft)
         chart.addAxis(x_axis, Qt.AlignmentFlag.AlignBottom)
         series.attachAxis(y_axis)
         series.attachAxis(x_axis)
+
+    # --- palette ---------------------------------------------------------------------------
+
+    def _dark(self) -> bool:
+        return self.palette().color(QPalette.ColorRole.Base).lightness() < 128
+
+    def _theme_charts(self) -> None:
+        for chart in (self.timeline_chart, self.reasons_chart):
+            apply_chart_palette(chart, self.palette())
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
+            if self.report is not None:
+                info = self.report.details
+                self._show_timeline(self.report.timeline)
+                self._show_reasons(info["failure_reasons"], info["skip_reasons"])
+            self._theme_charts()
+
+    # --- control ---------------------------------------------------------------------------
+
+    def _update_buttons(self) -> None:
+        status = None if self.report is None else self.report.details["status"]
+        may = self.control is not None and self.actor is not None and \
+            can(self.actor, Permission.CONTROL_CAMPAIGNS)
+        state = None if self.report is None else self.report.state
+        local = self.control is not None and self.campaign_id is not None and \
+            self.control.is_running(self.campaign_id)
+        # A running campaign nobody delivers (its sender died) can be resumed from here.
+        orphaned = status == "running" and not local and (state is None or state.owner is None)
+        self.pause_button.setEnabled(may and status == "running")
+        self.resume_button.setEnabled(may and (status == "paused" or orphaned))
+        self.cancel_button.setEnabled(may and status in CANCELLABLE)
+        for button in (self.pause_button, self.resume_button, self.cancel_button):
+            button.setVisible(self.control is not None)
+
+    def pause(self) -> None:
+        if self.control is not None and self.actor is not None and self.campaign_id:
+            self.control.pause(self.campaign_id, actor=self.actor)
+
+    def resume(self) -> None:
+        if self.control is not None and self.actor is not None and self.campaign_id:
+            self.control.resume(self.campaign_id, actor=self.actor)
+
+    def cancel_campaign(self) -> None:
+        if self.control is None or self.actor is None or self.report is None:
+            return
+        info = self.report.details
+        unsent = info["audience"] - info["sent"] - info["failed"] - info["skipped"]
+        shown = None if info["status"] in ("draft", "scheduled") else max(0, unsent)
+        if confirm_cancel(self, info["name"], shown):
+            self.control.cancel(info["id"], actor=self.actor)
+            self.poll()
 
     # --- the log --------------------------------------------------------------------------
 

@@ -12,12 +12,14 @@ from sqlalchemy import Engine
 from minicrm_desktop.services.campaigns.events import CampaignCounts
 from minicrm_desktop.services.campaigns.history import CampaignRow, list_campaigns
 from minicrm_desktop.services.tasks import TaskRunner
+from minicrm_desktop.views.formatting import format_datetime
 from minicrm_desktop.views.keyset_model import KeysetTableModel, ModelIndex
 
 PAGE_SIZE = 100
-COLUMNS = ("Name", "Status", "Audience", "Sent", "Failed", "Skipped", "Success", "Progress")
-NUMERIC = {2, 3, 4, 5, 6}
-PROGRESS_COLUMN = 7
+COLUMNS = ("Name", "Status", "When", "Audience", "Sent", "Failed", "Skipped", "Success",
+           "Progress")
+NUMERIC = {3, 4, 5, 6, 7}
+PROGRESS_COLUMN = 8
 CampaignIdRole = Qt.ItemDataRole.UserRole + 1
 ProgressRole = Qt.ItemDataRole.UserRole + 2
 StatusRole = Qt.ItemDataRole.UserRole + 3
@@ -113,6 +115,15 @@ class CampaignHistoryModel(KeysetTableModel):
         return None
 
 
+def when(row: CampaignRow) -> str:
+    """A scheduled campaign's run time; else when it started, or was created."""
+    if row.status == "scheduled" and row.scheduled_at is not None:
+        return f"runs {format_datetime(row.scheduled_at)}"
+    if row.started_at is not None:
+        return f"started {format_datetime(row.started_at)}"
+    return f"created {format_datetime(row.created_at)}"
+
+
 def _alignment(column: int) -> int:
     horizontal = Qt.AlignmentFlag.AlignRight if column in NUMERIC else \
         Qt.AlignmentFlag.AlignHCenter if column == PROGRESS_COLUMN else Qt.AlignmentFlag.AlignLeft
@@ -124,10 +135,12 @@ def _display(row: CampaignRow, column: int) -> str:
         return row.name
     if column == 1:
         return row.status.capitalize()
-    if column in (2, 3, 4, 5):
-        value = (row.audience, row.sent, row.failed, row.skipped)[column - 2]
+    if column == 2:
+        return when(row)
+    if column in (3, 4, 5, 6):
+        value = (row.audience, row.sent, row.failed, row.skipped)[column - 3]
         return "—" if row.status in ("draft", "scheduled") else f"{value:,}"
-    if column == 6:
+    if column == 7:
         rate = row.success_rate
         return "—" if rate is None else f"{rate:.1%}"
     if row.status in ("draft", "scheduled"):

@@ -77,6 +77,7 @@ class DeliveryLogModel(KeysetTableModel):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role != Qt.ItemDataRole.DisplayRole:
             return None
-        values = (row.email.lower(), row.address or "", row.variant, row.status,
+        values = (row.email.lower(), row.address or "", row.variant,
+                  row.status,
                   row.reason or "", str(row.attempts), format_datetime(row.updated_at))
         return values[index.column()]

@@ -11,7 +11,12 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 from sqlalchemy import Engine
 
 from minicrm_desktop.services.ai.config import AISettings
-from minicrm_desktop.services.ai.summary import Summary, campaign_figures, summarise
+from minicrm_desktop.services.ai.summary import (
+    CampaignFigures,
+    Summary,
+    campaign_figures,
+    summarise,
+)
 from minicrm_desktop.services.tasks import TaskContext, TaskHandle, TaskRunner
 from minicrm_desktop.views.ai_request import AIRequest
 from minicrm_desktop.views.widgets import value_label
@@ -56,8 +61,10 @@ class CampaignSummaryPanel(QFrame):
         return self.request.handle
 
     def show_campaign(self, campaign_id: int, status: str,
-                      figures_key: tuple[int, ...] = ()) -> None:
-        """Summarise the campaign (again only when its figures changed)."""
+                      figures_key: tuple[int, ...] = (), *,
+                      figures: CampaignFigures | None = None) -> None:
+        """Summarise the campaign (again only when its figures changed). Given `figures`
+        (the page's own snapshot), the summary says exactly the numbers the page shows."""
         key = (campaign_id, status, *figures_key)
         if key == self._key and (self.summary is not None or self.request.running):
             return
@@ -69,9 +76,9 @@ class CampaignSummaryPanel(QFrame):
         ai, engine = self._ai, self._engine
 
         def work(ctx: TaskContext) -> Summary:
-            figures = campaign_figures(engine, campaign_id)
+            read = figures if figures is not None else campaign_figures(engine, campaign_id)
             ctx.check_cancelled()
-            return summarise(ai.resolve(config), figures, ctx.cancelled)
+            return summarise(ai.resolve(config), read, ctx.cancelled)
 
         self.engine_label.setText("Summarising…")
         self.request.start(work, title="Summarising the campaign", quiet=True,

@@ -27,13 +27,12 @@ from minicrm_desktop.services.campaigns.history import CampaignRow
 from minicrm_desktop.services.campaigns.store import delivery_state
 from minicrm_desktop.services.tasks import TaskHandle, TaskRunner
 from minicrm_desktop.views.campaign_control import CampaignControl
-from minicrm_desktop.views.campaign_detail import CampaignDetail
+from minicrm_desktop.views.campaign_detail import CANCELLABLE, CampaignDetail, confirm_cancel
 from minicrm_desktop.views.campaign_history_model import PROGRESS_COLUMN, CampaignHistoryModel
 from minicrm_desktop.views.campaign_progress_delegate import ProgressDelegate
 from minicrm_desktop.views.campaign_wizard import CampaignWizard
 from minicrm_desktop.views.widgets import PageHeader
 
-CANCELLABLE = ("draft", "scheduled", "running", "paused")
 #: How often the list reads the counters of running campaigns (another installation may be
 #: sending them: its progress reaches this window only through the database).
 POLL_MS = 2000
@@ -83,10 +82,11 @@ class CampaignsPage(QWidget):
         self.open_button = QPushButton("Open")
         self.pause_button = QPushButton("Pause")
         self.resume_button = QPushButton("Resume")
-        self.cancel_button = QPushButton("Cancel campaign")
-        for button in (self.open_button, self.pause_button, self.resume_button,
-                       self.cancel_button):
+        self.cancel_button = QPushButton("Cancel campaign…")
+        for button in (self.open_button, self.pause_button, self.resume_button):
             buttons.addWidget(button)
+        buttons.addSpacing(24)  # irreversible: set apart from Resume, and it asks first
+        buttons.addWidget(self.cancel_button)
         buttons.addStretch(1)
         self.message = QLabel("")
         self.message.setEnabled(False)
@@ -111,7 +111,8 @@ class CampaignsPage(QWidget):
         for column in range(1, PROGRESS_COLUMN):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
         header.resizeSection(PROGRESS_COLUMN, 160)
-        self.table.doubleClicked.connect(lambda index: self.open_campaign(
+        # Enter or a double click on a row (both "activate" it) opens the campaign.
+        self.table.activated.connect(lambda index: self.open_campaign(
             self._id_at(index.row())))
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
         layout.addWidget(self.table, 1)
@@ -130,6 +131,7 @@ class CampaignsPage(QWidget):
         bus.campaign_progress.connect(self._progress)
         control.failed.connect(self.show_message)
         control.notice.connect(self.show_message)
+        control.launched.connect(self._launched)
         self._selected_id: int | None = None
         self._poll: TaskHandle[Any] | None = None
         self.poll_timer = QTimer(self)
@@ -214,6 +216,11 @@ class CampaignsPage(QWidget):
     def show_message(self, text: str) -> None:
         self.message.setText(text)
 
+    def _launched(self, _campaign_id: int, _summary: object) -> None:
+        """The launch is done: "… launching…" is no longer true (the list shows the status)."""
+        if self.message.text().endswith("launching…"):
+            self.message.setText("")
+
     # --- actions --------------------------------------------------------------------------
 
     def pause_selected(self) -> None:
@@ -228,7 +235,11 @@ class CampaignsPage(QWidget):
 
     def cancel_selected(self) -> None:
         campaign = self.selected()
-        if campaign is not None:
+        if campaign is None:
+            return
+        unsent = None if campaign.status in ("draft", "scheduled") else max(
+            0, campaign.audience - campaign.sent - campaign.failed - campaign.skipped)
+        if confirm_cancel(self, campaign.name, unsent):
             self.control.cancel(campaign.id, actor=self.actor)
 
     def open_selected(self) -> None:
@@ -241,7 +252,8 @@ class CampaignsPage(QWidget):
             return
         if self.detail is None:
             self.detail = CampaignDetail(self.engine, self.runner, self.bus, ai=self.ai,
-                                         local_owner=self.control.owner_id)
+                                         local_owner=self.control.owner_id,
+                                         control=self.control, actor=self.actor)
             self.detail.setObjectName("campaign_detail")
             self.detail.back_requested.connect(self.show_list)
             self.stack.addWidget(self.detail)
@@ -249,9 +261,13 @@ class CampaignsPage(QWidget):
         self.detail.show_campaign(campaign_id)
         self.detail_opened.emit(campaign_id)
 
-    def show_list(self) -> None:
+    def show_list(self, *, focus: bool = True) -> None:
+        if self.stack.currentWidget() is self.list_page:
+            return
         self.stack.setCurrentWidget(self.list_page)
         self.model.refresh()
+        if focus:
+            self.table.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def new_campaign(self) -> CampaignWizard:
         """Open the New campaign wizard (window-modal; it launches through the control)."""

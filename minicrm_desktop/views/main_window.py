@@ -142,6 +142,7 @@ class MainWindow(QMainWindow):
             QListWidgetItem(icon(name), _TITLES[name], self.sidebar)
 
         self.sidebar.currentRowChanged.connect(self._row_changed)
+        self.sidebar.itemClicked.connect(self._sidebar_clicked)
 
         central = QWidget()
         row = QHBoxLayout(central)
@@ -305,6 +306,11 @@ class MainWindow(QMainWindow):
         self.stale |= pages
         if self.current_page in pages:
             self.refresh_page(self.current_page)
+
+    def _sidebar_clicked(self, item: QListWidgetItem) -> None:
+        """Clicking "Campaigns" shows the campaign list, even from a campaign's own page."""
+        if self.page_names[self.sidebar.row(item)] == "campaigns":
+            self.campaigns_page.show_list(focus=False)
 
     def _row_changed(self, row: int) -> None:
         self.stack.setCurrentIndex(row)

@@ -105,9 +105,18 @@ FIGURES = CampaignFigures(
 def test_template_summary_uses_the_real_figures() -> None:
     text = template_summary(FIGURES)
     assert text == (
-        "Spring reached 1,284 customers; 1,140 delivered (92.2%); 96 failed, most because "
+        "Spring reached 1,140 of its 1,284 customers (92.2% of the messages tried were "
+        "delivered); 96 failed, most because "
         "of \u201cinvalid number\u201d (60); 48 skipped, mostly \u201cunsubscribed\u201d (48). "
         "Variant B did best, with 94.2% delivered.")
+
+
+def test_summary_of_a_cancelled_campaign_counts_only_the_sent_as_reached() -> None:
+    cancelled = CampaignFigures(**{**FIGURES.__dict__, "status": "cancelled", "audience": 14000,
+                                   "cancelled": 12716})
+    text = template_summary(cancelled)
+    assert text.startswith("Spring reached 1,140 of its 14,000 customers")
+    assert "12,716 never sent because the campaign was cancelled" in text
 
 
 def test_summary_of_a_running_campaign_says_it_may_change() -> None:

@@ -39,7 +39,11 @@ def assert_campaign_consistent(
     assert campaign.failed == statuses["failed"]
     assert campaign.skipped == statuses["skipped"]
     if finished:
-        assert set(statuses) <= {"sent", "failed", "skipped"}, statuses
+        # "cancelled": never sent, the campaign was
+        # cancelled; what is left of the audience once the counters are settled.
+        assert set(statuses) <= {"sent", "failed", "skipped", "cancelled"}, statuses
+        left = campaign.audience - campaign.sent - campaign.failed - campaign.skipped
+        assert statuses["cancelled"] == (left if campaign.status == "cancelled" else 0)
     # One message per normalised address: the lowest customer id holding it gets it.
     messaged: dict[str, int] = {}
     for row in sorted(rows, key=lambda r: r.customer_id):
@@ -68,7 +72,7 @@ def assert_campaign_consistent(
         if row.status == "sent":
             assert entry is not None
             assert entry.outcome == "sent"
-        if row.status == "skipped":
+        if row.status in ("skipped", "cancelled"):
             assert entry is None
         if entry is not None and finished:
             assert row.status == entry.outcome

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -85,6 +86,23 @@ def test_send_list_show_log_and_ledger(
     assert main(["--db", db_url, "vendor", "ledger", "--ledger", str(ledger_path), "--csv"]) == 0
     ledger = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
     assert sum(r["outcome"] == "sent" for r in ledger) == summary["sent"]
+
+    # Without --json or --csv: words and a table a person reads, not Python reprs or CSV.
+    campaign = str(summary["campaign_id"])
+    assert main(["--db", db_url, "campaign", "show", campaign]) == 0
+    text = capsys.readouterr().out
+    assert f"Campaign {campaign}: " in text
+    assert f"Sent:         {summary['sent']:,}" in text
+    rate = summary["sent"] / (summary["sent"] + summary["failed"])
+    assert f"Success rate: {rate:.1%}" in text
+    assert not re.search(r"\[\{|\[\(|\{'|0\.\d{5,}", text), text
+    assert main(["--db", db_url, "campaign", "log", campaign]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["email", "variant", "status", "attempts", "updated", "(UTC)",
+                                "reason"]
+    assert len(lines) == 181
+    assert "," not in lines[1]
+    assert sum(line.split()[2] == "sent" for line in lines[1:]) == summary["sent"]
 
 
 def test_unknown_token_is_refused_before_anything_is_sent(

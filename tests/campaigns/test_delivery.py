@@ -27,12 +27,12 @@ from tests.campaigns.invariants import assert_campaign_consistent
 d = deliveries_table.c
 
 
-def reasons(engine: Engine, campaign_id: int) -> dict[int, str | None]:
+def reasons(engine: Engine, campaign_id: int, status: str = "skipped") -> dict[int, str | None]:
     with engine.connect() as conn:
         return dict(
             conn.execute(
                 select(d.customer_id, d.reason).where(
-                    d.campaign_id == campaign_id, d.status == "skipped"
+                    d.campaign_id == campaign_id, d.status == status
                 )
             ).all()
         )
@@ -165,7 +165,9 @@ def test_pause_resume_and_cancel(population: Engine, ledger_path: Path, qtbot: Q
         delivery.shutdown()
     statuses = assert_campaign_consistent(population, campaign_id, ledger_path)
     assert statuses["sent"] > sent_at_pause
-    assert "campaign cancelled" in reasons(population, campaign_id).values()
+    # The never-sent rest is "cancelled", not skipped like a suppression.
+    assert set(reasons(population, campaign_id, "cancelled").values()) == {"campaign cancelled"}
+    assert "campaign cancelled" not in reasons(population, campaign_id).values()
 
 
 def test_control_calls_leave_the_database_to_the_writer_thread(

@@ -24,12 +24,14 @@ from minicrm_desktop.services.tasks import TaskRunner
 from minicrm_desktop.views.campaign_control import CampaignControl
 from minicrm_desktop.views.campaign_history_model import (
     PAGE_SIZE,
+    PROGRESS_COLUMN,
     CampaignHistoryModel,
     ProgressRole,
 )
 from minicrm_desktop.views.campaigns_page import CampaignsPage
 from tests.campaigns.conftest import POPULATION, draft
 from tests.gui.conftest import close_app, offline_ai, start_app
+from tests.gui.person import DialogLog, answer_dialog
 from tests.helpers import write_csv
 
 d = deliveries_table.c
@@ -98,7 +100,7 @@ def test_history_model_pages_newest_first(sqlite_engine: Engine, runner: TaskRun
     assert len(set(ids)) == len(ids)
     assert model.page_fetches == 3
     qtmodeltester.check(model)  # type: ignore[attr-defined]
-    assert model.index(0, 6).data() == "88.9%"
+    assert model.index(0, 7).data() == "88.9%"
 
 
 def test_scrolling_the_page_loads_the_next_page(sqlite_engine: Engine, qtbot: QtBot,
@@ -128,7 +130,7 @@ def test_live_progress_arrives_by_signal(population: Engine, bus: EventBus, qtbo
     row = page.model.campaign(0)
     assert row is not None
     assert row.sent + row.failed + row.skipped == 200
-    assert page.model.index(0, 7).data(ProgressRole) == 1.0
+    assert page.model.index(0, PROGRESS_COLUMN).data(ProgressRole) == 1.0
 
     # Its own page opens from the list, and goes back to it.
     page.select_campaign(campaign_id)
@@ -171,8 +173,12 @@ def test_pause_resume_and_cancel_from_the_page(population: Engine, bus: EventBus
     page.resume_button.click()
     qtbot.waitUntil(lambda: page.control.is_running(campaign_id), timeout=10_000)
     qtbot.waitUntil(page.pause_button.isEnabled, timeout=10_000)
+    seen = DialogLog()
+    answer_dialog(seen, button="Cancel campaign")  # it asks first: confirm
     with qtbot.waitSignal(bus.campaign_finished, timeout=20_000) as cancelled:
         page.cancel_button.click()
+    assert seen.seen
+    assert "cannot be undone" in seen.seen[0]
     assert cancelled.args == [campaign_id, "cancelled"]
     qtbot.waitUntil(lambda: page.model.index(0, 1).data() == "Cancelled", timeout=10_000)
     assert not (page.pause_button.isEnabled())

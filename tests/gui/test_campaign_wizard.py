@@ -115,7 +115,9 @@ def test_wizard_launches_a_campaign_that_completes(page: CampaignsPage, bus: Eve
 
     with qtbot.waitSignal(bus.campaign_finished, timeout=30_000) as finished:
         finish.click()
+        assert page.message.text() == "“Pune spring” launching…"
     assert finished.args[1] == "completed"
+    assert "launching" not in page.message.text()  # the status line does not outlive it
     qtbot.waitUntil(lambda: page.model.rowCount() == 1
                     and page.model.index(0, 1).data() == "Completed", timeout=10_000)
     row = page.model.campaign(0)
@@ -175,3 +177,6 @@ def test_inline_rule_and_scheduling(page: CampaignsPage, population: Engine,
     assert tuple(stored) == ("scheduled", "sms", sendable // 10, 24)
     assert page.model.index(0, 1).data() == "Scheduled"
     assert page.model.index(0, 0).data(Qt.ItemDataRole.DisplayRole) == "Later"
+    # The list says when it will run (local time, as the person picked it).
+    when = review.when.dateTime().toString("dd MMM yyyy, HH:mm")
+    assert page.model.index(0, 2).data() == f"runs {when}"

@@ -12,9 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine
 
-from ...models.campaign import deliveries_table
 from ..campaigns.history import campaign_details
 from .config import AIConfig
 from .errors import AIError
@@ -23,7 +22,6 @@ from .figures import numbers_in as numbers_in  # re-exported: callers check summ
 from .openai_client import AnswerProblem, Cancelled, ask_structured
 
 TEMPLATE_LABEL = "Built-in template"
-d = deliveries_table.c
 
 
 @dataclass(frozen=True)
@@ -52,6 +50,8 @@ class CampaignFigures:
     failure_reasons: tuple[tuple[str, int], ...]
     skip_reasons: tuple[tuple[str, int], ...]
     variants: tuple[VariantFigures, ...]
+    #: Never sent because the campaign was cancelled (not a suppression: not "skipped").
+    cancelled: int = 0
 
     @property
     def rate(self) -> float | None:
@@ -75,26 +75,24 @@ class Summary:
 
 
 def campaign_figures(engine: Engine, campaign_id: int) -> CampaignFigures:
-    """The campaign's figures, from the same queries as its page (runs in a task)."""
-    info = campaign_details(engine, campaign_id)
-    with engine.connect() as conn:
-        rows = conn.execute(
-            select(d.status, d.reason, func.count())
-            .where(d.campaign_id == campaign_id, d.status.in_(["failed", "skipped"]))
-            .group_by(d.status, d.reason)
-        ).all()
-    reasons: dict[str, list[tuple[str, int]]] = {"failed": [], "skipped": []}
-    for status, reason, n in rows:
-        reasons[status].append((reason or "no reason given", int(n)))
-    for items in reasons.values():
-        items.sort(key=lambda item: (-item[1], item[0]))
+    """The campaign's figures, from the same snapshot as its page (runs in a task)."""
+    return figures_from_details(campaign_details(engine, campaign_id))
+
+
+def figures_from_details(info: dict[str, Any]) -> CampaignFigures:
+    """The figures of a `campaign_details` snapshot: the page's header, variant table and
+    summary then say the same numbers."""
+    def named(items: list[tuple[str, int]]) -> tuple[tuple[str, int], ...]:
+        return tuple((reason or "no reason given", n) for reason, n in items)
+
     return CampaignFigures(
         name=info["name"], channel=info["channel"], status=info["status"],
         audience=int(info["audience"]), sent=int(info["sent"]), failed=int(info["failed"]),
         skipped=int(info["skipped"]),
-        failure_reasons=tuple(reasons["failed"]), skip_reasons=tuple(reasons["skipped"]),
+        failure_reasons=named(info["failure_reasons"]), skip_reasons=named(info["skip_reasons"]),
         variants=tuple(VariantFigures(v["label"], int(v["sent"]), int(v["failed"]))
                        for v in info["variants"]),
+        cancelled=int(info.get("cancelled", 0)),
     )
 
 
@@ -105,9 +103,10 @@ def _percent(rate: float) -> str:
 def template_summary(f: CampaignFigures) -> str:
     """The summary in plain words, from the figures alone."""
     noun = "customer" if f.audience == 1 else "customers"
-    parts = [f"{f.name} reached {f.audience:,} {noun}"]
+    # Reached means delivered: failed, skipped and cancelled recipients were not reached.
+    parts = [f"{f.name} reached {f.sent:,} of its {f.audience:,} {noun}"]
     if f.rate is not None:
-        parts.append(f"{f.sent:,} delivered ({_percent(f.rate)})")
+        parts[0] += f" ({_percent(f.rate)} of the messages tried were delivered)"
     elif f.audience:
         parts.append("nothing has been sent yet")
     if f.failed:
@@ -117,6 +116,8 @@ def template_summary(f: CampaignFigures) -> str:
     if f.skipped:
         reason, n = f.skip_reasons[0] if f.skip_reasons else ("unknown", f.skipped)
         parts.append(f"{f.skipped:,} skipped, mostly \u201c{reason}\u201d ({n:,})")
+    if f.cancelled:
+        parts.append(f"{f.cancelled:,} never sent because the campaign was cancelled")
     text = "; ".join(parts) + "."
     best = f.best_variant()
     if best is not None and best.rate is not None:

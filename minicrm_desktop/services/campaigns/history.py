@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any, TextIO
@@ -42,6 +43,15 @@ class CampaignRow:
     sent: int
     failed: int
     skipped: int
+    scheduled_at: datetime | None = None
+
+    @property
+    def cancelled(self) -> int:
+        """Recipients never sent because the campaign was cancelled: what is left of the
+        audience (the same counters as every other figure, so all places agree)."""
+        if self.status != CampaignStatus.CANCELLED.value:
+            return 0
+        return max(0, self.audience - self.sent - self.failed - self.skipped)
 
     @property
     def success_rate(self) -> float | None:
@@ -51,11 +61,14 @@ class CampaignRow:
     @property
     def progress(self) -> float:
         return (
-            1.0 if self.audience == 0 else (self.sent + self.failed + self.skipped) / self.audience
+            1.0
+            if self.audience == 0
+            else (self.sent + self.failed + self.skipped + self.cancelled) / self.audience
         )
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
+        data["cancelled"] = self.cancelled
         data["success_rate"] = self.success_rate
         return data
 
@@ -72,6 +85,7 @@ _ROW = (
     c.sent,
     c.failed,
     c.skipped,
+    c.scheduled_at,
 )
 
 
@@ -88,7 +102,12 @@ def list_campaigns(
         return [CampaignRow(*row) for row in conn.execute(stmt)]
 
 
+_VARIANT_STATUSES = {s.value: s.name.lower() for s in DeliveryStatus}
+
+
 def campaign_details(engine: Engine, campaign_id: int) -> dict[str, Any]:
+    """The campaign's counters, its variants' and its reasons, read in one transaction: a
+    consistent snapshot that every figure on its page is drawn from."""
     with engine.connect() as conn:
         row = conn.execute(
             select(*_ROW, c.objective, c.rule_json, *_EXTRA).where(c.id == campaign_id)
@@ -109,30 +128,49 @@ def campaign_details(engine: Engine, campaign_id: int) -> dict[str, Any]:
             .group_by(d.variant, d.status)
         ).all()
         reasons = conn.execute(
-            select(d.reason, func.count())
+            select(d.status, d.reason, func.count())
             .where(d.campaign_id == campaign_id, d.status.in_(["failed", "skipped"]))
-            .group_by(d.reason)
-            .order_by(func.count().desc())
+            .group_by(d.status, d.reason)
         ).all()
     stats: dict[str, dict[str, int]] = {label: {} for label, _ in variants}
     for variant, status, n in by_variant:
-        stats.setdefault(variant, {})[status] = int(n)
+        key = _VARIANT_STATUSES.get(status, status)
+        stats.setdefault(variant, {})[key] = int(n)
     summary["variants"] = [
         {
             "label": label,
             "template": template,
             **{
                 s: stats[label].get(s, 0)
-                for s in ("queued", "sending", "sent", "failed", "skipped")
+                for s in ("queued", "sending", "sent", "failed", "skipped", "cancelled")
             },
         }
         for label, template in variants
     ]
-    summary["reasons"] = {reason or "": int(n) for reason, n in reasons}
+    if summary["status"] == CampaignStatus.CANCELLED.value:
+        # Until the cancel is settled (finish_if_done) the unsent rows are still queued or
+        # in flight: counted as cancelled already, like the campaign's own figure.
+        for variant in summary["variants"]:
+            variant["cancelled"] += variant.pop("queued") + variant.pop("sending")
+            variant["queued"] = variant["sending"] = 0
+    by_status: dict[str, list[tuple[str, int]]] = {"failed": [], "skipped": []}
+    for status, reason, n in reasons:
+        by_status[status].append((reason or "", int(n)))
+    for items in by_status.values():
+        items.sort(key=lambda item: (-item[1], item[0]))
+    # Failures (the vendor refused) and suppressions (never tried) are told apart.
+    summary["failure_reasons"] = by_status["failed"]
+    summary["skip_reasons"] = by_status["skipped"]
+    totals: dict[str, int] = {}
+    for reason, n in by_status["failed"] + by_status["skipped"]:
+        totals[reason] = totals.get(reason, 0) + n
+    summary["reasons"] = dict(sorted(totals.items(), key=lambda item: -item[1]))
     if summary.get("ab_test"):
         summary["ab_test"]["held"] = stats.get("", {}).get("held", 0)
     return summary
 
+
+LOG_COLUMNS = ("email", "variant", "status", "reason", "attempts", "queued_at", "updated_at")
 
 # What `show` adds for email campaigns and A/B tests with a winner.
 _EXTRA = (
@@ -196,14 +234,37 @@ def list_drafts(engine: Engine) -> list[DraftRow]:
     return drafts
 
 
+
+
 def write_log_csv(
     engine: Engine, campaign_id: int, out: TextIO, status: DeliveryStatus | None = None
 ) -> int:
     """The per-recipient log, streamed in pages; returns the number of rows written."""
-    cust = customers_table.c
     writer = csv_writer(out)
-    writer.writerow(["email", "variant", "status", "reason", "attempts", "queued_at", "updated_at"])
-    after, written = 0, 0
+    writer.writerow(list(LOG_COLUMNS))
+    written = 0
+    for row in iter_log(engine, campaign_id, status):
+        writer.writerow(
+            [
+                row.email.lower(),
+                row.variant,
+                row.status,
+                row.reason or "",
+                row.attempts,
+                row.queued_at.isoformat(),
+                row.updated_at.isoformat(),
+            ]
+        )
+        written += 1
+    return written
+
+
+def iter_log(
+    engine: Engine, campaign_id: int, status: DeliveryStatus | None = None
+) -> Iterator[Any]:
+    """The per-recipient log's rows in delivery order, read 5,000 at a time."""
+    cust = customers_table.c
+    after = 0
     while True:
         stmt = (
             select(
@@ -226,20 +287,8 @@ def write_log_csv(
         with engine.connect() as conn:
             rows = conn.execute(stmt).all()
         if not rows:
-            return written
-        for row in rows:
-            writer.writerow(
-                [
-                    row.email.lower(),
-                    row.variant,
-                    row.status,
-                    row.reason or "",
-                    row.attempts,
-                    row.queued_at.isoformat(),
-                    row.updated_at.isoformat(),
-                ]
-            )
-        written += len(rows)
+            return
+        yield from rows
         after = rows[-1].id
 
 

@@ -305,7 +305,7 @@ def seconds_until_due(engine: Engine, campaign_id: int) -> float | None:
 
 def finish_if_done(engine: Engine, campaign_id: int, owner: str | None = None) -> str | None:
     """After the last worker stops: complete a running campaign with nothing left, or settle
-    a cancelled one (its unsent recipients are skipped, with the reason), and give up
+    a cancelled one (its unsent recipients become "cancelled", with the reason), and give up
     `owner`'s lease. Nothing changes while another process holds a live lease: it settles
     the campaign itself. Returns the campaign's status."""
     now = utcnow()
@@ -324,20 +324,22 @@ def finish_if_done(engine: Engine, campaign_id: int, owner: str | None = None) -
             )
         ).scalar_one()
         if status == CampaignStatus.CANCELLED.value:
-            skipped = conn.execute(
+            # Never sent is its own outcome, not a suppression: the campaign's "cancelled"
+            # figure is what is left of the audience once it is settled (history.py).
+            conn.execute(
                 update(deliveries_table)
                 .where(d.campaign_id == campaign_id, d.status.in_([QUEUED, HELD]))
                 .values(
-                    status=DeliveryStatus.SKIPPED.value,
+                    status=DeliveryStatus.CANCELLED.value,
                     reason="campaign cancelled",
                     claim=None,
                     updated_at=now,
                 )
-            ).rowcount
+            )
             conn.execute(
                 update(campaigns_table)
                 .where(c.id == campaign_id)
-                .values(skipped=c.skipped + skipped, finished_at=func.coalesce(c.finished_at, now))
+                .values(finished_at=func.coalesce(c.finished_at, now))
             )
         elif status == CampaignStatus.RUNNING.value and pending == 0:
             conn.execute(

@@ -1,0 +1,223 @@
+"""A campaign's own page, as a person uses it (issue 16): Enter opens a campaign from the
+list, Resume / Pause / Cancel sit on its page, Cancel asks first (Escape keeps it sending),
+every figure on the page and in the list is the same number, a cancel counts the unsent
+as cancelled (not skipped), the sidebar goes back to the list, and the charts follow the
+dark palette with readable ticks.
+
+Only keys and clicks act; asserts read what is shown.
+"""
+
+from __future__ import annotations
+
+import re
+
+from PySide6.QtCharts import QAbstractBarSeries, QBarCategoryAxis, QChart, QValueAxis
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QImage, QPainter
+from PySide6.QtWidgets import QApplication, QTableWidget
+from pytestqt.qtbot import QtBot
+from sqlalchemy import func, select
+
+from minicrm_desktop.app import AppContext
+from minicrm_desktop.models.campaign import deliveries_table
+from minicrm_desktop.services.access.actor import LOCAL_ADMIN
+from minicrm_desktop.services.campaigns.launch import create_campaign, launch_campaign
+from minicrm_desktop.services.campaigns.vendor import VendorConfig
+from minicrm_desktop.services.database import create_db_engine
+from minicrm_desktop.views.campaign_detail import CampaignDetail
+from minicrm_desktop.views.palette import dark_palette, light_palette
+from tests.campaigns.conftest import draft
+
+from .person import DialogLog, Key, Mod, answer_dialog, click, press
+
+d = deliveries_table.c
+
+
+def _launch_elsewhere(ctx: AppContext, vendor: VendorConfig) -> int:
+    """A campaign launched by another process that nobody sends yet (Resume sends it)."""
+    engine = create_db_engine(ctx.url)
+    try:
+        campaign_id = create_campaign(engine, draft(name="Autumn offer", vendor=vendor),
+                                      actor=LOCAL_ADMIN)
+        launch_campaign(engine, campaign_id, actor=LOCAL_ADMIN)
+    finally:
+        engine.dispose()
+    return campaign_id
+
+
+def _open_from_list(ctx: AppContext, qtbot: QtBot, name: str) -> CampaignDetail:
+    """Ctrl+3, F5, click the campaign's row, Enter."""
+    window = ctx.window
+    press(Key.Key_3, Mod.ControlModifier, window)
+    page = window.campaigns_page
+    press(Key.Key_F5, widget=QApplication.focusWidget() or window)
+    qtbot.waitUntil(lambda: page.model.rowCount() > 0
+                    and page.model.index(0, 0).data() == name, timeout=15_000)
+    table = page.table
+    click(table.viewport(), table.visualRect(page.model.index(0, 0)).center())
+    press(Key.Key_Return, widget=table)
+    detail = page.detail
+    assert detail is not None
+    assert page.stack.currentWidget() is detail  # Enter opened it
+    qtbot.waitUntil(lambda: detail.report is not None and detail.header.title.text() == name,
+                    timeout=10_000)
+    return detail
+
+
+def _figure(detail: CampaignDetail, key: str) -> int:
+    return int(detail.figure_labels[key].text().replace(",", ""))
+
+
+def _column_sum(table: QTableWidget, title: str) -> int:
+    titles = [table.model().headerData(c, Qt.Orientation.Horizontal)
+              for c in range(table.columnCount())]
+    column = titles.index(title)
+    return sum(int(str(table.model().index(r, column).data()).replace(",", ""))
+               for r in range(table.rowCount()))
+
+
+def _consistent(detail: CampaignDetail) -> bool:
+    """Header, variant table and summary show the same numbers."""
+    sent, failed = _figure(detail, "sent"), _figure(detail, "failed")
+    skipped = _figure(detail, "skipped")
+    table = detail.variants
+    summary = detail.summary_panel.text.text()
+    return (_column_sum(table, "Sent") == sent and _column_sum(table, "Failed") == failed
+            and _column_sum(table, "Skipped") == skipped
+            and f"reached {sent:,} of its {_figure(detail, 'audience'):,}" in summary
+            and (failed == 0 or f"{failed:,} failed" in summary)
+            and (not detail.figure_labels["cancelled"].isVisible()
+                 or _column_sum(table, "Cancelled") == _figure(detail, "cancelled")))
+
+
+def test_campaign_controls_confirm_and_one_set_of_figures(person_app: AppContext,
+                                                          qtbot: QtBot) -> None:
+    campaign_id = _launch_elsewhere(person_app, VendorConfig(success_rate=0.9, latency_ms=40,
+                                                             seed=7))
+    detail = _open_from_list(person_app, qtbot, "Autumn offer")
+    # Running in the database, sent by nobody: Resume sends it from here.
+    assert detail.resume_button.isEnabled()
+    assert detail.pause_button.isEnabled()
+    assert detail.cancel_button.isEnabled()
+    click(detail.resume_button)
+    qtbot.waitUntil(lambda: _figure(detail, "sent") > 0, timeout=20_000)
+    assert "Running" in detail.header.subtitle.text()
+
+    # Cancel asks; Escape answers "no" and the campaign keeps sending.
+    seen = DialogLog()
+    answer_dialog(seen, key=Key.Key_Escape)
+    click(detail.cancel_button)
+    assert seen.seen
+    assert "cannot be undone" in seen.seen[0]
+    sent_then = _figure(detail, "sent")
+    qtbot.waitUntil(lambda: _figure(detail, "sent") > sent_then, timeout=20_000)
+    assert "Running" in detail.header.subtitle.text()
+    assert person_app.campaigns.is_running(campaign_id)
+
+    # While it sends: header, variant table and summary agree (one snapshot).
+    qtbot.waitUntil(lambda: _consistent(detail), timeout=20_000)
+    assert "Running" in detail.header.subtitle.text()
+
+    # Confirmed: cancelled, and the unsent are counted as cancelled, not skipped.
+    finished: list[tuple[int, str]] = []
+    person_app.bus.campaign_finished.connect(lambda cid, status: finished.append((cid, status)))
+    answer_dialog(seen, button="Cancel campaign")
+    click(detail.cancel_button)
+    qtbot.waitUntil(lambda: "Cancelled" in detail.header.subtitle.text()
+                    and detail.figure_labels["cancelled"].isVisible(), timeout=20_000)
+    qtbot.waitUntil(lambda: (campaign_id, "cancelled") in finished, timeout=20_000)
+    # Settled: the page read it again once the last message in flight was recorded.
+    qtbot.waitUntil(lambda: not detail.busy and _consistent(detail), timeout=20_000)
+    with person_app.engine.connect() as conn:
+        suppressed = conn.execute(select(func.count()).where(
+            d.campaign_id == campaign_id, d.status == "skipped")).scalar_one()
+    audience, sent = _figure(detail, "audience"), _figure(detail, "sent")
+    failed, cancelled = _figure(detail, "failed"), _figure(detail, "cancelled")
+    assert _figure(detail, "skipped") == suppressed  # launch suppressions only
+    assert cancelled == audience - sent - failed - suppressed
+    assert cancelled > 0
+    assert _column_sum(detail.variants, "Cancelled") == cancelled
+    summary = detail.summary_panel.text.text()
+    assert f"reached {sent:,} of its {audience:,} customers" in summary
+    assert f"{cancelled:,} never sent because the campaign was cancelled" in summary
+    assert not detail.pause_button.isEnabled()
+    assert not detail.resume_button.isEnabled()
+    assert not detail.cancel_button.isEnabled()
+
+    # The sidebar's "Campaigns" goes back to the list, whose row says the same.
+    window = person_app.window
+    sidebar = window.sidebar
+    item = sidebar.item(window.page_names.index("campaigns"))
+    click(sidebar.viewport(), sidebar.visualItemRect(item).center())
+    page = window.campaigns_page
+    assert page.stack.currentWidget() is page.list_page
+    model = page.model
+    qtbot.waitUntil(lambda: model.rowCount() > 0
+                    and model.index(0, 1).data() == "Cancelled", timeout=10_000)
+    shown = [model.index(0, column).data() for column in range(model.columnCount())]
+    assert shown[3:7] == [f"{audience:,}", f"{sent:,}", f"{failed:,}", f"{suppressed:,}"]
+    assert str(shown[2]).startswith("started ")
+
+
+def _chart_image(chart: QChart) -> QImage:
+    view = chart.scene().views()[0]
+    image = QImage(view.size(), QImage.Format.Format_ARGB32)
+    image.fill(QColor("magenta"))
+    painter = QPainter(image)
+    view.render(painter)
+    painter.end()
+    return image
+
+
+def test_charts_follow_the_dark_palette_with_readable_ticks(person_app: AppContext,
+                                                            qtbot: QtBot) -> None:
+    _launch_elsewhere(person_app, VendorConfig(success_rate=0.8, seed=3))
+    detail = _open_from_list(person_app, qtbot, "Autumn offer")
+    click(detail.resume_button)
+    qtbot.waitUntil(lambda: "Completed" in detail.header.subtitle.text(), timeout=30_000)
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    dark = dark_palette()
+    try:
+        app.setPalette(dark)  # the OS switched to dark (palette.apply_theme does this)
+        qtbot.waitUntil(lambda: detail.timeline_chart.backgroundBrush().color()
+                        == dark.base().color(), timeout=5_000)
+        for chart in (detail.timeline_chart, detail.reasons_chart):
+            image = _chart_image(chart)
+            corner = image.pixelColor(2, 2)
+            assert corner == dark.base().color(), (chart.title(), corner.name())
+            white = sum(image.pixelColor(x, y).lightness() > 240
+                        for x in range(0, image.width(), 4) for y in range(0, image.height(), 4))
+            assert white < image.width() * image.height() / 16 / 100  # no white panel
+            assert chart.titleBrush().color() == dark.text().color()
+            for axis in chart.axes():
+                assert axis.labelsColor() == dark.text().color()
+
+        # Suppressed (skipped) in grey, failures in red: never the same colour.
+        (reasons,) = detail.reasons_chart.series()
+        assert isinstance(reasons, QAbstractBarSeries)
+        failed_set, skipped_set = reasons.barSets()
+        assert failed_set.label() == "Failed"
+        assert skipped_set.label() == "Skipped"
+        assert failed_set.color().red() > 200 > failed_set.color().green()
+        grey = skipped_set.color()
+        assert abs(grey.red() - grey.blue()) < 30
+        categories = next(a for a in detail.reasons_chart.axes()
+                          if isinstance(a, QBarCategoryAxis)).categories()
+        unsubscribed = categories.index("unsubscribed")
+        assert skipped_set.at(unsubscribed) > 0
+        assert failed_set.at(unsubscribed) == 0
+
+        # Ticks: clock times under the bars, whole numbers on the count axes.
+        times = next(a for a in detail.timeline_chart.axes()
+                     if isinstance(a, QBarCategoryAxis)).categories()
+        assert times
+        assert all(re.fullmatch(r"\d\d:\d\d(:\d\d)?", t) for t in times), times
+        for chart in (detail.timeline_chart, detail.reasons_chart):
+            (counts,) = [a for a in chart.axes() if isinstance(a, QValueAxis)]
+            step = (counts.max() - counts.min()) / (counts.tickCount() - 1)
+            assert step == int(step) >= 1, (chart.title(), counts.max(), counts.tickCount())
+    finally:
+        app.setPalette(light_palette())
+    qtbot.waitUntil(lambda: detail.timeline_chart.backgroundBrush().color()
+                    == light_palette().base().color(), timeout=5_000)
