@@ -31,10 +31,10 @@ def shoot_sign_in(app: object, out: Path, folder: Path) -> Path:
         GOOGLE_TOKEN_URI,
         OAuthConfig,
     )
-    from minicrm_desktop.services.bus import EventBus
-    from minicrm_desktop.services.database import create_db_engine
-    from minicrm_desktop.services.secrets import EncryptedFileSecrets, SecretStore
-    from minicrm_desktop.services.tasks import TaskRunner
+    from minicrm_desktop.services.core.bus import EventBus
+    from minicrm_desktop.services.core.database import create_db_engine
+    from minicrm_desktop.services.core.secrets import EncryptedFileSecrets, SecretStore
+    from minicrm_desktop.services.core.tasks import TaskRunner
     from minicrm_desktop.views.sign_in_dialog import SignInDialog
 
     config = OAuthConfig(

@@ -156,11 +156,11 @@ def main(argv: list[str] | None = None) -> int:
 
     from minicrm_desktop.app import bootstrap, create_application
     from minicrm_desktop.services.access.actor import LOCAL_ADMIN
-    from minicrm_desktop.services.database import create_db_engine
-    from minicrm_desktop.services.migrate import upgrade_to_head
-    from minicrm_desktop.services.seed import seed_demo_data
+    from minicrm_desktop.services.core.database import create_db_engine
+    from minicrm_desktop.services.core.migrate import upgrade_to_head
+    from minicrm_desktop.services.core.settings import DictStore, Settings
+    from minicrm_desktop.services.customers.seed import seed_demo_data
     from minicrm_desktop.services.segments.saved import create_segment
-    from minicrm_desktop.services.settings import DictStore, Settings
 
     app = create_application(["screenshots"])
     args.out.mkdir(parents=True, exist_ok=True)

@@ -9,6 +9,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from minicrm_desktop.services.core.csv_export import csv_writer
+
 from ..errors import ConfigError
 from ..models.campaign import CampaignStatus, Channel
 from ..services.access.actor import Permission
@@ -24,7 +26,6 @@ from ..services.campaigns.launch import (
     launch_campaign,
 )
 from ..services.campaigns.vendor import VendorConfig, VendorLedger, default_ledger_path
-from ..services.csv_export import csv_writer
 from ..services.segments.saved import find_segment
 from .context import CliContext
 from .parsing import iso_datetime

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
 from minicrm_desktop.services.ai.openai_client import Cancelled
-from minicrm_desktop.services.tasks import TaskCancelled, TaskContext, TaskHandle, TaskRunner
+from minicrm_desktop.services.core.tasks import TaskCancelled, TaskContext, TaskHandle, TaskRunner
 
 T = TypeVar("T")
 

@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 
 from minicrm_desktop.services.access.actor import Actor
 from minicrm_desktop.services.access.audit import AuditFilter, AuditRow, audit_page
-from minicrm_desktop.services.tasks import TaskRunner
+from minicrm_desktop.services.core.tasks import TaskRunner
 from minicrm_desktop.views.keyset_model import KeysetTableModel, ModelIndex
 
 AUDIT_PAGE_SIZE = 200

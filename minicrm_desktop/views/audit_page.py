@@ -26,8 +26,8 @@ from sqlalchemy import Engine
 
 from minicrm_desktop.services.access.actor import Actor
 from minicrm_desktop.services.access.audit import Action, AuditFilter, write_audit_csv
-from minicrm_desktop.services.bus import EventBus
-from minicrm_desktop.services.tasks import TaskHandle, TaskRunner
+from minicrm_desktop.services.core.bus import EventBus
+from minicrm_desktop.services.core.tasks import TaskHandle, TaskRunner
 from minicrm_desktop.views.audit_log_model import AuditLogModel
 from minicrm_desktop.views.file_dialogs import SaveCsvDialog
 from minicrm_desktop.views.widgets import PageHeader

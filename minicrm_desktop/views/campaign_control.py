@@ -16,7 +16,6 @@ from sqlalchemy import Engine
 from minicrm_desktop.models.base import utcnow
 from minicrm_desktop.models.campaign import CampaignStatus
 from minicrm_desktop.services.access.actor import SYSTEM, AccessDenied, Actor, Permission, can
-from minicrm_desktop.services.bus import EventBus
 from minicrm_desktop.services.campaigns import history, stats
 from minicrm_desktop.services.campaigns.engine import DeliveryEngine
 from minicrm_desktop.services.campaigns.launch import (
@@ -25,7 +24,8 @@ from minicrm_desktop.services.campaigns.launch import (
     create_campaign,
     launch_campaign,
 )
-from minicrm_desktop.services.tasks import TaskContext, TaskRunner
+from minicrm_desktop.services.core.bus import EventBus
+from minicrm_desktop.services.core.tasks import TaskContext, TaskRunner
 
 log = logging.getLogger(__name__)
 SCHEDULE_CHECK_MS = 30_000
@@ -198,7 +198,7 @@ class CampaignControl(QObject):
 
     def _on_error(self, exc: BaseException) -> None:
         from minicrm_desktop.errors import MiniCRMError
-        from minicrm_desktop.services.tasks import TaskCancelled
+        from minicrm_desktop.services.core.tasks import TaskCancelled
 
         if isinstance(exc, TaskCancelled):
             return

@@ -37,12 +37,12 @@ from sqlalchemy import Engine
 
 from minicrm_desktop.models.campaign import DeliveryStatus
 from minicrm_desktop.services.ai.config import AISettings
-from minicrm_desktop.services.bus import EventBus
 from minicrm_desktop.services.campaigns.events import CampaignCounts
 from minicrm_desktop.services.campaigns.history import campaign_details, write_log_csv
 from minicrm_desktop.services.campaigns.stats import OutcomeBucket, outcomes_over_time
 from minicrm_desktop.services.campaigns.store import DeliveryState, delivery_state
-from minicrm_desktop.services.tasks import TaskHandle, TaskRunner
+from minicrm_desktop.services.core.bus import EventBus
+from minicrm_desktop.services.core.tasks import TaskHandle, TaskRunner
 from minicrm_desktop.views.campaign_log_model import DeliveryLogModel
 from minicrm_desktop.views.campaign_summary import CampaignSummaryPanel
 from minicrm_desktop.views.file_dialogs import SaveCsvDialog

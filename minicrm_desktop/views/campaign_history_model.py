@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 
 from minicrm_desktop.services.campaigns.events import CampaignCounts
 from minicrm_desktop.services.campaigns.history import CampaignRow, list_campaigns
-from minicrm_desktop.services.tasks import TaskRunner
+from minicrm_desktop.services.core.tasks import TaskRunner
 from minicrm_desktop.views.keyset_model import KeysetTableModel, ModelIndex
 
 PAGE_SIZE = 100

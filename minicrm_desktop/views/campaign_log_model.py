@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 
 from minicrm_desktop.models.campaign import DeliveryStatus
 from minicrm_desktop.services.campaigns.stats import LogRow, log_page
-from minicrm_desktop.services.tasks import TaskRunner
+from minicrm_desktop.services.core.tasks import TaskRunner
 from minicrm_desktop.views.formatting import format_datetime
 from minicrm_desktop.views.keyset_model import KeysetTableModel, ModelIndex
 

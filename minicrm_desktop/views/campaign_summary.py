@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 
 from minicrm_desktop.services.ai.config import AISettings
 from minicrm_desktop.services.ai.summary import Summary, campaign_figures, summarise
-from minicrm_desktop.services.tasks import TaskContext, TaskHandle, TaskRunner
+from minicrm_desktop.services.core.tasks import TaskContext, TaskHandle, TaskRunner
 from minicrm_desktop.views.ai_request import AIRequest
 from minicrm_desktop.views.widgets import value_label
 

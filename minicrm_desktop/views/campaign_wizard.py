@@ -46,9 +46,9 @@ from minicrm_desktop.services.campaigns.wizard import (
     PageId,
     WizardState,
 )
+from minicrm_desktop.services.core.tasks import TaskHandle, TaskRunner
 from minicrm_desktop.services.segments import AudienceMember, audience_sample
 from minicrm_desktop.services.segments.saved import SavedSegment, list_segments
-from minicrm_desktop.services.tasks import TaskHandle, TaskRunner
 from minicrm_desktop.views.campaign_control import CampaignControl
 from minicrm_desktop.views.live_count import LiveCount
 from minicrm_desktop.views.node_editor import NodeEditor

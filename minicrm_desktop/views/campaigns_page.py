@@ -21,11 +21,11 @@ from sqlalchemy import Engine
 
 from minicrm_desktop.services.access.actor import Actor, Permission, can
 from minicrm_desktop.services.ai.config import AISettings
-from minicrm_desktop.services.bus import EventBus
 from minicrm_desktop.services.campaigns.events import CampaignCounts
 from minicrm_desktop.services.campaigns.history import CampaignRow
 from minicrm_desktop.services.campaigns.store import delivery_state
-from minicrm_desktop.services.tasks import TaskHandle, TaskRunner
+from minicrm_desktop.services.core.bus import EventBus
+from minicrm_desktop.services.core.tasks import TaskHandle, TaskRunner
 from minicrm_desktop.views.campaign_control import CampaignControl
 from minicrm_desktop.views.campaign_detail import CampaignDetail
 from minicrm_desktop.views.campaign_history_model import PROGRESS_COLUMN, CampaignHistoryModel

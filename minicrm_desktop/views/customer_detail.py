@@ -19,8 +19,8 @@ from PySide6.QtWidgets import (
 )
 from sqlalchemy import Engine
 
-from minicrm_desktop.services.customer_queries import CustomerDetail, customer_detail
-from minicrm_desktop.services.tasks import TaskContext, TaskHandle, TaskRunner
+from minicrm_desktop.services.core.tasks import TaskContext, TaskHandle, TaskRunner
+from minicrm_desktop.services.customers.queries import CustomerDetail, customer_detail
 from minicrm_desktop.views.formatting import format_date, format_datetime, format_money
 from minicrm_desktop.views.widgets import TagChip
 

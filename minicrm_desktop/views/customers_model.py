@@ -24,13 +24,13 @@ from PySide6.QtCore import (
 )
 from sqlalchemy import Engine
 
-from minicrm_desktop.services.customer_queries import (
+from minicrm_desktop.services.core.tasks import TaskCancelled, TaskContext, TaskHandle, TaskRunner
+from minicrm_desktop.services.customers.queries import (
     CustomerQuery,
     CustomerRow,
     fetch_rows,
     ordered_ids,
 )
-from minicrm_desktop.services.tasks import TaskCancelled, TaskContext, TaskHandle, TaskRunner
 from minicrm_desktop.views.formatting import format_date, format_datetime, format_money
 
 ModelIndex = QModelIndex | QPersistentModelIndex

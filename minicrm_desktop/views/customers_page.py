@@ -25,15 +25,15 @@ from PySide6.QtWidgets import (
 )
 from sqlalchemy import Engine
 
-from minicrm_desktop.services.bus import EventBus
-from minicrm_desktop.services.customer_queries import CustomerQuery, export_customers_csv
-from minicrm_desktop.services.settings import (
+from minicrm_desktop.services.core.bus import EventBus
+from minicrm_desktop.services.core.settings import (
     CUSTOMER_DETAIL_SHOWN,
     CUSTOMER_HIDDEN_COLUMNS,
     DictStore,
     Settings,
 )
-from minicrm_desktop.services.tasks import TaskCancelled, TaskContext, TaskHandle, TaskRunner
+from minicrm_desktop.services.core.tasks import TaskCancelled, TaskContext, TaskHandle, TaskRunner
+from minicrm_desktop.services.customers.queries import CustomerQuery, export_customers_csv
 from minicrm_desktop.views.customer_detail import CustomerDetailPanel
 from minicrm_desktop.views.customers_model import COLUMNS, CustomerTableModel
 from minicrm_desktop.views.file_dialogs import SaveCsvDialog

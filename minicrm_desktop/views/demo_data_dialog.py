@@ -20,10 +20,9 @@ from PySide6.QtWidgets import (
 from sqlalchemy import Engine
 
 from minicrm_desktop.services.access.actor import Actor
-from minicrm_desktop.services.bus import EventBus
-from minicrm_desktop.services.seed import SeedReport
-from minicrm_desktop.services.settings import DEMO_CUSTOMERS, DEMO_OFFER_DISMISSED, Settings
-from minicrm_desktop.services.tasks import (
+from minicrm_desktop.services.core.bus import EventBus
+from minicrm_desktop.services.core.settings import DEMO_CUSTOMERS, DEMO_OFFER_DISMISSED, Settings
+from minicrm_desktop.services.core.tasks import (
     TaskCancelled,
     TaskContext,
     TaskHandle,
@@ -31,6 +30,7 @@ from minicrm_desktop.services.tasks import (
     run_in_process,
     seed_demo_job,
 )
+from minicrm_desktop.services.customers.seed import SeedReport
 
 
 class DemoDataDialog(QDialog):

@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from minicrm_desktop.errors import MiniCRMError
-from minicrm_desktop.services.redact import scrub
+from minicrm_desktop.services.core.redact import scrub
 
 log = logging.getLogger("minicrm_desktop")
 

@@ -36,7 +36,15 @@ from sqlalchemy import Engine
 
 from minicrm_desktop.errors import ImportFileError, MiniCRMError
 from minicrm_desktop.services.access.actor import Actor
-from minicrm_desktop.services.bus import EventBus
+from minicrm_desktop.services.core.bus import EventBus
+from minicrm_desktop.services.core.tasks import (
+    TaskCancelled,
+    TaskContext,
+    TaskHandle,
+    TaskRunner,
+    import_file_job,
+    run_in_process,
+)
 from minicrm_desktop.services.importing import (
     CUSTOMER_FIELDS,
     ORDER_FIELDS,
@@ -44,14 +52,6 @@ from minicrm_desktop.services.importing import (
     ImportReport,
     import_customers,
     import_orders,
-)
-from minicrm_desktop.services.tasks import (
-    TaskCancelled,
-    TaskContext,
-    TaskHandle,
-    TaskRunner,
-    import_file_job,
-    run_in_process,
 )
 from minicrm_desktop.views.file_dialogs import OpenCsvDialog, SaveCsvDialog
 from minicrm_desktop.views.resources import themed_icon

@@ -20,7 +20,7 @@ from PySide6.QtCore import (
 )
 from sqlalchemy import Engine
 
-from minicrm_desktop.services.tasks import TaskHandle, TaskRunner
+from minicrm_desktop.services.core.tasks import TaskHandle, TaskRunner
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 

@@ -26,8 +26,8 @@ from PySide6.QtWidgets import (
 from sqlalchemy import Engine
 
 from minicrm_desktop.models.rules import RuleGroup
+from minicrm_desktop.services.core.tasks import TaskHandle, TaskRunner
 from minicrm_desktop.services.segments import AudienceMember, audience_sample, count_audience
-from minicrm_desktop.services.tasks import TaskHandle, TaskRunner
 from minicrm_desktop.views.formatting import format_count, format_date, format_money
 
 DEBOUNCE_MS = 300

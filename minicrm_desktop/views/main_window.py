@@ -27,16 +27,16 @@ from sqlalchemy import Engine
 from minicrm_desktop import __version__
 from minicrm_desktop.services.access.actor import LOCAL_ADMIN, Actor, Permission, can
 from minicrm_desktop.services.ai.config import AISettings
-from minicrm_desktop.services.bus import EventBus
-from minicrm_desktop.services.changes import ChangeWatcher
-from minicrm_desktop.services.secrets import SecretStore, SharedSecretStore
-from minicrm_desktop.services.settings import (
+from minicrm_desktop.services.core.bus import EventBus
+from minicrm_desktop.services.core.changes import ChangeWatcher
+from minicrm_desktop.services.core.secrets import SecretStore, SharedSecretStore
+from minicrm_desktop.services.core.settings import (
     LAST_PAGE,
     WINDOW_GEOMETRY,
     WINDOW_STATE,
     Settings,
 )
-from minicrm_desktop.services.tasks import TaskRunner
+from minicrm_desktop.services.core.tasks import TaskRunner
 from minicrm_desktop.views.audit_page import AuditPage
 from minicrm_desktop.views.campaign_control import CampaignControl
 from minicrm_desktop.views.campaigns_page import CampaignsPage
@@ -67,7 +67,7 @@ SIDEBAR_STYLE = (
 )
 PAGES = ("customers", "segments", "campaigns", "settings")
 ADMIN_PAGES = ("users", "audit")  # shown to admins only, after the others
-# Which pages show each area of the data (services/changes.py).
+# Which pages show each area of the data (services/core/changes.py).
 _PAGES_OF_AREA = {"customers": ("customers", "segments"), "segments": ("segments",),
                   "campaigns": ("campaigns",), "users": ("users",), "audit": ("audit",)}
 _TITLES = {"customers": "Customers", "segments": "Segments", "campaigns": "Campaigns",

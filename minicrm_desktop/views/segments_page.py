@@ -44,7 +44,8 @@ from minicrm_desktop.models.rules import RuleError, RuleGroup, dump_rule, load_r
 from minicrm_desktop.models.tables import tags_table
 from minicrm_desktop.services.access.actor import Actor, Permission, can
 from minicrm_desktop.services.ai.config import AISettings
-from minicrm_desktop.services.bus import EventBus
+from minicrm_desktop.services.core.bus import EventBus
+from minicrm_desktop.services.core.tasks import TaskRunner
 from minicrm_desktop.services.segments.saved import (
     SavedSegment,
     create_segment,
@@ -54,7 +55,6 @@ from minicrm_desktop.services.segments.saved import (
     rename_segment,
     update_segment,
 )
-from minicrm_desktop.services.tasks import TaskRunner
 from minicrm_desktop.views.describe_panel import DescribePanel
 from minicrm_desktop.views.live_count import LiveCount
 from minicrm_desktop.views.node_editor import NodeEditor

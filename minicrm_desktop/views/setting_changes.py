@@ -17,8 +17,8 @@ from minicrm_desktop.services.access.settings_changes import (
     SettingChange,
     authorize_setting_changes,
 )
-from minicrm_desktop.services.settings import Option
-from minicrm_desktop.services.tasks import TaskRunner
+from minicrm_desktop.services.core.settings import Option
+from minicrm_desktop.services.core.tasks import TaskRunner
 
 ADMINS_ONLY = "Only an admin can change these settings."
 

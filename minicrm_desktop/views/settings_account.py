@@ -31,9 +31,9 @@ from minicrm_desktop.services.auth.config import (
     load_client_secrets,
     resolve_oauth_config,
 )
-from minicrm_desktop.services.secrets import SecretStore, default_secret_store
-from minicrm_desktop.services.settings import Settings
-from minicrm_desktop.services.tasks import TaskRunner
+from minicrm_desktop.services.core.secrets import SecretStore, default_secret_store
+from minicrm_desktop.services.core.settings import Settings
+from minicrm_desktop.services.core.tasks import TaskRunner
 from minicrm_desktop.views.setting_changes import SettingChanges
 from minicrm_desktop.views.widgets import muted_label, value_label
 

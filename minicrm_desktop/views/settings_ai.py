@@ -22,8 +22,8 @@ from PySide6.QtWidgets import (
 )
 
 from minicrm_desktop.services.ai.config import ENV_KEY, AISettings
-from minicrm_desktop.services.secrets import OPENAI_API_KEY, SecretStoreError
-from minicrm_desktop.services.settings import (
+from minicrm_desktop.services.core.secrets import OPENAI_API_KEY, SecretStoreError
+from minicrm_desktop.services.core.settings import (
     AI_BASE_URL,
     AI_MODEL,
     AI_OFFLINE_ONLY,

@@ -14,8 +14,8 @@ from PySide6.QtWidgets import (
 )
 
 from minicrm_desktop import __version__
-from minicrm_desktop.services.paths import log_dir
-from minicrm_desktop.services.settings import settings_path
+from minicrm_desktop.services.core.paths import log_dir
+from minicrm_desktop.services.core.settings import settings_path
 from minicrm_desktop.views.widgets import PageHeader, muted_label, value_label
 
 

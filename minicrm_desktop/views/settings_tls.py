@@ -20,9 +20,9 @@ from PySide6.QtWidgets import (
 from sqlalchemy import Engine
 
 from minicrm_desktop.services.access.actor import Actor
-from minicrm_desktop.services.database import MYSQL_REQUIRE_TLS_ENV, MYSQL_SSL_CA_ENV
-from minicrm_desktop.services.settings import MYSQL_REQUIRE_TLS, MYSQL_SSL_CA, Settings
-from minicrm_desktop.services.tasks import TaskRunner
+from minicrm_desktop.services.core.database import MYSQL_REQUIRE_TLS_ENV, MYSQL_SSL_CA_ENV
+from minicrm_desktop.services.core.settings import MYSQL_REQUIRE_TLS, MYSQL_SSL_CA, Settings
+from minicrm_desktop.services.core.tasks import TaskRunner
 from minicrm_desktop.views.setting_changes import SettingChanges
 
 

@@ -36,9 +36,9 @@ from minicrm_desktop.services.auth.errors import SignInCancelled
 from minicrm_desktop.services.auth.flow import DEFAULT_TIMEOUT_S
 from minicrm_desktop.services.auth.loopback import Waker
 from minicrm_desktop.services.auth.session import admit_identity, restore_identity, sign_in
-from minicrm_desktop.services.secrets import SecretStore
-from minicrm_desktop.services.settings import Settings
-from minicrm_desktop.services.tasks import TaskContext, TaskRunner
+from minicrm_desktop.services.core.secrets import SecretStore
+from minicrm_desktop.services.core.settings import Settings
+from minicrm_desktop.services.core.tasks import TaskContext, TaskRunner
 from minicrm_desktop.views.resources import app_icon
 from minicrm_desktop.views.widgets import PageHeader
 
@@ -314,9 +314,9 @@ def sign_in_at_start(
     from minicrm_desktop.services.access.actor import LOCAL_ADMIN
     from minicrm_desktop.services.auth.access_mode import requires_sign_in
     from minicrm_desktop.services.auth.config import resolve_oauth_config
-    from minicrm_desktop.services.bus import EventBus
-    from minicrm_desktop.services.database import MysqlTls, create_db_engine, is_sqlite
-    from minicrm_desktop.services.secrets import default_secret_store
+    from minicrm_desktop.services.core.bus import EventBus
+    from minicrm_desktop.services.core.database import MysqlTls, create_db_engine, is_sqlite
+    from minicrm_desktop.services.core.secrets import default_secret_store
 
     config = resolve_oauth_config(settings)
     if config is None and not is_sqlite(url):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QStatusBar, QWidget
 
-from minicrm_desktop.services.bus import EventBus
+from minicrm_desktop.services.core.bus import EventBus
 from minicrm_desktop.views.resources import themed_icon
 from minicrm_desktop.views.widgets import ElidedLabel
 

@@ -43,8 +43,8 @@ from minicrm_desktop.services.access.users import (
     set_active,
     set_role,
 )
-from minicrm_desktop.services.bus import EventBus
-from minicrm_desktop.services.tasks import TaskCancelled, TaskRunner
+from minicrm_desktop.services.core.bus import EventBus
+from minicrm_desktop.services.core.tasks import TaskCancelled, TaskRunner
 from minicrm_desktop.views.db_credentials_dialog import DbCredentialsDialog
 from minicrm_desktop.views.users_model import LOCAL_USER_ID, DomainsModel, UsersModel
 from minicrm_desktop.views.widgets import PageHeader, muted_label

@@ -31,7 +31,7 @@ from minicrm_desktop.services.ai.variants import (
     sms_length,
     suggest_variants,
 )
-from minicrm_desktop.services.tasks import TaskContext, TaskRunner
+from minicrm_desktop.services.core.tasks import TaskContext, TaskRunner
 from minicrm_desktop.views.ai_request import AIRequest
 from minicrm_desktop.views.widgets import MessageLabel
 

@@ -12,9 +12,9 @@ from sqlalchemy import Engine
 from minicrm_desktop.services.access.actor import Actor, Role
 from minicrm_desktop.services.access.audit import Action
 from minicrm_desktop.services.access.users import list_domains, list_users
-from minicrm_desktop.services.bus import EventBus
-from minicrm_desktop.services.settings import MYSQL_REQUIRE_TLS, MYSQL_SSL_CA, Settings
-from minicrm_desktop.services.tasks import TaskRunner
+from minicrm_desktop.services.core.bus import EventBus
+from minicrm_desktop.services.core.settings import MYSQL_REQUIRE_TLS, MYSQL_SSL_CA, Settings
+from minicrm_desktop.services.core.tasks import TaskRunner
 from minicrm_desktop.views.audit_page import AuditPage
 from minicrm_desktop.views.campaign_control import CampaignControl
 from minicrm_desktop.views.file_dialogs import SaveCsvDialog

@@ -13,9 +13,9 @@ from minicrm_desktop.services.access.actor import LOCAL_ADMIN, Actor, Role
 from minicrm_desktop.services.access.audit import AuditFilter, iter_audit
 from minicrm_desktop.services.auth.config import GOOGLE_CLIENT_SECRETS
 from minicrm_desktop.services.auth.session import sign_in
-from minicrm_desktop.services.secrets import REFRESH_TOKEN, SecretStore
-from minicrm_desktop.services.settings import DictStore, Settings
-from minicrm_desktop.services.tasks import TaskRunner
+from minicrm_desktop.services.core.secrets import REFRESH_TOKEN, SecretStore
+from minicrm_desktop.services.core.settings import DictStore, Settings
+from minicrm_desktop.services.core.tasks import TaskRunner
 from minicrm_desktop.views.setting_changes import SettingChanges
 from minicrm_desktop.views.settings_account import AccountGroup
 

@@ -14,10 +14,10 @@ from sqlalchemy import Engine, select
 from minicrm_desktop.models.campaign import campaigns_table
 from minicrm_desktop.models.rule_tree import ConditionNode
 from minicrm_desktop.services.access.actor import LOCAL_ADMIN
-from minicrm_desktop.services.bus import EventBus
+from minicrm_desktop.services.core.bus import EventBus
+from minicrm_desktop.services.core.tasks import TaskRunner
 from minicrm_desktop.services.importing import import_customers
 from minicrm_desktop.services.segments.saved import create_segment
-from minicrm_desktop.services.tasks import TaskRunner
 from minicrm_desktop.views.campaign_control import CampaignControl
 from minicrm_desktop.views.campaign_wizard import CampaignWizard
 from minicrm_desktop.views.campaigns_page import CampaignsPage

@@ -6,7 +6,7 @@ from PySide6.QtGui import QKeySequence
 from pytestqt.qtbot import QtBot
 
 from minicrm_desktop.app import AppContext, bootstrap
-from minicrm_desktop.services.settings import LAST_PAGE, WINDOW_GEOMETRY, DictStore, Settings
+from minicrm_desktop.services.core.settings import LAST_PAGE, WINDOW_GEOMETRY, DictStore, Settings
 from minicrm_desktop.views.import_dialog import ImportDialog
 from minicrm_desktop.views.main_window import ADMIN_PAGES, PAGES, MainWindow
 

@@ -50,12 +50,13 @@ from PySide6.QtCore import (
 )
 from sqlalchemy import Engine
 
+from minicrm_desktop.services.core.retry import with_retries
+
 from ...errors import ConfigError
 from ...models.base import utcnow
 from ...models.campaign import CampaignStatus, DeliveryStatus
 from ..access.actor import Actor, Permission, require
 from ..access.audit import Action
-from ..retry import with_retries
 from . import store
 from .events import CampaignCounts, DeliveryEvent
 from .templates import Template, parse_template

@@ -19,15 +19,15 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, select, update
 
-from ..errors import MiniCRMError
-from ..models.tables import customer_tags, customers_table, tags_table
-from .access.actor import Actor, Permission
-from .access.audit import Action, record
-from .access.users import authorize
-from .importing import values as import_values
-from .importing.batches import RowError
-from .importing.customers import _replace_tags, _validate
-from .importing.reader import CsvRow
+from minicrm_desktop.errors import MiniCRMError
+from minicrm_desktop.models.tables import customer_tags, customers_table, tags_table
+from minicrm_desktop.services.access.actor import Actor, Permission
+from minicrm_desktop.services.access.audit import Action, record
+from minicrm_desktop.services.access.users import authorize
+from minicrm_desktop.services.importing import values as import_values
+from minicrm_desktop.services.importing.batches import RowError
+from minicrm_desktop.services.importing.customers import _replace_tags, _validate
+from minicrm_desktop.services.importing.reader import CsvRow
 
 customers = customers_table
 c = customers.c

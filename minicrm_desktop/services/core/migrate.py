@@ -12,12 +12,12 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
-from ..errors import DatabaseUnavailable
-from .database import describe_url
-from .indexes import restore_missing_indexes
-from .redact import scrub
+from minicrm_desktop.errors import DatabaseUnavailable
+from minicrm_desktop.services.bulkload.indexes import restore_missing_indexes
+from minicrm_desktop.services.core.database import describe_url
+from minicrm_desktop.services.core.redact import scrub
 
-MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 
 
 def alembic_config(engine: Engine) -> Config:
@@ -44,7 +44,7 @@ def upgrade_to_head(engine: Engine) -> list[str]:
     """Create or upgrade the schema in place; an older database is never dropped.
     On a shared database only the owner account may migrate; anyone else gets "ask an
     admin to upgrade this database". Returns notices about mended safeguards."""
-    from .access.schema_guard import after_upgrade, require_schema_rights
+    from minicrm_desktop.services.access.schema_guard import after_upgrade, require_schema_rights
 
     try:
         current, head = current_revision(engine), head_revision(engine)

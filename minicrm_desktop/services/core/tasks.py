@@ -24,7 +24,7 @@ import shiboken6
 from PySide6.QtCore import QObject, Qt, QThreadPool, Signal, Slot
 
 from minicrm_desktop.services.access.actor import Actor
-from minicrm_desktop.services.bus import EventBus
+from minicrm_desktop.services.core.bus import EventBus
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -326,8 +326,8 @@ def _job_engine(url: str) -> Engine:
     overridden by the environment): its password must not go out in clear either."""
     from sqlalchemy.engine import make_url
 
-    from minicrm_desktop.services.database import MysqlTls, create_db_engine, is_sqlite
-    from minicrm_desktop.services.settings import QSettingsStore, Settings
+    from minicrm_desktop.services.core.database import MysqlTls, create_db_engine, is_sqlite
+    from minicrm_desktop.services.core.settings import QSettingsStore, Settings
 
     parsed = make_url(url)
     tls = None if is_sqlite(parsed) else MysqlTls.configured(Settings(QSettingsStore()))
@@ -370,7 +370,7 @@ def seed_demo_job(
     should_cancel: Callable[[], bool],
 ) -> Any:
     """Add demo customers to the database at `url`."""
-    from minicrm_desktop.services.seed import seed_demo_data
+    from minicrm_desktop.services.customers.seed import seed_demo_data
 
     engine = _job_engine(url)
     try:

@@ -24,7 +24,7 @@ from minicrm_desktop.models.tables import (
     orders_table,
     users_table,
 )
-from minicrm_desktop.services.tasks import TaskHandle, TaskRunner
+from minicrm_desktop.services.core.tasks import TaskHandle, TaskRunner
 
 POLL_MS = 3_000
 AREAS = ("customers", "segments", "campaigns", "users", "audit")

@@ -17,12 +17,12 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from ..errors import ConfigError, DatabaseUnavailable
-from .paths import default_database_path
-from .redact import register_secret, scrub
+from minicrm_desktop.errors import ConfigError, DatabaseUnavailable
+from minicrm_desktop.services.core.paths import default_database_path
+from minicrm_desktop.services.core.redact import register_secret, scrub
 
 if TYPE_CHECKING:
-    from .settings import Settings
+    from minicrm_desktop.services.core.settings import Settings
 
 DATABASE_URL_ENV = "MINICRM_DATABASE_URL"
 MYSQL_SSL_CA_ENV = "MINICRM_MYSQL_SSL_CA"
@@ -66,7 +66,7 @@ class MysqlTls:
         """The settings' choice, overridden by the environment."""
         if settings is None:
             return cls.from_environment()
-        from .settings import MYSQL_REQUIRE_TLS, MYSQL_SSL_CA
+        from minicrm_desktop.services.core.settings import MYSQL_REQUIRE_TLS, MYSQL_SSL_CA
 
         return cls.from_environment(
             cls(ca_file=settings.get(MYSQL_SSL_CA).strip(),
@@ -138,7 +138,7 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_S * 1000}")
     cursor.execute("PRAGMA cache_size=-131072")  # 128 MiB page cache per connection
     cursor.execute("PRAGMA temp_store=MEMORY")
-    # A bulk load lets the WAL grow to ~200 MB (services/indexes.py); give the space back
+    # A bulk load lets the WAL grow to ~200 MB (services/bulkload/indexes.py); give the space back
     # once it has been checkpointed.
     cursor.execute("PRAGMA journal_size_limit=67108864")
     cursor.close()
@@ -194,7 +194,7 @@ def create_db_engine(
                          _GivenPassword(from_env) if from_env else _StoredPassword())
         else:
             register_secret(url.password if isinstance(url.password, str) else None)
-        from .access.db_roles import activate_database_role
+        from minicrm_desktop.services.access.db_roles import activate_database_role
 
         # Each person's account holds one server role; MariaDB turns it on only on request.
         event.listen(engine, "connect", activate_database_role)
@@ -277,7 +277,11 @@ def _verified_tls(context: Any) -> bool:
 
 def _stored_mysql_password(name: str) -> str | None:
     try:
-        from .secrets import MYSQL_PASSWORD, SecretStoreError, default_secret_store
+        from minicrm_desktop.services.core.secrets import (
+            MYSQL_PASSWORD,
+            SecretStoreError,
+            default_secret_store,
+        )
     except ImportError:  # a build without secret storage
         return None
     try:

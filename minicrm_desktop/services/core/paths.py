@@ -6,7 +6,7 @@ from pathlib import Path
 
 import platformdirs
 
-from .. import APP_NAME, APP_ORG
+from minicrm_desktop import APP_NAME, APP_ORG
 
 
 def data_dir() -> Path:

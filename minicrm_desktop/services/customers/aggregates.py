@@ -12,8 +12,8 @@ from datetime import datetime
 
 from sqlalchemy import Connection, func, select
 
-from ..models.tables import customers_table, orders_table
-from .bulk import placeholders
+from minicrm_desktop.models.tables import customers_table, orders_table
+from minicrm_desktop.services.bulkload.bulk import placeholders
 
 customers = customers_table
 orders = orders_table

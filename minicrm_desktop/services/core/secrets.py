@@ -23,9 +23,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from ..errors import MiniCRMError
-from .file_lock import exclusive_lock
-from .paths import data_dir
+from minicrm_desktop.errors import MiniCRMError
+from minicrm_desktop.services.core.file_lock import exclusive_lock
+from minicrm_desktop.services.core.paths import data_dir
 
 log = logging.getLogger(__name__)
 

@@ -22,7 +22,7 @@ from typing import Any
 
 from sqlalchemy import Engine, Index, Table, event, inspect
 
-from ..models import Base
+from minicrm_desktop.models import Base
 
 log = logging.getLogger(__name__)
 

@@ -17,18 +17,28 @@ from typing import Any
 from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import IntegrityError
 
-from ..errors import MiniCRMError
-from ..models.tables import customer_tags, customers_table, orders_table, tags_table
-from ..models.text import tags_key
-from .access.actor import Actor, Permission
-from .access.audit import Action, record_now
-from .access.users import authorize
-from .bulk import EpochFormatter, raw_insert
-from .demo_data import CITIES, EMAIL_DOMAINS, FIRST_NAMES, LAST_NAMES, TAGS
-from .indexes import BULK_MIN_SHARE, bulk_load_shortfall, indexes_set_aside
-from .process_pipe import produced_in_helper
-from .retry import with_retries
-from .upsert import existing_keys, upsert_rows
+from minicrm_desktop.errors import MiniCRMError
+from minicrm_desktop.models.tables import customer_tags, customers_table, orders_table, tags_table
+from minicrm_desktop.models.text import tags_key
+from minicrm_desktop.services.access.actor import Actor, Permission
+from minicrm_desktop.services.access.audit import Action, record_now
+from minicrm_desktop.services.access.users import authorize
+from minicrm_desktop.services.bulkload.bulk import EpochFormatter, raw_insert
+from minicrm_desktop.services.bulkload.indexes import (
+    BULK_MIN_SHARE,
+    bulk_load_shortfall,
+    indexes_set_aside,
+)
+from minicrm_desktop.services.bulkload.process_pipe import produced_in_helper
+from minicrm_desktop.services.bulkload.upsert import existing_keys, upsert_rows
+from minicrm_desktop.services.core.retry import with_retries
+from minicrm_desktop.services.customers.demo_data import (
+    CITIES,
+    EMAIL_DOMAINS,
+    FIRST_NAMES,
+    LAST_NAMES,
+    TAGS,
+)
 
 log = logging.getLogger(__name__)
 
