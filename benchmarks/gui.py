@@ -116,7 +116,7 @@ import os, sys, time
 T0 = float(os.environ["MINICRM_BENCH_T0"])
 from PySide6.QtCore import QEvent, QObject
 from PySide6.QtWidgets import QApplication
-import minicrm_desktop.views.main_window as mw
+import minicrm_desktop.views.shell.main_window as mw
 
 class _Watch(QObject):
     shown = False

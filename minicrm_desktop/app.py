@@ -26,8 +26,8 @@ if TYPE_CHECKING:
     from minicrm_desktop.services.core.secrets import SharedSecretStore
     from minicrm_desktop.services.core.settings import Settings
     from minicrm_desktop.services.core.tasks import TaskRunner
-    from minicrm_desktop.views.campaign_control import CampaignControl
-    from minicrm_desktop.views.main_window import MainWindow
+    from minicrm_desktop.views.campaigns.control import CampaignControl
+    from minicrm_desktop.views.shell.main_window import MainWindow
 
 log = logging.getLogger("minicrm_desktop")
 LOG_FILE_NAME = "minicrm.log"
@@ -108,10 +108,10 @@ def bootstrap(
     from minicrm_desktop.services.core.settings import QSettingsStore
     from minicrm_desktop.services.core.settings import Settings as SettingsClass
     from minicrm_desktop.services.core.tasks import TaskRunner
-    from minicrm_desktop.views.campaign_control import CampaignControl
-    from minicrm_desktop.views.demo_data_dialog import should_offer_demo
-    from minicrm_desktop.views.main_window import MainWindow, Services
-    from minicrm_desktop.views.settings_account import install_account_ui
+    from minicrm_desktop.views.campaigns.control import CampaignControl
+    from minicrm_desktop.views.customers.demo_data_dialog import should_offer_demo
+    from minicrm_desktop.views.settings.account import install_account_ui
+    from minicrm_desktop.views.shell.main_window import MainWindow, Services
 
     url = make_url(url) if isinstance(url, str) else url
     settings = settings or SettingsClass(QSettingsStore())
@@ -189,8 +189,8 @@ def create_application(argv: list[str] | None = None) -> QApplication:
     from PySide6.QtWidgets import QApplication
 
     from minicrm_desktop import APP_NAME, APP_ORG, __version__
-    from minicrm_desktop.views.fonts import ensure_fonts
-    from minicrm_desktop.views.palette import apply_theme
+    from minicrm_desktop.views.shell.fonts import ensure_fonts
+    from minicrm_desktop.views.shell.palette import apply_theme
 
     QApplication.setHighDpiScaleFactorRoundingPolicy(
         Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
@@ -214,9 +214,9 @@ def run_gui(db: str | None = None, debug: bool = False) -> int:
     from minicrm_desktop.services.core.redact import scrub
     from minicrm_desktop.services.core.secrets import SharedSecretStore
     from minicrm_desktop.services.core.settings import QSettingsStore, Settings
-    from minicrm_desktop.views.errors import ErrorReporter
-    from minicrm_desktop.views.resources import app_icon
-    from minicrm_desktop.views.sign_in_dialog import sign_in_at_start
+    from minicrm_desktop.views.access.sign_in_dialog import sign_in_at_start
+    from minicrm_desktop.views.shell.errors import ErrorReporter
+    from minicrm_desktop.views.shell.resources import app_icon
 
     app = create_application()
     configure_logging(debug)
@@ -244,7 +244,7 @@ def run_gui(db: str | None = None, debug: bool = False) -> int:
         app.exit(1)
 
     ctx.bus.database_failed.connect(database_failed)
-    from minicrm_desktop.views import startup_probe
+    from minicrm_desktop.views.shell import startup_probe
 
     if startup_probe.wanted():  # benchmarks/startup.py
         startup_probe.exit_when_painted(ctx.window)

@@ -180,7 +180,7 @@ def check_keyring(_scratch: _Scratch) -> str:
 
 def check_resources(_scratch: _Scratch) -> str:
     """Every icon loads from resources/ (SVG needs Qt's svg plugins in the build)."""
-    from minicrm_desktop.views.resources import app_icon, icon, resources_dir
+    from minicrm_desktop.views.shell.resources import app_icon, icon, resources_dir
 
     folder = resources_dir()
     names = sorted(p.stem for p in (folder / "icons").glob("*.svg"))
@@ -198,7 +198,7 @@ def check_fonts(_scratch: _Scratch) -> str:
     from PySide6.QtGui import QFontInfo
     from PySide6.QtWidgets import QApplication
 
-    from minicrm_desktop.views.fonts import real_families, registered_fonts
+    from minicrm_desktop.views.shell.fonts import real_families, registered_fonts
 
     families = real_families()
     if not families:

@@ -234,7 +234,7 @@ def main(argv: list[str] | None = None) -> int:
         wait_for(app, lambda: describe.answer is not None and not describe.busy)
         wait_for(app, lambda: segments.live.count is not None and not segments.live.pending)
         save(app, window, args.out / "segments-describe.png")
-        from minicrm_desktop.views.segment_dialogs import Unsaved, UnsavedChangesDialog
+        from minicrm_desktop.views.segments.dialogs import Unsaved, UnsavedChangesDialog
 
         # The described rule was only for the picture: leave it unsaved, without asking.
         UnsavedChangesDialog.ask = classmethod(  # type: ignore[method-assign, assignment]
@@ -260,7 +260,7 @@ def main(argv: list[str] | None = None) -> int:
         shoot_campaigns(app, window, args.out)
 
         # The dark palette (what a dark OS theme gets), on the customers page.
-        from minicrm_desktop.views.palette import dark_palette, light_palette
+        from minicrm_desktop.views.shell.palette import dark_palette, light_palette
 
         QApplication.setPalette(dark_palette())
         window.show_page("customers")
@@ -283,7 +283,7 @@ def shoot_campaigns(app: object, window: object, out: Path) -> None:
     """The history with a campaign sending, a campaign's page, and two wizard steps."""
     from PySide6.QtWidgets import QWizard
 
-    from minicrm_desktop.views.main_window import MainWindow
+    from minicrm_desktop.views.shell.main_window import MainWindow
 
     assert isinstance(window, MainWindow)
     page = window.campaigns_page

@@ -42,7 +42,7 @@ from minicrm_desktop.services.core.settings import (
     Settings,
 )
 from minicrm_desktop.services.core.tasks import _job_engine
-from minicrm_desktop.views.errors import ErrorReporter
+from minicrm_desktop.views.shell.errors import ErrorReporter
 
 from .rogue_mysql import RogueMysqlServer, native_scramble
 

@@ -50,7 +50,7 @@ from minicrm_desktop.services.core.migrate import (
 )
 from minicrm_desktop.services.core.tasks import TaskRunner
 from minicrm_desktop.services.importing import import_customers
-from minicrm_desktop.views.campaign_control import CampaignControl
+from minicrm_desktop.views.campaigns.control import CampaignControl
 from tests.access.conftest import identity
 from tests.campaigns.conftest import POPULATION, draft
 from tests.helpers import write_csv

@@ -27,10 +27,10 @@ from minicrm_desktop.services.core.settings import DictStore, Settings
 from minicrm_desktop.services.core.tasks import TaskRunner
 from minicrm_desktop.services.customers.seed import seed_demo_data
 from minicrm_desktop.services.segments.saved import create_segment
-from minicrm_desktop.views.campaign_control import CampaignControl
-from minicrm_desktop.views.main_window import QuitWhileBusy
-from minicrm_desktop.views.segment_dialogs import Unsaved, UnsavedChangesDialog
-from minicrm_desktop.views.segments_page import SegmentsPage
+from minicrm_desktop.views.campaigns.control import CampaignControl
+from minicrm_desktop.views.segments.dialogs import Unsaved, UnsavedChangesDialog
+from minicrm_desktop.views.segments.page import SegmentsPage
+from minicrm_desktop.views.shell.main_window import QuitWhileBusy
 
 from . import person
 

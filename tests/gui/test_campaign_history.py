@@ -21,13 +21,13 @@ from minicrm_desktop.services.core.bus import EventBus
 from minicrm_desktop.services.core.settings import Settings
 from minicrm_desktop.services.core.tasks import TaskRunner
 from minicrm_desktop.services.importing import import_customers
-from minicrm_desktop.views.campaign_control import CampaignControl
-from minicrm_desktop.views.campaign_history_model import (
+from minicrm_desktop.views.campaigns.control import CampaignControl
+from minicrm_desktop.views.campaigns.history_model import (
     PAGE_SIZE,
     CampaignHistoryModel,
     ProgressRole,
 )
-from minicrm_desktop.views.campaigns_page import CampaignsPage
+from minicrm_desktop.views.campaigns.page import CampaignsPage
 from tests.campaigns.conftest import POPULATION, draft
 from tests.gui.conftest import close_app, offline_ai, start_app
 from tests.helpers import write_csv

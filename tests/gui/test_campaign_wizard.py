@@ -18,9 +18,9 @@ from minicrm_desktop.services.core.bus import EventBus
 from minicrm_desktop.services.core.tasks import TaskRunner
 from minicrm_desktop.services.importing import import_customers
 from minicrm_desktop.services.segments.saved import create_segment
-from minicrm_desktop.views.campaign_control import CampaignControl
-from minicrm_desktop.views.campaign_wizard import CampaignWizard
-from minicrm_desktop.views.campaigns_page import CampaignsPage
+from minicrm_desktop.views.campaigns.control import CampaignControl
+from minicrm_desktop.views.campaigns.page import CampaignsPage
+from minicrm_desktop.views.campaigns.wizard import CampaignWizard
 from tests.campaigns.conftest import POPULATION
 from tests.gui.conftest import offline_ai
 from tests.helpers import write_csv

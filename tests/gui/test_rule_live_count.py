@@ -18,9 +18,9 @@ from minicrm_desktop.services.core.bus import EventBus
 from minicrm_desktop.services.core.tasks import TaskRunner
 from minicrm_desktop.services.customers.seed import seed_demo_data
 from minicrm_desktop.services.segments import audience_sample, count_audience
-from minicrm_desktop.views import live_count as live_count_module
-from minicrm_desktop.views.live_count import LiveCount
-from minicrm_desktop.views.segments_page import SegmentsPage
+from minicrm_desktop.views.segments import live_count as live_count_module
+from minicrm_desktop.views.segments.live_count import LiveCount
+from minicrm_desktop.views.segments.page import SegmentsPage
 
 from .conftest import SEED_ANCHOR, close_segments_page, open_segments_page
 

@@ -24,7 +24,7 @@ from minicrm_desktop.services.segments.saved import (
     get_segment,
     list_segments,
 )
-from minicrm_desktop.views.segment_dialogs import (
+from minicrm_desktop.views.segments.dialogs import (
     ConfirmDeleteDialog,
     OpenRuleJsonDialog,
     SaveRuleJsonDialog,
@@ -32,7 +32,7 @@ from minicrm_desktop.views.segment_dialogs import (
     Unsaved,
     UnsavedChangesDialog,
 )
-from minicrm_desktop.views.segments_page import SegmentsPage
+from minicrm_desktop.views.segments.page import SegmentsPage
 
 from .conftest import close_segments_page, open_segments_page
 

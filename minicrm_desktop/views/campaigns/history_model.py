@@ -1,0 +1,135 @@
+"""The Campaigns page's table: newest first, loaded page by page (keyset on the id) as the
+view scrolls, with live counters from the delivery engine."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from PySide6.QtCore import QModelIndex, QObject, Qt
+from sqlalchemy import Engine
+
+from minicrm_desktop.services.campaigns.events import CampaignCounts
+from minicrm_desktop.services.campaigns.history import CampaignRow, list_campaigns
+from minicrm_desktop.services.core.tasks import TaskRunner
+from minicrm_desktop.views.common.keyset_model import KeysetTableModel, ModelIndex
+
+PAGE_SIZE = 100
+COLUMNS = ("Name", "Status", "Audience", "Sent", "Failed", "Skipped", "Success", "Progress")
+NUMERIC = {2, 3, 4, 5, 6}
+PROGRESS_COLUMN = 7
+CampaignIdRole = Qt.ItemDataRole.UserRole + 1
+ProgressRole = Qt.ItemDataRole.UserRole + 2
+StatusRole = Qt.ItemDataRole.UserRole + 3
+ACTIVE = ("running", "paused")
+
+
+class CampaignHistoryModel(KeysetTableModel):
+    def __init__(self, engine: Engine, runner: TaskRunner,
+                 parent: QObject | None = None) -> None:
+        super().__init__(engine, runner, parent)
+        self._index: dict[int, int] = {}
+
+    # --- loading --------------------------------------------------------------------------
+
+    def refresh(self) -> None:
+        """Read again as many rows as are shown (at least a page): new campaigns appear on
+        top, and statuses and counters are brought up to date."""
+        limit = max(PAGE_SIZE, len(self._rows))
+        engine = self._engine
+
+        def replace(rows: list[CampaignRow]) -> None:
+            self._more = len(rows) == limit
+            self.beginResetModel()
+            self._rows = list(rows)
+            self.endResetModel()
+            self._reindex()
+
+        self._start(lambda: list_campaigns(engine, limit=limit), "Loading campaigns", replace)
+
+    def _fetch_after(self, last: CampaignRow) -> None:
+        engine = self._engine
+
+        def append(rows: list[CampaignRow]) -> None:
+            self._append(rows, PAGE_SIZE)
+            self._reindex()
+
+        self._start(lambda: list_campaigns(engine, before_id=last.id, limit=PAGE_SIZE),
+                    "Loading campaigns", append)
+
+    def _reindex(self) -> None:
+        self._index = {row.id: i for i, row in enumerate(self._rows)}
+
+    # --- live updates ---------------------------------------------------------------------
+
+    def apply_counts(self, counts: CampaignCounts) -> None:
+        row = self._index.get(counts.campaign_id)
+        if row is None:
+            return
+        self._rows[row] = dataclasses.replace(
+            self._rows[row], status=counts.status, audience=counts.audience,
+            sent=counts.sent, failed=counts.failed, skipped=counts.skipped)
+        self.dataChanged.emit(self.index(row, 1), self.index(row, len(COLUMNS) - 1))
+
+    def campaign(self, row: int) -> CampaignRow | None:
+        return self._rows[row] if 0 <= row < len(self._rows) else None
+
+    def row_of(self, campaign_id: int) -> int | None:
+        return self._index.get(campaign_id)
+
+    # --- QAbstractTableModel --------------------------------------------------------------
+
+    def columnCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation,
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation == Qt.Orientation.Horizontal and 0 <= section < len(COLUMNS):
+            if role == Qt.ItemDataRole.DisplayRole:
+                return COLUMNS[section]
+            if role == Qt.ItemDataRole.TextAlignmentRole:
+                return _alignment(section)
+        return None
+
+    def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or index.parent().isValid():
+            return None
+        row = self.campaign(index.row())
+        column = index.column()
+        if row is None or not 0 <= column < len(COLUMNS):
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
+            return _display(row, column)
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return _alignment(column)
+        if role == Qt.ItemDataRole.ToolTipRole and column == 0:
+            return f"{row.name} ({row.channel}), created {row.created_at:%Y-%m-%d %H:%M} UTC"
+        if role == CampaignIdRole:
+            return row.id
+        if role == ProgressRole:
+            return row.progress
+        if role == StatusRole:
+            return row.status
+        return None
+
+
+def _alignment(column: int) -> int:
+    horizontal = Qt.AlignmentFlag.AlignRight if column in NUMERIC else \
+        Qt.AlignmentFlag.AlignHCenter if column == PROGRESS_COLUMN else Qt.AlignmentFlag.AlignLeft
+    return int(horizontal | Qt.AlignmentFlag.AlignVCenter)
+
+
+def _display(row: CampaignRow, column: int) -> str:
+    if column == 0:
+        return row.name
+    if column == 1:
+        return row.status.capitalize()
+    if column in (2, 3, 4, 5):
+        value = (row.audience, row.sent, row.failed, row.skipped)[column - 2]
+        return "—" if row.status in ("draft", "scheduled") else f"{value:,}"
+    if column == 6:
+        rate = row.success_rate
+        return "—" if rate is None else f"{rate:.1%}"
+    if row.status in ("draft", "scheduled"):
+        return ""
+    return f"{row.progress:.0%}"
