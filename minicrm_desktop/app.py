@@ -215,8 +215,8 @@ def run_gui(db: str | None = None, debug: bool = False) -> int:
     from minicrm_desktop.services.core.secrets import SharedSecretStore
     from minicrm_desktop.services.core.settings import QSettingsStore, Settings
     from minicrm_desktop.views.access.sign_in_dialog import sign_in_at_start
+    from minicrm_desktop.views.common.resources import app_icon
     from minicrm_desktop.views.shell.errors import ErrorReporter
-    from minicrm_desktop.views.shell.resources import app_icon
 
     app = create_application()
     configure_logging(debug)

@@ -180,7 +180,7 @@ def check_keyring(_scratch: _Scratch) -> str:
 
 def check_resources(_scratch: _Scratch) -> str:
     """Every icon loads from resources/ (SVG needs Qt's svg plugins in the build)."""
-    from minicrm_desktop.views.shell.resources import app_icon, icon, resources_dir
+    from minicrm_desktop.views.common.resources import app_icon, icon, resources_dir
 
     folder = resources_dir()
     names = sorted(p.stem for p in (folder / "icons").glob("*.svg"))

@@ -39,8 +39,8 @@ from minicrm_desktop.services.auth.session import admit_identity, restore_identi
 from minicrm_desktop.services.core.secrets import SecretStore
 from minicrm_desktop.services.core.settings import Settings
 from minicrm_desktop.services.core.tasks import TaskContext, TaskRunner
+from minicrm_desktop.views.common.resources import app_icon
 from minicrm_desktop.views.common.widgets import PageHeader
-from minicrm_desktop.views.shell.resources import app_icon
 
 log = logging.getLogger(__name__)
 
@@ -282,7 +282,7 @@ class SignInDialog(QDialog):
         self.cancel_button.setText("Cancel" if busy and waiting_for_browser else "Quit")
 
     def _show(self, text: str, *, error: bool = False) -> None:
-        from minicrm_desktop.views.segments.rule_model import ERROR_COLOR  # as MessageLabel does
+        from minicrm_desktop.views.common.widgets import ERROR_COLOR  # as MessageLabel does
 
         self.status.setStyleSheet(f"color: {ERROR_COLOR.name()};" if error else "")
         self.status.setText(text)

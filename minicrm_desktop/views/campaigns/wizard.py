@@ -51,11 +51,8 @@ from minicrm_desktop.services.segments import AudienceMember, audience_sample
 from minicrm_desktop.services.segments.saved import SavedSegment, list_segments
 from minicrm_desktop.views.campaigns.control import CampaignControl
 from minicrm_desktop.views.campaigns.variant_suggestions import SuggestVariantsDialog
-from minicrm_desktop.views.common.widgets import muted_label
-from minicrm_desktop.views.segments.live_count import LiveCount
-from minicrm_desktop.views.segments.node_editor import NodeEditor
-from minicrm_desktop.views.segments.rule_model import ERROR_COLOR, RuleTreeModel
-from minicrm_desktop.views.segments.rule_view import RuleTreeView
+from minicrm_desktop.views.common.widgets import ERROR_COLOR, muted_label
+from minicrm_desktop.views.segments import LiveCount, NodeEditor, RuleTreeModel, RuleTreeView
 
 SAMPLE_CUSTOMERS = 3
 UNTOUCHED = "Hi {first_name|there}, "  # the first variant's starting text

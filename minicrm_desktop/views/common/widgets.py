@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QSize, Qt
-from PySide6.QtGui import QResizeEvent
+from PySide6.QtGui import QColor, QResizeEvent
 from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
+
+# The one red for error text and invalid rule nodes, readable on both themes.
+ERROR_COLOR = QColor("#cf222e")
 
 
 class PageHeader(QWidget):
@@ -98,8 +101,6 @@ class MessageLabel(QLabel):
         self.setVisible(False)
 
     def say(self, text: str, *, error: bool = False) -> None:
-        from minicrm_desktop.views.segments.rule_model import ERROR_COLOR
-
         self.setText(text)
         self.setVisible(bool(text))
         self.setStyleSheet(f"color: {ERROR_COLOR.name()};" if error else "")

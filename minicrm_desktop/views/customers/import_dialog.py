@@ -54,7 +54,7 @@ from minicrm_desktop.services.importing import (
     import_orders,
 )
 from minicrm_desktop.views.common.file_dialogs import OpenCsvDialog, SaveCsvDialog
-from minicrm_desktop.views.shell.resources import themed_icon
+from minicrm_desktop.views.common.resources import themed_icon
 
 PREVIEW_ROWS = 8
 IGNORE = "(don't import)"

@@ -36,10 +36,10 @@ from minicrm_desktop.services.core.tasks import TaskCancelled, TaskContext, Task
 from minicrm_desktop.services.customers.queries import CustomerQuery, export_customers_csv
 from minicrm_desktop.views.common.file_dialogs import SaveCsvDialog
 from minicrm_desktop.views.common.formatting import format_count
+from minicrm_desktop.views.common.resources import icon, themed_icon
 from minicrm_desktop.views.common.widgets import PageHeader
 from minicrm_desktop.views.customers.detail import CustomerDetailPanel
 from minicrm_desktop.views.customers.table_model import COLUMNS, CustomerTableModel
-from minicrm_desktop.views.shell.resources import icon, themed_icon
 
 SEARCH_DELAY_MS = 250
 # Sized so every column fits a 1280 px window while no customer is selected (the detail

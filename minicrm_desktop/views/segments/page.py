@@ -55,7 +55,8 @@ from minicrm_desktop.services.segments.saved import (
     rename_segment,
     update_segment,
 )
-from minicrm_desktop.views.common.widgets import PageHeader
+from minicrm_desktop.views.common.resources import themed_icon
+from minicrm_desktop.views.common.widgets import ERROR_COLOR, PageHeader
 from minicrm_desktop.views.segments.describe_panel import DescribePanel
 from minicrm_desktop.views.segments.dialogs import (
     ConfirmDeleteDialog,
@@ -68,9 +69,8 @@ from minicrm_desktop.views.segments.dialogs import (
 from minicrm_desktop.views.segments.live_count import LiveCount
 from minicrm_desktop.views.segments.node_editor import NodeEditor
 from minicrm_desktop.views.segments.rule_labels import condition_label, group_label
-from minicrm_desktop.views.segments.rule_model import ERROR_COLOR, RuleTreeModel
+from minicrm_desktop.views.segments.rule_model import RuleTreeModel
 from minicrm_desktop.views.segments.rule_view import RuleTreeView
-from minicrm_desktop.views.shell.resources import themed_icon
 
 NEW_NAME = "New segment"
 _STEPS = re.compile(r"^(rules\[\d+\]\.?)+")

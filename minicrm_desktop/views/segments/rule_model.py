@@ -20,7 +20,7 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QColor, QUndoCommand, QUndoStack
+from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from minicrm_desktop.models.rule_tree import (
     ConditionNode,
@@ -33,11 +33,11 @@ from minicrm_desktop.models.rule_tree import (
     validate,
 )
 from minicrm_desktop.models.rules import RuleGroup
+from minicrm_desktop.views.common.resources import icon
+from minicrm_desktop.views.common.widgets import ERROR_COLOR
 from minicrm_desktop.views.segments.rule_labels import condition_label, group_label
-from minicrm_desktop.views.shell.resources import icon
 
 MIME_TYPE = "application/x-minicrm-rule-node"
-ERROR_COLOR = QColor("#cf222e")
 AnyIndex = QModelIndex | QPersistentModelIndex
 _ROOT = QModelIndex()
 #: Command ids for merging a run of edits to one condition into one undo step.

@@ -38,7 +38,7 @@ from minicrm_desktop.views.common.widgets import muted_label, value_label
 from minicrm_desktop.views.settings.changes import SettingChanges
 
 if TYPE_CHECKING:
-    from minicrm_desktop.views.shell.main_window import MainWindow
+    from minicrm_desktop.views.shell import MainWindow
 
 log = logging.getLogger(__name__)
 

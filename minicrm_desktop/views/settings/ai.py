@@ -31,7 +31,7 @@ from minicrm_desktop.services.core.settings import (
     AI_TIMEOUT_SECONDS,
     Option,
 )
-from minicrm_desktop.views.segments.rule_model import ERROR_COLOR
+from minicrm_desktop.views.common.widgets import ERROR_COLOR
 from minicrm_desktop.views.settings.changes import ADMINS_ONLY, SettingChanges
 
 T = TypeVar("T")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from PySide6.QtGui import QFontDatabase
 
-from minicrm_desktop.views.shell.resources import resources_dir
+from minicrm_desktop.views.common.resources import resources_dir
 
 # Names fontconfig answers with even when no font file exists at all.
 GENERIC_FAMILIES = frozenset({"Sans Serif", "Serif", "Monospace", "Sans", "Mono", "System-ui"})

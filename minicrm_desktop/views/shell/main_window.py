@@ -37,19 +37,17 @@ from minicrm_desktop.services.core.settings import (
     Settings,
 )
 from minicrm_desktop.services.core.tasks import TaskRunner
-from minicrm_desktop.views.access.audit_page import AuditPage
-from minicrm_desktop.views.access.users_page import UsersPage
-from minicrm_desktop.views.campaigns.control import CampaignControl
-from minicrm_desktop.views.campaigns.page import CampaignsPage
-from minicrm_desktop.views.customers.demo_data_dialog import DemoDataDialog
-from minicrm_desktop.views.customers.import_dialog import ImportDialog
-from minicrm_desktop.views.customers.page import CustomersPage
-from minicrm_desktop.views.segments.page import SegmentsPage
-from minicrm_desktop.views.settings.ai import AISettingsGroup
-from minicrm_desktop.views.settings.changes import SettingChanges
-from minicrm_desktop.views.settings.page import SettingsPage
-from minicrm_desktop.views.settings.tls import MysqlTlsGroup
-from minicrm_desktop.views.shell.resources import app_icon, icon, refresh_themed_icons, themed_icon
+from minicrm_desktop.views.access import AuditPage, UsersPage
+from minicrm_desktop.views.campaigns import CampaignControl, CampaignsPage
+from minicrm_desktop.views.common.resources import app_icon, icon, refresh_themed_icons, themed_icon
+from minicrm_desktop.views.customers import CustomersPage, DemoDataDialog, ImportDialog
+from minicrm_desktop.views.segments import SegmentsPage
+from minicrm_desktop.views.settings import (
+    AISettingsGroup,
+    MysqlTlsGroup,
+    SettingChanges,
+    SettingsPage,
+)
 from minicrm_desktop.views.shell.status_bar import AppStatusBar
 
 # palette(...) in a style sheet is resolved when the sheet is set: set it again on a

@@ -5,8 +5,8 @@ from __future__ import annotations
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QStatusBar, QWidget
 
 from minicrm_desktop.services.core.bus import EventBus
+from minicrm_desktop.views.common.resources import themed_icon
 from minicrm_desktop.views.common.widgets import ElidedLabel
-from minicrm_desktop.views.shell.resources import themed_icon
 
 
 class AppStatusBar(QStatusBar):
