@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
     QHBoxLayout,
-    QInputDialog,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -39,6 +38,7 @@ from minicrm_desktop.services.auth.session import admit_identity, restore_identi
 from minicrm_desktop.services.core.secrets import SecretStore
 from minicrm_desktop.services.core.settings import Settings
 from minicrm_desktop.services.core.tasks import TaskContext, TaskRunner
+from minicrm_desktop.views.common.passphrase import ask_secrets_passphrase
 from minicrm_desktop.views.common.resources import app_icon
 from minicrm_desktop.views.common.widgets import PageHeader
 
@@ -154,12 +154,7 @@ class SignInDialog(QDialog):
     @classmethod
     def ask_passphrase(cls, parent: QWidget | None, *, creating: bool) -> str | None:
         """The encrypted secrets file's passphrase, or None. Tests replace this."""
-        prompt = ("No system keyring was found, so MiniCRM keeps your sign-in in a file "
-                  "encrypted with a passphrase.\n\n"
-                  + ("Choose a passphrase:" if creating else "Passphrase:"))
-        text, ok = QInputDialog.getText(parent, "Secrets passphrase — MiniCRM", prompt,
-                                        QLineEdit.EchoMode.Password)
-        return text if ok and text else None
+        return ask_secrets_passphrase(parent, keeps="your sign-in", creating=creating)
 
     # --- restoring the last session ---------------------------------------------------------
 

@@ -12,7 +12,6 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
-    QInputDialog,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -31,6 +30,7 @@ from minicrm_desktop.services.core.settings import (
     AI_TIMEOUT_SECONDS,
     Option,
 )
+from minicrm_desktop.views.common.passphrase import ask_secrets_passphrase
 from minicrm_desktop.views.common.widgets import ERROR_COLOR
 from minicrm_desktop.views.settings.changes import ADMINS_ONLY, SettingChanges
 
@@ -180,12 +180,7 @@ class AISettingsGroup(QGroupBox):
     @classmethod
     def ask_passphrase(cls, parent: QWidget | None, *, creating: bool) -> str | None:
         """The encrypted secrets file's passphrase, or None. Tests replace this."""
-        prompt = ("No system keyring was found, so MiniCRM keeps the API key in a file "
-                  "encrypted with a passphrase.\n\n"
-                  + ("Choose a passphrase:" if creating else "Passphrase:"))
-        text, ok = QInputDialog.getText(parent, "Secrets passphrase — MiniCRM", prompt,
-                                        QLineEdit.EchoMode.Password)
-        return text if ok and text else None
+        return ask_secrets_passphrase(parent, keeps="the API key", creating=creating)
 
     def remove_key(self) -> None:
         store = self._ai.secret_store()
