@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, QObject, Qt
+from PySide6.QtCore import QObject, Qt
 from sqlalchemy import Engine
 
 from minicrm_desktop.services.access.actor import Actor
@@ -31,6 +31,8 @@ def describe_detail(detail: str) -> str:
 
 
 class AuditLogModel(KeysetTableModel):
+    columns = AUDIT_COLUMNS
+
     def __init__(self, engine: Engine, runner: TaskRunner, actor: Actor,
                  parent: QObject | None = None) -> None:
         super().__init__(engine, runner, parent)
@@ -40,10 +42,7 @@ class AuditLogModel(KeysetTableModel):
     def show(self, where: AuditFilter) -> None:
         """Show the entries `where` selects, from the newest."""
         self.where = where
-        self.beginResetModel()
-        self._rows = []
-        self._more = False
-        self.endResetModel()
+        self._clear()
         self._fetch(None)
 
     def _fetch_after(self, last: AuditRow) -> None:
@@ -58,20 +57,7 @@ class AuditLogModel(KeysetTableModel):
             lambda rows: self._append(rows, AUDIT_PAGE_SIZE),
         )
 
-    def row(self, row: int) -> AuditRow | None:
-        return self._rows[row] if 0 <= row < len(self._rows) else None
-
     # --- QAbstractTableModel --------------------------------------------------------------
-
-    def columnCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(AUDIT_COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and 0 <= section < len(AUDIT_COLUMNS) \
-                and role == Qt.ItemDataRole.DisplayRole:
-            return AUDIT_COLUMNS[section]
-        return None
 
     def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or index.parent().isValid():

@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, QObject, Qt
+from PySide6.QtCore import QObject, Qt
 from sqlalchemy import Engine
 
 from minicrm_desktop.services.campaigns.events import CampaignCounts
@@ -25,6 +25,8 @@ ACTIVE = ("running", "paused")
 
 
 class CampaignHistoryModel(KeysetTableModel):
+    columns = COLUMNS
+
     def __init__(self, engine: Engine, runner: TaskRunner,
                  parent: QObject | None = None) -> None:
         super().__init__(engine, runner, parent)
@@ -39,10 +41,7 @@ class CampaignHistoryModel(KeysetTableModel):
         engine = self._engine
 
         def replace(rows: list[CampaignRow]) -> None:
-            self._more = len(rows) == limit
-            self.beginResetModel()
-            self._rows = list(rows)
-            self.endResetModel()
+            self._replace(rows, more=len(rows) == limit)
             self._reindex()
 
         self._start(lambda: list_campaigns(engine, limit=limit), "Loading campaigns", replace)
@@ -78,9 +77,6 @@ class CampaignHistoryModel(KeysetTableModel):
         return self._index.get(campaign_id)
 
     # --- QAbstractTableModel --------------------------------------------------------------
-
-    def columnCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(COLUMNS)
 
     def headerData(self, section: int, orientation: Qt.Orientation,
                    role: int = Qt.ItemDataRole.DisplayRole) -> Any:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, QObject, Qt
+from PySide6.QtCore import QObject, Qt
 from sqlalchemy import Engine
 
 from minicrm_desktop.models.campaign import DeliveryStatus
@@ -19,6 +19,8 @@ LOG_COLUMNS = ("Email", "Address", "Variant", "Status", "Reason", "Attempts", "U
 
 
 class DeliveryLogModel(KeysetTableModel):
+    columns = LOG_COLUMNS
+
     def __init__(self, engine: Engine, runner: TaskRunner,
                  parent: QObject | None = None) -> None:
         super().__init__(engine, runner, parent)
@@ -28,10 +30,7 @@ class DeliveryLogModel(KeysetTableModel):
     def show(self, campaign_id: int, status: DeliveryStatus | None = None) -> None:
         """Show the log of a campaign (from its first row), optionally one status only."""
         self.campaign_id, self.status = campaign_id, status
-        self.beginResetModel()
-        self._rows = []
-        self._more = False
-        self.endResetModel()
+        self._clear()
         self._fetch(0)
 
     def set_status(self, status: DeliveryStatus | None) -> None:
@@ -52,20 +51,7 @@ class DeliveryLogModel(KeysetTableModel):
             lambda rows: self._append(rows, LOG_PAGE_SIZE),
         )
 
-    def row(self, row: int) -> LogRow | None:
-        return self._rows[row] if 0 <= row < len(self._rows) else None
-
     # --- QAbstractTableModel --------------------------------------------------------------
-
-    def columnCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(LOG_COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and 0 <= section < len(LOG_COLUMNS) \
-                and role == Qt.ItemDataRole.DisplayRole:
-            return LOG_COLUMNS[section]
-        return None
 
     def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or index.parent().isValid():

@@ -29,6 +29,8 @@ class KeysetTableModel(QAbstractTableModel):
     #: A page (or a refresh) arrived.
     loaded = Signal()
     load_failed = Signal(str)
+    #: The column headers; each model names its own.
+    columns: tuple[str, ...] = ()
 
     def __init__(self, engine: Engine, runner: TaskRunner, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -88,6 +90,21 @@ class KeysetTableModel(QAbstractTableModel):
             self._handle = None
             self.load_failed.emit(str(exc))
 
+    def _clear(self) -> None:
+        """Show no rows until the first page of a new query arrives."""
+        self._replace([], more=False)
+
+    def _replace(self, rows: list[Any], *, more: bool) -> None:
+        """Show `rows` instead of what was shown (a refresh)."""
+        self._more = more
+        self.beginResetModel()
+        self._rows = list(rows)
+        self.endResetModel()
+
+    def row(self, row: int) -> Any:
+        """The row object shown at `row`, or None."""
+        return self._rows[row] if 0 <= row < len(self._rows) else None
+
     def cancel(self) -> None:
         if self._handle is not None:
             self._handle.cancel()
@@ -95,6 +112,16 @@ class KeysetTableModel(QAbstractTableModel):
             self._generation += 1
 
     # --- QAbstractTableModel --------------------------------------------------------------
+
+    def columnCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.columns)
+
+    def headerData(self, section: int, orientation: Qt.Orientation,
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation == Qt.Orientation.Horizontal and 0 <= section < len(self.columns) \
+                and role == Qt.ItemDataRole.DisplayRole:
+            return self.columns[section]
+        return None
 
     def canFetchMore(self, parent: ModelIndex = QModelIndex()) -> bool:  # noqa: B008
         return not parent.isValid() and self._more and self._handle is None
