@@ -6,6 +6,9 @@ into a file encrypted with a key derived (scrypt) from a passphrase the user sup
 a passphrase nothing can be stored and the user simply signs in each time.
 
 Secret values are never logged, and never part of an error message.
+
+Over 400 lines on purpose: both stores (keyring and encrypted file) and their shared
+interface are kept in one place so the rule "never plain text" is checked in one file.
 """
 
 from __future__ import annotations

@@ -8,6 +8,9 @@ as bound parameters.
 The customers table is browsed the way Anki's browser does it: one query returns the ids
 of the whole view in order (8 bytes per row, computed off the GUI thread), and rows are
 then fetched a page at a time by primary key.
+
+Over 400 lines on purpose: the read side of one table (ids, pages, detail, export) shares
+its search and ordering clauses; splitting it would split those.
 """
 
 from __future__ import annotations

@@ -4,6 +4,11 @@
 Every database call (listing, saving, renaming, the tags for the pickers) runs in the
 TaskRunner; the page keeps the listed `SavedSegment`s (plain frozen values) so opening one
 needs no query.
+
+Over 400 lines: one QWidget whose parts (list, builder, describe box, count) share the
+page's undo stack, selection and tasks; what stands alone already lives beside it
+(rule_model, rule_view, node_editor, live_count, describe_panel, dialogs). Splitting the
+class further (the saved-segment list first) is open work.
 """
 
 from __future__ import annotations
