@@ -3,7 +3,7 @@
 Every `minicrm_desktop` package, plus the top-level `resources/` folder (icons, and fonts in
 a PyInstaller build), which stays where it is in the repository and is shipped as the
 package data `minicrm_desktop.resources`: wheels, editable installs and plain installs all
-carry it, and views/resources.py finds it through the import system.
+carry it, and views/common/resources.py finds it through the import system.
 """
 
 from setuptools import find_namespace_packages, setup

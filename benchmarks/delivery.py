@@ -42,9 +42,9 @@ from minicrm_desktop.services.campaigns.launch import (  # noqa: E402
     launch_campaign,
 )
 from minicrm_desktop.services.campaigns.vendor import VendorConfig  # noqa: E402
-from minicrm_desktop.services.database import create_db_engine  # noqa: E402
-from minicrm_desktop.services.migrate import upgrade_to_head  # noqa: E402
-from minicrm_desktop.services.seed import seed_demo_data  # noqa: E402
+from minicrm_desktop.services.core.database import create_db_engine  # noqa: E402
+from minicrm_desktop.services.core.migrate import upgrade_to_head  # noqa: E402
+from minicrm_desktop.services.customers.seed import seed_demo_data  # noqa: E402
 
 ANCHOR = datetime(2026, 11, 1, tzinfo=UTC)
 CACHE = Path(__file__).resolve().parent / ".cache"

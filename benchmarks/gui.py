@@ -45,7 +45,7 @@ HEARTBEAT_MS = 5
 
 
 def _sql_count(engine: Any) -> int:
-    from minicrm_desktop.services.customer_queries import sample_audience_count
+    from minicrm_desktop.services.customers.queries import sample_audience_count
 
     with engine.connect() as conn:
         return sample_audience_count(conn, ANCHOR - timedelta(days=180))
@@ -90,9 +90,9 @@ def database(customers: int) -> Path:
     if path.exists():
         return path
     from minicrm_desktop.services.access.actor import LOCAL_ADMIN
-    from minicrm_desktop.services.database import create_db_engine
-    from minicrm_desktop.services.migrate import upgrade_to_head
-    from minicrm_desktop.services.seed import seed_demo_data
+    from minicrm_desktop.services.core.database import create_db_engine
+    from minicrm_desktop.services.core.migrate import upgrade_to_head
+    from minicrm_desktop.services.customers.seed import seed_demo_data
 
     CACHE.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(".tmp")
@@ -116,7 +116,7 @@ import os, sys, time
 T0 = float(os.environ["MINICRM_BENCH_T0"])
 from PySide6.QtCore import QEvent, QObject
 from PySide6.QtWidgets import QApplication
-import minicrm_desktop.views.main_window as mw
+import minicrm_desktop.views.shell.main_window as mw
 
 class _Watch(QObject):
     shown = False
@@ -191,8 +191,8 @@ def measure_views(url: str, runs: int, job_name: str) -> dict[str, Any]:
     from PySide6.QtCore import QTimer
 
     from minicrm_desktop.app import bootstrap, create_application
-    from minicrm_desktop.services.customer_queries import CustomerQuery
-    from minicrm_desktop.services.settings import DictStore, Settings
+    from minicrm_desktop.services.core.settings import DictStore, Settings
+    from minicrm_desktop.services.customers.queries import CustomerQuery
 
     app = create_application(["bench"])
     ctx = bootstrap(url, settings=Settings(DictStore()), offer_demo=False)

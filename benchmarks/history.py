@@ -37,13 +37,13 @@ from minicrm_desktop.models.campaign import (  # noqa: E402
     variants_table,
 )
 from minicrm_desktop.services.access.actor import LOCAL_ADMIN
-from minicrm_desktop.services.bulk import raw_insert, storage_timestamp  # noqa: E402
+from minicrm_desktop.services.bulkload.bulk import raw_insert, storage_timestamp  # noqa: E402
 from minicrm_desktop.services.campaigns import history, stats  # noqa: E402
 from minicrm_desktop.services.campaigns.launch import FROZEN_COLUMNS  # noqa: E402
 from minicrm_desktop.services.campaigns.variants import idempotency_key  # noqa: E402
-from minicrm_desktop.services.database import create_db_engine  # noqa: E402
-from minicrm_desktop.services.migrate import upgrade_to_head  # noqa: E402
-from minicrm_desktop.services.seed import seed_demo_data  # noqa: E402
+from minicrm_desktop.services.core.database import create_db_engine  # noqa: E402
+from minicrm_desktop.services.core.migrate import upgrade_to_head  # noqa: E402
+from minicrm_desktop.services.customers.seed import seed_demo_data  # noqa: E402
 
 CACHE = Path(__file__).resolve().parent / ".cache"
 ANCHOR = datetime(2026, 11, 1, tzinfo=UTC)

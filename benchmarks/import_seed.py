@@ -32,14 +32,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from minicrm_desktop.models import Base  # noqa: E402
 from minicrm_desktop.models.money import MINOR_PER_UNIT  # noqa: E402
 from minicrm_desktop.services.access.actor import LOCAL_ADMIN
-from minicrm_desktop.services.database import create_db_engine  # noqa: E402
+from minicrm_desktop.services.core.database import create_db_engine  # noqa: E402
+from minicrm_desktop.services.core.migrate import upgrade_to_head  # noqa: E402
+from minicrm_desktop.services.customers.seed import seed_demo_data  # noqa: E402
 from minicrm_desktop.services.importing import (  # noqa: E402
     CUSTOMER_FIELDS,
     import_customers,
     import_orders,
 )
-from minicrm_desktop.services.migrate import upgrade_to_head  # noqa: E402
-from minicrm_desktop.services.seed import seed_demo_data  # noqa: E402
 
 ANCHOR = datetime(2026, 11, 1, tzinfo=UTC)
 

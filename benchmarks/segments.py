@@ -43,9 +43,9 @@ sys.path.insert(0, str(ROOT))
 from minicrm_desktop.models import Base, Customer  # noqa: E402
 from minicrm_desktop.models.rules import RuleGroup, parse_rule  # noqa: E402
 from minicrm_desktop.services.access.actor import LOCAL_ADMIN  # noqa: E402
-from minicrm_desktop.services.database import create_db_engine  # noqa: E402
-from minicrm_desktop.services.migrate import upgrade_to_head  # noqa: E402
-from minicrm_desktop.services.seed import seed_demo_data  # noqa: E402
+from minicrm_desktop.services.core.database import create_db_engine  # noqa: E402
+from minicrm_desktop.services.core.migrate import upgrade_to_head  # noqa: E402
+from minicrm_desktop.services.customers.seed import seed_demo_data  # noqa: E402
 from minicrm_desktop.services.segments import (  # noqa: E402
     audience_where,
     compile_rule,

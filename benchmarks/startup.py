@@ -3,7 +3,7 @@
     make package && .venv/bin/python benchmarks/startup.py --json
     .venv/bin/python benchmarks/startup.py --command ".venv/bin/python -m minicrm_desktop"
 
-Each run starts the app with MINICRM_STARTUP_PROBE=1 (minicrm_desktop/views/startup_probe.py):
+Each run starts the app with MINICRM_STARTUP_PROBE=1 (minicrm_desktop/views/shell/startup_probe.py):
 it prints a line when the main window is first painted, then quits. The figure is the wall
 time from spawning the process to that line. The page cache cannot be dropped without root,
 so the first run (files possibly not yet cached) is reported apart from the median of the
@@ -29,7 +29,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_BINARY = ROOT / "dist" / "MiniCRM" / ("MiniCRM.exe" if os.name == "nt" else "MiniCRM")
-SHOWN_MARK = "MINICRM main window shown"  # as printed by views/startup_probe.py
+SHOWN_MARK = "MINICRM main window shown"  # as printed by views/shell/startup_probe.py
 TARGET_MS = 1500
 SIZE_TARGET_MB = 150
 TIMEOUT_S = 60

@@ -22,12 +22,12 @@ if TYPE_CHECKING:
     from PySide6.QtWidgets import QApplication
     from sqlalchemy import Engine
 
-    from minicrm_desktop.services.bus import EventBus
-    from minicrm_desktop.services.secrets import SharedSecretStore
-    from minicrm_desktop.services.settings import Settings
-    from minicrm_desktop.services.tasks import TaskRunner
-    from minicrm_desktop.views.campaign_control import CampaignControl
-    from minicrm_desktop.views.main_window import MainWindow
+    from minicrm_desktop.services.core.bus import EventBus
+    from minicrm_desktop.services.core.secrets import SharedSecretStore
+    from minicrm_desktop.services.core.settings import Settings
+    from minicrm_desktop.services.core.tasks import TaskRunner
+    from minicrm_desktop.views.campaigns.control import CampaignControl
+    from minicrm_desktop.views.shell.main_window import MainWindow
 
 log = logging.getLogger("minicrm_desktop")
 LOG_FILE_NAME = "minicrm.log"
@@ -65,8 +65,8 @@ def open_database(engine: Engine) -> OpenResult:
     from sqlalchemy import select
 
     from minicrm_desktop.models import Customer
-    from minicrm_desktop.services.database import check_connection
-    from minicrm_desktop.services.migrate import (  # imports Alembic
+    from minicrm_desktop.services.core.database import check_connection
+    from minicrm_desktop.services.core.migrate import (  # imports Alembic
         current_revision,
         head_revision,
         upgrade_to_head,
@@ -94,24 +94,24 @@ def bootstrap(
     database. Tests call this with their own URL and a dict-backed settings store."""
     from sqlalchemy.engine import make_url
 
-    from minicrm_desktop.services.bus import EventBus
     from minicrm_desktop.services.campaigns.engine import DeliveryEngine
     from minicrm_desktop.services.campaigns.vendor import default_ledger_path
-    from minicrm_desktop.services.database import (
+    from minicrm_desktop.services.core.bus import EventBus
+    from minicrm_desktop.services.core.database import (
         MysqlTls,
         create_db_engine,
         describe_url,
         is_sqlite,
     )
-    from minicrm_desktop.services.redact import scrub
-    from minicrm_desktop.services.secrets import SharedSecretStore as SharedStore
-    from minicrm_desktop.services.settings import QSettingsStore
-    from minicrm_desktop.services.settings import Settings as SettingsClass
-    from minicrm_desktop.services.tasks import TaskRunner
-    from minicrm_desktop.views.campaign_control import CampaignControl
-    from minicrm_desktop.views.demo_data_dialog import should_offer_demo
-    from minicrm_desktop.views.main_window import MainWindow, Services
-    from minicrm_desktop.views.settings_account import install_account_ui
+    from minicrm_desktop.services.core.redact import scrub
+    from minicrm_desktop.services.core.secrets import SharedSecretStore as SharedStore
+    from minicrm_desktop.services.core.settings import QSettingsStore
+    from minicrm_desktop.services.core.settings import Settings as SettingsClass
+    from minicrm_desktop.services.core.tasks import TaskRunner
+    from minicrm_desktop.views.campaigns.control import CampaignControl
+    from minicrm_desktop.views.customers.demo_data_dialog import should_offer_demo
+    from minicrm_desktop.views.settings.account import install_account_ui
+    from minicrm_desktop.views.shell.main_window import MainWindow, Services
 
     url = make_url(url) if isinstance(url, str) else url
     settings = settings or SettingsClass(QSettingsStore())
@@ -161,8 +161,8 @@ def bootstrap(
 
 def configure_logging(debug: bool) -> None:
     """A rotating log file in the user's log folder; the console keeps warnings only."""
-    from minicrm_desktop.services.paths import log_dir
-    from minicrm_desktop.services.redact import scrub_log_handlers
+    from minicrm_desktop.services.core.paths import log_dir
+    from minicrm_desktop.services.core.redact import scrub_log_handlers
 
     root = logging.getLogger()
     root.setLevel(logging.DEBUG if debug else logging.INFO)
@@ -189,8 +189,8 @@ def create_application(argv: list[str] | None = None) -> QApplication:
     from PySide6.QtWidgets import QApplication
 
     from minicrm_desktop import APP_NAME, APP_ORG, __version__
-    from minicrm_desktop.views.fonts import ensure_fonts
-    from minicrm_desktop.views.palette import apply_theme
+    from minicrm_desktop.views.shell.fonts import ensure_fonts
+    from minicrm_desktop.views.shell.palette import apply_theme
 
     QApplication.setHighDpiScaleFactorRoundingPolicy(
         Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
@@ -210,13 +210,13 @@ def run_gui(db: str | None = None, debug: bool = False) -> int:
     from PySide6.QtWidgets import QMessageBox
 
     from minicrm_desktop.errors import MiniCRMError
-    from minicrm_desktop.services.database import resolve_database_url
-    from minicrm_desktop.services.redact import scrub
-    from minicrm_desktop.services.secrets import SharedSecretStore
-    from minicrm_desktop.services.settings import QSettingsStore, Settings
-    from minicrm_desktop.views.errors import ErrorReporter
-    from minicrm_desktop.views.resources import app_icon
-    from minicrm_desktop.views.sign_in_dialog import sign_in_at_start
+    from minicrm_desktop.services.core.database import resolve_database_url
+    from minicrm_desktop.services.core.redact import scrub
+    from minicrm_desktop.services.core.secrets import SharedSecretStore
+    from minicrm_desktop.services.core.settings import QSettingsStore, Settings
+    from minicrm_desktop.views.access.sign_in_dialog import sign_in_at_start
+    from minicrm_desktop.views.common.resources import app_icon
+    from minicrm_desktop.views.shell.errors import ErrorReporter
 
     app = create_application()
     configure_logging(debug)
@@ -244,7 +244,7 @@ def run_gui(db: str | None = None, debug: bool = False) -> int:
         app.exit(1)
 
     ctx.bus.database_failed.connect(database_failed)
-    from minicrm_desktop.views import startup_probe
+    from minicrm_desktop.views.shell import startup_probe
 
     if startup_probe.wanted():  # benchmarks/startup.py
         startup_probe.exit_when_painted(ctx.window)

@@ -111,8 +111,12 @@ def check_libraries(_scratch: _Scratch) -> str:
 def check_database(scratch: _Scratch) -> str:
     """Create a SQLite database in the scratch folder and migrate it to the newest schema
     (the Alembic scripts are data files in a package, easily left behind)."""
-    from minicrm_desktop.services.database import create_db_engine
-    from minicrm_desktop.services.migrate import current_revision, head_revision, upgrade_to_head
+    from minicrm_desktop.services.core.database import create_db_engine
+    from minicrm_desktop.services.core.migrate import (
+        current_revision,
+        head_revision,
+        upgrade_to_head,
+    )
 
     url = f"sqlite:///{scratch.folder / 'selftest.db'}"
     engine = create_db_engine(url)
@@ -176,7 +180,7 @@ def check_keyring(_scratch: _Scratch) -> str:
 
 def check_resources(_scratch: _Scratch) -> str:
     """Every icon loads from resources/ (SVG needs Qt's svg plugins in the build)."""
-    from minicrm_desktop.views.resources import app_icon, icon, resources_dir
+    from minicrm_desktop.views.common.resources import app_icon, icon, resources_dir
 
     folder = resources_dir()
     names = sorted(p.stem for p in (folder / "icons").glob("*.svg"))
@@ -194,7 +198,7 @@ def check_fonts(_scratch: _Scratch) -> str:
     from PySide6.QtGui import QFontInfo
     from PySide6.QtWidgets import QApplication
 
-    from minicrm_desktop.views.fonts import real_families, registered_fonts
+    from minicrm_desktop.views.shell.fonts import real_families, registered_fonts
 
     families = real_families()
     if not families:
@@ -226,7 +230,7 @@ def check_main_window(scratch: _Scratch) -> str:
     from PySide6.QtWidgets import QApplication, QLabel
 
     from minicrm_desktop.app import bootstrap
-    from minicrm_desktop.services.settings import DictStore, Settings
+    from minicrm_desktop.services.core.settings import DictStore, Settings
 
     if scratch.database_url is None:
         raise CheckFailed("skipped: the scratch database could not be created")
@@ -347,7 +351,7 @@ def _output() -> TextIO:
     log folder (the exit status still says whether all passed)."""
     if sys.stdout is not None:
         return sys.stdout
-    from minicrm_desktop.services.paths import log_dir
+    from minicrm_desktop.services.core.paths import log_dir
 
     log_dir().mkdir(parents=True, exist_ok=True)
     return open(log_dir() / "selftest.txt", "w", encoding="utf-8")  # noqa: SIM115

@@ -31,11 +31,11 @@ def shoot_sign_in(app: object, out: Path, folder: Path) -> Path:
         GOOGLE_TOKEN_URI,
         OAuthConfig,
     )
-    from minicrm_desktop.services.bus import EventBus
-    from minicrm_desktop.services.database import create_db_engine
-    from minicrm_desktop.services.secrets import EncryptedFileSecrets, SecretStore
-    from minicrm_desktop.services.tasks import TaskRunner
-    from minicrm_desktop.views.sign_in_dialog import SignInDialog
+    from minicrm_desktop.services.core.bus import EventBus
+    from minicrm_desktop.services.core.database import create_db_engine
+    from minicrm_desktop.services.core.secrets import EncryptedFileSecrets, SecretStore
+    from minicrm_desktop.services.core.tasks import TaskRunner
+    from minicrm_desktop.views.access.sign_in_dialog import SignInDialog
 
     config = OAuthConfig(
         client_id="1234567890-minicrm.apps.googleusercontent.com", client_secret="unused",

@@ -156,11 +156,11 @@ def main(argv: list[str] | None = None) -> int:
 
     from minicrm_desktop.app import bootstrap, create_application
     from minicrm_desktop.services.access.actor import LOCAL_ADMIN
-    from minicrm_desktop.services.database import create_db_engine
-    from minicrm_desktop.services.migrate import upgrade_to_head
-    from minicrm_desktop.services.seed import seed_demo_data
+    from minicrm_desktop.services.core.database import create_db_engine
+    from minicrm_desktop.services.core.migrate import upgrade_to_head
+    from minicrm_desktop.services.core.settings import DictStore, Settings
+    from minicrm_desktop.services.customers.seed import seed_demo_data
     from minicrm_desktop.services.segments.saved import create_segment
-    from minicrm_desktop.services.settings import DictStore, Settings
 
     app = create_application(["screenshots"])
     args.out.mkdir(parents=True, exist_ok=True)
@@ -234,7 +234,7 @@ def main(argv: list[str] | None = None) -> int:
         wait_for(app, lambda: describe.answer is not None and not describe.busy)
         wait_for(app, lambda: segments.live.count is not None and not segments.live.pending)
         save(app, window, args.out / "segments-describe.png")
-        from minicrm_desktop.views.segment_dialogs import Unsaved, UnsavedChangesDialog
+        from minicrm_desktop.views.segments.dialogs import Unsaved, UnsavedChangesDialog
 
         # The described rule was only for the picture: leave it unsaved, without asking.
         UnsavedChangesDialog.ask = classmethod(  # type: ignore[method-assign, assignment]
@@ -260,7 +260,7 @@ def main(argv: list[str] | None = None) -> int:
         shoot_campaigns(app, window, args.out)
 
         # The dark palette (what a dark OS theme gets), on the customers page.
-        from minicrm_desktop.views.palette import dark_palette, light_palette
+        from minicrm_desktop.views.shell.palette import dark_palette, light_palette
 
         QApplication.setPalette(dark_palette())
         window.show_page("customers")
@@ -283,7 +283,7 @@ def shoot_campaigns(app: object, window: object, out: Path) -> None:
     """The history with a campaign sending, a campaign's page, and two wizard steps."""
     from PySide6.QtWidgets import QWizard
 
-    from minicrm_desktop.views.main_window import MainWindow
+    from minicrm_desktop.views.shell.main_window import MainWindow
 
     assert isinstance(window, MainWindow)
     page = window.campaigns_page
@@ -311,7 +311,7 @@ def shoot_campaigns(app: object, window: object, out: Path) -> None:
     # The same page under a dark OS theme: the charts follow the palette.
     from PySide6.QtWidgets import QApplication
 
-    from minicrm_desktop.views.palette import dark_palette, light_palette
+    from minicrm_desktop.views.shell.palette import dark_palette, light_palette
 
     QApplication.setPalette(dark_palette())
     save(app, window, out / "campaign-detail-dark.png")

@@ -23,8 +23,8 @@ from sqlalchemy.engine import make_url  # noqa: E402
 from minicrm_desktop.models import Base  # noqa: E402
 from minicrm_desktop.services.access.db_roles import drop_database_roles  # noqa: E402
 from minicrm_desktop.services.access.trust import record_new_database  # noqa: E402
-from minicrm_desktop.services.database import create_db_engine  # noqa: E402
-from minicrm_desktop.services.migrate import upgrade_to_head  # noqa: E402
+from minicrm_desktop.services.core.database import create_db_engine  # noqa: E402
+from minicrm_desktop.services.core.migrate import upgrade_to_head  # noqa: E402
 
 # One process holds one Qt application object, and widgets need a QApplication. The headless
 # campaign runner creates a bare QCoreApplication when none exists, which would make every

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Engine, select
 
 from minicrm_desktop.models import Customer, Order, Tag, customer_tags
-from minicrm_desktop.services.aggregates import recomputed_aggregates, stored_aggregates
+from minicrm_desktop.services.customers.aggregates import recomputed_aggregates, stored_aggregates
 
 
 def write_csv(path: Path, content: str, *, bom: bool = False) -> Path:

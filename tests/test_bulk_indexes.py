@@ -7,12 +7,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, inspect
 
-import minicrm_desktop.services.indexes as indexes
+import minicrm_desktop.services.bulkload.indexes as indexes
 from minicrm_desktop.models.tables import customer_tags, customers_table, orders_table
 from minicrm_desktop.services.access.actor import LOCAL_ADMIN
+from minicrm_desktop.services.core.migrate import upgrade_to_head
 from minicrm_desktop.services.importing import import_customers, import_orders
 from minicrm_desktop.services.importing.customers import CUSTOMER_COLUMNS_WRITTEN
-from minicrm_desktop.services.migrate import upgrade_to_head
 from tests.helpers import assert_aggregates_consistent, snapshot, write_csv
 
 

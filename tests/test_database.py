@@ -12,13 +12,13 @@ from sqlalchemy import Engine, inspect, text
 from minicrm_desktop.errors import ConfigError, DatabaseUnavailable
 from minicrm_desktop.models import Base
 from minicrm_desktop.models.engine_only import include_object
-from minicrm_desktop.services.database import (
+from minicrm_desktop.services.core.database import (
     check_connection,
     create_db_engine,
     describe_url,
     resolve_database_url,
 )
-from minicrm_desktop.services.migrate import (
+from minicrm_desktop.services.core.migrate import (
     alembic_config,
     current_revision,
     head_revision,
@@ -104,7 +104,7 @@ def test_unreachable_server_is_a_clear_error() -> None:
 def test_batch_migrations_keep_child_rows(engine: Engine) -> None:
     """Stepping back over 0005 copies the customers table (a batch migration on SQLite);
     foreign-key cascades must not empty the tables that point at it."""
-    from minicrm_desktop.services.migrate import downgrade_to
+    from minicrm_desktop.services.core.migrate import downgrade_to
 
     with engine.begin() as conn:
         conn.execute(

@@ -11,7 +11,7 @@ import pytest
 
 SCRIPT = """
 from datetime import UTC, datetime
-from minicrm_desktop.views.formatting import format_date, format_datetime
+from minicrm_desktop.views.common.formatting import format_date, format_datetime
 print(format_date(datetime(2026, 5, 1, 20, 0, tzinfo=UTC)))
 print(format_date(datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC)))
 print(format_datetime(datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC)))

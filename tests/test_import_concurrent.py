@@ -17,7 +17,7 @@ DRIVER = """
 import sys, time
 from pathlib import Path
 from minicrm_desktop.services.access.actor import LOCAL_ADMIN
-from minicrm_desktop.services.database import create_db_engine
+from minicrm_desktop.services.core.database import create_db_engine
 from minicrm_desktop.services.importing import import_customers
 
 url, csv, me, other = sys.argv[1:5]
@@ -36,7 +36,7 @@ def progress(_p):
         time.sleep(0.005)
 
 if csv == "seed":  # demo data, written in batches of 20,000 customers
-    from minicrm_desktop.services.seed import seed_demo_data
+    from minicrm_desktop.services.customers.seed import seed_demo_data
 
     print(seed_demo_data(engine, 40_000, actor=LOCAL_ADMIN,
                          progress=lambda done, wanted: progress(done)).summary())

@@ -13,12 +13,12 @@ from sqlalchemy import Engine, create_engine, event, text
 
 from minicrm_desktop.models.money import format_money
 from minicrm_desktop.services.access.actor import LOCAL_ADMIN
-from minicrm_desktop.services.database import create_db_engine
+from minicrm_desktop.services.bulkload.indexes import BULK_WAL_PAGES, bulk_load_shortfall
+from minicrm_desktop.services.core.database import create_db_engine
 from minicrm_desktop.services.importing import ImportReport, import_customers, import_orders
 from minicrm_desktop.services.importing.batches import ImportInterrupted, write_rows
 from minicrm_desktop.services.importing.customers import _write_batch as write_customers
 from minicrm_desktop.services.importing.orders import within_totals
-from minicrm_desktop.services.indexes import BULK_WAL_PAGES, bulk_load_shortfall
 from tests.helpers import assert_aggregates_consistent, write_csv
 
 

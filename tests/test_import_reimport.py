@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, text
 
+import minicrm_desktop.services.bulkload.indexes as indexes
 import minicrm_desktop.services.importing.batches as batches
-import minicrm_desktop.services.indexes as indexes
 from minicrm_desktop.cli.main import main as cli_main
 from minicrm_desktop.errors import ImportFileError
 from minicrm_desktop.services.access.actor import LOCAL_ADMIN
@@ -250,7 +250,7 @@ def test_unchanged_counts_on_the_bulk_path(engine: Engine, tmp_path: Path) -> No
 
 def _changed_names(engine: Engine) -> int:
     from minicrm_desktop.models.tables import tags_table
-    from minicrm_desktop.services.bulk import raw_insert, raw_upsert_changed
+    from minicrm_desktop.services.bulkload.bulk import raw_insert, raw_upsert_changed
 
     with engine.begin() as conn:
         raw_insert(conn, tags_table, ("name", "name_norm"),
@@ -279,7 +279,7 @@ def test_changed_rows_counted_without_client_found_rows(mysql_engine: Engine) ->
     plain = create_engine("mysql+pymysql://", creator=connect)
     try:
         with plain.connect() as conn:
-            from minicrm_desktop.services.bulk import found_rows
+            from minicrm_desktop.services.bulkload.bulk import found_rows
 
             assert not found_rows(conn)
         assert _changed_names(plain) == 1

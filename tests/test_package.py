@@ -127,7 +127,7 @@ def test_packaged_command_line_works(packaged_app: Path, tmp_path: Path) -> None
 def test_packaged_app_runs_helper_processes(packaged_app: Path, tmp_path: Path) -> None:
     """Large demo data is generated in a spawned helper process, which a frozen app must
     start through itself (multiprocessing.freeze_support in __main__)."""
-    from minicrm_desktop.services.seed import PARALLEL_THRESHOLD
+    from minicrm_desktop.services.customers.seed import PARALLEL_THRESHOLD
 
     url = f"sqlite:///{tmp_path / 'crm.db'}"
     seed = _run(packaged_app, "--db", url, "seed", "--customers", str(PARALLEL_THRESHOLD),

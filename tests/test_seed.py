@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Engine, text
 
 from minicrm_desktop.services.access.actor import LOCAL_ADMIN
-from minicrm_desktop.services.seed import seed_demo_data
+from minicrm_desktop.services.customers.seed import seed_demo_data
 from tests.helpers import assert_aggregates_consistent, assert_tags_consistent, snapshot
 
 ANCHOR = datetime(2026, 6, 1, tzinfo=UTC)
@@ -21,8 +21,8 @@ def test_same_seed_same_data(sqlite_engine: Engine, mysql_engine: Engine) -> Non
 
 
 def test_different_seed_different_data(sqlite_engine: Engine, tmp_path) -> None:
-    from minicrm_desktop.services.database import create_db_engine
-    from minicrm_desktop.services.migrate import upgrade_to_head
+    from minicrm_desktop.services.core.database import create_db_engine
+    from minicrm_desktop.services.core.migrate import upgrade_to_head
 
     other = create_db_engine(f"sqlite:///{tmp_path / 'other.db'}")
     upgrade_to_head(other)
@@ -70,7 +70,7 @@ def test_seed_appends_with_unique_keys(sqlite_engine: Engine) -> None:
 
 
 def test_progress_and_cancel(sqlite_engine: Engine, monkeypatch) -> None:
-    import minicrm_desktop.services.seed as seed_module
+    import minicrm_desktop.services.customers.seed as seed_module
 
     monkeypatch.setattr(seed_module, "SEED_BATCH", 100)
     seen: list[tuple[int, int]] = []
@@ -89,9 +89,9 @@ def test_progress_and_cancel(sqlite_engine: Engine, monkeypatch) -> None:
 
 def test_helper_process_gives_the_same_data(sqlite_engine: Engine, tmp_path, monkeypatch) -> None:
     """Large runs generate in a helper process; the rows must not depend on that."""
-    import minicrm_desktop.services.seed as seed_module
-    from minicrm_desktop.services.database import create_db_engine
-    from minicrm_desktop.services.migrate import upgrade_to_head
+    import minicrm_desktop.services.customers.seed as seed_module
+    from minicrm_desktop.services.core.database import create_db_engine
+    from minicrm_desktop.services.core.migrate import upgrade_to_head
 
     other = create_db_engine(f"sqlite:///{tmp_path / 'parallel.db'}")
     upgrade_to_head(other)
@@ -110,7 +110,7 @@ def test_helper_process_gives_the_same_data(sqlite_engine: Engine, tmp_path, mon
 def test_large_seed_builds_indexes_at_the_end(sqlite_engine: Engine, monkeypatch) -> None:
     from sqlalchemy import inspect
 
-    import minicrm_desktop.services.seed as seed_module
+    import minicrm_desktop.services.customers.seed as seed_module
     from minicrm_desktop.models.tables import customers_table
 
     def names() -> set[str]:

@@ -10,8 +10,8 @@ def cli_ai_config(*, offline: bool) -> AIConfig:
     `offline`, nothing is read and the offline engine answers."""
     if offline:
         return AIConfig(offline_only=True)
-    from ..services.secrets import SecretStoreError, default_secret_store
-    from ..services.settings import QSettingsStore, Settings
+    from minicrm_desktop.services.core.secrets import SecretStoreError, default_secret_store
+    from minicrm_desktop.services.core.settings import QSettingsStore, Settings
 
     try:
         secrets = default_secret_store()

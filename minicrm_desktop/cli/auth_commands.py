@@ -6,10 +6,15 @@ import argparse
 import sys
 from pathlib import Path
 
+from minicrm_desktop.services.core.secrets import (
+    SecretStore,
+    default_secret_store,
+    terminal_passphrase,
+)
+
 from ..errors import ConfigError
 from ..services.auth.config import DEV_IDP_ENV, OAuthConfig, resolve_oauth_config
 from ..services.auth.flow import DEFAULT_TIMEOUT_S
-from ..services.secrets import SecretStore, default_secret_store, terminal_passphrase
 from .context import CliContext
 
 EXIT_OK = 0
@@ -118,9 +123,10 @@ def _whoami(ctx: CliContext, _args: argparse.Namespace) -> int:
 
 
 def _dev_idp(_ctx: CliContext, args: argparse.Namespace) -> int:
+    from minicrm_desktop.services.core.paths import data_dir
+
     from ..services.auth.config import PACKAGED_GOOGLE_ONLY, is_packaged
     from ..services.auth.dev_idp import TEST_ACCOUNTS, DevIdentityProvider
-    from ..services.paths import data_dir
 
     if is_packaged():
         raise ConfigError(PACKAGED_GOOGLE_ONLY)

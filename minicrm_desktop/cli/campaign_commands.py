@@ -11,6 +11,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from minicrm_desktop.services.core.csv_export import csv_writer
+
 from ..errors import ConfigError
 from ..models.campaign import CampaignStatus, Channel
 from ..services.access.actor import Permission
@@ -30,7 +32,6 @@ from ..services.campaigns.launch import (
 )
 from ..services.campaigns.testsend import MAX_TEST_ADDRESSES, send_test
 from ..services.campaigns.vendor import VendorConfig, VendorLedger, default_ledger_path
-from ..services.csv_export import csv_writer
 from ..services.segments.saved import find_segment
 from .context import CliContext
 from .parsing import iso_datetime

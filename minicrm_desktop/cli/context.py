@@ -10,8 +10,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Engine
 from sqlalchemy.engine import URL
 
-from ..services.access.actor import LOCAL_ADMIN, AccessDenied, Actor
-from ..services.database import (
+from minicrm_desktop.services.core.database import (
     MysqlTls,
     check_connection,
     create_db_engine,
@@ -19,10 +18,13 @@ from ..services.database import (
     resolve_database_url,
 )
 
+from ..services.access.actor import LOCAL_ADMIN, AccessDenied, Actor
+
 if TYPE_CHECKING:
+    from minicrm_desktop.services.core.settings import Settings
+
     from ..services.auth.config import OAuthConfig
     from ..services.auth.identity import Identity
-    from ..services.settings import Settings
 
 SIGN_IN_FIRST = "sign in first with `minicrm login`"
 
@@ -49,7 +51,9 @@ class CliContext:
         Reading a shared database needs a signed-in user as much as changing it does, so
         by default the acting user is resolved first; only `minicrm login` opts out."""
         if self._engine is None:
-            from ..services.migrate import upgrade_to_head  # imports Alembic: ~0.1 s
+            from minicrm_desktop.services.core.migrate import (
+                upgrade_to_head,  # imports Alembic: ~0.1 s
+            )
 
             engine = create_db_engine(self.url, tls=MysqlTls.configured(self.settings()))
             check_connection(engine)
@@ -72,7 +76,7 @@ class CliContext:
     def settings(self) -> Settings:
         """The app's settings file, read once per command."""
         if self._settings is None:
-            from ..services.settings import QSettingsStore, Settings
+            from minicrm_desktop.services.core.settings import QSettingsStore, Settings
 
             self._settings = Settings(QSettingsStore())
         return self._settings
@@ -106,7 +110,8 @@ def resolve_cli_actor(url: URL, settings: Settings, engine: Callable[[], Engine]
 
 def _restore(config: OAuthConfig) -> Identity | None:
     """The identity of the session `minicrm login` remembered (None when there is none)."""
+    from minicrm_desktop.services.core.secrets import default_secret_store, terminal_passphrase
+
     from ..services.auth.session import restore_identity
-    from ..services.secrets import default_secret_store, terminal_passphrase
 
     return restore_identity(config, default_secret_store(terminal_passphrase))

@@ -6,8 +6,9 @@ from __future__ import annotations
 import argparse
 import sys
 
+from minicrm_desktop.services.customers.edits import CustomerChanges, edit_customer
+
 from ..errors import MiniCRMError
-from ..services.customer_edits import CustomerChanges, edit_customer
 from ..services.importing.values import parse_bool
 from ..services.segments.bulk_actions import (
     BulkPreview,

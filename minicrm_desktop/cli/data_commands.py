@@ -7,13 +7,14 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
+from minicrm_desktop.services.core.database import describe_url
+from minicrm_desktop.services.customers.seed import seed_demo_data
+
 from ..errors import ConfigError, ImportFileError
-from ..services.database import describe_url
 from ..services.importing import ImportReport, import_customers, import_orders
 from ..services.importing.detect import detect_format
 from ..services.importing.options import AMOUNT_READINGS, DATE_ORDERS, ImportOptions
 from ..services.importing.rejected import export_rejected_rows
-from ..services.seed import seed_demo_data
 from .context import CliContext
 from .parsing import iso_datetime
 

@@ -6,14 +6,19 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..errors import ConfigError
-from ..services.database import (
+from minicrm_desktop.services.core.database import (
     MYSQL_PASSWORD_ENV,
     is_sqlite,
     mysql_password_name_for,
 )
-from ..services.redact import register_secret
-from ..services.secrets import SecretStore, default_secret_store, terminal_passphrase
+from minicrm_desktop.services.core.redact import register_secret
+from minicrm_desktop.services.core.secrets import (
+    SecretStore,
+    default_secret_store,
+    terminal_passphrase,
+)
+
+from ..errors import ConfigError
 from .context import CliContext
 
 EXIT_OK = 0
@@ -62,8 +67,9 @@ def _db_password(ctx: CliContext, args: argparse.Namespace) -> int:
 
 
 def _replace_one_time(ctx: CliContext, store: SecretStore, where: str) -> int:
+    from minicrm_desktop.services.core.database import MysqlTls
+
     from ..services.access.own_password import replace_one_time_password
-    from ..services.database import MysqlTls
 
     one_time = _read_password(where, prompt="One-time database password from your admin")
     register_secret(one_time)

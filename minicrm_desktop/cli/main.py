@@ -16,10 +16,11 @@ from typing import Any, NoReturn
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from minicrm_desktop.services.core.redact import scrub, scrub_log_handlers, scrubbing_excepthook
+
 from .. import __version__
 from ..errors import MiniCRMError
 from ..services.access.actor import Actor
-from ..services.redact import scrub, scrub_log_handlers, scrubbing_excepthook
 from .context import CliContext
 
 # Imported only when a command is given: opening the window must not pay for the modules

@@ -34,7 +34,7 @@ def run_migrations_online() -> None:
         return
     engine = config.attributes.get("engine")
     if not isinstance(engine, Engine):
-        raise SystemExit("run migrations through minicrm_desktop.services.migrate "
+        raise SystemExit("run migrations through minicrm_desktop.services.core.migrate "
                          "(`minicrm init-db`), which hands over the database connection")
     with engine.begin() as conn:
         _run(conn)

@@ -25,7 +25,7 @@ from minicrm_desktop.app import LOG_FILE_NAME, configure_logging, open_database
 from minicrm_desktop.cli.main import main
 from minicrm_desktop.errors import ConfigError, DatabaseUnavailable
 from minicrm_desktop.services.access.actor import LOCAL_ADMIN
-from minicrm_desktop.services.database import (
+from minicrm_desktop.services.core.database import (
     MysqlTls,
     check_connection,
     create_db_engine,
@@ -34,15 +34,15 @@ from minicrm_desktop.services.database import (
     mysql_password_name_for,
     resolve_database_url,
 )
-from minicrm_desktop.services.paths import log_dir
-from minicrm_desktop.services.secrets import MYSQL_PASSWORD, default_secret_store
-from minicrm_desktop.services.settings import (
+from minicrm_desktop.services.core.paths import log_dir
+from minicrm_desktop.services.core.secrets import MYSQL_PASSWORD, default_secret_store
+from minicrm_desktop.services.core.settings import (
     MYSQL_REQUIRE_TLS,
     QSettingsStore,
     Settings,
 )
-from minicrm_desktop.services.tasks import _job_engine
-from minicrm_desktop.views.errors import ErrorReporter
+from minicrm_desktop.services.core.tasks import _job_engine
+from minicrm_desktop.views.shell.errors import ErrorReporter
 
 from .rogue_mysql import RogueMysqlServer, native_scramble
 

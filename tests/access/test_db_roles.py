@@ -36,21 +36,21 @@ from minicrm_desktop.services.access.db_accounts import DbCredentials, create_db
 from minicrm_desktop.services.access.db_roles import drop_database_roles, roles_installed
 from minicrm_desktop.services.access.schema_guard import SchemaUpgradeNeeded
 from minicrm_desktop.services.access.users import add_user, admit, set_active, set_role
-from minicrm_desktop.services.bus import EventBus
 from minicrm_desktop.services.campaigns import store
 from minicrm_desktop.services.campaigns.engine import DeliveryEngine
 from minicrm_desktop.services.campaigns.launch import create_campaign
-from minicrm_desktop.services.database import create_db_engine
-from minicrm_desktop.services.importing import import_customers
-from minicrm_desktop.services.migrate import (
+from minicrm_desktop.services.core.bus import EventBus
+from minicrm_desktop.services.core.database import create_db_engine
+from minicrm_desktop.services.core.migrate import (
     alembic_config,
     current_revision,
     downgrade_to,
     head_revision,
     upgrade_to_head,
 )
-from minicrm_desktop.services.tasks import TaskRunner
-from minicrm_desktop.views.campaign_control import CampaignControl
+from minicrm_desktop.services.core.tasks import TaskRunner
+from minicrm_desktop.services.importing import import_customers
+from minicrm_desktop.views.campaigns.control import CampaignControl
 from tests.access.conftest import identity
 from tests.campaigns.conftest import POPULATION, draft
 from tests.helpers import write_csv

@@ -12,15 +12,15 @@ from sqlalchemy import Engine
 from minicrm_desktop.services.access.actor import Actor, Role
 from minicrm_desktop.services.access.audit import Action
 from minicrm_desktop.services.access.users import list_domains, list_users
-from minicrm_desktop.services.bus import EventBus
-from minicrm_desktop.services.settings import MYSQL_REQUIRE_TLS, MYSQL_SSL_CA, Settings
-from minicrm_desktop.services.tasks import TaskRunner
-from minicrm_desktop.views.audit_page import AuditPage
-from minicrm_desktop.views.campaign_control import CampaignControl
-from minicrm_desktop.views.file_dialogs import SaveCsvDialog
-from minicrm_desktop.views.main_window import MainWindow, Services
-from minicrm_desktop.views.settings_tls import MysqlTlsGroup
-from minicrm_desktop.views.users_page import UsersPage
+from minicrm_desktop.services.core.bus import EventBus
+from minicrm_desktop.services.core.settings import MYSQL_REQUIRE_TLS, MYSQL_SSL_CA, Settings
+from minicrm_desktop.services.core.tasks import TaskRunner
+from minicrm_desktop.views.access.audit_page import AuditPage
+from minicrm_desktop.views.access.users_page import UsersPage
+from minicrm_desktop.views.campaigns.control import CampaignControl
+from minicrm_desktop.views.common.file_dialogs import SaveCsvDialog
+from minicrm_desktop.views.settings.tls import MysqlTlsGroup
+from minicrm_desktop.views.shell.main_window import MainWindow, Services
 from tests.access.conftest import audit_rows
 
 pytestmark = pytest.mark.parametrize("engine", ["sqlite"], indirect=True)

@@ -14,10 +14,10 @@ from sqlalchemy.engine import make_url
 
 from minicrm_desktop.services.access.actor import Role
 from minicrm_desktop.services.access.users import add_user, admit, list_users
-from minicrm_desktop.services.bus import EventBus
-from minicrm_desktop.services.database import create_db_engine
-from minicrm_desktop.services.tasks import TaskRunner
-from minicrm_desktop.views.users_page import UsersPage
+from minicrm_desktop.services.core.bus import EventBus
+from minicrm_desktop.services.core.database import create_db_engine
+from minicrm_desktop.services.core.tasks import TaskRunner
+from minicrm_desktop.views.access.users_page import UsersPage
 from tests.access.conftest import identity
 
 pytestmark = pytest.mark.mysql

@@ -25,7 +25,7 @@ from minicrm_desktop.services.access.users import (
     session_actor,
 )
 from minicrm_desktop.services.auth.identity import Identity
-from minicrm_desktop.services.migrate import downgrade_to, upgrade_to_head
+from minicrm_desktop.services.core.migrate import downgrade_to, upgrade_to_head
 from tests.access.conftest import audit_rows
 
 GOOGLE = "https://accounts.google.com"

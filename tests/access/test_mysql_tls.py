@@ -14,15 +14,15 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 
 from minicrm_desktop.errors import ConfigError, DatabaseUnavailable
-from minicrm_desktop.services.database import (
+from minicrm_desktop.services.core.database import (
     MysqlTls,
     check_connection,
     create_db_engine,
     describe_url,
     mysql_password_name_for,
 )
-from minicrm_desktop.services.secrets import default_secret_store
-from minicrm_desktop.services.settings import (
+from minicrm_desktop.services.core.secrets import default_secret_store
+from minicrm_desktop.services.core.settings import (
     MYSQL_REQUIRE_TLS,
     MYSQL_SSL_CA,
     DictStore,

@@ -47,8 +47,9 @@ from minicrm_desktop.services.campaigns.launch import (
     create_campaign,
     launch_campaign,
 )
+from minicrm_desktop.services.core.settings import MYSQL_REQUIRE_TLS, DictStore, Settings
+from minicrm_desktop.services.customers.seed import seed_demo_data
 from minicrm_desktop.services.importing import import_customers, import_orders
-from minicrm_desktop.services.seed import seed_demo_data
 from minicrm_desktop.services.segments.saved import (
     create_segment,
     delete_segment,
@@ -56,7 +57,6 @@ from minicrm_desktop.services.segments.saved import (
     rename_segment,
     update_segment,
 )
-from minicrm_desktop.services.settings import MYSQL_REQUIRE_TLS, DictStore, Settings
 from tests.access.conftest import audit_rows
 
 EVERYONE_RULE = parse_rule({"combinator": "and", "rules": []})

@@ -19,7 +19,7 @@ from minicrm_desktop.services.access.audit import Action
 from minicrm_desktop.services.access.users import set_role
 from minicrm_desktop.services.campaigns import store
 from minicrm_desktop.services.campaigns.engine import DeliveryEngine
-from minicrm_desktop.services.database import create_db_engine
+from minicrm_desktop.services.core.database import create_db_engine
 from tests.access.conftest import audit_rows
 from tests.access.test_permissions import World, world  # noqa: F401  (fixture)
 

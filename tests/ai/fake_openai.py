@@ -3,13 +3,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import threading
 from collections import deque
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from minicrm_desktop.services.core.local_http import LocalServer, QuietHandler
 
 
 @dataclass
@@ -39,11 +41,8 @@ class FakeOpenAI:
         self.release = threading.Event()
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: Any) -> None:
-                pass
 
             def do_POST(self) -> None:  # noqa: N802 - the http.server API
                 length = int(self.headers.get("content-length", "0"))
@@ -77,39 +76,28 @@ class FakeOpenAI:
                     payload = {"error": {"message": reply.error, "type": "scripted",
                                          "code": None, "param": None}}
                 data = json.dumps(payload).encode()
-                try:
-                    self.send_response(reply.status)
-                    self.send_header("content-type", "application/json")
-                    self.send_header("content-length", str(len(data)))
-                    for key, value in reply.headers.items():
-                        self.send_header(key.replace("_", "-"), value)
-                    self.end_headers()
-                    self.wfile.write(data)
-                except OSError:  # the client gave up (a timeout test)
-                    pass
+                with contextlib.suppress(OSError):  # the client gave up (a timeout test)
+                    self.send_body(reply.status, "application/json", data,
+                                   {k.replace("_", "-"): v for k, v in reply.headers.items()})
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
+        self.server = LocalServer(Handler, name="fake-openai")
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/v1"
+        return self.server.base_url + "/v1"
 
     def script(self, *replies: Reply) -> None:
         self.replies.extend(replies)
 
     def start(self) -> None:
-        self.thread.start()
+        self.server.start()
 
     def stop(self) -> None:
         self.release.set()
         for reply in self.replies:
             if reply.hang is not None:
                 reply.hang.set()
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(10)
+        self.server.close(10)
 
     def user_messages(self, index: int = -1) -> list[str]:
         return [m["content"] for m in self.requests[index]["messages"] if m["role"] == "user"]

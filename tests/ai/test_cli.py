@@ -12,7 +12,7 @@ from minicrm_desktop.cli.main import main as cli_main
 from minicrm_desktop.models.rules import parse_rule
 from minicrm_desktop.services.access.actor import LOCAL_ADMIN
 from minicrm_desktop.services.ai.variants import SMS_LIMIT, sms_length
-from minicrm_desktop.services.settings import (
+from minicrm_desktop.services.core.settings import (
     AI_BASE_URL,
     AI_MODEL,
     AI_RETRIES,

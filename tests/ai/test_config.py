@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from minicrm_desktop.services.ai.config import AISettings, load_config
-from minicrm_desktop.services.secrets import OPENAI_API_KEY, SecretsLocked
-from minicrm_desktop.services.settings import (
+from minicrm_desktop.services.core.secrets import OPENAI_API_KEY, SecretsLocked
+from minicrm_desktop.services.core.settings import (
     AI_BASE_URL,
     AI_OFFLINE_ONLY,
     AI_RETRIES,

@@ -19,18 +19,18 @@ from minicrm_desktop.services.access.audit import AuditFilter, iter_audit
 from minicrm_desktop.services.ai.config import AISettings
 from minicrm_desktop.services.ai.summary import campaign_figures, numbers_in, template_summary
 from minicrm_desktop.services.ai.variants import SMS_LIMIT, sms_length
-from minicrm_desktop.services.bus import EventBus
 from minicrm_desktop.services.campaigns.store import counts
-from minicrm_desktop.services.secrets import EncryptedFileSecrets, SecretStore
+from minicrm_desktop.services.core.bus import EventBus
+from minicrm_desktop.services.core.secrets import EncryptedFileSecrets, SecretStore
+from minicrm_desktop.services.core.settings import DictStore, Settings
+from minicrm_desktop.services.core.tasks import TaskRunner
 from minicrm_desktop.services.segments.saved import list_segments
-from minicrm_desktop.services.settings import DictStore, Settings
-from minicrm_desktop.services.tasks import TaskRunner
-from minicrm_desktop.views.campaign_control import CampaignControl
-from minicrm_desktop.views.campaign_detail import CampaignDetail
-from minicrm_desktop.views.campaign_wizard import CampaignWizard
-from minicrm_desktop.views.segments_page import SegmentsPage
-from minicrm_desktop.views.setting_changes import ADMINS_ONLY, SettingChanges
-from minicrm_desktop.views.settings_ai import PRIVACY, AISettingsGroup
+from minicrm_desktop.views.campaigns.control import CampaignControl
+from minicrm_desktop.views.campaigns.detail import CampaignDetail
+from minicrm_desktop.views.campaigns.wizard import CampaignWizard
+from minicrm_desktop.views.segments.page import SegmentsPage
+from minicrm_desktop.views.settings.ai import PRIVACY, AISettingsGroup
+from minicrm_desktop.views.settings.changes import ADMINS_ONLY, SettingChanges
 from tests.gui.conftest import bus, make_control, quit_questions, runner  # noqa: F401
 from tests.gui.test_campaign_detail import sent_campaign  # noqa: F401
 from tests.gui.test_campaign_wizard import population  # noqa: F401

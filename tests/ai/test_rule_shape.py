@@ -13,14 +13,14 @@ from sqlalchemy import Engine
 from minicrm_desktop.cli.main import main as cli_main
 from minicrm_desktop.models.rules import load_rule, parse_rule
 from minicrm_desktop.services.access.actor import LOCAL_ADMIN
-from minicrm_desktop.services.segments import count_audience
-from minicrm_desktop.services.settings import (
+from minicrm_desktop.services.core.settings import (
     AI_BASE_URL,
     AI_MODEL,
     AI_RETRIES,
     QSettingsStore,
     Settings,
 )
+from minicrm_desktop.services.segments import count_audience
 from tests.segments.population import insert_people
 
 from .conftest import TEST_KEY

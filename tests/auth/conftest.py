@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from pytestqt.qtbot import QtBot
 
-from minicrm_desktop.services.bus import EventBus
-from minicrm_desktop.services.secrets import EncryptedFileSecrets, SecretStore
-from minicrm_desktop.services.tasks import TaskRunner
+from minicrm_desktop.services.core.bus import EventBus
+from minicrm_desktop.services.core.secrets import EncryptedFileSecrets, SecretStore
+from minicrm_desktop.services.core.tasks import TaskRunner
 
 from .fake_google import FakeGoogle
 

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 import secrets
 import threading
 import time
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -27,6 +26,7 @@ from cryptography.x509.oid import NameOID
 from google.auth import crypt, jwt
 
 from minicrm_desktop.services.auth.config import GOOGLE_ISSUERS, OAuthConfig
+from minicrm_desktop.services.core.local_http import LocalServer, QuietHandler
 
 CLIENT_ID = "1234-test.apps.googleusercontent.com"
 CLIENT_SECRET = "GOCSPX-test-secret"
@@ -66,15 +66,11 @@ class FakeGoogle:
         self._codes: dict[str, dict[str, str]] = {}
         self._refresh: set[str] = set()
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
-                                        daemon=True)
-        self._thread.start()
+        self._server = LocalServer(self._handler(), name="fake-google").start()
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        return self._server.base_url
 
     def config(self, *, jwks: bool = False) -> OAuthConfig:
         """As load_client_secrets builds it for Google, with this server's endpoints; with
@@ -89,9 +85,7 @@ class FakeGoogle:
         )
 
     def close(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join()
+        self._server.close()
 
     # --- behaviour ---------------------------------------------------------------------
 
@@ -161,7 +155,7 @@ class FakeGoogle:
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_GET(self) -> None:  # noqa: N802
                 parts = urlsplit(self.path)
                 params = {k: v[0] for k, v in parse_qs(parts.query).items()}
@@ -190,15 +184,7 @@ class FakeGoogle:
                     self._json(404, {})
 
             def _json(self, status: int, body: Any) -> None:
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, format: str, *args: object) -> None:  # noqa: A002
-                pass
+                self.send_json(status, body)
 
         return Handler
 

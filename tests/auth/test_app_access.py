@@ -13,11 +13,11 @@ from minicrm_desktop.services.access.actor import LOCAL_ADMIN, Actor, Role
 from minicrm_desktop.services.access.audit import AuditFilter, iter_audit
 from minicrm_desktop.services.auth.config import GOOGLE_CLIENT_SECRETS
 from minicrm_desktop.services.auth.session import sign_in
-from minicrm_desktop.services.secrets import REFRESH_TOKEN, SecretStore
-from minicrm_desktop.services.settings import DictStore, Settings
-from minicrm_desktop.services.tasks import TaskRunner
-from minicrm_desktop.views.setting_changes import SettingChanges
-from minicrm_desktop.views.settings_account import AccountGroup
+from minicrm_desktop.services.core.secrets import REFRESH_TOKEN, SecretStore
+from minicrm_desktop.services.core.settings import DictStore, Settings
+from minicrm_desktop.services.core.tasks import TaskRunner
+from minicrm_desktop.views.settings.account import AccountGroup
+from minicrm_desktop.views.settings.changes import SettingChanges
 
 from .fake_google import FakeGoogle, follow_in_browser
 
@@ -132,7 +132,7 @@ def test_start_up_without_oauth_client(
 
     from minicrm_desktop.app import open_database
     from minicrm_desktop.services.access.actor import LOCAL_ADMIN
-    from minicrm_desktop.views.sign_in_dialog import sign_in_at_start
+    from minicrm_desktop.views.access.sign_in_dialog import sign_in_at_start
 
     monkeypatch.delenv("MINICRM_DEV_IDP", raising=False)
     monkeypatch.delenv("MINICRM_GOOGLE_CLIENT_SECRETS", raising=False)

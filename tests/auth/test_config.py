@@ -21,7 +21,7 @@ from minicrm_desktop.services.auth.config import (
     resolve_oauth_config,
 )
 from minicrm_desktop.services.auth.dev_idp import DevIdentityProvider
-from minicrm_desktop.services.settings import DictStore, Settings
+from minicrm_desktop.services.core.settings import DictStore, Settings
 
 GOOGLE_FILE = {"installed": {
     "client_id": "42-abc.apps.googleusercontent.com", "client_secret": "GOCSPX-x",

@@ -32,7 +32,7 @@ from minicrm_desktop.services.auth.session import (
     sign_in,
     sign_out,
 )
-from minicrm_desktop.services.secrets import REFRESH_TOKEN, SecretStore
+from minicrm_desktop.services.core.secrets import REFRESH_TOKEN, SecretStore
 
 from .dev_browser import pick_account
 

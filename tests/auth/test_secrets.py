@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from minicrm_desktop.services import secrets as secrets_module
-from minicrm_desktop.services.secrets import (
+from minicrm_desktop.services.core import secrets as secrets_module
+from minicrm_desktop.services.core.secrets import (
     MYSQL_PASSWORD,
     OPENAI_API_KEY,
     REFRESH_TOKEN,

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from minicrm_desktop.services.secrets import (
+from minicrm_desktop.services.core.secrets import (
     MYSQL_PASSWORD,
     OPENAI_API_KEY,
     REFRESH_TOKEN,

@@ -8,7 +8,7 @@ import pytest
 
 from minicrm_desktop.services.auth.errors import TokenRejected
 from minicrm_desktop.services.auth.session import restore_identity, sign_in, sign_out
-from minicrm_desktop.services.secrets import REFRESH_TOKEN, SecretStore
+from minicrm_desktop.services.core.secrets import REFRESH_TOKEN, SecretStore
 
 from .fake_google import FakeGoogle, follow_in_browser
 

@@ -17,9 +17,9 @@ from minicrm_desktop.services.access.actor import Role
 from minicrm_desktop.services.auth.config import GOOGLE_ISSUER
 from minicrm_desktop.services.auth.identity import Identity
 from minicrm_desktop.services.auth.session import admit_identity
-from minicrm_desktop.services.secrets import REFRESH_TOKEN, EncryptedFileSecrets, SecretStore
-from minicrm_desktop.services.tasks import TaskRunner
-from minicrm_desktop.views.sign_in_dialog import SignInDialog
+from minicrm_desktop.services.core.secrets import REFRESH_TOKEN, EncryptedFileSecrets, SecretStore
+from minicrm_desktop.services.core.tasks import TaskRunner
+from minicrm_desktop.views.access.sign_in_dialog import SignInDialog
 
 from .conftest import TEST_SCRYPT_N
 from .fake_google import FakeGoogle, follow_in_browser

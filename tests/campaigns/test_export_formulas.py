@@ -16,8 +16,8 @@ from sqlalchemy import Engine
 from minicrm_desktop.cli.main import main as cli_main
 from minicrm_desktop.services.access.actor import LOCAL_ADMIN, Actor, Role
 from minicrm_desktop.services.access.audit import Action, record_now
-from minicrm_desktop.services.csv_export import FORMULA_STARTS, csv_writer, neutralise
-from minicrm_desktop.services.customer_queries import CustomerQuery, export_customers_csv
+from minicrm_desktop.services.core.csv_export import FORMULA_STARTS, csv_writer, neutralise
+from minicrm_desktop.services.customers.queries import CustomerQuery, export_customers_csv
 from minicrm_desktop.services.importing import import_customers
 from minicrm_desktop.services.importing.report import ImportReport, RejectedRow
 from tests.helpers import write_csv

@@ -19,7 +19,7 @@ from sqlalchemy.engine import make_url
 from minicrm_desktop.services.access.actor import LOCAL_ADMIN
 from minicrm_desktop.services.campaigns.launch import create_campaign, launch_campaign
 from minicrm_desktop.services.campaigns.vendor import VendorConfig
-from minicrm_desktop.services.database import create_db_engine
+from minicrm_desktop.services.core.database import create_db_engine
 from minicrm_desktop.services.importing import import_customers
 from tests.campaigns.conftest import POPULATION, draft
 from tests.campaigns.invariants import assert_campaign_consistent

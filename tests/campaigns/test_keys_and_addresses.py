@@ -29,7 +29,7 @@ from minicrm_desktop.services.campaigns.headless import run_until_settled
 from minicrm_desktop.services.campaigns.launch import create_campaign, launch_campaign
 from minicrm_desktop.services.campaigns.variants import idempotency_key
 from minicrm_desktop.services.campaigns.vendor import FAILURES, VendorConfig, VendorLedger
-from minicrm_desktop.services.database import create_db_engine
+from minicrm_desktop.services.core.database import create_db_engine
 from minicrm_desktop.services.importing import import_customers
 from tests.campaigns.conftest import POPULATION, draft
 from tests.campaigns.invariants import assert_campaign_consistent

@@ -26,7 +26,7 @@ from minicrm_desktop.models.rules import Condition, RelativePeriod, dump_rule, l
 from minicrm_desktop.models.segment import segments_table
 from minicrm_desktop.services.access.actor import LOCAL_ADMIN
 from minicrm_desktop.services.campaigns.launch import launch_campaign
-from minicrm_desktop.services.migrate import (
+from minicrm_desktop.services.core.migrate import (
     MIGRATIONS_DIR,
     current_revision,
     downgrade_to,

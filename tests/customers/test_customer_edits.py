@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 
 from minicrm_desktop.models.rules import parse_rule
 from minicrm_desktop.services.access.actor import LOCAL_ADMIN, AccessDenied, Actor, Role
-from minicrm_desktop.services.customer_edits import (
+from minicrm_desktop.services.customers.edits import (
     CustomerChanges,
     CustomerEditError,
     CustomerNotFound,
@@ -134,8 +134,8 @@ def test_roles_and_audit(imported: Engine, team: dict[Role, Actor]) -> None:
 OTHER_PROCESS = """
 import sys
 from minicrm_desktop.services.access.actor import LOCAL_ADMIN
-from minicrm_desktop.services.customer_edits import CustomerChanges, edit_customer
-from minicrm_desktop.services.database import create_db_engine
+from minicrm_desktop.services.customers.edits import CustomerChanges, edit_customer
+from minicrm_desktop.services.core.database import create_db_engine
 engine = create_db_engine(sys.argv[1])
 edit_customer(engine, "ravi@x.in", CustomerChanges(city=sys.argv[2]), actor=LOCAL_ADMIN)
 """

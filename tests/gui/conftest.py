@@ -20,17 +20,17 @@ from minicrm_desktop.app import AppContext, bootstrap
 from minicrm_desktop.models.rules import parse_rule
 from minicrm_desktop.services.access.actor import LOCAL_ADMIN
 from minicrm_desktop.services.ai.config import AISettings
-from minicrm_desktop.services.bus import EventBus
 from minicrm_desktop.services.campaigns.engine import DeliveryEngine
-from minicrm_desktop.services.database import create_db_engine
-from minicrm_desktop.services.seed import seed_demo_data
+from minicrm_desktop.services.core.bus import EventBus
+from minicrm_desktop.services.core.database import create_db_engine
+from minicrm_desktop.services.core.settings import DictStore, Settings
+from minicrm_desktop.services.core.tasks import TaskRunner
+from minicrm_desktop.services.customers.seed import seed_demo_data
 from minicrm_desktop.services.segments.saved import create_segment
-from minicrm_desktop.services.settings import DictStore, Settings
-from minicrm_desktop.services.tasks import TaskRunner
-from minicrm_desktop.views.campaign_control import CampaignControl
-from minicrm_desktop.views.main_window import QuitWhileBusy
-from minicrm_desktop.views.segment_dialogs import Unsaved, UnsavedChangesDialog
-from minicrm_desktop.views.segments_page import SegmentsPage
+from minicrm_desktop.views.campaigns.control import CampaignControl
+from minicrm_desktop.views.segments.dialogs import Unsaved, UnsavedChangesDialog
+from minicrm_desktop.views.segments.page import SegmentsPage
+from minicrm_desktop.views.shell.main_window import QuitWhileBusy
 
 from . import person
 

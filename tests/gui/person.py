@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 )
 from pytestqt.qtbot import QtBot
 
-from minicrm_desktop.views.segment_dialogs import (
+from minicrm_desktop.views.segments.dialogs import (
     ConfirmDeleteDialog,
     SegmentNameDialog,
     UnsavedChangesDialog,

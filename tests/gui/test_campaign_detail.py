@@ -14,18 +14,18 @@ from sqlalchemy import Engine
 
 from minicrm_desktop.models.campaign import DeliveryStatus
 from minicrm_desktop.services.access.actor import LOCAL_ADMIN
-from minicrm_desktop.services.bus import EventBus
 from minicrm_desktop.services.campaigns.events import CampaignCounts
 from minicrm_desktop.services.campaigns.headless import run_until_settled
 from minicrm_desktop.services.campaigns.launch import create_campaign, launch_campaign
 from minicrm_desktop.services.campaigns.stats import log_page, outcomes_over_time
 from minicrm_desktop.services.campaigns.store import counts
 from minicrm_desktop.services.campaigns.vendor import VendorConfig
+from minicrm_desktop.services.core.bus import EventBus
+from minicrm_desktop.services.core.tasks import TaskRunner
 from minicrm_desktop.services.importing import import_customers
-from minicrm_desktop.services.tasks import TaskRunner
-from minicrm_desktop.views import campaign_log_model
-from minicrm_desktop.views.campaign_detail import CampaignDetail
-from minicrm_desktop.views.file_dialogs import SaveCsvDialog
+from minicrm_desktop.views.campaigns import log_model as campaign_log_model
+from minicrm_desktop.views.campaigns.detail import CampaignDetail
+from minicrm_desktop.views.common.file_dialogs import SaveCsvDialog
 from tests.campaigns.conftest import POPULATION, draft
 from tests.gui.conftest import offline_ai
 from tests.helpers import write_csv

@@ -15,20 +15,20 @@ from minicrm_desktop.app import AppContext
 from minicrm_desktop.models.base import utcnow
 from minicrm_desktop.models.campaign import campaigns_table, deliveries_table
 from minicrm_desktop.services.access.actor import LOCAL_ADMIN
-from minicrm_desktop.services.bus import EventBus
 from minicrm_desktop.services.campaigns.launch import create_campaign, launch_campaign
 from minicrm_desktop.services.campaigns.vendor import VendorConfig
+from minicrm_desktop.services.core.bus import EventBus
+from minicrm_desktop.services.core.settings import Settings
+from minicrm_desktop.services.core.tasks import TaskRunner
 from minicrm_desktop.services.importing import import_customers
-from minicrm_desktop.services.settings import Settings
-from minicrm_desktop.services.tasks import TaskRunner
-from minicrm_desktop.views.campaign_control import CampaignControl
-from minicrm_desktop.views.campaign_history_model import (
+from minicrm_desktop.views.campaigns.control import CampaignControl
+from minicrm_desktop.views.campaigns.history_model import (
     PAGE_SIZE,
     PROGRESS_COLUMN,
     CampaignHistoryModel,
     ProgressRole,
 )
-from minicrm_desktop.views.campaigns_page import CampaignsPage
+from minicrm_desktop.views.campaigns.page import CampaignsPage
 from tests.campaigns.conftest import POPULATION, draft
 from tests.gui.conftest import close_app, offline_ai, start_app
 from tests.gui.person import DialogLog, answer_dialog

@@ -16,13 +16,13 @@ from sqlalchemy import Engine, update
 
 from minicrm_desktop.models.campaign import campaigns_table
 from minicrm_desktop.services.access.actor import LOCAL_ADMIN
-from minicrm_desktop.services.bus import EventBus
 from minicrm_desktop.services.campaigns.launch import create_campaign, launch_campaign
 from minicrm_desktop.services.campaigns.vendor import VendorConfig
+from minicrm_desktop.services.core.bus import EventBus
+from minicrm_desktop.services.core.tasks import TaskRunner
 from minicrm_desktop.services.importing import import_customers
-from minicrm_desktop.services.tasks import TaskRunner
-from minicrm_desktop.views.campaign_control import CampaignControl
-from minicrm_desktop.views.campaigns_page import CampaignsPage
+from minicrm_desktop.views.campaigns.control import CampaignControl
+from minicrm_desktop.views.campaigns.page import CampaignsPage
 from tests.campaigns.conftest import POPULATION, draft
 from tests.campaigns.processes import Cli, ledger_keys, resume, wait_for
 from tests.gui.conftest import offline_ai

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import Engine, text
 
 from minicrm_desktop.services.access.actor import LOCAL_ADMIN
-from minicrm_desktop.services.customer_queries import (
+from minicrm_desktop.services.customers.queries import (
     CustomerQuery,
     count_customers,
     customer_detail,
@@ -144,7 +144,7 @@ def test_cancelled_export_leaves_no_file(seeded_engine: Engine, tmp_path: Path) 
 
 def test_queries_agree_on_both_engines(engine: Engine, tmp_path: Path) -> None:
     """The driver-level id read, search and export on SQLite and MariaDB alike."""
-    from minicrm_desktop.services.seed import seed_demo_data
+    from minicrm_desktop.services.customers.seed import seed_demo_data
 
     from .conftest import SEED_ANCHOR
 

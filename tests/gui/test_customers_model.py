@@ -9,9 +9,9 @@ from sqlalchemy import Engine, insert, text
 
 from minicrm_desktop.models import Customer
 from minicrm_desktop.models.money import format_money
-from minicrm_desktop.services.customer_queries import CustomerQuery, CustomerRow
-from minicrm_desktop.services.tasks import TaskRunner
-from minicrm_desktop.views.customers_model import (
+from minicrm_desktop.services.core.tasks import TaskRunner
+from minicrm_desktop.services.customers.queries import CustomerQuery, CustomerRow
+from minicrm_desktop.views.customers.table_model import (
     COLUMNS,
     FIRST_CHUNK,
     PAGE_SIZE,

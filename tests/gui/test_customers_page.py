@@ -11,7 +11,7 @@ from sqlalchemy import text
 
 from minicrm_desktop.app import AppContext
 from minicrm_desktop.models.money import format_money
-from minicrm_desktop.views.file_dialogs import SaveCsvDialog
+from minicrm_desktop.views.common.file_dialogs import SaveCsvDialog
 
 from .conftest import SMALL_CUSTOMERS
 
@@ -98,7 +98,7 @@ def test_selection_survives_a_refresh(app_ctx: AppContext, qtbot: QtBot) -> None
 def test_export_to_an_unwritable_place_says_so(app_ctx: AppContext, qtbot: QtBot,
                                                tmp_path: Path,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
-    from minicrm_desktop.views.customers_page import ExportFailed
+    from minicrm_desktop.views.customers.page import ExportFailed
 
     _loaded(app_ctx, qtbot)
     page = app_ctx.window.customers_page

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pytestqt.qtbot import QtBot
 from sqlalchemy import text
 
-from minicrm_desktop.services.settings import DEMO_OFFER_DISMISSED, DictStore, Settings
-from minicrm_desktop.views.demo_data_dialog import DemoDataDialog
+from minicrm_desktop.services.core.settings import DEMO_OFFER_DISMISSED, DictStore, Settings
+from minicrm_desktop.views.customers.demo_data_dialog import DemoDataDialog
 
 from .conftest import close_app, start_app
 

@@ -12,7 +12,7 @@ from PySide6.QtGui import QGuiApplication
 from pytestqt.qtbot import QtBot
 
 from minicrm_desktop.errors import DatabaseUnavailable
-from minicrm_desktop.views.errors import ErrorDialog, ErrorReporter
+from minicrm_desktop.views.shell.errors import ErrorDialog, ErrorReporter
 
 
 @pytest.fixture

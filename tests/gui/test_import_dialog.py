@@ -13,12 +13,12 @@ from pytestqt.qtbot import QtBot
 from sqlalchemy import Engine, text
 
 from minicrm_desktop.services.access.actor import LOCAL_ADMIN
-from minicrm_desktop.services.bus import EventBus
+from minicrm_desktop.services.core.bus import EventBus
+from minicrm_desktop.services.core.tasks import TaskRunner
 from minicrm_desktop.services.importing import ImportReport
-from minicrm_desktop.services.tasks import TaskRunner
-from minicrm_desktop.views import import_dialog as import_dialog_module
-from minicrm_desktop.views.file_dialogs import OpenCsvDialog, SaveCsvDialog
-from minicrm_desktop.views.import_dialog import IGNORE, ImportDialog
+from minicrm_desktop.views.common.file_dialogs import OpenCsvDialog, SaveCsvDialog
+from minicrm_desktop.views.customers import import_dialog as import_dialog_module
+from minicrm_desktop.views.customers.import_dialog import IGNORE, ImportDialog
 
 
 @pytest.fixture

@@ -6,9 +6,9 @@ from PySide6.QtGui import QKeySequence
 from pytestqt.qtbot import QtBot
 
 from minicrm_desktop.app import AppContext, bootstrap
-from minicrm_desktop.services.settings import LAST_PAGE, WINDOW_GEOMETRY, DictStore, Settings
-from minicrm_desktop.views.import_dialog import ImportDialog
-from minicrm_desktop.views.main_window import ADMIN_PAGES, PAGES, MainWindow
+from minicrm_desktop.services.core.settings import LAST_PAGE, WINDOW_GEOMETRY, DictStore, Settings
+from minicrm_desktop.views.customers.import_dialog import ImportDialog
+from minicrm_desktop.views.shell.main_window import ADMIN_PAGES, PAGES, MainWindow
 
 from .conftest import SMALL_CUSTOMERS, close_app, start_app
 
@@ -135,7 +135,7 @@ def test_quitting_with_work_running_asks_first(app_ctx: AppContext, qtbot: QtBot
 def test_palettes_follow_the_scheme(qtbot: QtBot) -> None:
     from PySide6.QtGui import QPalette
 
-    from minicrm_desktop.views.palette import dark_palette, light_palette
+    from minicrm_desktop.views.shell.palette import dark_palette, light_palette
 
     window = QPalette.ColorRole.Window
     assert dark_palette().color(window).lightness() < 60
@@ -145,7 +145,7 @@ def test_palettes_follow_the_scheme(qtbot: QtBot) -> None:
 def test_icons_follow_a_palette_change(app_ctx: AppContext, qtbot: QtBot) -> None:
     from PySide6.QtWidgets import QApplication
 
-    from minicrm_desktop.views.palette import dark_palette, light_palette
+    from minicrm_desktop.views.shell.palette import dark_palette, light_palette
 
     window = app_ctx.window
     before_action = window.import_action.icon().cacheKey()

@@ -23,9 +23,9 @@ from minicrm_desktop.models.campaign import deliveries_table
 from minicrm_desktop.services.access.actor import LOCAL_ADMIN
 from minicrm_desktop.services.campaigns.launch import create_campaign, launch_campaign
 from minicrm_desktop.services.campaigns.vendor import VendorConfig
-from minicrm_desktop.services.database import create_db_engine
-from minicrm_desktop.views.campaign_detail import CampaignDetail
-from minicrm_desktop.views.palette import dark_palette, light_palette
+from minicrm_desktop.services.core.database import create_db_engine
+from minicrm_desktop.views.campaigns.detail import CampaignDetail
+from minicrm_desktop.views.shell.palette import dark_palette, light_palette
 from tests.campaigns.conftest import draft
 
 from .person import DialogLog, Key, Mod, answer_dialog, click, press

@@ -22,7 +22,7 @@ from minicrm_desktop.app import AppContext
 from minicrm_desktop.models.rules import parse_rule
 from minicrm_desktop.services.access.actor import LOCAL_ADMIN, Role
 from minicrm_desktop.services.access.users import add_user
-from minicrm_desktop.services.database import create_db_engine
+from minicrm_desktop.services.core.database import create_db_engine
 from minicrm_desktop.services.segments.saved import create_segment
 
 from .person import LONG, Key, Mod, click, press, type_text

@@ -24,7 +24,7 @@ from pytestqt.qtbot import QtBot
 
 from minicrm_desktop.app import AppContext
 from minicrm_desktop.services.segments.saved import list_segments
-from minicrm_desktop.views.main_window import ADMIN_PAGES, PAGES
+from minicrm_desktop.views.shell.main_window import ADMIN_PAGES, PAGES
 
 from .person import (
     LONG,

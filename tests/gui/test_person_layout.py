@@ -8,8 +8,8 @@ from pytestqt.qtbot import QtBot
 
 from minicrm_desktop.app import AppContext
 from minicrm_desktop.services.access.users import list_users
-from minicrm_desktop.services.settings import CUSTOMER_HIDDEN_COLUMNS, Settings
-from minicrm_desktop.views.customers_model import COLUMNS
+from minicrm_desktop.services.core.settings import CUSTOMER_HIDDEN_COLUMNS, Settings
+from minicrm_desktop.views.customers.table_model import COLUMNS
 
 from .conftest import close_app, start_app
 from .person import DialogLog, Key, Mod, answer_dialog, answer_popup, click, press, type_text

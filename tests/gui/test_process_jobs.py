@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pytestqt.qtbot import QtBot
 
-from minicrm_desktop.services.tasks import TaskContext, TaskRunner, run_in_process
+from minicrm_desktop.services.core.tasks import TaskContext, TaskRunner, run_in_process
 
 from . import process_jobs
 

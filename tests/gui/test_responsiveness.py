@@ -12,11 +12,11 @@ from pytestqt.qtbot import QtBot
 from sqlalchemy import Engine
 
 from minicrm_desktop.services.access.actor import LOCAL_ADMIN
-from minicrm_desktop.services.bus import EventBus
-from minicrm_desktop.services.customer_queries import CustomerQuery, sample_audience_count
-from minicrm_desktop.services.tasks import TaskContext, TaskRunner
-from minicrm_desktop.views.customers_model import CustomerTableModel
-from minicrm_desktop.views.import_dialog import ImportDialog
+from minicrm_desktop.services.core.bus import EventBus
+from minicrm_desktop.services.core.tasks import TaskContext, TaskRunner
+from minicrm_desktop.services.customers.queries import CustomerQuery, sample_audience_count
+from minicrm_desktop.views.customers.import_dialog import ImportDialog
+from minicrm_desktop.views.customers.table_model import CustomerTableModel
 
 from .conftest import SEED_ANCHOR
 

@@ -12,7 +12,8 @@ from sqlalchemy import text
 from minicrm_desktop.models.rule_tree import ConditionNode, GroupNode
 from minicrm_desktop.models.rules import parse_rule
 from minicrm_desktop.models.rules_fields import FIELDS, OPERATORS
-from minicrm_desktop.views.rule_editors import (
+from minicrm_desktop.views.segments.page import SegmentsPage
+from minicrm_desktop.views.segments.rule_editors import (
     BoolEditor,
     ChipListEditor,
     DateEditor,
@@ -22,7 +23,6 @@ from minicrm_desktop.views.rule_editors import (
     TagEditor,
     TextEditor,
 )
-from minicrm_desktop.views.segments_page import SegmentsPage
 
 
 def rules(page: SegmentsPage) -> list[Any]:

@@ -14,13 +14,13 @@ from minicrm_desktop.models.rule_tree import ConditionNode, tree_from_rule
 from minicrm_desktop.models.rules import parse_rule
 from minicrm_desktop.services import segments as segment_engine
 from minicrm_desktop.services.access.actor import LOCAL_ADMIN
-from minicrm_desktop.services.bus import EventBus
-from minicrm_desktop.services.seed import seed_demo_data
+from minicrm_desktop.services.core.bus import EventBus
+from minicrm_desktop.services.core.tasks import TaskRunner
+from minicrm_desktop.services.customers.seed import seed_demo_data
 from minicrm_desktop.services.segments import audience_sample, count_audience
-from minicrm_desktop.services.tasks import TaskRunner
-from minicrm_desktop.views import live_count as live_count_module
-from minicrm_desktop.views.live_count import LiveCount
-from minicrm_desktop.views.segments_page import SegmentsPage
+from minicrm_desktop.views.segments import live_count as live_count_module
+from minicrm_desktop.views.segments.live_count import LiveCount
+from minicrm_desktop.views.segments.page import SegmentsPage
 
 from .conftest import SEED_ANCHOR, close_segments_page, open_segments_page
 

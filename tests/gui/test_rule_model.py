@@ -10,8 +10,8 @@ from pytestqt.qtbot import QtBot
 
 from minicrm_desktop.models.rule_tree import ConditionNode, GroupNode, node_at, tree_from_rule
 from minicrm_desktop.models.rules import parse_rule
-from minicrm_desktop.views.rule_model import ERROR_COLOR, RuleTreeModel
-from minicrm_desktop.views.rule_view import RuleTreeView
+from minicrm_desktop.views.segments.rule_model import ERROR_COLOR, RuleTreeModel
+from minicrm_desktop.views.segments.rule_view import RuleTreeView
 
 NESTED: dict[str, Any] = {"combinator": "and", "rules": [
     {"field": "total_spend", "operator": ">", "value": 5000},

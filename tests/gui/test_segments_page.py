@@ -17,14 +17,14 @@ from minicrm_desktop.app import AppContext
 from minicrm_desktop.models.rule_tree import tree_from_rule
 from minicrm_desktop.models.rules import parse_rule
 from minicrm_desktop.services.access.actor import LOCAL_ADMIN
-from minicrm_desktop.services.bus import EventBus
+from minicrm_desktop.services.core.bus import EventBus
+from minicrm_desktop.services.core.tasks import TaskRunner
 from minicrm_desktop.services.segments.saved import (
     create_segment,
     get_segment,
     list_segments,
 )
-from minicrm_desktop.services.tasks import TaskRunner
-from minicrm_desktop.views.segment_dialogs import (
+from minicrm_desktop.views.segments.dialogs import (
     ConfirmDeleteDialog,
     OpenRuleJsonDialog,
     SaveRuleJsonDialog,
@@ -32,7 +32,7 @@ from minicrm_desktop.views.segment_dialogs import (
     Unsaved,
     UnsavedChangesDialog,
 )
-from minicrm_desktop.views.segments_page import SegmentsPage
+from minicrm_desktop.views.segments.page import SegmentsPage
 
 from .conftest import close_segments_page, open_segments_page
 

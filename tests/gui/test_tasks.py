@@ -9,8 +9,8 @@ import pytest
 from PySide6.QtCore import QThread
 from pytestqt.qtbot import QtBot
 
-from minicrm_desktop.services.bus import EventBus
-from minicrm_desktop.services.tasks import TaskCancelled, TaskContext, TaskRunner
+from minicrm_desktop.services.core.bus import EventBus
+from minicrm_desktop.services.core.tasks import TaskCancelled, TaskContext, TaskRunner
 
 
 def test_result_arrives_on_the_gui_thread(runner: TaskRunner, qtbot: QtBot) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pytestqt.qtbot import QtBot
 
-from minicrm_desktop.views.widgets import ElidedLabel
+from minicrm_desktop.views.common.widgets import ElidedLabel
 
 
 def test_elided_label_gives_up_width_and_keeps_the_full_text(qtbot: QtBot) -> None:

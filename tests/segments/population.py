@@ -9,7 +9,7 @@ from sqlalchemy import Engine, insert, select
 
 from minicrm_desktop.models.tables import customer_tags, customers_table, orders_table, tags_table
 from minicrm_desktop.models.text import normalize, tags_key
-from minicrm_desktop.services.aggregates import refresh_aggregates
+from minicrm_desktop.services.customers.aggregates import refresh_aggregates
 
 customers = customers_table
 

@@ -11,10 +11,11 @@ from typing import IO, Any
 
 from sqlalchemy import Connection, Engine, Select, insert, or_, select
 
+from minicrm_desktop.services.core.csv_export import csv_writer
+
 from ...models.audit import ACTION_LEN
 from ...models.base import utcnow
 from ...models.tables import audit_table
-from ..csv_export import csv_writer
 from .actor import Actor, Permission, require
 
 

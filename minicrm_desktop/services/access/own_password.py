@@ -9,8 +9,7 @@ import secrets
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError
 
-from ...errors import ConfigError, DatabaseUnavailable
-from ..database import (
+from minicrm_desktop.services.core.database import (
     MysqlTls,
     check_connection,
     create_db_engine,
@@ -18,7 +17,9 @@ from ..database import (
     is_sqlite,
     mysql_password_name_for,
 )
-from ..secrets import SecretStore
+from minicrm_desktop.services.core.secrets import SecretStore
+
+from ...errors import ConfigError, DatabaseUnavailable
 from .db_accounts import secret_execute
 from .db_roles import session_account
 

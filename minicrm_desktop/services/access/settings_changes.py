@@ -9,7 +9,8 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Engine
 
-from ..settings import Option, Settings
+from minicrm_desktop.services.core.settings import Option, Settings
+
 from .actor import Actor, Permission
 from .audit import Action, record
 from .users import authorize

@@ -1,5 +1,9 @@
 """Who may sign in, and with which role: `admit()` at sign-in, and the admin's tools
-(add a user, change a role, deactivate, allow a domain)."""
+(add a user, change a role, deactivate, allow a domain).
+
+Over 400 lines on purpose: every rule about who may sign in is here, beside the checks
+that enforce it, so admitting and administering cannot drift apart.
+"""
 
 from __future__ import annotations
 

@@ -11,8 +11,8 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
-from ..secrets import OPENAI_API_KEY, SecretStore, SecretStoreError
-from ..settings import (
+from minicrm_desktop.services.core.secrets import OPENAI_API_KEY, SecretStore, SecretStoreError
+from minicrm_desktop.services.core.settings import (
     AI_BASE_URL,
     AI_MODEL,
     AI_OFFLINE_ONLY,

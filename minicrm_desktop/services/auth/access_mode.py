@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from minicrm_desktop.services.core.database import is_sqlite
+
 from ...errors import ConfigError
-from ..database import is_sqlite
 from .config import CLIENT_SECRETS_ENV, OAuthConfig
 
 if TYPE_CHECKING:

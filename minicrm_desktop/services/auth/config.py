@@ -19,8 +19,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from minicrm_desktop.services.core.settings import Option, Settings
+
 from ...errors import ConfigError
-from ..settings import Option, Settings
 
 CLIENT_SECRETS_ENV = "MINICRM_GOOGLE_CLIENT_SECRETS"
 DEV_IDP_ENV = "MINICRM_DEV_IDP"

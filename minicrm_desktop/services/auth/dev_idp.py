@@ -18,10 +18,12 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
+
+from minicrm_desktop.services.core.local_http import LocalServer, QuietHandler
 
 from .config import DEV_CLIENT_ID, DEV_CLIENT_SECRET, is_loopback
 
@@ -110,32 +112,25 @@ class DevIdentityProvider:
         self._pending: dict[str, dict[str, str]] = {}  # picker id → authorization request
         self._codes: dict[str, _Grant] = {}
         self._refresh: dict[str, _Grant] = {}  # refresh token → whose
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), _handler(self))
-        self._server.daemon_threads = True
-        self._thread: threading.Thread | None = None
+        self._server = LocalServer(_handler(self), port=port, name="dev-idp")
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        return self._server.base_url
 
     @property
     def issuer(self) -> str:
         return self.base_url
 
     def start(self) -> DevIdentityProvider:
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
-                                        name="dev-idp", daemon=True)
-        self._thread.start()
+        self._server.start()
         return self
 
     def serve_forever(self) -> None:
         self._server.serve_forever()
 
     def close(self) -> None:
-        if self._thread is not None:
-            self._server.shutdown()
-            self._thread.join()
-        self._server.server_close()
+        self._server.close()
 
     def client_secrets(self) -> dict[str, Any]:
         """A client-secrets JSON in Google's shape, naming this server."""
@@ -266,7 +261,7 @@ class DevIdentityProvider:
 
 
 def _handler(idp: DevIdentityProvider) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         def do_GET(self) -> None:  # noqa: N802
             parts = urlsplit(self.path)
             params = _single(parse_qs(parts.query))
@@ -320,18 +315,10 @@ def _handler(idp: DevIdentityProvider) -> type[BaseHTTPRequestHandler]:
             return unquote(user), unquote(password)
 
         def _json(self, status: int, body: Any) -> None:
-            self._send(status, "application/json", json.dumps(body).encode("utf-8"))
+            self.send_json(status, body)
 
         def _send(self, status: int, kind: str, body: bytes) -> None:
-            self.send_response(status)
-            self.send_header("Content-Type", f"{kind}; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.send_header("Cache-Control", "no-store")
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
-            pass  # requests carry codes and tokens
+            self.send_body(status, f"{kind}; charset=utf-8", body)
 
     return Handler
 

@@ -13,8 +13,9 @@ import hmac
 import html
 import threading
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
+
+from minicrm_desktop.services.core.local_http import LocalServer, QuietHandler
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,7 @@ class LoopbackReceiver:
         self._lock = threading.Lock()  # handler threads race for the one answer
         receiver = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_GET(self) -> None:  # noqa: N802 (http.server's name)
                 parts = urlsplit(self.path)
                 params = {k: v[0] for k, v in parse_qs(parts.query).items()}
@@ -89,26 +90,14 @@ class LoopbackReceiver:
 
             def _reply(self, status: int, title: str, text: str) -> None:
                 body = _PAGE.format(title=html.escape(title), text=html.escape(text)).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "text/html; charset=utf-8")
-                self.send_header("Content-Length", str(len(body)))
-                self.send_header("Cache-Control", "no-store")
-                self.end_headers()
-                self.wfile.write(body)
+                self.send_body(status, "text/html; charset=utf-8", body)
 
-            def log_message(self, format: str, *args: object) -> None:  # noqa: A002
-                pass  # the query holds the authorization code: keep it out of logs
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        # A short poll interval: close() waits for the serving loop to notice.
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
-                                        name="sign-in-loopback", daemon=True)
-        self._thread.start()
+        # The query holds the authorization code: QuietHandler keeps it out of logs.
+        self._server = LocalServer(Handler, name="sign-in-loopback").start()
 
     @property
     def redirect_uri(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}/"
+        return self._server.base_url + "/"
 
     def expect(self, state: str) -> None:
         """The state this sign-in sent: only an answer carrying it is taken."""
@@ -127,9 +116,7 @@ class LoopbackReceiver:
         return "taken"
 
     def close(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join()
+        self._server.close()
 
 
 def same_state(received: str, sent: str) -> bool:

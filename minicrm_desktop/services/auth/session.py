@@ -11,7 +11,8 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from ..secrets import REFRESH_TOKEN, SecretStore, SecretStoreError
+from minicrm_desktop.services.core.secrets import REFRESH_TOKEN, SecretStore, SecretStoreError
+
 from .config import OAuthConfig
 from .errors import ProviderUnreachable
 from .flow import DEFAULT_TIMEOUT_S, BrowserOpener, open_system_browser, run_browser_flow

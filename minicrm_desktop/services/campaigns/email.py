@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 
 from ...errors import MiniCRMError
-from ..settings import EMAIL_FOOTER, EMAIL_SENDER_ADDRESS, EMAIL_SENDER_NAME, Settings
+from ..core.settings import EMAIL_FOOTER, EMAIL_SENDER_ADDRESS, EMAIL_SENDER_NAME, Settings
 from .templates import Template, TemplateError, parse_template
 
 UNSUBSCRIBE_TOKEN = "unsubscribe_url"

@@ -55,12 +55,13 @@ from PySide6.QtCore import (
 )
 from sqlalchemy import Engine
 
+from minicrm_desktop.services.core.retry import with_retries
+
 from ...errors import ConfigError
 from ...models.base import utcnow
 from ...models.campaign import CampaignStatus, Channel, DeliveryStatus
 from ..access.actor import Actor, Permission, require
 from ..access.audit import Action
-from ..retry import with_retries
 from . import abtest, store
 from .email import compose_body, unsubscribe_url
 from .events import CampaignCounts, DeliveryEvent

@@ -10,6 +10,8 @@ from typing import Any, TextIO
 
 from sqlalchemy import Engine, func, select
 
+from minicrm_desktop.services.core.csv_export import csv_writer
+
 from ...models.campaign import (
     CampaignStatus,
     DeliveryStatus,
@@ -21,7 +23,6 @@ from ...models.tables import customers_table
 from ..access.actor import Actor, Permission
 from ..access.audit import Action
 from ..access.users import authorize
-from ..csv_export import csv_writer
 from .launch import CampaignError
 from .store import release_abandoned, set_status
 from .wizard import PageId

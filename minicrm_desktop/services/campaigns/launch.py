@@ -16,6 +16,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, delete, insert, select, update
 
+from minicrm_desktop.services.bulkload.bulk import raw_insert, storage_timestamp
+
 from ...errors import MiniCRMError
 from ...models.base import utcnow
 from ...models.campaign import (
@@ -31,7 +33,6 @@ from ...models.tables import customers_table
 from ..access.actor import Actor, Permission
 from ..access.audit import Action, record
 from ..access.users import authorize
-from ..bulk import raw_insert, storage_timestamp
 from ..segments import audience_where
 from .addresses import SeenAddresses, normal_address
 from .email import DEFAULT_FOOTER, DEFAULT_SENDER_ADDRESS, DEFAULT_SENDER_NAME, email_problem

@@ -24,6 +24,8 @@ from typing import Any
 from sqlalchemy import Connection, Engine, and_, func, literal, select, text, update
 from sqlalchemy.sql.elements import ColumnElement
 
+from minicrm_desktop.services.bulkload.bulk import placeholders, storage_timestamp
+
 from ...models.base import UTCDateTime, utcnow
 from ...models.campaign import (
     CampaignStatus,
@@ -36,7 +38,6 @@ from ...models.tables import customers_table
 from ..access.actor import SYSTEM, Actor, Permission
 from ..access.audit import Action, record
 from ..access.users import authorize
-from ..bulk import placeholders, storage_timestamp
 from .email import sender_line
 from .events import CampaignCounts, DeliveryEvent
 from .vendor import VendorConfig

@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ..paths import data_dir
+from minicrm_desktop.services.core.paths import data_dir
 
 # (reason, transient) per channel: what real SMS and email APIs report.
 FAILURES = {

@@ -18,15 +18,20 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Table
 from sqlalchemy.exc import SQLAlchemyError
 
+from minicrm_desktop.services.bulkload.indexes import (
+    bulk_load_shortfall,
+    indexes_set_aside,
+    worth_setting_aside,
+)
+from minicrm_desktop.services.bulkload.process_pipe import produced_in_helper
+from minicrm_desktop.services.bulkload.upsert import count_rows
+from minicrm_desktop.services.core.retry import with_retries
+
 from ...errors import MiniCRMError
 from ...models.tables import customers_table
 from ..access.actor import Actor, Permission
 from ..access.audit import Action, record_now
 from ..access.users import authorize
-from ..indexes import bulk_load_shortfall, indexes_set_aside, worth_setting_aside
-from ..process_pipe import produced_in_helper
-from ..retry import with_retries
-from ..upsert import count_rows
 from .reader import CsvRow, CsvSource
 from .refusals import refused_row
 from .report import CancelCheck, ImportProgress, ImportReport, ProgressCallback, RejectedRow

@@ -11,12 +11,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine
 
-from ...models.base import utcnow
-from ...models.customer import TAGS_NORM_LEN
-from ...models.tables import customer_tags, customers_table, tags_table
-from ...models.text import normalize, tags_key
-from ..access.actor import Actor
-from ..bulk import (
+from minicrm_desktop.services.bulkload.bulk import (
     raw_delete_in,
     raw_insert,
     raw_lookup,
@@ -24,7 +19,13 @@ from ..bulk import (
     raw_upsert_changed,
     storage_timestamp,
 )
-from ..upsert import upsert_rows
+from minicrm_desktop.services.bulkload.upsert import upsert_rows
+
+from ...models.base import utcnow
+from ...models.customer import TAGS_NORM_LEN
+from ...models.tables import customer_tags, customers_table, tags_table
+from ...models.text import normalize, tags_key
+from ..access.actor import Actor
 from . import values as v
 from .batches import DEFAULT_BATCH_SIZE, ParsedRow, RowError, fold, run_import
 from .kinds import CUSTOMER_FIELDS

@@ -11,11 +11,12 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine
 
+from minicrm_desktop.services.bulkload.bulk import raw_lookup, raw_upsert, raw_upsert_changed
+from minicrm_desktop.services.customers.aggregates import refresh_aggregates
+
 from ...models.money import format_money
 from ...models.tables import customers_table, orders_table
 from ..access.actor import Actor
-from ..aggregates import refresh_aggregates
-from ..bulk import raw_lookup, raw_upsert, raw_upsert_changed
 from . import values as v
 from .batches import DEFAULT_BATCH_SIZE, ParsedRow, RowError, fold, run_import
 from .kinds import ORDER_FIELDS

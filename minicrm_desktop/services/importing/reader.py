@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from minicrm_desktop.services.core.csv_export import FORMULA_STARTS
+
 from ...errors import ImportFileError
-from ..csv_export import FORMULA_STARTS
 from .kinds import REJECTED_COLUMNS, check_kind, is_rejected_export
 from .report import RejectedRow
 from .values import clean_cells

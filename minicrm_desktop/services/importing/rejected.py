@@ -16,8 +16,9 @@ from collections import defaultdict
 from collections.abc import Iterable
 from pathlib import Path
 
+from minicrm_desktop.services.core.csv_export import csv_writer
+
 from ...errors import ImportFileError
-from ..csv_export import csv_writer
 from .kinds import REJECTED_COLUMNS, is_rejected_export
 from .reader import escape, unescape
 from .report import RejectedRow

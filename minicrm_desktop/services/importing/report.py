@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..csv_export import csv_writer
+from minicrm_desktop.services.core.csv_export import csv_writer
 
 
 @dataclass(frozen=True)

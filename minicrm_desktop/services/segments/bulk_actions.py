@@ -18,6 +18,9 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, bindparam, select, update
 
+from minicrm_desktop.services.bulkload.bulk import raw_insert, raw_lookup
+from minicrm_desktop.services.bulkload.upsert import upsert_rows
+
 from ...errors import MiniCRMError
 from ...models.customer import TAGS_NORM_LEN
 from ...models.rules import RuleGroup, parse_rule
@@ -26,9 +29,7 @@ from ...models.text import tags_key
 from ..access.actor import Actor, Permission
 from ..access.audit import Action, record_now
 from ..access.users import authorize
-from ..bulk import raw_insert, raw_lookup
 from ..importing import values as import_values
-from ..upsert import upsert_rows
 from .compiler import Predicate, compile_rule
 from .periods import resolve_as_of
 from .queries import count_statement

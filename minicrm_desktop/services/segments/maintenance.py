@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from ..indexes import refresh_statistics as optimize_database
+from minicrm_desktop.services.bulkload.indexes import refresh_statistics as optimize_database
 
 __all__ = ["optimize_database"]

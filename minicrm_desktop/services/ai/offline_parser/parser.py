@@ -6,6 +6,9 @@ one of the patterns below completely; a word no pattern accepts ends the parse w
 message naming it, so a sentence is either understood entirely or refused, never guessed.
 "and" binds tighter than "or", as in speech: "in Pune and vip or in Delhi" is
 (Pune and vip) or Delhi.
+
+Over 400 lines on purpose: the clause patterns are one grammar read top to bottom; the
+vocabulary and number words already live beside it.
 """
 
 from __future__ import annotations

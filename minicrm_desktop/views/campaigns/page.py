@@ -1,0 +1,298 @@
+"""The Campaigns page: the history newest first with live progress, control buttons, and a
+campaign's own page (opened with a double click or Open)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QItemSelection, Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QStackedWidget,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+from sqlalchemy import Engine
+
+from minicrm_desktop.services.access.actor import Actor, Permission, can
+from minicrm_desktop.services.ai.config import AISettings
+from minicrm_desktop.services.campaigns.events import CampaignCounts
+from minicrm_desktop.services.campaigns.history import CampaignRow
+from minicrm_desktop.services.campaigns.store import delivery_state
+from minicrm_desktop.services.core.bus import EventBus
+from minicrm_desktop.services.core.tasks import TaskHandle, TaskRunner
+from minicrm_desktop.views.campaigns.control import CampaignControl
+from minicrm_desktop.views.campaigns.detail import CANCELLABLE, CampaignDetail, confirm_cancel
+from minicrm_desktop.views.campaigns.history_model import PROGRESS_COLUMN, CampaignHistoryModel
+from minicrm_desktop.views.campaigns.progress_delegate import ProgressDelegate
+from minicrm_desktop.views.campaigns.wizard import CampaignWizard
+from minicrm_desktop.views.common.widgets import PageHeader
+
+#: How often the list reads the counters of running campaigns (another installation may be
+#: sending them: its progress reaches this window only through the database).
+POLL_MS = 2000
+
+
+class CampaignsPage(QWidget):
+    #: A campaign's own page was opened (its id).
+    detail_opened = Signal(int)
+
+    def __init__(self, engine: Engine, runner: TaskRunner, bus: EventBus,
+                 control: CampaignControl, *, actor: Actor, ai: AISettings,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.actor = actor
+        self.ai = ai
+        self.may_create = can(actor, Permission.CREATE_CAMPAIGNS)
+        self.may_control = can(actor, Permission.CONTROL_CAMPAIGNS)
+        self.engine = engine
+        self.runner = runner
+        self.bus = bus
+        self.control = control
+        self.model = CampaignHistoryModel(engine, runner, self)
+        self.detail: CampaignDetail | None = None
+        self.wizard: CampaignWizard | None = None
+
+        self.stack = QStackedWidget()
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(self.stack)
+
+        self.list_page = QWidget()
+        layout = QVBoxLayout(self.list_page)
+        layout.setContentsMargins(16, 12, 16, 12)
+        top = QHBoxLayout()
+        top.addWidget(PageHeader("Campaigns", "Messages to the customers of a segment, "
+                                 "newest first."), 1)
+        self.new_button = QPushButton("New campaign…")
+        self.new_button.setDefault(True)
+        self.new_button.clicked.connect(self.new_campaign)
+        self.new_button.setEnabled(self.may_create)
+        if not self.may_create:
+            self.new_button.setToolTip("Your role can view campaigns but not start them.")
+        top.addWidget(self.new_button, 0, Qt.AlignmentFlag.AlignTop)
+        layout.addLayout(top)
+
+        buttons = QHBoxLayout()
+        self.open_button = QPushButton("Open")
+        self.pause_button = QPushButton("Pause")
+        self.resume_button = QPushButton("Resume")
+        self.cancel_button = QPushButton("Cancel campaign…")
+        for button in (self.open_button, self.pause_button, self.resume_button):
+            buttons.addWidget(button)
+        buttons.addSpacing(24)  # irreversible: set apart from Resume, and it asks first
+        buttons.addWidget(self.cancel_button)
+        buttons.addStretch(1)
+        self.message = QLabel("")
+        self.message.setEnabled(False)
+        buttons.addWidget(self.message)
+        layout.addLayout(buttons)
+        self.open_button.clicked.connect(self.open_selected)
+        self.pause_button.clicked.connect(self.pause_selected)
+        self.resume_button.clicked.connect(self.resume_selected)
+        self.cancel_button.clicked.connect(self.cancel_selected)
+
+        self.table = QTableView()
+        self.table.setObjectName("campaigns_table")
+        self.table.setModel(self.model)
+        self.table.setItemDelegateForColumn(PROGRESS_COLUMN, ProgressDelegate(self.table))
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setAlternatingRowColors(True)
+        self.table.verticalHeader().hide()
+        self.table.setShowGrid(False)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for column in range(1, PROGRESS_COLUMN):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        header.resizeSection(PROGRESS_COLUMN, 160)
+        # Enter or a double click on a row (both "activate" it) opens the campaign.
+        self.table.activated.connect(lambda index: self.open_campaign(
+            self._id_at(index.row())))
+        self.table.selectionModel().selectionChanged.connect(self._selection_changed)
+        layout.addWidget(self.table, 1)
+        self.empty = QLabel("No campaigns yet. Start one with “New campaign…”.")
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty.setEnabled(False)
+        self.empty.hide()
+        layout.addWidget(self.empty)
+        self.stack.addWidget(self.list_page)
+
+        self.model.loaded.connect(self._loaded)
+        self.model.modelReset.connect(self._update_buttons)
+        self.model.dataChanged.connect(lambda *_: self._update_buttons())
+        bus.database_ready.connect(self.model.refresh)
+        bus.campaigns_changed.connect(self.model.refresh)
+        bus.campaign_progress.connect(self._progress)
+        control.failed.connect(self.show_message)
+        control.notice.connect(self.show_message)
+        control.launched.connect(self._launched)
+        self._selected_id: int | None = None
+        self._poll: TaskHandle[Any] | None = None
+        self.poll_timer = QTimer(self)
+        self.poll_timer.setInterval(POLL_MS)
+        self.poll_timer.timeout.connect(self.poll_running)
+        self.poll_timer.start()
+        self._update_buttons()
+
+    # --- selection and buttons ------------------------------------------------------------
+
+    def _id_at(self, row: int) -> int | None:
+        campaign = self.model.campaign(row)
+        return None if campaign is None else campaign.id
+
+    def selected(self) -> CampaignRow | None:
+        rows = self.table.selectionModel().selectedRows()
+        return self.model.campaign(rows[0].row()) if rows else None
+
+    def select_campaign(self, campaign_id: int) -> None:
+        row = self.model.row_of(campaign_id)
+        if row is not None:
+            self.table.selectRow(row)
+
+    def _selection_changed(self, _selected: QItemSelection, _deselected: QItemSelection) -> None:
+        campaign = self.selected()
+        self._selected_id = None if campaign is None else campaign.id
+        self._update_buttons()
+
+    def _loaded(self) -> None:
+        self.empty.setVisible(self.model.rowCount() == 0)
+        if self._selected_id is not None and self.selected() is None:
+            self.select_campaign(self._selected_id)  # a refresh reset the model
+        self._update_buttons()
+
+    def _update_buttons(self) -> None:
+        campaign = self.selected()
+        status = None if campaign is None else campaign.status
+        running = campaign is not None and self.control.is_running(campaign.id)
+        self.open_button.setEnabled(campaign is not None)
+        may = self.may_control
+        # A pause goes through the database: whichever installation sends obeys it.
+        self.pause_button.setEnabled(may and status == "running")
+        self.resume_button.setEnabled(may and (status == "paused" or (status == "running"
+                                                                      and not running)))
+        self.cancel_button.setEnabled(may and status in CANCELLABLE)
+
+    def _progress(self, counts: CampaignCounts) -> None:
+        self.model.apply_counts(counts)
+
+    def poll_running(self) -> None:
+        """Read the counters of the running campaigns listed (off the GUI thread)."""
+        if self._poll is not None or not self.isVisible() or self.model.loading:
+            return
+        running = [row.id for row in (self.model.campaign(r)
+                                      for r in range(self.model.rowCount()))
+                   if row is not None and row.status == "running"]
+        if not running:
+            return
+        engine = self.engine
+
+        def task(_ctx: object) -> list[CampaignCounts]:
+            states = (delivery_state(engine, cid) for cid in running)
+            return [state.counts for state in states if state is not None]
+
+        self._poll = self.runner.run(task, title="Reading campaign progress", quiet=True,
+                                     on_success=self._polled, on_error=self._poll_failed)
+
+    def _polled(self, snapshot: list[CampaignCounts]) -> None:
+        self._poll = None
+        changed = False
+        for counts in snapshot:
+            row = self.model.row_of(counts.campaign_id)
+            campaign = None if row is None else self.model.campaign(row)
+            changed |= campaign is not None and campaign.status != counts.status
+            self.model.apply_counts(counts)
+        if changed:
+            self.model.refresh()  # finished or paused elsewhere: read it whole
+
+    def _poll_failed(self, _exc: BaseException) -> None:
+        self._poll = None  # the next tick tries again
+
+    def show_message(self, text: str) -> None:
+        self.message.setText(text)
+
+    def _launched(self, _campaign_id: int, _summary: object) -> None:
+        """The launch is done: "… launching…" is no longer true (the list shows the status)."""
+        if self.message.text().endswith("launching…"):
+            self.message.setText("")
+
+    # --- actions --------------------------------------------------------------------------
+
+    def pause_selected(self) -> None:
+        campaign = self.selected()
+        if campaign is not None:
+            self.control.pause(campaign.id, actor=self.actor)
+
+    def resume_selected(self) -> None:
+        campaign = self.selected()
+        if campaign is not None:
+            self.control.resume(campaign.id, actor=self.actor)
+
+    def cancel_selected(self) -> None:
+        campaign = self.selected()
+        if campaign is None:
+            return
+        unsent = None if campaign.status in ("draft", "scheduled") else max(
+            0, campaign.audience - campaign.sent - campaign.failed - campaign.skipped)
+        if confirm_cancel(self, campaign.name, unsent):
+            self.control.cancel(campaign.id, actor=self.actor)
+
+    def open_selected(self) -> None:
+        campaign = self.selected()
+        if campaign is not None:
+            self.open_campaign(campaign.id)
+
+    def open_campaign(self, campaign_id: int | None) -> None:
+        if campaign_id is None:
+            return
+        if self.detail is None:
+            self.detail = CampaignDetail(self.engine, self.runner, self.bus, ai=self.ai,
+                                         local_owner=self.control.owner_id,
+                                         control=self.control, actor=self.actor)
+            self.detail.setObjectName("campaign_detail")
+            self.detail.back_requested.connect(self.show_list)
+            self.stack.addWidget(self.detail)
+        self.stack.setCurrentWidget(self.detail)
+        self.detail.show_campaign(campaign_id)
+        self.detail_opened.emit(campaign_id)
+
+    def show_list(self, *, focus: bool = True) -> None:
+        if self.stack.currentWidget() is self.list_page:
+            return
+        self.stack.setCurrentWidget(self.list_page)
+        self.model.refresh()
+        if focus:
+            self.table.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def new_campaign(self) -> CampaignWizard:
+        """Open the New campaign wizard (window-modal; it launches through the control)."""
+        old = self.wizard
+        if old is not None and not old.busy:
+            old.deleteLater()  # a busy one is still answered by a task; it dies with the page
+        self.wizard = CampaignWizard(self.engine, self.runner, self.control, actor=self.actor,
+                                     ai=self.ai, parent=self)
+        self.wizard.submitted.connect(lambda draft: self.show_message(
+            f"“{draft.name}” {'scheduled' if draft.scheduled_at else 'launching'}…"))
+        self.wizard.open()
+        return self.wizard
+
+    @property
+    def busy(self) -> bool:
+        """Reading the list or a campaign's page."""
+        return self.model.loading or (self.detail is not None and self.detail.busy) or \
+            (self.wizard is not None and self.wizard.busy) or self._poll is not None
+
+    def shutdown(self) -> None:
+        self.poll_timer.stop()
+        if self._poll is not None:
+            self._poll.cancel()
+        self.model.cancel()
+        if self.detail is not None:
+            self.detail.shutdown()
+        if self.wizard is not None:
+            self.wizard.stop()

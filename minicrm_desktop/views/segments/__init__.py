@@ -1,0 +1,14 @@
+"""The Segments page and the rule builder: the rule tree model and view, the node
+editor, labels, the live audience count and the describe panel.
+
+The names below are this folder's public face: other view folders import only these
+(tests/test_layers.py checks it).
+"""
+
+from minicrm_desktop.views.segments.live_count import LiveCount
+from minicrm_desktop.views.segments.node_editor import NodeEditor
+from minicrm_desktop.views.segments.page import SegmentsPage
+from minicrm_desktop.views.segments.rule_model import RuleTreeModel
+from minicrm_desktop.views.segments.rule_view import RuleTreeView
+
+__all__ = ["LiveCount", "NodeEditor", "RuleTreeModel", "RuleTreeView", "SegmentsPage"]
