@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest bench bench-segments bench-gui bench-delivery bench-history screenshots clean venv package package-onefile package-debug bench-startup
+.PHONY: run test test-deep lint typecheck pytest bench bench-segments bench-gui bench-delivery bench-history screenshots clean venv package package-onefile package-debug bench-startup
 
 venv: $(STAMP)
 
@@ -25,6 +25,10 @@ run: venv
 ## skip that locally with: make test PYTEST_ARGS="-m 'not package'"
 test: lint typecheck pytest
 
+## The same, with ten times the hypothesis examples (a longer run, on demand).
+test-deep:
+	$(MAKE) test MINICRM_HYPOTHESIS=deep
+
 lint: venv
 	$(BIN)/ruff check .
 
@@ -32,7 +36,7 @@ typecheck: venv
 	$(BIN)/mypy
 
 pytest: venv
-	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest $(PYTEST_ARGS)
+	QT_QPA_PLATFORM=offscreen MINICRM_HYPOTHESIS=$(or $(MINICRM_HYPOTHESIS),ci) $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: venv
 	$(BIN)/python benchmarks/import_seed.py --customers 1000000 --json

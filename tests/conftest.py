@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 from sqlalchemy import Engine, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
+import tests.examples  # noqa: E402, F401  (loads the hypothesis profile)
 from minicrm_desktop.models import Base  # noqa: E402
 from minicrm_desktop.services.access.db_roles import drop_database_roles  # noqa: E402
 from minicrm_desktop.services.access.trust import record_new_database  # noqa: E402

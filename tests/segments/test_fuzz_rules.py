@@ -15,6 +15,7 @@ from sqlalchemy.dialects import mysql, sqlite
 from minicrm_desktop.models.rules import RuleError, RuleGroup, decode_rule_text, parse_rule
 from minicrm_desktop.models.rules_fields import ALL_OPERATORS, FIELDS
 from minicrm_desktop.services.segments import compile_rule
+from tests.examples import examples
 
 from .conftest import AS_OF, PROPERTY_SETTINGS
 
@@ -85,7 +86,7 @@ def _accepts_or_refuses_by_path(data: Any) -> None:
         compile_rule(tree, AS_OF, dialect).compile(dialect=compiler)
 
 
-@settings(PROPERTY_SETTINGS, max_examples=300)
+@settings(PROPERTY_SETTINGS, max_examples=examples(300))
 @given(st.one_of(trees, anything))
 def test_any_json_value_is_accepted_or_refused_with_a_path(data: Any) -> None:
     _accepts_or_refuses_by_path(data)
@@ -94,7 +95,7 @@ def test_any_json_value_is_accepted_or_refused_with_a_path(data: Any) -> None:
 _HUGE = "123456789" * 600  # 5,400 digits: past Python's 4,300-digit conversion limit
 
 
-@settings(PROPERTY_SETTINGS, max_examples=150)
+@settings(PROPERTY_SETTINGS, max_examples=examples(150))
 @given(text_trees, st.sampled_from(["", "-"]))
 def test_any_json_text_is_accepted_or_refused_with_a_path(data: Any, sign: str) -> None:
     """Through the text reader the CLI uses: escaped lone surrogates ("\\ud800") and

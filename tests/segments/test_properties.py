@@ -11,6 +11,7 @@ from sqlalchemy import Engine, delete
 
 from minicrm_desktop.models import Base
 from minicrm_desktop.models.rules_fields import COMPLEMENTS, FIELDS, OPERATORS
+from tests.examples import examples
 
 from .conftest import AS_OF, PROPERTY_SETTINGS, audience, count, where
 from .population import Person, insert_people
@@ -94,7 +95,7 @@ def test_a_group_and_its_negation_split_everyone(
         assert count(engine, tree) == count(engine, negated) == len(people)
 
 
-@settings(PROPERTY_SETTINGS, max_examples=25)
+@settings(PROPERTY_SETTINGS, max_examples=examples(25))
 @given(population=people(), tree=trees(max_leaves=6))
 def test_random_customers_and_random_trees(
     engine: Engine, population: list[Person], tree: dict[str, Any]

@@ -31,6 +31,7 @@ from minicrm_desktop.services.campaigns.launch import (
 )
 from minicrm_desktop.services.segments import iter_audience_ids
 from minicrm_desktop.services.segments.saved import create_segment, find_segment
+from tests.examples import examples
 
 from .conftest import AS_OF, PROPERTY_SETTINGS, cond, where
 from .population import Person, insert_people
@@ -116,7 +117,7 @@ def every_path(crowd: Crowd, doc: dict[str, Any], tmp_path: Path,
     }
 
 
-@settings(PROPERTY_SETTINGS, max_examples=40)
+@settings(PROPERTY_SETTINGS, max_examples=examples(40))
 @given(doc=trees(max_leaves=6))
 def test_every_path_counts_what_the_rule_means(
     crowd: Crowd, doc: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str],
