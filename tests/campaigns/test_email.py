@@ -195,5 +195,5 @@ def test_email_options_and_test_send_from_the_cli(
     assert cli_main(["--db", db_url, "campaign", "show", str(campaign_id)],
                     actor=LOCAL_ADMIN) == 0
     shown = capsys.readouterr().out
-    assert "sender: Holi Shop <hello@holi.example>" in shown
-    assert "test_sends: 1" in shown
+    assert "Sender:       Holi Shop <hello@holi.example>" in shown
+    assert "Test sends:   1" in shown
