@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QTableWidget
 from pytestqt.qtbot import QtBot
 from sqlalchemy import Engine, text
@@ -45,7 +47,13 @@ def answer_open(monkeypatch: pytest.MonkeyPatch, path: Path) -> None:
     monkeypatch.setattr(OpenCsvDialog, "ask", classmethod(lambda cls, *a, **k: path))
 
 
+def detected(dialog: ImportDialog, qtbot: QtBot) -> None:
+    """Import waits for the file's format report, read in the background."""
+    qtbot.waitUntil(lambda: not dialog.detecting, timeout=10_000)
+
+
 def run_import(dialog: ImportDialog, qtbot: QtBot) -> ImportReport:
+    detected(dialog, qtbot)
     with qtbot.waitSignal(dialog.import_done, timeout=20_000) as blocker:
         dialog.import_button.click()
     report = blocker.args[0]
@@ -69,6 +77,7 @@ def test_good_file_previews_maps_and_imports(dialog: ImportDialog, qtbot: QtBot,
     assert cell(dialog.preview_table, 1, 1) == "Ravi Iyer"
     assert dialog.mapping() == {"Email": "email", "Name": "name", "City": "city",
                                 "Tags": "tags"}
+    detected(dialog, qtbot)
     assert dialog.import_button.isEnabled()
     changed: list[object] = []
     bus.customers_changed.connect(lambda: changed.append(True))
@@ -131,6 +140,7 @@ def test_unknown_column_must_be_mapped_or_left_out(dialog: ImportDialog, qtbot: 
     assert "email" in dialog.error_label.text()
     assert "required" in dialog.error_label.text()
     dialog.set_mapping("e-mail address", "email")
+    detected(dialog, qtbot)
     assert dialog.import_button.isEnabled()
     report = run_import(dialog, qtbot)
     assert (report.imported, report.rejected) == (1, [])
@@ -197,6 +207,7 @@ def test_cancel_stops_after_the_current_batch(dialog: ImportDialog, qtbot: QtBot
     monkeypatch.setattr(import_dialog_module, "import_customers", gated)
     dialog.use_helper_process = False  # the gate lives in this process
     dialog.load_file(path)
+    detected(dialog, qtbot)
     dialog.import_button.click()
     qtbot.waitUntil(first_batch.is_set, timeout=10_000)
     assert dialog.pages.currentIndex() == ImportDialog.PAGE_PROGRESS
@@ -210,3 +221,74 @@ def test_cancel_stops_after_the_current_batch(dialog: ImportDialog, qtbot: QtBot
     assert dialog.report_title.text() == "Import cancelled: customers"
     with sqlite_engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM customers")).scalar_one() == 5000
+
+
+def test_ambiguous_dates_must_be_chosen_then_import_right(dialog: ImportDialog, qtbot: QtBot,
+                                                         tmp_path: Path,
+                                                         sqlite_engine: Engine) -> None:
+    path = write(tmp_path / "dmy.csv", "email,name,signup_date\n"
+                 "uma@example.com,Uma,01/02/2024\nvik@example.com,Vik,03/04/2024\n")
+    dialog.load_file(path)
+    detected(dialog, qtbot)
+    assert "either way" in dialog.format_label.text()
+    assert dialog.date_combo.currentData() == ""  # nothing proposed: the user picks
+    assert not dialog.import_button.isEnabled()
+    assert "date order" in dialog.error_label.text()
+    # A person picks DMY with the keyboard: ISO, DMY are the next entries.
+    dialog.date_combo.setFocus()
+    QTest.keyClick(dialog.date_combo, Qt.Key.Key_Down)
+    QTest.keyClick(dialog.date_combo, Qt.Key.Key_Down)
+    assert dialog.date_combo.currentData() == "DMY"
+    assert dialog.import_button.isEnabled()
+    report = run_import(dialog, qtbot)
+    assert report.imported == 2
+    assert not report.rejected
+    with sqlite_engine.connect() as conn:
+        dates: dict[str, object] = dict(conn.execute(text(
+            "SELECT email, signup_date FROM customers ORDER BY email")).all())
+    assert str(dates["uma@example.com"]).startswith("2024-02-01")
+    assert str(dates["vik@example.com"]).startswith("2024-04-03")
+    assert dialog.unchanged_label.text() == "0"
+
+
+def test_reimport_shows_unchanged_count(dialog: ImportDialog, qtbot: QtBot,
+                                        tmp_path: Path, sqlite_engine: Engine,
+                                        runner: TaskRunner, bus: EventBus) -> None:
+    path = write(tmp_path / "same.csv", "email,name,city\n"
+                 "a@example.com,A,Pune\nb@example.com,B,Goa\nc@example.com,C,Agra\n")
+    dialog.load_file(path)
+    assert run_import(dialog, qtbot).imported == 3
+    again = ImportDialog(sqlite_engine, runner, bus, actor=LOCAL_ADMIN)
+    qtbot.addWidget(again)
+    again.show()
+    again.load_file(path)
+    report = run_import(again, qtbot)
+    assert report.unchanged == 3
+    assert again.unchanged_label.isVisible()
+    assert again.unchanged_label.text() == "3"
+    assert again.imported_label.text() == "0"
+
+
+def test_orders_file_picked_as_customers_says_so(dialog: ImportDialog, qtbot: QtBot,
+                                                 tmp_path: Path) -> None:
+    path = write(tmp_path / "orders.csv", "order_id,customer_email,amount,order_date\n"
+                 "o1,a@example.com,10.00,2024-01-01\n")
+    dialog.load_file(path)
+    detected(dialog, qtbot)
+    assert "looks like an orders file" in dialog.format_label.text()
+    assert not dialog.import_button.isEnabled()
+    assert "orders" in dialog.error_label.text()
+
+
+def test_indian_amounts_propose_lenient_reading(dialog: ImportDialog, qtbot: QtBot,
+                                                tmp_path: Path) -> None:
+    dialog.set_kind("orders")
+    path = write(tmp_path / "rupees.csv", "order_id,customer_email,amount,order_date\n"
+                 "o1,a@example.com,\"₹1,00,000\",2024-01-01\n")
+    dialog.load_file(path)
+    detected(dialog, qtbot)
+    assert dialog.lenient_check.isChecked()
+    assert "amount" in dialog.format_label.text()
+    assert dialog.options().amounts == "lenient"
+    QTest.mouseClick(dialog.lenient_check, Qt.MouseButton.LeftButton)  # the user says no
+    assert dialog.options().amounts == "strict"

@@ -118,6 +118,7 @@ def test_gui_thread_never_stalls_during_an_import(sqlite_engine: Engine, runner:
     dialog = ImportDialog(sqlite_engine, runner, bus, actor=LOCAL_ADMIN)
     qtbot.addWidget(dialog)
     dialog.load_file(path)
+    qtbot.waitUntil(lambda: not dialog.detecting, timeout=10_000)  # the format report first
     require_a_quiet_machine(qtbot)
     heartbeat = Heartbeat()
     heartbeat.start()

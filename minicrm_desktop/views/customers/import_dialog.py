@@ -8,6 +8,7 @@ format and the running task; the import itself lives in services/importing.
 from __future__ import annotations
 
 import csv
+import functools
 import itertools
 import sys
 from collections.abc import Sequence
@@ -20,6 +21,7 @@ from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QButtonGroup,
+    QCheckBox,
     QComboBox,
     QDialog,
     QFormLayout,
@@ -52,11 +54,15 @@ from minicrm_desktop.services.core.tasks import (
 from minicrm_desktop.services.importing import (
     CUSTOMER_FIELDS,
     ORDER_FIELDS,
+    FormatReport,
+    ImportOptions,
     ImportProgress,
     ImportReport,
+    detect_format,
     import_customers,
     import_orders,
 )
+from minicrm_desktop.services.importing.options import DATE_ORDERS, DateOrder
 from minicrm_desktop.views.common.file_dialogs import OpenCsvDialog, SaveCsvDialog
 from minicrm_desktop.views.common.resources import themed_icon
 
@@ -100,6 +106,8 @@ def auto_mapping(header: Sequence[str], fields: Sequence[str]) -> dict[str, str]
 class ImportDialog(QDialog):
     #: The import ended (report); also published on the bus.
     import_done = Signal(object)
+    #: The chosen file's format report is in (FormatReport), or detection failed (None).
+    format_detected = Signal(object)
     #: Parse and write in a helper process so the window never stalls (tests may run the
     #: service in the pool thread instead, to gate it).
     use_helper_process = True
@@ -121,6 +129,8 @@ class ImportDialog(QDialog):
         self.report: ImportReport | None = None
         self.handle: TaskHandle[Any] | None = None
         self.combos: dict[str, QComboBox] = {}
+        self.format_report: FormatReport | None = None
+        self._detect_handle: TaskHandle[Any] | None = None
 
         self.pages = QStackedWidget()
         self.pages.addWidget(self._build_source_page())
@@ -144,7 +154,7 @@ class ImportDialog(QDialog):
             self.kind_group.addButton(button)
             kind_row.addWidget(button)
         kind_row.addStretch(1)
-        self.kind_group.buttonToggled.connect(lambda *_: self._refresh_mapping())
+        self.kind_group.buttonToggled.connect(lambda *_: self._kind_changed())
         layout.addLayout(kind_row)
 
         file_row = QHBoxLayout()
@@ -174,6 +184,7 @@ class ImportDialog(QDialog):
         self.mapping_table.horizontalHeader().setSectionResizeMode(
             QHeaderView.ResizeMode.Stretch)
         layout.addWidget(self.mapping_table, 1)
+        self._build_format_box(layout)
 
         self.error_label = QLabel()
         self.error_label.setObjectName("import_error")
@@ -193,6 +204,100 @@ class ImportDialog(QDialog):
         buttons.addWidget(self.import_button)
         layout.addLayout(buttons)
         return page
+
+    def _build_format_box(self, layout: QVBoxLayout) -> None:
+        """What the format report found and proposes, and the two choices it leaves."""
+        layout.addWidget(_bold("Formats"))
+        self.format_label = QLabel("Choose a file to see its formats.")
+        self.format_label.setObjectName("format_report")
+        self.format_label.setWordWrap(True)
+        self.format_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout.addWidget(self.format_label)
+        row = QHBoxLayout()
+        self.lenient_check = QCheckBox("Read amounts leniently (thousands separators, "
+                                       "Indian grouping, ₹/Rs/INR signs)")
+        row.addWidget(self.lenient_check)
+        row.addStretch(1)
+        row.addWidget(QLabel("Dates:"))
+        self.date_combo = QComboBox()
+        self.date_combo.setAccessibleName("Date order")
+        self.date_combo.addItem("Choose the date order…", "")
+        for order, title in (("ISO", "ISO (2024-12-31)"), ("DMY", "DMY (31/12/2024)"),
+                             ("MDY", "MDY (12/31/2024)")):
+            self.date_combo.addItem(title, order)
+        self.date_combo.setCurrentIndex(self.date_combo.findData("ISO"))
+        self.date_combo.currentIndexChanged.connect(lambda *_: self._validate())
+        row.addWidget(self.date_combo)
+        layout.addLayout(row)
+
+    def options(self) -> ImportOptions:
+        """The reading the user chose (ISO until a date order is chosen)."""
+        chosen = self.date_combo.currentData()
+        dates: DateOrder = next((o for o in DATE_ORDERS if o == chosen), "ISO")
+        return ImportOptions(amounts="lenient" if self.lenient_check.isChecked()
+                             else "strict", dates=dates)
+
+    @property
+    def detecting(self) -> bool:
+        return self._detect_handle is not None
+
+    def _kind_changed(self) -> None:
+        self._refresh_mapping()
+        if self.path is not None and self.preview is not None:
+            self._detect(self.path)
+
+    def _detect(self, path: Path) -> None:
+        """Read the file's formats in the background; Import waits for the report."""
+        if self._detect_handle is not None:
+            self._detect_handle.cancel()
+        self.format_report = None
+        self.format_label.setText("Reading the file's formats…")
+        kind = self.kind
+
+        def task(_ctx: TaskContext) -> FormatReport:
+            return detect_format(path, kind)
+
+        handle: TaskHandle[Any] = self._runner.run(
+            task, title=f"Reading {path.name}", quiet=True,
+            on_success=lambda r: self._detected(handle, r),
+            on_error=lambda exc: self._detect_failed(handle, exc))
+        self._detect_handle = handle
+        self._validate()
+
+    def _detected(self, handle: TaskHandle[Any], report: FormatReport) -> None:
+        if handle is not self._detect_handle:
+            return  # a newer file or kind was chosen since
+        self._detect_handle = None
+        self.format_report = report
+        if report.problem:
+            self.format_label.setText(report.problem if report.looks_like
+                                      else f"Formats not read: {report.problem}")
+        else:
+            lines = [ln for ln in report.lines()
+                     if not ln.startswith(("choose the date order", "proposed:"))]
+            if report.needs_date_choice:
+                lines.append("The dates read either way (day or month first): choose the "
+                             "date order below.")
+            lines.append(f"Proposed: amounts {report.options.amounts}, dates "
+                         f"{'to choose' if report.needs_date_choice else report.options.dates}")
+            self.format_label.setText("\n".join(lines))
+        self.lenient_check.setChecked(report.options.amounts == "lenient")
+        wanted = "" if report.needs_date_choice else report.options.dates
+        self.date_combo.setCurrentIndex(max(0, self.date_combo.findData(wanted)))
+        self._validate()
+        self.format_detected.emit(report)
+
+    def _detect_failed(self, handle: TaskHandle[Any], exc: BaseException) -> None:
+        if handle is not self._detect_handle:
+            return
+        self._detect_handle = None
+        if isinstance(exc, MiniCRMError):
+            self.format_label.setText(str(exc))
+        elif not isinstance(exc, TaskCancelled):
+            self.format_label.setText(f"Could not read the file's formats: {exc}")
+            sys.excepthook(type(exc), exc, exc.__traceback__)
+        self._validate()
+        self.format_detected.emit(None)
 
     @property
     def kind(self) -> str:
@@ -220,6 +325,7 @@ class ImportDialog(QDialog):
             return False
         self._show_preview(self.preview)
         self._refresh_mapping()
+        self._detect(path)
         return True
 
     def _show_preview(self, preview: CsvPreview) -> None:
@@ -268,6 +374,9 @@ class ImportDialog(QDialog):
     def _mapping_problem(self) -> str | None:
         if self.preview is None:
             return None if self.path is None else self.error_label.text() or "unusable file"
+        report = self.format_report
+        if report is not None and report.looks_like:
+            return report.problem  # a file of the other kind (WrongKindError), said first
         targets = [f for f in self.mapping().values() if f]
         duplicates = sorted({f for f in targets if targets.count(f) > 1})
         if duplicates:
@@ -275,6 +384,11 @@ class ImportDialog(QDialog):
         missing = [f for f in REQUIRED[self.kind] if f not in targets]
         if missing:
             return f"Choose the column holding “{missing[0]}” (required)."
+        if self.detecting:
+            return "Reading the file's formats…"
+        report = self.format_report
+        if report is not None and report.needs_date_choice and not self.date_combo.currentData():
+            return "Choose the date order (DMY or MDY): this file's dates read either way."
         return None
 
     # --- page 2: progress ----------------------------------------------------------------
@@ -303,7 +417,7 @@ class ImportDialog(QDialog):
         if self.path is None or self._mapping_problem() is not None or self.handle is not None:
             return None
         path, kind, mapping, engine = self.path, self.kind, self.mapping(), self._engine
-        actor = self.actor
+        actor, options = self.actor, self.options()
         run = import_orders if kind == "orders" else import_customers
         in_process = self.use_helper_process
 
@@ -314,11 +428,12 @@ class ImportDialog(QDialog):
             if in_process:
                 url = engine.url.render_as_string(hide_password=False)
                 report: ImportReport = run_in_process(
-                    import_file_job, (url, kind, path, mapping, actor), progress=progress,
+                    functools.partial(import_file_job, options=options),
+                    (url, kind, path, mapping, actor), progress=progress,
                     should_cancel=ctx.cancelled, name=f"minicrm-import-{kind}")
                 return report
             return run(engine, path, mapping=mapping, progress=progress,
-                       should_cancel=ctx.cancelled, actor=actor)
+                       should_cancel=ctx.cancelled, actor=actor, options=options)
 
         self.progress_title.setText(f"Importing {kind} from {path.name}…")
         self.progress_bar.setValue(0)
@@ -380,8 +495,10 @@ class ImportDialog(QDialog):
         counts = QFormLayout()
         self.imported_label, self.updated_label, self.rejected_label = (QLabel(), QLabel(),
                                                                        QLabel())
+        self.unchanged_label = QLabel()
         counts.addRow("Imported (new):", self.imported_label)
         counts.addRow("Updated:", self.updated_label)
+        counts.addRow("Unchanged:", self.unchanged_label)
         counts.addRow("Rejected:", self.rejected_label)
         layout.addLayout(counts)
         self.cancelled_label = QLabel(
@@ -417,6 +534,7 @@ class ImportDialog(QDialog):
         self.report_title.setText(f"{title}: {report.kind}")
         self.imported_label.setText(f"{report.imported:,}")
         self.updated_label.setText(f"{report.updated:,}")
+        self.unchanged_label.setText(f"{report.unchanged:,}")
         self.rejected_label.setText(f"{len(report.rejected):,}")
         self.cancelled_label.setVisible(report.cancelled)
         table = self.rejections_table

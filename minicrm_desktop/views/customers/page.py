@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QItemSelection, QPoint, Qt, QTimer, Signal
-from PySide6.QtGui import QAction
+from PySide6.QtGui import QAction, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 from sqlalchemy import Engine
 
+from minicrm_desktop.services.access.actor import LOCAL_ADMIN, Actor
 from minicrm_desktop.services.core.bus import EventBus
 from minicrm_desktop.services.core.settings import (
     CUSTOMER_DETAIL_SHOWN,
@@ -56,7 +57,8 @@ class CustomersPage(QWidget):
     status_message = Signal(str)
 
     def __init__(self, engine: Engine, runner: TaskRunner, bus: EventBus,
-                 parent: QWidget | None = None, *, settings: Settings | None = None) -> None:
+                 parent: QWidget | None = None, *, settings: Settings | None = None,
+                 actor: Actor = LOCAL_ADMIN) -> None:
         super().__init__(parent)
         self._settings = settings or Settings(DictStore())
         self._engine = engine
@@ -140,7 +142,11 @@ class CustomersPage(QWidget):
         header.setSortIndicatorShown(True)
         header.setSectionsClickable(True)
 
-        self.detail = CustomerDetailPanel(engine, runner)
+        self.detail = CustomerDetailPanel(engine, runner, bus=bus, actor=actor)
+        # F2 edits the selected customer, wherever the focus is on the page (as in a table).
+        edit_key = QShortcut(QKeySequence(Qt.Key.Key_F2), self)
+        edit_key.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        edit_key.activated.connect(self._edit_selected)
         self.splitter = QSplitter()
         self.splitter.addWidget(self.table)
         self.splitter.addWidget(self.detail)
@@ -244,6 +250,10 @@ class CustomersPage(QWidget):
             self.count_label.setText(f"{format_count(n, 'customer')} match “{search}”")
         else:
             self.count_label.setText(format_count(n, "customer"))
+
+    def _edit_selected(self) -> None:
+        if self.detail.isVisible():
+            self.detail.start_edit()
 
     def _on_selection(self, selected: QItemSelection, _deselected: QItemSelection) -> None:
         rows = self.table.selectionModel().selectedRows()
