@@ -161,6 +161,8 @@ def test_viewer_window_is_read_only(
     assert window.sidebar.count() == 4
     assert not window.import_action.isEnabled()
     assert not window.customers_page.import_button.isEnabled()
+    # The window hands its user to the customers page: a viewer is offered no Edit.
+    assert window.customers_page.detail.edit_button.isHidden()
     assert window.offer_demo_data() is None
     segments = window.segments_page
     for button in (segments.save_button, segments.rename_button, segments.duplicate_button,
@@ -185,6 +187,7 @@ def test_marketer_window_can_work_but_not_administer(
     assert window.import_action.isEnabled()
     assert window.segments_page.save_button.isEnabled()
     assert window.campaigns_page.new_button.isEnabled()
+    assert not window.customers_page.detail.edit_button.isHidden()
     assert window.offer_demo_data() is None  # demo data is for admins
     window.close()
 

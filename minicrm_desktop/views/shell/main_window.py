@@ -115,7 +115,7 @@ class MainWindow(QMainWindow):
         actor = services.actor
         self.ai = AISettings(services.settings, services.secrets)
         self.customers_page = CustomersPage(services.engine, services.runner, bus,
-                                            settings=services.settings)
+                                            settings=services.settings, actor=actor)
         self.segments_page = SegmentsPage(services.engine, services.runner, bus, actor=actor,
                                           ai=self.ai)
         self.campaigns_page = CampaignsPage(services.engine, services.runner, bus,
