@@ -40,6 +40,7 @@ from sqlalchemy import (
 from minicrm_desktop.models import Customer, Order, Tag, customer_tags
 from minicrm_desktop.models.money import minor_to_decimal
 from minicrm_desktop.services.core.csv_export import csv_writer
+from minicrm_desktop.services.importing.kinds import CUSTOMER_FIELDS
 
 customers = Customer.__table__
 orders = Order.__table__
@@ -286,16 +287,9 @@ def customer_detail(
     )
 
 
+# The import's columns first, so an export can be imported again as it is.
 EXPORT_HEADER = (
-    "email",
-    "name",
-    "phone",
-    "city",
-    "signup_date",
-    "visits",
-    "last_visit",
-    "subscribed",
-    "tags",
+    *CUSTOMER_FIELDS,
     "order_count",
     "total_spend",
     "first_order_at",

@@ -483,25 +483,15 @@ class SegmentsPage(QWidget):
 
     # --- editing the tree ----------------------------------------------------------------------
 
-    def _target_group(self) -> tuple[GroupNode, int | None]:
-        """Where an added rule goes: into the selected group, or after the selected
-        condition in its group, or at the end of the root."""
-        node = self.tree.current_node()
-        if isinstance(node, GroupNode):
-            return node, None
-        if isinstance(node, ConditionNode) and node.parent is not None:
-            return node.parent, node.parent.children.index(node) + 1
-        return self.model.root, None
-
     def add_condition(self) -> ConditionNode:
-        group, row = self._target_group()
+        group, row = self.tree.insertion_point()
         node = ConditionNode("total_spend", ">", 0)
         self.model.add(group, node, row)
         self.tree.select_node(node)
         return node
 
     def add_group(self) -> GroupNode:
-        group, row = self._target_group()
+        group, row = self.tree.insertion_point()
         node = GroupNode("or")
         node.insert(0, ConditionNode("city", "in", []))
         self.model.add(group, node, row)

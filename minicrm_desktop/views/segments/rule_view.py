@@ -7,7 +7,7 @@ from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtGui import QDrag, QKeyEvent
 from PySide6.QtWidgets import QAbstractItemView, QTreeView, QWidget
 
-from minicrm_desktop.models.rule_tree import GroupNode, Node
+from minicrm_desktop.models.rule_tree import ConditionNode, GroupNode, Node
 from minicrm_desktop.views.segments.rule_model import RuleTreeModel
 
 
@@ -47,6 +47,16 @@ class RuleTreeView(QTreeView):
     def current_node(self) -> Node | None:
         index = self.currentIndex()
         return self.rule_model.node(index) if index.isValid() else None
+
+    def insertion_point(self) -> tuple[GroupNode, int | None]:
+        """Where an added rule goes: into the selected group, or after the selected
+        condition in its group, or at the end of the root."""
+        node = self.current_node()
+        if isinstance(node, GroupNode):
+            return node, None
+        if isinstance(node, ConditionNode) and node.parent is not None:
+            return node.parent, node.parent.children.index(node) + 1
+        return self.rule_model.root, None
 
     def select_node(self, node: Node) -> None:
         index = self.rule_model.index_of(node)

@@ -54,22 +54,14 @@ class RulePage(StepPage):
         self.tree.setCurrentIndex(self.model.index(0, 0))
         self._tree_changed()
 
-    def _target(self) -> tuple[GroupNode, int | None]:
-        node = self.tree.current_node()
-        if isinstance(node, GroupNode):
-            return node, None
-        if isinstance(node, ConditionNode) and node.parent is not None:
-            return node.parent, node.parent.children.index(node) + 1
-        return self.model.root, None
-
     def add_condition(self) -> None:
-        group, row = self._target()
+        group, row = self.tree.insertion_point()
         node = ConditionNode("city", "in", [])
         self.model.add(group, node, row)
         self.tree.select_node(node)
 
     def add_group(self) -> None:
-        group, row = self._target()
+        group, row = self.tree.insertion_point()
         node = GroupNode("or")
         node.insert(0, ConditionNode("city", "in", []))
         self.model.add(group, node, row)
