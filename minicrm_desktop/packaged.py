@@ -8,6 +8,11 @@ import os
 import sys
 
 
+def is_packaged() -> bool:
+    """True in a PyInstaller release."""
+    return bool(getattr(sys, "frozen", False))
+
+
 def packaged_argv(argv: list[str]) -> list[str]:
     """`MiniCRM --selftest [--debug]` -> `minicrm [--debug] selftest`."""
     if "--selftest" not in argv:

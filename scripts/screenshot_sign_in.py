@@ -23,10 +23,10 @@ sys.path.insert(0, str(ROOT / "scripts"))
 def shoot_sign_in(app: object, out: Path, folder: Path) -> Path:
     from screenshots import save, wait_for
 
+    from minicrm_desktop.services.access.identity import GOOGLE_ISSUERS
     from minicrm_desktop.services.auth.config import (
         GOOGLE_AUTH_URI,
         GOOGLE_CERTS_URI,
-        GOOGLE_ISSUERS,
         GOOGLE_REVOKE_URI,
         GOOGLE_TOKEN_URI,
         OAuthConfig,

@@ -123,13 +123,13 @@ def seed_users(engine: object) -> None:
     from sqlalchemy import Engine
 
     from minicrm_desktop.services.access.actor import Role
+    from minicrm_desktop.services.access.identity import Identity
     from minicrm_desktop.services.access.users import (
         add_user,
         admit,
         allow_domain,
         deactivate_user,
     )
-    from minicrm_desktop.services.auth.identity import Identity
 
     assert isinstance(engine, Engine)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import importlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -58,14 +59,6 @@ SHARED = {
     "views": {"common"},
     "services": {"core", "bulkload", "access"},  # plumbing, bulk loading, who-may-do-what
 }
-# Reaches between service features that predate the folders (services/<from>, <into>):
-# each is a known debt to route through the target's face; the list may only shrink.
-KNOWN_SERVICE_REACHES = {
-    ("access", "auth"), ("ai", "campaigns"), ("core", "importing"), ("core", "customers"),
-    ("customers", "importing"), ("importing", "customers"), ("segments", "importing"),
-}
-
-
 def absolute_imports(path: Path, package_dir: Path = PACKAGE) -> Iterator[tuple[int, str]]:
     """Every module a file names, relative imports resolved, `from p import mod` included."""
     rel = path.relative_to(package_dir.parent).with_suffix("").parts
@@ -86,20 +79,27 @@ def absolute_imports(path: Path, package_dir: Path = PACKAGE) -> Iterator[tuple[
                 yield node.lineno, f"{module}.{alias.name}"
 
 
-def reaches(layer: str, package_dir: Path = PACKAGE) -> list[tuple[str, str, str]]:
+def reaches(layer: str, package_dir: Path = PACKAGE, into: str | None = None
+            ) -> list[tuple[str, str, str]]:
     """(file:line, its feature, the other feature) for each import of another feature's
-    insides, and for each import of any feature from a shared folder."""
-    root = package_dir / layer
+    insides, and for each import of any feature from a shared folder. With `into`
+    ("services" from "views"): each import of a service feature's insides by a view of
+    another feature (a view uses its own service feature's modules freely)."""
+    into = into or layer
+    root, target_root = package_dir / layer, package_dir / into
     found: list[tuple[str, str, str]] = []
     for path in sorted(root.rglob("*.py")):
         own = path.relative_to(root).parts[0]
         for line, module in absolute_imports(path, package_dir):
             parts = module.split(".")
-            if parts[:2] != ["minicrm_desktop", layer] or len(parts) < 3 or parts[2] == own:
+            if parts[:2] != ["minicrm_desktop", into] or len(parts) < 3 or parts[2] == own:
                 continue
             target = parts[2]
-            inside = len(parts) >= 4 and (root / target / f"{parts[3]}.py").exists()
-            bad = (own in SHARED[layer] or inside) and target not in SHARED[layer]
+            inside = len(parts) >= 4 and (
+                (target_root / target / f"{parts[3]}.py").exists()
+                or (target_root / target / parts[3]).is_dir())
+            from_shared = into == layer and own in SHARED[layer]
+            bad = (from_shared or inside) and target not in SHARED[into]
             entry = (f"{path.relative_to(package_dir.parent)}:{line}", own, target)
             if bad and entry not in found:
                 found.append(entry)
@@ -129,11 +129,37 @@ def test_views_common_imports_no_feature() -> None:
 
 
 def test_service_features_use_each_other_only_through_their_faces() -> None:
-    unexpected = [r for r in reaches("services")
-                  if (r[1], r[2]) not in KNOWN_SERVICE_REACHES]
-    assert unexpected == []
-    still_there = {(r[1], r[2]) for r in reaches("services")}
-    assert still_there >= KNOWN_SERVICE_REACHES, "a debt was paid: drop it from the list"
+    assert reaches("services") == []
+
+
+def test_views_use_other_service_features_only_through_their_faces() -> None:
+    assert reaches("views", into="services") == []
+
+
+def feature_faces(layer: str) -> list[str]:
+    return sorted(f"minicrm_desktop.{layer}.{folder.name}"
+                  for folder in (PACKAGE / layer).iterdir()
+                  if (folder / "__init__.py").is_file() and folder.name not in SHARED[layer])
+
+
+@pytest.mark.parametrize("face", feature_faces("services") + feature_faces("views"))
+def test_every_feature_names_its_face_and_each_name_is_there(face: str) -> None:
+    """A feature's __init__ lists its face in __all__, and every listed name resolves (a
+    lazy face's table cannot point at a module that lacks the name)."""
+    module = importlib.import_module(face)
+    names = getattr(module, "__all__", None)
+    assert names, f"{face} names no public face (__all__)"
+    missing = [name for name in names if not hasattr(module, name)]
+    assert missing == []
+
+
+def test_a_lazy_face_refuses_names_it_does_not_list() -> None:
+    from minicrm_desktop.services.core.faces import lazy_face
+
+    face = lazy_face("minicrm_desktop.services.core", {"paths": ("data_dir",)})
+    assert callable(face("data_dir"))
+    with pytest.raises(AttributeError, match="log_dir"):
+        face("log_dir")  # in the module, but not in the face
 
 
 def test_the_face_check_catches_a_reach(tmp_path: Path) -> None:
@@ -153,3 +179,25 @@ def test_the_face_check_catches_a_reach(tmp_path: Path) -> None:
     assert [(where.split("/")[-1], own, target) for where, own, target in found] == [
         ("bad.py:1", "alpha", "beta"), ("worse.py:1", "common", "alpha"),
         ("worse.py:2", "common", "beta")]
+
+
+def test_the_view_to_service_check_catches_a_reach(tmp_path: Path) -> None:
+    """A view reaching into another feature's service module is reported; its own service
+    feature's modules, another's face, and shared service folders are not."""
+    package = tmp_path / "minicrm_desktop"
+    for layer, feature in (("views", "alpha"), ("services", "alpha"), ("services", "beta"),
+                           ("services", "core")):
+        (package / layer / feature).mkdir(parents=True)
+        (package / layer / feature / "__init__.py").write_text("")
+        (package / layer / feature / "inner.py").write_text("X = 1\n")
+    (package / "services" / "beta" / "sub").mkdir()
+    (package / "views" / "alpha" / "ok.py").write_text(
+        "from minicrm_desktop.services.alpha.inner import X\n"
+        "from minicrm_desktop.services.beta import X\n"
+        "from minicrm_desktop.services.core.inner import X\n")
+    (package / "views" / "alpha" / "bad.py").write_text(
+        "from minicrm_desktop.services.beta.inner import X\n"
+        "from minicrm_desktop.services.beta.sub.deep import X\n")
+    found = reaches("views", package, into="services")
+    assert [(where.split("/")[-1], own, target) for where, own, target in found] == [
+        ("bad.py:1", "alpha", "beta"), ("bad.py:2", "alpha", "beta")]

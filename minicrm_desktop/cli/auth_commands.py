@@ -125,7 +125,8 @@ def _whoami(ctx: CliContext, _args: argparse.Namespace) -> int:
 def _dev_idp(_ctx: CliContext, args: argparse.Namespace) -> int:
     from minicrm_desktop.services.core.paths import data_dir
 
-    from ..services.auth.config import PACKAGED_GOOGLE_ONLY, is_packaged
+    from ..packaged import is_packaged
+    from ..services.auth.config import PACKAGED_GOOGLE_ONLY
     from ..services.auth.dev_idp import TEST_ACCOUNTS, DevIdentityProvider
 
     if is_packaged():

@@ -1,17 +1,13 @@
 """`minicrm campaign send|list|show|resume|pause|cancel|log|test-send|reschedule|drafts` and
-`minicrm vendor ledger`."""
+`minicrm vendor ledger`: all registered here; the commands that act live here, the ones
+that read in campaign_reports.py."""
 
 from __future__ import annotations
 
 import argparse
-import json
-import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
-
-from minicrm_desktop.services.core.csv_export import csv_writer
 
 from ..errors import ConfigError
 from ..models.campaign import CampaignStatus, Channel
@@ -31,10 +27,18 @@ from ..services.campaigns.launch import (
     launch_campaign,
 )
 from ..services.campaigns.testsend import MAX_TEST_ADDRESSES, send_test
-from ..services.campaigns.vendor import VendorConfig, VendorLedger, default_ledger_path
+from ..services.campaigns.vendor import VendorConfig
 from ..services.segments.saved import find_segment
+from .campaign_reports import (
+    print_json,
+    show_campaign,
+    show_drafts,
+    show_ledger,
+    show_list,
+    show_log,
+)
 from .context import CliContext
-from .parsing import iso_datetime
+from .parsing import at_least_one, duration, fraction, iso_datetime, percent
 from .segment_commands import load_rule
 
 EXIT_OK = 0
@@ -79,10 +83,10 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     send.add_argument("--footer", default=None, metavar="TEXT",
                       help="email footer (default: from Settings). Every email must carry "
                       "{unsubscribe_url}, in the message or the footer; --footer '' for none")
-    send.add_argument("--ab-test-share", type=_percent, default=None, metavar="PERCENT",
+    send.add_argument("--ab-test-share", type=percent, default=None, metavar="PERCENT",
                       help="A/B with a winner: send the variants to this share of the "
                       "audience, then the winning variant to the rest")
-    send.add_argument("--ab-wait", type=_duration, default=None, metavar="TIME",
+    send.add_argument("--ab-wait", type=duration, default=None, metavar="TIME",
                       help="how long after launch the winner is chosen: 90s, 30m, 2h, 1d "
                       "(default 1h)")
     send.add_argument("--ab-metric", choices=AB_METRICS, default="delivered",
@@ -96,7 +100,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     send.add_argument(
         "--vendor-success-rate",
-        type=_fraction,
+        type=fraction,
         default=0.9,
         metavar="P",
         help="share of messages the vendor delivers (default 0.9)",
@@ -117,20 +121,20 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     send.add_argument(
         "--vendor-open-rate",
-        type=_fraction,
+        type=fraction,
         default=0.0,
         metavar="P",
         help="share of delivered emails the simulated recipients open (default 0)",
     )
-    send.add_argument("--rate", type=_at_least_one, metavar="N",
+    send.add_argument("--rate", type=at_least_one, metavar="N",
                       help="at most N messages a second")
     send.add_argument(
-        "--workers", type=_at_least_one, default=8, metavar="N",
+        "--workers", type=at_least_one, default=8, metavar="N",
         help="concurrent senders (default 8)",
     )
     send.add_argument(
         "--max-attempts",
-        type=_at_least_one,
+        type=at_least_one,
         default=3,
         metavar="N",
         help="attempts per message for transient failures (default 3)",
@@ -152,12 +156,12 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
     lst = actions.add_parser("list", help="campaigns, newest first")
     lst.add_argument("--json", action="store_true", help="print JSON")
-    lst.set_defaults(handler=_list)
+    lst.set_defaults(handler=show_list)
 
     show = actions.add_parser("show", help="one campaign's details and statistics")
     show.add_argument("id", type=int)
     show.add_argument("--json", action="store_true", help="print JSON")
-    show.set_defaults(handler=_show)
+    show.set_defaults(handler=show_campaign)
 
     resume = actions.add_parser(
         "resume",
@@ -169,7 +173,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "if that one stops renewing its lease.",
     )
     resume.add_argument("id", type=int)
-    resume.add_argument("--workers", type=_at_least_one, default=8, metavar="N")
+    resume.add_argument("--workers", type=at_least_one, default=8, metavar="N")
     resume.add_argument("--ledger", type=Path, metavar="PATH")
     resume.add_argument("--retry-seconds", type=float, default=None, metavar="S")
     resume.set_defaults(handler=_resume)
@@ -196,7 +200,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     log = actions.add_parser("log", help="the per-recipient log")
     log.add_argument("id", type=int)
     log.add_argument("--csv", action="store_true", help="print CSV (default: a table)")
-    log.set_defaults(handler=_log)
+    log.set_defaults(handler=show_log)
 
     test = actions.add_parser(
         "test-send",
@@ -221,7 +225,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
     drafts = actions.add_parser("drafts", help="campaigns saved unfinished from the wizard")
     drafts.add_argument("--json", action="store_true", help="print JSON")
-    drafts.set_defaults(handler=_drafts)
+    drafts.set_defaults(handler=show_drafts)
 
     vendor = commands.add_parser("vendor", help="the simulated messaging vendor")
     vendor_actions = vendor.add_subparsers(dest="action", required=True, metavar="{ledger}")
@@ -232,54 +236,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
                         help="only the messages of this database's campaign ID")
     ledger.add_argument("--csv", action="store_true", help="print CSV (the default)")
     ledger.add_argument("--ledger", type=Path, metavar="PATH")
-    ledger.set_defaults(handler=_ledger)
-
-
-def _fraction(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number from 0 to 1, got {text!r}") from None
-    if not 0 <= value <= 1:
-        raise argparse.ArgumentTypeError("must be between 0 and 1")
-    return value
-
-
-def _percent(text: str) -> int:
-    try:
-        value = int(text.rstrip("%"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole percent, got {text!r}") from None
-    if not 1 <= value <= 99:
-        raise argparse.ArgumentTypeError(f"must be 1 to 99 percent, got {value}")
-    return value
-
-
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-_DURATION = re.compile(r"(\d+)([smhd])")
-
-
-def _duration(text: str) -> int:
-    """Seconds from "90s", "30m", "2h", "1h30m", "1d" (a bare number: seconds)."""
-    value = text.strip().lower()
-    if value.isdigit():
-        return int(value)
-    parts = _DURATION.findall(value)
-    if not parts or "".join(n + u for n, u in parts) != value:
-        raise argparse.ArgumentTypeError(
-            f"expected a time like 90s, 30m, 2h or 1h30m, got {text!r}")
-    return sum(int(n) * _UNITS[u] for n, u in parts)
-
-
-def _at_least_one(text: str) -> int:
-    """A whole number of at least 1 (argparse names the option in its message)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
+    ledger.set_defaults(handler=show_ledger)
 
 
 def _waiting(campaign_id: int) -> Callable[[str], None]:
@@ -419,137 +376,10 @@ def _reschedule(ctx: CliContext, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _drafts(ctx: CliContext, args: argparse.Namespace) -> int:
-    rows = [row.__dict__ for row in history.list_drafts(ctx.engine())]
-    if args.json:
-        _print_json(rows)
-    else:
-        for row in rows:
-            print(f"{row['id']:>6}  {row['step']:<8} {row['name']}  saved {row['updated_at']}")
-    return EXIT_OK
-
-
-def _list(ctx: CliContext, args: argparse.Namespace) -> int:
-    rows = [row.to_dict() for row in history.list_campaigns(ctx.engine())]
-    if args.json:
-        _print_json(rows)
-    else:
-        for row in rows:
-            print(
-                f"{row['id']:>6}  {row['status']:<10} {row['name']}  audience {row['audience']}"
-                f", sent {row['sent']}, failed {row['failed']}, skipped {row['skipped']}"
-            )
-    return EXIT_OK
-
-
-def _show(ctx: CliContext, args: argparse.Namespace) -> int:
-    details = history.campaign_details(ctx.engine(), args.id)
-    if args.json:
-        _print_json(details)
-    else:
-        ab = details.pop("ab_test", None)
-        lines = describe_campaign(details)
-        if ab is not None:
-            lines.append(_describe_ab(ab))
-        print("\n".join(lines))
-    return EXIT_OK
-
-
-def _describe_ab(ab: dict[str, Any]) -> str:
-    """One line: the test, and the winner with why (or when it will be chosen)."""
-    wait = int(ab["wait_seconds"] or 0)
-    test = (f"ab_test: {ab['test_share_percent']}% of the audience tests the variants, the "
-            f"winner by {ab['metric']} after {wait // 3600}h{wait % 3600 // 60:02d}m"
-            f"{wait % 60:02d}s")
-    if ab["winner"]:
-        return f"{test}; winner {ab['reason']}"
-    when = ab["decide_at"].isoformat() if ab["decide_at"] else "at launch"
-    return f"{test}; winner not chosen yet ({ab['held']} held, chosen from {when})"
-
-
-def _rate(rate: float | None) -> str:
-    return "—" if rate is None else f"{rate:.1%}"
-
-
-def describe_campaign(info: dict[str, Any]) -> list[str]:
-    """`campaign show` in words and aligned figures (no Python reprs, rounded rates)."""
-    lines = [f"Campaign {info['id']}: {info['name']}"]
-    fields = [("Channel", info["channel"]), ("Status", info["status"]),
-              ("Objective", info.get("objective") or ""), ("Subject", info.get("subject") or ""),
-              ("Sender", info.get("sender") or "")]
-    if info.get("test_sends"):
-        fields.append(("Test sends", f"{info['test_sends']:,}"))
-    for key in ("scheduled_at", "created_at", "started_at", "finished_at"):
-        if info.get(key) is not None:
-            fields.append((key.split("_")[0].capitalize(), f"{info[key]:%Y-%m-%d %H:%M:%S} UTC"))
-    for key in ("audience", "sent", "failed", "skipped", "cancelled"):
-        fields.append((key.capitalize(), f"{info.get(key, 0):,}"))
-    fields.append(("Success rate", _rate(info.get("success_rate"))))
-    lines += [f"  {label + ':':<14}{value}" for label, value in fields if value != ""]
-    if info.get("variants"):
-        lines.append("Variants:")
-        for v in info["variants"]:
-            tried = v["sent"] + v["failed"]
-            rate = _rate(None if tried == 0 else v["sent"] / tried)
-            lines.append(f"  {v['label']}  sent {v['sent']:,}, failed {v['failed']:,}, "
-                         f"skipped {v['skipped']:,}, cancelled {v.get('cancelled', 0):,}, "
-                         f"success {rate}")
-            lines.append(f"     {v['template']}")
-    for title, key in (("Failed, by reason", "failure_reasons"),
-                       ("Skipped, by reason", "skip_reasons")):
-        if info.get(key):
-            lines.append(f"{title}:")
-            lines += [f"  {n:>8,}  {reason or '(none)'}" for reason, n in info[key]]
-    return lines
-
-
-#: `campaign log` as a table: (column, width); the last one is not padded.
-LOG_TABLE = (("email", 34), ("variant", 7), ("status", 9), ("attempts", 8),
-             ("updated (UTC)", 19), ("reason", 0))
-
-
-def _log(ctx: CliContext, args: argparse.Namespace) -> int:
-    if args.csv:
-        history.write_log_csv(ctx.engine(), args.id, sys.stdout)
-        return EXIT_OK
-    print("  ".join(f"{name:<{width}}" for name, width in LOG_TABLE).rstrip())
-    for row in history.iter_log(ctx.engine(), args.id):
-        cells = (row.email.lower(), row.variant, row.status, str(row.attempts),
-                 f"{row.updated_at:%Y-%m-%d %H:%M:%S}", row.reason or "")
-        print("  ".join(f"{cell:<{width}}" for cell, (_, width) in zip(cells, LOG_TABLE,
-                                                                       strict=True)).rstrip())
-    return EXIT_OK
-
-
-def _ledger(ctx: CliContext, args: argparse.Namespace) -> int:
-    path = args.ledger or default_ledger_path()
-    out = csv_writer(sys.stdout)
-    out.writerow(["idempotency_key", "campaign_id", "email", "outcome", "reason", "accepted_at"])
-    if not path.exists():
-        return EXIT_OK
-    # The ledger may be shared by several databases, whose campaign ids repeat: keep the
-    # entries whose keys this database's campaign froze.
-    keys = None if args.campaign is None else store.message_keys(ctx.engine(), args.campaign)
-    for entry in VendorLedger.read_entries(path, args.campaign):
-        if keys is not None and entry.key not in keys:
-            continue
-        out.writerow(
-            [
-                entry.key,
-                entry.campaign_id,
-                entry.address,
-                entry.outcome,
-                entry.reason or "",
-                entry.accepted_at,
-            ]
-        )
-    return EXIT_OK
-
-
 def _print_summary(result: CampaignCounts | None) -> int:
     """The JSON summary `campaign send` and `campaign resume` end with."""
     assert result is not None  # the campaign exists: it was just launched or found
-    _print_json(
+    print_json(
         {
             "campaign_id": result.campaign_id,
             "status": result.status,
@@ -560,7 +390,3 @@ def _print_summary(result: CampaignCounts | None) -> int:
         }
     )
     return EXIT_OK
-
-
-def _print_json(data: Any) -> None:
-    print(json.dumps(data, indent=2, default=str))

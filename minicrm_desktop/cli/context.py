@@ -23,8 +23,8 @@ from ..services.access.actor import LOCAL_ADMIN, AccessDenied, Actor
 if TYPE_CHECKING:
     from minicrm_desktop.services.core.settings import Settings
 
+    from ..services.access.identity import Identity
     from ..services.auth.config import OAuthConfig
-    from ..services.auth.identity import Identity
 
 SIGN_IN_FIRST = "sign in first with `minicrm login`"
 

@@ -143,7 +143,7 @@ def _init_db(ctx: CliContext, args: argparse.Namespace) -> int:
     for notice in ctx.notices:
         print(notice)
     if args.trust_dev_idp is not None:
-        from ..services.access.trust import trust_dev_idp
+        from ..services.auth import trust_dev_idp
 
         issuer = trust_dev_idp(engine, args.trust_dev_idp)
         print(f"this database trusts the development identity provider at {issuer}")

@@ -11,8 +11,8 @@ from sqlalchemy import Engine, select
 from minicrm_desktop.models.tables import audit_table
 from minicrm_desktop.services.access.actor import Actor, Role
 from minicrm_desktop.services.access.audit import AuditRow
+from minicrm_desktop.services.access.identity import Identity
 from minicrm_desktop.services.access.users import add_user, admit
-from minicrm_desktop.services.auth.identity import Identity
 from tests.gui.conftest import (  # noqa: F401  (fixtures shared with the GUI tests)
     _no_global_pool_work,
     bus,

@@ -41,7 +41,7 @@ from minicrm_desktop.services.core.settings import (
     QSettingsStore,
     Settings,
 )
-from minicrm_desktop.services.core.tasks import _job_engine
+from minicrm_desktop.services.core.tasks import job_engine
 from minicrm_desktop.views.shell.errors import ErrorReporter
 
 from .rogue_mysql import RogueMysqlServer, native_scramble
@@ -198,7 +198,7 @@ def test_helper_processes_connect_with_the_apps_tls_settings() -> None:
     from the same settings file as the window, not only from the environment."""
     url = "mysql+pymysql://crm:pw@db.example.invalid:3306/crm"
     seen: dict[str, Any] = {}
-    engine = _job_engine(url)
+    engine = job_engine(url)
     _stop_before_network(engine, seen)
     with pytest.raises(RuntimeError, match="stop before"):
         engine.connect()
@@ -207,7 +207,7 @@ def test_helper_processes_connect_with_the_apps_tls_settings() -> None:
     settings = Settings(QSettingsStore())
     settings.set(MYSQL_REQUIRE_TLS, True)
     settings.sync()
-    engine = _job_engine(url)
+    engine = job_engine(url)
     _stop_before_network(engine, seen)
     with pytest.raises(RuntimeError, match="stop before"):
         engine.connect()

@@ -15,7 +15,8 @@ from minicrm_desktop.errors import ConfigError
 from minicrm_desktop.models.tables import users_table
 from minicrm_desktop.services.access.actor import AccessDenied, Actor, Role
 from minicrm_desktop.services.access.audit import Action
-from minicrm_desktop.services.access.trust import trust_dev_idp, trusted_issuers
+from minicrm_desktop.services.access.identity import Identity
+from minicrm_desktop.services.access.trust import trusted_issuers
 from minicrm_desktop.services.access.users import (
     UserError,
     add_first_admin,
@@ -24,7 +25,7 @@ from minicrm_desktop.services.access.users import (
     allow_domain,
     session_actor,
 )
-from minicrm_desktop.services.auth.identity import Identity
+from minicrm_desktop.services.auth import trust_dev_idp
 from minicrm_desktop.services.core.migrate import downgrade_to, upgrade_to_head
 from tests.access.conftest import audit_rows
 

@@ -25,7 +25,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 from google.auth import crypt, jwt
 
-from minicrm_desktop.services.auth.config import GOOGLE_ISSUERS, OAuthConfig
+from minicrm_desktop.services.access.identity import GOOGLE_ISSUERS
+from minicrm_desktop.services.auth.config import OAuthConfig
 from minicrm_desktop.services.core.local_http import LocalServer, QuietHandler
 
 CLIENT_ID = "1234-test.apps.googleusercontent.com"

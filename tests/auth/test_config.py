@@ -10,12 +10,12 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from minicrm_desktop.errors import ConfigError
+from minicrm_desktop.services.access.identity import GOOGLE_ISSUERS
 from minicrm_desktop.services.auth.access_mode import requires_sign_in
 from minicrm_desktop.services.auth.config import (
     DEV_IDP_URL,
     GOOGLE_CERTS_URI,
     GOOGLE_CLIENT_SECRETS,
-    GOOGLE_ISSUERS,
     dev_idp_config,
     load_client_secrets,
     resolve_oauth_config,

@@ -16,16 +16,15 @@ from sqlalchemy import Engine, select
 
 from minicrm_desktop.models.tables import users_table
 from minicrm_desktop.services.access.actor import AccessDenied, Role
-from minicrm_desktop.services.access.trust import trust_dev_idp
+from minicrm_desktop.services.access.identity import GOOGLE_ISSUER, Identity
+from minicrm_desktop.services.auth import trust_dev_idp
 from minicrm_desktop.services.auth.config import (
-    GOOGLE_ISSUER,
     dev_idp_config,
     load_client_secrets,
     resolve_oauth_config,
 )
 from minicrm_desktop.services.auth.dev_idp import DevIdentityProvider
 from minicrm_desktop.services.auth.errors import SignInDenied, TokenRejected
-from minicrm_desktop.services.auth.identity import Identity
 from minicrm_desktop.services.auth.session import (
     admit_identity,
     restore_identity,

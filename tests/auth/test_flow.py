@@ -9,6 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
+from minicrm_desktop.services.access.identity import Identity
 from minicrm_desktop.services.auth.errors import (
     SignInCancelled,
     SignInDenied,
@@ -17,7 +18,6 @@ from minicrm_desktop.services.auth.errors import (
     TokenRejected,
 )
 from minicrm_desktop.services.auth.flow import run_browser_flow
-from minicrm_desktop.services.auth.identity import Identity
 from minicrm_desktop.services.auth.loopback import Waker
 
 from .fake_google import CLIENT_ID, FakeGoogle, follow_in_browser

@@ -14,8 +14,7 @@ from pytestqt.qtbot import QtBot
 from sqlalchemy import Engine
 
 from minicrm_desktop.services.access.actor import Role
-from minicrm_desktop.services.auth.config import GOOGLE_ISSUER
-from minicrm_desktop.services.auth.identity import Identity
+from minicrm_desktop.services.access.identity import GOOGLE_ISSUER, Identity
 from minicrm_desktop.services.auth.session import admit_identity
 from minicrm_desktop.services.core.secrets import REFRESH_TOKEN, EncryptedFileSecrets, SecretStore
 from minicrm_desktop.services.core.tasks import TaskRunner

@@ -10,8 +10,8 @@ from sqlalchemy import Engine, select
 
 from minicrm_desktop.models.tables import audit_table
 from minicrm_desktop.services.access.actor import LOCAL_ADMIN, Actor, Role
+from minicrm_desktop.services.access.identity import Identity
 from minicrm_desktop.services.access.users import add_user, admit
-from minicrm_desktop.services.auth.identity import Identity
 from minicrm_desktop.services.importing import import_customers
 from tests.helpers import write_csv
 

@@ -19,10 +19,10 @@ from collections.abc import Sequence
 
 from sqlalchemy import Connection, Engine, insert, select, update
 
-from ...errors import ConfigError
 from ...models.base import utcnow
-from ...models.tables import database_settings_table, trusted_issuers_table, users_table
-from ..auth.config import GOOGLE_ISSUER, GOOGLE_ISSUERS, dev_idp_config, is_packaged
+from ...models.tables import database_settings_table, trusted_issuers_table
+from ...packaged import is_packaged
+from .identity import GOOGLE_ISSUER, GOOGLE_ISSUERS
 
 FOUNDING = "founding"
 OPEN, CLOSED = "open", "closed"
@@ -64,28 +64,6 @@ def trusted_issuers(engine: Engine | Connection) -> list[str]:
         return list(engine.execute(stmt).scalars())
     with engine.connect() as conn:
         return list(conn.execute(stmt).scalars())
-
-
-def trust_dev_idp(engine: Engine, base_url: str) -> str:
-    """Make a development database trust the development identity provider at `base_url`
-    (http://127.0.0.1:PORT). Only from source, and only while nobody has an account here:
-    a database in use never starts trusting a provider anyone can run."""
-    if is_packaged():
-        raise ConfigError("This MiniCRM release trusts Google accounts only; the development "
-                          "identity provider is for development runs from source.")
-    issuer = canonical_issuer(dev_idp_config(base_url).issuers[0])
-    with engine.begin() as conn:
-        if conn.execute(select(issuers.c.id).where(issuers.c.issuer == issuer)).first():
-            return issuer
-        if conn.execute(select(users_table.c.id).limit(1)).first() is not None:
-            raise ConfigError(
-                "This database already has accounts, so it cannot start trusting the "
-                "development identity provider. Create a new database for development "
-                "(e.g. --db sqlite:///dev.db) and run this on it before anyone signs in."
-            )
-        conn.execute(insert(issuers).values(issuer=issuer, added_by="init-db --trust-dev-idp",
-                                            created_at=utcnow()))
-    return issuer
 
 
 def founding_open(conn: Connection) -> bool:

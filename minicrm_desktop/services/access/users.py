@@ -19,11 +19,11 @@ from ...errors import MiniCRMError
 from ...models.base import utcnow
 from ...models.tables import allowed_domains_table, users_table
 from ...models.user import EMAIL_LEN, USER_NAME_LEN
-from ..auth.config import GOOGLE_ISSUER
 from .actor import AccessDenied, Actor, Permission, Role, require
 from .audit import Action, record, record_as
 from .db_accounts import account_refusal, sync_db_account
 from .db_roles import is_schema_owner, is_shared
+from .identity import GOOGLE_ISSUER
 from .trust import (
     canonical_issuer,
     close_founding,
@@ -33,7 +33,7 @@ from .trust import (
 )
 
 if TYPE_CHECKING:
-    from ..auth.identity import Identity
+    from .identity import Identity
 
 users = users_table
 domains = allowed_domains_table

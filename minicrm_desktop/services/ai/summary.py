@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from ..campaigns.history import campaign_details
+from ..campaigns import campaign_details
 from .config import AIConfig
 from .errors import AIError
 from .figures import compare_figures

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from ..campaigns.templates import TOKENS, TemplateError, parse_template
+from ..campaigns import TOKENS, TemplateError, parse_template
 from .config import TEMPLATES_LABEL, AIConfig
 from .errors import AIUnavailable
 from .figures import unsupported_figures

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,8 @@ from urllib.parse import urlsplit
 from minicrm_desktop.services.core.settings import Option, Settings
 
 from ...errors import ConfigError
+from ...packaged import is_packaged
+from ..access.identity import GOOGLE_ISSUERS
 
 CLIENT_SECRETS_ENV = "MINICRM_GOOGLE_CLIENT_SECRETS"
 DEV_IDP_ENV = "MINICRM_DEV_IDP"
@@ -29,8 +30,6 @@ DEV_IDP_ENV = "MINICRM_DEV_IDP"
 GOOGLE_CLIENT_SECRETS = Option("auth/google_client_secrets", "", "Google OAuth client secrets")
 DEV_IDP_URL = Option("auth/dev_idp_url", "", "Development identity provider (test builds)")
 
-GOOGLE_ISSUER = "https://accounts.google.com"  # the spelling MiniCRM records
-GOOGLE_ISSUERS = ("accounts.google.com", GOOGLE_ISSUER)  # both appear in Google's tokens
 GOOGLE_AUTH_URI = "https://accounts.google.com/o/oauth2/auth"
 GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token"
 GOOGLE_CERTS_URI = "https://www.googleapis.com/oauth2/v1/certs"
@@ -189,11 +188,6 @@ def resolve_oauth_config(settings: Settings | None = None) -> OAuthConfig | None
     if path:
         return load_client_secrets(Path(path).expanduser())
     return None
-
-
-def is_packaged() -> bool:
-    """True in a PyInstaller release."""
-    return bool(getattr(sys, "frozen", False))
 
 
 def is_loopback(host: str) -> bool:

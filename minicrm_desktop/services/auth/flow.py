@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from ..access.identity import Identity
 from .config import SCOPES, OAuthConfig, is_loopback
 from .errors import (
     ProviderUnreachable,
@@ -27,7 +28,6 @@ from .errors import (
     SignInError,
     SignInTimedOut,
 )
-from .identity import Identity
 from .loopback import LoopbackReceiver, Waker, same_state
 from .tokens import verify_id_token
 

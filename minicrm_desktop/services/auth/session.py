@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING
 
 from minicrm_desktop.services.core.secrets import REFRESH_TOKEN, SecretStore, SecretStoreError
 
+from ..access.identity import Identity
 from .config import OAuthConfig
 from .errors import ProviderUnreachable
 from .flow import DEFAULT_TIMEOUT_S, BrowserOpener, open_system_browser, run_browser_flow
-from .identity import Identity
 from .loopback import Waker
 from .tokens import verify_id_token
 

@@ -13,9 +13,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from .config import GOOGLE_ISSUER, GOOGLE_ISSUERS, OAuthConfig
+from ..access.identity import GOOGLE_ISSUER, GOOGLE_ISSUERS, Identity
+from .config import OAuthConfig
 from .errors import ProviderUnreachable, TokenRejected
-from .identity import Identity
 
 log = logging.getLogger(__name__)
 

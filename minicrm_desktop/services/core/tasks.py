@@ -15,21 +15,17 @@ import multiprocessing
 import os
 import sys
 import threading
-from collections.abc import Callable, Mapping
-from pathlib import Path
+from collections.abc import Callable
 from queue import Empty
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import shiboken6
 from PySide6.QtCore import QObject, Qt, QThreadPool, Signal, Slot
 
-from minicrm_desktop.services.access.actor import Actor
 from minicrm_desktop.services.core.bus import EventBus
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
-
-    from minicrm_desktop.services.importing.options import ImportOptions
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -318,10 +314,10 @@ def run_in_process(
         queue.close()
 
 
-# --- the jobs: module-level so a spawned process can import them -------------------------
+# --- the engine a job's helper process opens (the jobs live with their features) --------
 
 
-def _job_engine(url: str) -> Engine:
+def job_engine(url: str) -> Engine:
     """A helper process's engine, with the TLS the app's own engine has (the settings file,
     overridden by the environment): its password must not go out in clear either."""
     from sqlalchemy.engine import make_url
@@ -332,51 +328,3 @@ def _job_engine(url: str) -> Engine:
     parsed = make_url(url)
     tls = None if is_sqlite(parsed) else MysqlTls.configured(Settings(QSettingsStore()))
     return create_db_engine(parsed, tls=tls)
-
-
-def import_file_job(
-    url: str,
-    kind: str,
-    path: Path,
-    mapping: Mapping[str, str],
-    actor: Actor,
-    *,
-    progress: ProgressSink,
-    should_cancel: Callable[[], bool],
-    options: ImportOptions | None = None,
-) -> Any:
-    """Import customers or orders from `path` into the database at `url`; `options` (the
-    reading the user chose after the format report) default to the strict contract."""
-    from minicrm_desktop.services.importing import STRICT, import_customers, import_orders
-
-    run = import_orders if kind == "orders" else import_customers
-    engine = _job_engine(url)
-    try:
-        return run(
-            engine, path, mapping=dict(mapping), progress=progress,
-            should_cancel=should_cancel, actor=actor, options=options or STRICT,
-        )
-    finally:
-        engine.dispose()
-
-
-def seed_demo_job(
-    url: str,
-    customers: int,
-    seed: int,
-    actor: Actor,
-    *,
-    progress: ProgressSink,
-    should_cancel: Callable[[], bool],
-) -> Any:
-    """Add demo customers to the database at `url`."""
-    from minicrm_desktop.services.customers.seed import seed_demo_data
-
-    engine = _job_engine(url)
-    try:
-        return seed_demo_data(
-            engine, customers, seed=seed, progress=progress, should_cancel=should_cancel,
-            actor=actor,
-        )
-    finally:
-        engine.dispose()

@@ -24,10 +24,13 @@ from minicrm_desktop.models.tables import customer_tags, customers_table, tags_t
 from minicrm_desktop.services.access.actor import Actor, Permission
 from minicrm_desktop.services.access.audit import Action, record
 from minicrm_desktop.services.access.users import authorize
-from minicrm_desktop.services.importing import values as import_values
-from minicrm_desktop.services.importing.batches import RowError
-from minicrm_desktop.services.importing.customers import _replace_tags, _validate
-from minicrm_desktop.services.importing.reader import CsvRow
+from minicrm_desktop.services.importing import (
+    CsvRow,
+    RowError,
+    clean_cells,
+    replace_customer_tags,
+    validate_customer,
+)
 
 customers = customers_table
 c = customers.c
@@ -160,13 +163,13 @@ def validate_changes(email: str, changes: CustomerChanges) -> dict[str, Any]:
     if changes.subscribed is not None:
         cells["subscribed"] = "true" if changes.subscribed else "false"
     names = list(cells)
-    cleaned, bad, char = import_values.clean_cells(list(cells.values()))
+    cleaned, bad, char = clean_cells(list(cells.values()))
     if bad is not None:
         raise CustomerEditError(
             f"{names[bad]}: contains a control character ({char}); only tab is allowed")
     row = CsvRow(0, dict(zip(names, cleaned, strict=True)))
     try:
-        out = _validate(row, {n for n in names if n is not None}, None)
+        out = validate_customer(row, {n for n in names if n is not None}, None)
     except RowError as exc:
         raise CustomerEditError(f"{exc.column}: {exc.reason}") from None
     return out
@@ -222,4 +225,4 @@ def _write(conn: Connection, customer_id: int, values: dict[str, Any],
             sets[f"{name}_norm"] = values[f"{name}_norm"]
     conn.execute(update(customers).where(c.id == customer_id).values(sets))
     if "tags" in changed:
-        _replace_tags(conn, [(customer_id, values["_tags"])], [customer_id])
+        replace_customer_tags(conn, [(customer_id, values["_tags"])], [customer_id])

@@ -40,7 +40,7 @@ from sqlalchemy import (
 from minicrm_desktop.models import Customer, Order, Tag, customer_tags
 from minicrm_desktop.models.money import minor_to_decimal
 from minicrm_desktop.services.core.csv_export import csv_writer
-from minicrm_desktop.services.importing.kinds import CUSTOMER_FIELDS
+from minicrm_desktop.services.importing import CUSTOMER_FIELDS
 
 customers = Customer.__table__
 orders = Order.__table__

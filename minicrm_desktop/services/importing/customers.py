@@ -68,7 +68,7 @@ def import_customers(
     new customer with an empty `signup_date` gets, so an import can be reproduced.
     `options` say how dates are read (the contract's ISO 8601 unless the user chose)."""
     moment = (now or utcnow()).astimezone(UTC).replace(microsecond=0)
-    validate = partial(_validate, imported_at=storage_timestamp(moment), options=options)
+    validate = partial(validate_customer, imported_at=storage_timestamp(moment), options=options)
     return run_import(
         engine,
         path,
@@ -88,7 +88,7 @@ def import_customers(
     )
 
 
-def _validate(
+def validate_customer(
     row: CsvRow, present: set[str], imported_at: str | None, options: ImportOptions = STRICT
 ) -> dict[str, Any]:
     cells = row.values
@@ -175,7 +175,7 @@ def _write_batch(
     ids.update(_insert_new(conn, columns, new))
 
     if "tags" in present:
-        _replace_tags(
+        replace_customer_tags(
             conn,
             [(ids[r["email_norm"]], r["_tags"]) for r in rows],
             [ids[r["email_norm"]] for r in old],
@@ -219,7 +219,7 @@ def _insert_new(conn: Connection, columns: list[str], rows: list[dict[str, Any]]
     }
 
 
-def _replace_tags(
+def replace_customer_tags(
     conn: Connection, assignments: list[tuple[int, list[str]]], existing: list[int]
 ) -> None:
     """Set each customer's tags to exactly the file's labels (`existing`: customers that

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine
 
 from minicrm_desktop.services.bulkload.bulk import raw_lookup, raw_upsert, raw_upsert_changed
-from minicrm_desktop.services.customers.aggregates import refresh_aggregates
+from minicrm_desktop.services.customers import refresh_aggregates
 
 from ...models.money import format_money
 from ...models.tables import customers_table, orders_table

@@ -12,9 +12,11 @@ from .queries import (
     iter_audience_emails,
     iter_audience_ids,
 )
+from .saved import SavedSegment, list_segments
 
 __all__ = [
     "AudienceMember",
+    "SavedSegment",
     "audience_page",
     "audience_sample",
     "audience_where",
@@ -23,5 +25,6 @@ __all__ = [
     "count_statement",
     "iter_audience_emails",
     "iter_audience_ids",
+    "list_segments",
     "optimize_database",
 ]

@@ -29,7 +29,7 @@ from ...models.text import tags_key
 from ..access.actor import Actor, Permission
 from ..access.audit import Action, record_now
 from ..access.users import authorize
-from ..importing import values as import_values
+from ..importing import clean_cells, parse_tags
 from .compiler import Predicate, compile_rule
 from .periods import resolve_as_of
 from .queries import count_statement
@@ -63,13 +63,13 @@ class BulkResult:
 def clean_tag(tag: str) -> str:
     """One tag label, checked as an imported tags cell is (trimmed, NFC, no control
     characters, at most 255 characters)."""
-    cells, bad, char = import_values.clean_cells([tag])
+    cells, bad, char = clean_cells([tag])
     if bad is not None:
         raise BulkActionError(f"the tag contains a control character ({char})")
     if "|" in tag:
         raise BulkActionError(f"{tag.strip()!r} contains '|', which a tag cannot hold")
     try:
-        labels = import_values.parse_tags(cells[0])
+        labels = parse_tags(cells[0])
     except ValueError as exc:
         raise BulkActionError(str(exc)) from None
     if not labels:

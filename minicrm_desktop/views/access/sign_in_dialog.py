@@ -30,11 +30,15 @@ from sqlalchemy.engine import URL
 
 from minicrm_desktop.errors import MiniCRMError
 from minicrm_desktop.services.access.actor import Actor
-from minicrm_desktop.services.auth.config import OAuthConfig
-from minicrm_desktop.services.auth.errors import SignInCancelled
-from minicrm_desktop.services.auth.flow import DEFAULT_TIMEOUT_S
-from minicrm_desktop.services.auth.loopback import Waker
-from minicrm_desktop.services.auth.session import admit_identity, restore_identity, sign_in
+from minicrm_desktop.services.auth import (
+    DEFAULT_TIMEOUT_S,
+    OAuthConfig,
+    SignInCancelled,
+    Waker,
+    admit_identity,
+    restore_identity,
+    sign_in,
+)
 from minicrm_desktop.services.core.secrets import SecretStore
 from minicrm_desktop.services.core.settings import Settings
 from minicrm_desktop.services.core.tasks import TaskContext, TaskRunner
@@ -307,8 +311,7 @@ def sign_in_at_start(
     whoever signs in through the window. None when the user quits instead. A shared MySQL
     database without an OAuth client offers to choose its client-secrets file first."""
     from minicrm_desktop.services.access.actor import LOCAL_ADMIN
-    from minicrm_desktop.services.auth.access_mode import requires_sign_in
-    from minicrm_desktop.services.auth.config import resolve_oauth_config
+    from minicrm_desktop.services.auth import requires_sign_in, resolve_oauth_config
     from minicrm_desktop.services.core.bus import EventBus
     from minicrm_desktop.services.core.database import MysqlTls, create_db_engine, is_sqlite
     from minicrm_desktop.services.core.secrets import default_secret_store
@@ -339,7 +342,7 @@ def _choose_client_for_mysql(settings: Settings) -> bool:
 
     from PySide6.QtWidgets import QFileDialog, QMessageBox
 
-    from minicrm_desktop.services.auth.config import GOOGLE_CLIENT_SECRETS, load_client_secrets
+    from minicrm_desktop.services.auth import GOOGLE_CLIENT_SECRETS, load_client_secrets
 
     while True:
         answer = QMessageBox.question(

@@ -40,8 +40,7 @@ from sqlalchemy import Engine
 
 from minicrm_desktop.models.campaign import DeliveryStatus
 from minicrm_desktop.services.access.actor import Actor, Permission, can
-from minicrm_desktop.services.ai.config import AISettings
-from minicrm_desktop.services.ai.summary import figures_from_details
+from minicrm_desktop.services.ai import AISettings, figures_from_details
 from minicrm_desktop.services.campaigns.events import CampaignCounts
 from minicrm_desktop.services.campaigns.history import campaign_details, write_log_csv
 from minicrm_desktop.services.campaigns.stats import OutcomeBucket, outcomes_over_time

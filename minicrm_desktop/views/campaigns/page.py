@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 from sqlalchemy import Engine
 
 from minicrm_desktop.services.access.actor import Actor, Permission, can
-from minicrm_desktop.services.ai.config import AISettings
+from minicrm_desktop.services.ai import AISettings
 from minicrm_desktop.services.campaigns.events import CampaignCounts
 from minicrm_desktop.services.campaigns.history import CampaignRow
 from minicrm_desktop.services.campaigns.store import delivery_state

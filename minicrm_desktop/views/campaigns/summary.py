@@ -10,8 +10,8 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 from sqlalchemy import Engine
 
-from minicrm_desktop.services.ai.config import AISettings
-from minicrm_desktop.services.ai.summary import (
+from minicrm_desktop.services.ai import (
+    AISettings,
     CampaignFigures,
     Summary,
     campaign_figures,

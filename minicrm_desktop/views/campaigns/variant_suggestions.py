@@ -23,10 +23,10 @@ from PySide6.QtWidgets import (
 )
 
 from minicrm_desktop.errors import MiniCRMError
-from minicrm_desktop.services.ai.config import AISettings
-from minicrm_desktop.services.ai.variants import (
+from minicrm_desktop.services.ai import (
     SMS_LIMIT,
     TONES,
+    AISettings,
     VariantsAnswer,
     sms_length,
     suggest_variants,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
-from minicrm_desktop.services.ai.openai_client import Cancelled
+from minicrm_desktop.services.ai import Cancelled
 from minicrm_desktop.services.core.tasks import TaskCancelled, TaskContext, TaskHandle, TaskRunner
 
 T = TypeVar("T")

@@ -28,8 +28,8 @@ from minicrm_desktop.services.core.tasks import (
     TaskHandle,
     TaskRunner,
     run_in_process,
-    seed_demo_job,
 )
+from minicrm_desktop.services.customers.jobs import seed_demo_job
 from minicrm_desktop.services.customers.seed import SeedReport
 
 

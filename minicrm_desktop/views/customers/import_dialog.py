@@ -48,21 +48,22 @@ from minicrm_desktop.services.core.tasks import (
     TaskContext,
     TaskHandle,
     TaskRunner,
-    import_file_job,
     run_in_process,
 )
 from minicrm_desktop.services.importing import (
     CUSTOMER_FIELDS,
+    DATE_ORDERS,
     ORDER_FIELDS,
+    DateOrder,
     FormatReport,
     ImportOptions,
     ImportProgress,
     ImportReport,
     detect_format,
     import_customers,
+    import_file_job,
     import_orders,
 )
-from minicrm_desktop.services.importing.options import DATE_ORDERS, DateOrder
 from minicrm_desktop.views.common.file_dialogs import OpenCsvDialog, SaveCsvDialog
 from minicrm_desktop.views.common.resources import themed_icon
 

@@ -24,8 +24,7 @@ from PySide6.QtWidgets import (
 from sqlalchemy import Engine
 
 from minicrm_desktop.errors import MiniCRMError
-from minicrm_desktop.services.ai.assistant import RuleAnswer, load_vocabulary, sentence_to_rule
-from minicrm_desktop.services.ai.config import AISettings
+from minicrm_desktop.services.ai import AISettings, RuleAnswer, load_vocabulary, sentence_to_rule
 from minicrm_desktop.services.core.tasks import TaskContext, TaskRunner
 from minicrm_desktop.views.common.ai_request import AIRequest
 from minicrm_desktop.views.common.widgets import MessageLabel

@@ -48,7 +48,7 @@ from minicrm_desktop.models.rule_tree import (
 from minicrm_desktop.models.rules import RuleError, RuleGroup, dump_rule, load_rule
 from minicrm_desktop.models.tables import tags_table
 from minicrm_desktop.services.access.actor import Actor, Permission, can
-from minicrm_desktop.services.ai.config import AISettings
+from minicrm_desktop.services.ai import AISettings
 from minicrm_desktop.services.core.bus import EventBus
 from minicrm_desktop.services.core.tasks import TaskRunner
 from minicrm_desktop.services.segments.saved import (

@@ -23,10 +23,10 @@ from PySide6.QtWidgets import (
 
 from minicrm_desktop.errors import MiniCRMError
 from minicrm_desktop.services.access.actor import Actor
-from minicrm_desktop.services.auth.access_mode import LOCAL_MODE_TEXT
-from minicrm_desktop.services.auth.config import (
+from minicrm_desktop.services.auth import (
     CLIENT_SECRETS_ENV,
     GOOGLE_CLIENT_SECRETS,
+    LOCAL_MODE_TEXT,
     OAuthConfig,
     load_client_secrets,
     resolve_oauth_config,
@@ -150,7 +150,7 @@ class AccountGroup(QGroupBox):
         QMessageBox.warning(self, "MiniCRM", text)
 
     def sign_out(self) -> None:
-        from minicrm_desktop.services.auth.session import sign_out
+        from minicrm_desktop.services.auth import sign_out
 
         config, store, find = self._config, self._secrets, self._find_secrets
         self.sign_out_button.setEnabled(False)

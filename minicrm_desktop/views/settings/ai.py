@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from minicrm_desktop.services.ai.config import ENV_KEY, AISettings
+from minicrm_desktop.services.ai import ENV_KEY, AISettings
 from minicrm_desktop.services.core.secrets import OPENAI_API_KEY, SecretStoreError
 from minicrm_desktop.services.core.settings import (
     AI_BASE_URL,

@@ -30,7 +30,7 @@ from sqlalchemy import Engine
 
 from minicrm_desktop import __version__
 from minicrm_desktop.services.access.actor import LOCAL_ADMIN, Actor, Permission, can
-from minicrm_desktop.services.ai.config import AISettings
+from minicrm_desktop.services.ai import AISettings
 from minicrm_desktop.services.core.bus import EventBus
 from minicrm_desktop.services.core.changes import ChangeWatcher
 from minicrm_desktop.services.core.secrets import SecretStore, SharedSecretStore

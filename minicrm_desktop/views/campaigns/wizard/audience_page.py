@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 from minicrm_desktop.services.campaigns import wizard as steps
 from minicrm_desktop.services.campaigns.wizard import PageId
 from minicrm_desktop.services.core.tasks import TaskHandle, TaskRunner
-from minicrm_desktop.services.segments.saved import SavedSegment, list_segments
+from minicrm_desktop.services.segments import SavedSegment, list_segments
 from minicrm_desktop.views.campaigns.wizard.step import StepPage
 from minicrm_desktop.views.common.widgets import muted_label
 from minicrm_desktop.views.segments import LiveCount

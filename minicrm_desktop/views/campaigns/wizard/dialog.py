@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 
 from minicrm_desktop.models.campaign import Channel
 from minicrm_desktop.services.access.actor import Actor
-from minicrm_desktop.services.ai.config import AISettings
+from minicrm_desktop.services.ai import AISettings
 from minicrm_desktop.services.campaigns import wizard as steps
 from minicrm_desktop.services.campaigns.launch import CampaignError
 from minicrm_desktop.services.campaigns.vendor import VendorConfig

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 from sqlalchemy import Engine
 
 from minicrm_desktop.models.rules import dump_rule
-from minicrm_desktop.services.ai.config import AISettings
+from minicrm_desktop.services.ai import AISettings
 from minicrm_desktop.services.campaigns import wizard as steps
 from minicrm_desktop.services.campaigns.launch import MAX_VARIANTS
 from minicrm_desktop.services.campaigns.wizard import PageId
