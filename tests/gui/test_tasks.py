@@ -175,3 +175,29 @@ def test_error_for_a_destroyed_widget_is_dropped(qtbot: QtBot, runner: TaskRunne
     gate.set()
     qtbot.waitUntil(lambda: handle.done, timeout=5000)
     assert calls == []
+
+
+def test_result_for_a_destroyed_widget_a_lambda_holds_is_dropped(
+        qtbot: QtBot, runner: TaskRunner) -> None:
+    """`on_success=lambda r: self.show(r)` on a page closed meanwhile is not called: the
+    label it would set is gone (seen as a RuntimeError at window close)."""
+    import shiboken6
+    from PySide6.QtWidgets import QLabel
+
+    label, kept = QLabel(), QLabel()
+    shown: list[str] = []
+    gate = threading.Event()
+
+    def work(_ctx: object) -> str:
+        gate.wait(10)
+        return "late"
+
+    gone = runner.run(work, on_success=lambda r: (shown.append(r), label.setText(r)),
+                      quiet=True)
+    alive = runner.run(work, on_success=lambda r: (shown.append("kept"), kept.setText(r)),
+                       quiet=True)
+    shiboken6.delete(label)
+    gate.set()
+    qtbot.waitUntil(lambda: gone.done and alive.done, timeout=5000)
+    assert shown == ["kept"]
+    assert kept.text() == "late"

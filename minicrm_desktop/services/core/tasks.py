@@ -142,10 +142,19 @@ def _runnable(fn: Callable[[TaskContext], Any], handle: TaskHandle[Any]) -> Call
 
 
 def _owner_alive(callback: Callable[..., Any]) -> bool:
-    """False when the callback is a method of a widget that has since been destroyed (a
-    page closed while its task ran): its result has nowhere to go."""
-    owner = getattr(callback, "__self__", None)
-    return not isinstance(owner, QObject) or shiboken6.isValid(owner)
+    """False when the callback works on a widget that has since been destroyed (a page
+    closed while its task ran): its result has nowhere to go. The widget is the bound
+    method's object, or any Qt object a lambda closes over (`lambda d: self._show(d)`)."""
+    owners = [getattr(callback, "__self__", None)]
+    owners += [_cell(cell) for cell in getattr(callback, "__closure__", None) or ()]
+    return all(shiboken6.isValid(o) for o in owners if isinstance(o, QObject))
+
+
+def _cell(cell: Any) -> Any:
+    try:
+        return cell.cell_contents
+    except ValueError:  # a cell not yet filled
+        return None
 
 
 class TaskRunner(QObject):
@@ -181,7 +190,9 @@ class TaskRunner(QObject):
         handle: TaskHandle[T] = TaskHandle(next(_ids), title, self)
         handle.quiet = quiet
         if on_success is not None:
-            handle.succeeded.connect(on_success)
+            success = on_success
+            handle.succeeded.connect(lambda result: success(result) if _owner_alive(success)
+                                     else None)
         if on_progress is not None:
             handle.progressed.connect(on_progress)
         handle.failed.connect(lambda exc: self._on_failed(exc, on_error))
