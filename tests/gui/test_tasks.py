@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import threading
+from collections.abc import Callable
 
 import pytest
 from PySide6.QtCore import QThread
@@ -192,12 +193,16 @@ def test_result_for_a_destroyed_widget_a_lambda_holds_is_dropped(
         gate.wait(10)
         return "late"
 
-    gone = runner.run(work, on_success=lambda r: (shown.append(r), label.setText(r)),
-                      quiet=True)
-    alive = runner.run(work, on_success=lambda r: (shown.append("kept"), kept.setText(r)),
-                       quiet=True)
+    def show_on(target: QLabel) -> Callable[[str], None]:
+        def show(result: str) -> None:  # closes over its label, as a page's lambda does
+            shown.append(result)
+            target.setText(result)
+        return show
+
+    gone = runner.run(work, on_success=show_on(label), quiet=True)
+    alive = runner.run(work, on_success=show_on(kept), quiet=True)
     shiboken6.delete(label)
     gate.set()
     qtbot.waitUntil(lambda: gone.done and alive.done, timeout=5000)
-    assert shown == ["kept"]
+    assert shown == ["late"]
     assert kept.text() == "late"
