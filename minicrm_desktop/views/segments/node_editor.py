@@ -19,12 +19,15 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from sqlalchemy import Engine
 
 from minicrm_desktop.models.rule_tree import ConditionNode, GroupNode, Node, retarget
 from minicrm_desktop.models.rules_fields import FIELDS, operators_for
+from minicrm_desktop.services.core.tasks import TaskRunner
 from minicrm_desktop.views.segments.rule_editors import ValueEditor, make_value_editor
 from minicrm_desktop.views.segments.rule_labels import field_label, operator_label
 from minicrm_desktop.views.segments.rule_model import RuleTreeModel
+from minicrm_desktop.views.segments.suggest import ValueSuggester, suggested_field
 
 
 class GroupPanel(QWidget):
@@ -74,6 +77,8 @@ class ConditionPanel(QWidget):
         self.node: ConditionNode | None = None
         self.tags: list[str] = []
         self.value_editor: ValueEditor | None = None
+        #: Suggests values from the database, once the host gives it one.
+        self.suggester: ValueSuggester | None = None
         self._editor_key: tuple[str, str, int] | None = None
         self._tags_version = 0
         row = QHBoxLayout(self)
@@ -121,8 +126,17 @@ class ConditionPanel(QWidget):
                 self.value_editor.setObjectName("value_editor")
                 self.value_editor.edited.connect(self._value_edited)
                 self.value_host.addWidget(self.value_editor)
+                self._suggest(self.value_editor, node)
         if self.value_editor is not None:
             self.value_editor.set_value(node.value)
+
+    def _suggest(self, editor: ValueEditor, node: ConditionNode) -> None:
+        field = suggested_field(node.field, node.operator)
+        if self.suggester is None or field is None:
+            return
+        for box in editor.text_boxes():
+            completer = self.suggester.attach(box, field)
+            completer.activated.connect(editor.take_completion)
 
     def operators(self) -> list[str]:
         return [self.operator_combo.itemData(i) for i in range(self.operator_combo.count())]
@@ -160,6 +174,18 @@ class NodeEditor(QStackedWidget):
             box.setContentsMargins(0, 4, 0, 4)
             box.addWidget(widget)
             self.addWidget(holder)
+
+    def use_suggestions(self, engine: Engine, runner: TaskRunner) -> ValueSuggester:
+        """Offer values from this database in the text boxes (cities, tags, domains)."""
+        suggester = ValueSuggester(engine, runner, self)
+        self.condition_panel.suggester = suggester
+        return suggester
+
+    @property
+    def busy(self) -> bool:
+        """Suggestions are being fetched."""
+        suggester = self.condition_panel.suggester
+        return suggester is not None and suggester.pending
 
     def show_node(self, node: Node | None) -> None:
         if isinstance(node, GroupNode):

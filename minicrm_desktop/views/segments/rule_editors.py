@@ -49,6 +49,14 @@ class ValueEditor(QWidget):
     def set_value(self, value: Any) -> None:
         raise NotImplementedError
 
+    def text_boxes(self) -> list[QLineEdit]:
+        """The boxes typed into, for value suggestions."""
+        return []
+
+    def take_completion(self, _text: str) -> None:
+        """A suggestion was chosen in a box (which already shows it)."""
+        self.edited.emit(self.value())
+
 
 class TextEditor(ValueEditor):
     merges = True
@@ -67,6 +75,9 @@ class TextEditor(ValueEditor):
 
     def value(self) -> str:
         return self.line.text()
+
+    def text_boxes(self) -> list[QLineEdit]:
+        return [self.line]
 
     def set_value(self, value: Any) -> None:
         text = value if isinstance(value, str) else ""
@@ -91,6 +102,10 @@ class TagEditor(ValueEditor):
 
     def value(self) -> str:
         return self.combo.currentText()
+
+    def text_boxes(self) -> list[QLineEdit]:
+        line = self.combo.lineEdit()
+        return [line] if line is not None else []
 
     def set_value(self, value: Any) -> None:
         text = value if isinstance(value, str) else ""
@@ -125,6 +140,13 @@ class ChipListEditor(ValueEditor):
 
     def value(self) -> list[str]:
         return list(self._items)
+
+    def text_boxes(self) -> list[QLineEdit]:
+        return [self.line]
+
+    def take_completion(self, text: str) -> None:
+        self.line.setText(text)
+        self.add_typed()  # a chosen suggestion becomes a chip at once
 
     def set_value(self, value: Any) -> None:
         items = [str(v) for v in value] if isinstance(value, list) else []
