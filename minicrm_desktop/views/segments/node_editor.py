@@ -8,6 +8,7 @@ change, so undo and redo show up here too.
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
@@ -119,7 +120,10 @@ class ConditionPanel(QWidget):
         if key != self._editor_key:
             self._editor_key = key
             if self.value_editor is not None:
-                self.value_editor.setParent(None)
+                # Hidden and deleted in place: reparented to None it would be a window
+                # of its own, and showing one takes the keyboard focus from the app.
+                self.value_host.removeWidget(self.value_editor)
+                self.value_editor.hide()
                 self.value_editor.deleteLater()
             self.value_editor = make_value_editor(node.field, node.operator, self.tags)
             if self.value_editor is not None:
@@ -127,8 +131,16 @@ class ConditionPanel(QWidget):
                 self.value_editor.edited.connect(self._value_edited)
                 self.value_host.addWidget(self.value_editor)
                 self._suggest(self.value_editor, node)
+                self._tab_after_operator(self.value_editor)
         if self.value_editor is not None:
             self.value_editor.set_value(node.value)
+
+    def _tab_after_operator(self, editor: QWidget) -> None:
+        """Tab goes from the operator into the value (a new widget would come last)."""
+        previous: QWidget = self.operator_combo
+        for widget in _focusable(editor):
+            QWidget.setTabOrder(previous, widget)
+            previous = widget
 
     def _suggest(self, editor: ValueEditor, node: ConditionNode) -> None:
         field = suggested_field(node.field, node.operator)
@@ -156,6 +168,19 @@ class ConditionPanel(QWidget):
             merge = self.value_editor is not None and self.value_editor.merges
             self.model.edit_condition(self.node, self.node.field, self.node.operator, value,
                                       merge=merge)
+
+
+def _focusable(widget: QWidget) -> list[QWidget]:
+    """The controls inside `widget` that Tab reaches, in the order they were made (a spin
+    box counts once, not as its inner text box)."""
+    found: list[QWidget] = []
+    for child in widget.children():
+        if isinstance(child, QWidget):
+            if child.focusPolicy() & Qt.FocusPolicy.TabFocus:
+                found.append(child)
+            else:
+                found.extend(_focusable(child))
+    return found
 
 
 class NodeEditor(QStackedWidget):

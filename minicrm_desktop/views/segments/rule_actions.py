@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QPoint, Qt
+from PySide6.QtCore import QPoint, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMenu, QWidget
 
@@ -104,6 +104,14 @@ class RuleActions:
         self.menu = menu
         menu.exec(self.tree.viewport().mapToGlobal(pos))
         menu.deleteLater()
+        # The keys go on to the tree (Ctrl+Z next), even where closing a popup leaves no
+        # window active (the offscreen platform does so once the popup's hide is handled).
+        QTimer.singleShot(0, self.tree, self._refocus)
+
+    def _refocus(self) -> None:
+        if not self.tree.window().isActiveWindow():
+            self.tree.window().activateWindow()
+        self.tree.setFocus(Qt.FocusReason.PopupFocusReason)
 
     # --- the edits --------------------------------------------------------------------------
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from PySide6.QtCore import QDate, Qt, Signal
+from PySide6.QtCore import QDate, QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QCompleter,
@@ -134,7 +135,7 @@ class ChipListEditor(ValueEditor):
             completer = QCompleter(list(suggestions), self.line)
             completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
             self.line.setCompleter(completer)
-        self.line.returnPressed.connect(self.add_typed)
+        self.line.installEventFilter(self)
         self.line.textEdited.connect(self._comma)
         self._layout.addWidget(self.line, 1)
 
@@ -170,6 +171,16 @@ class ChipListEditor(ValueEditor):
             self._items.remove(text)
             self._rebuild()
             self.edited.emit(self.value())
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt API
+        # Enter adds the typed value, and goes no further: in a dialog it would also press
+        # the default button (the wizard's Next). With nothing typed it does go on.
+        if watched is self.line and event.type() == QEvent.Type.KeyPress and isinstance(
+                event, QKeyEvent) and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) \
+                and self.line.text().strip():
+            self.add_typed()
+            return True
+        return super().eventFilter(watched, event)
 
     def _comma(self, text: str) -> None:
         if text.endswith(","):
