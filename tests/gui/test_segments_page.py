@@ -216,8 +216,9 @@ def test_a_bad_json_file_is_refused_with_its_problem(page: SegmentsPage,
     before = page.model.to_json()
     assert not page.import_json(path)
     assert page.model.to_json() == before
-    assert page.message.text() == ('Could not import bad.json: rules[0].operator: "contains" '
-                                   'is not an operator of number field "total_spend"')
+    assert page.message.text() == ("Could not import bad.json: “contains” doesn't apply to "
+                                   "total spend; pick another comparison "
+                                   "(at rules[0].operator)")
 
 
 def test_main_window_hosts_the_builder_and_ctrl_n_starts_a_segment(

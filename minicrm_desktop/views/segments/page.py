@@ -73,7 +73,7 @@ from minicrm_desktop.views.segments.live_count import LiveCount
 from minicrm_desktop.views.segments.node_editor import NodeEditor
 from minicrm_desktop.views.segments.root_bar import RootMatchBar
 from minicrm_desktop.views.segments.rule_actions import RuleActions
-from minicrm_desktop.views.segments.rule_checks import problem_message
+from minicrm_desktop.views.segments.rule_checks import explain_error, problem_message
 from minicrm_desktop.views.segments.rule_model import RuleTreeModel
 from minicrm_desktop.views.segments.rule_view import RuleTreeView
 
@@ -649,9 +649,13 @@ class SegmentsPage(QWidget):
         if path is None:
             return False
         try:
-            root = tree_from_rule(load_rule(path.read_text(encoding="utf-8")))
-        except (OSError, UnicodeDecodeError, RuleError) as exc:
+            text = path.read_text(encoding="utf-8")
+            root = tree_from_rule(load_rule(text))
+        except (OSError, UnicodeDecodeError) as exc:
             self.show_problem(f"Could not import {path.name}: {exc}")
+            return False
+        except RuleError as exc:
+            self.show_problem(f"Could not import {path.name}: {explain_error(exc, text)}")
             return False
         self.model.replace_root(root, "Import rule")
         self._after_load()

@@ -8,6 +8,7 @@ worded for a marketer (explain_problems): "Pick at least one city".
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 
@@ -75,6 +76,22 @@ def _original_path(path: Path, groups: dict[Path, Path], inactive: frozenset[Pat
             if kept == path[-1]:
                 return (*parent, row)
     return path
+
+
+def explain_error(error: RuleError, text: str) -> str:
+    """A refused rule file's first problem in plain words, with where it is in the file
+    (to fix it there): "Pick a comparison (at rules[0].operator)"."""
+    try:
+        data = json.loads(text)
+    except ValueError:
+        data = None
+    problems = explain_problems(error, data if isinstance(data, dict) else None)
+    if not problems:
+        return str(error)
+    first = problems[0]
+    where = f" (at {first.location})" if first.location else ""
+    more = len(problems) - 1
+    return first.message + where + (f"; and {more} more" if more else "")
 
 
 def problem_message(root: GroupNode, check: DraftCheck, *, inactive_too: bool = False) -> str:
