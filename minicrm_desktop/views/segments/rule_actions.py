@@ -91,6 +91,15 @@ class RuleActions:
         index = self.tree.indexAt(pos)
         if index.isValid() and index != self.tree.currentIndex():
             self.tree.setCurrentIndex(index)
+        menu = self.build_menu()
+        menu.exec(self.tree.viewport().mapToGlobal(pos))
+        menu.deleteLater()
+        # The keys go on to the tree (Ctrl+Z next), even where closing a popup leaves no
+        # window active (the offscreen platform does so once the popup's hide is handled).
+        QTimer.singleShot(0, self.tree, self._refocus)
+
+    def build_menu(self) -> QMenu:
+        """The menu for the selected row (shown by open_menu; screenshots pop it up)."""
         self._update()
         menu = QMenu(self.tree)
         menu.setObjectName("rule_menu")
@@ -102,11 +111,7 @@ class RuleActions:
         menu.addSeparator()
         menu.addAction(self.delete)
         self.menu = menu
-        menu.exec(self.tree.viewport().mapToGlobal(pos))
-        menu.deleteLater()
-        # The keys go on to the tree (Ctrl+Z next), even where closing a popup leaves no
-        # window active (the offscreen platform does so once the popup's hide is handled).
-        QTimer.singleShot(0, self.tree, self._refocus)
+        return menu
 
     def _refocus(self) -> None:
         if not self.tree.window().isActiveWindow():
