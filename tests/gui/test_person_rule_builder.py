@@ -22,8 +22,13 @@ from minicrm_desktop.models.rules import parse_rule
 from minicrm_desktop.services.segments import count_audience
 from minicrm_desktop.services.segments.group_counts import draft_group_counts
 from minicrm_desktop.services.segments.saved import list_segments
+from minicrm_desktop.services.segments.suggestions import suggest_values
 from minicrm_desktop.views.segments.page import SegmentsPage
-from minicrm_desktop.views.segments.rule_editors import ChipListEditor, RangeEditor
+from minicrm_desktop.views.segments.rule_editors import (
+    ChipListEditor,
+    RangeEditor,
+    TextEditor,
+)
 from minicrm_desktop.views.segments.rule_model import HINT_ROLE, INACTIVE_COLOR, INACTIVE_HINT
 
 from .person import LONG, PUNE, DialogLog, Key, Mod, answer_dialog, answer_popup, click, press
@@ -179,6 +184,38 @@ def test_the_city_box_suggests_cities_from_the_database(person_app: AppContext,
     qtbot.waitUntil(lambda: page.model.to_json()["rules"][0].get("value") == ["Pune"],
                     timeout=5_000)
     assert _shown(page, qtbot) == f"{_count(person_app.engine, PUNE):,} customers"
+
+
+def test_the_email_box_suggests_domains_for_ends_with(person_app: AppContext,
+                                                      qtbot: QtBot) -> None:
+    page = _segments_page(person_app, qtbot)
+    press(Key.Key_N, Mod.ControlModifier, person_app.window)
+    click(page.tree.viewport())
+    press(Key.Key_Return, Mod.ControlModifier)
+    panel = page.node_editor.condition_panel
+    press(Key.Key_Tab)
+    type_keys("Em")
+    assert panel.field_combo.currentText() == "Email"
+    press(Key.Key_Tab)
+    type_keys("ends")
+    assert panel.operator_combo.currentText() == "ends with"
+    editor = panel.value_editor
+    assert isinstance(editor, TextEditor)
+    qtbot.waitUntil(editor.line.isVisible, timeout=5_000)
+    press(Key.Key_Tab)
+    assert editor.line.hasFocus()
+    type_keys("ex")
+    completer = editor.line.completer()
+    assert completer is not None
+    popup = completer.popup()
+    assert popup is not None
+    qtbot.waitUntil(popup.isVisible, timeout=10_000)
+    offered = [completer.completionModel().index(r, 0).data()
+               for r in range(completer.completionModel().rowCount())]
+    expected = [s.value for s in suggest_values(person_app.engine, "email_domain", "ex",
+                                                limit=12)]
+    assert expected
+    assert offered == expected
 
 
 # (menu entry, shortcut on the tree or None, rows added, what the first row reads after)
