@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 from sqlalchemy import Engine
 
 from minicrm_desktop.models.rule_tree import ConditionNode, GroupNode, Node, retarget
-from minicrm_desktop.models.rules_fields import FIELDS, operators_for
+from minicrm_desktop.models.rules_fields import FIELDS, FieldType, operators_for
 from minicrm_desktop.services.core.tasks import TaskRunner
 from minicrm_desktop.views.segments.rule_editors import ValueEditor, make_value_editor
 from minicrm_desktop.views.segments.rule_labels import field_label, operator_label
@@ -82,6 +82,7 @@ class ConditionPanel(QWidget):
         self.suggester: ValueSuggester | None = None
         self._editor_key: tuple[str, str, int] | None = None
         self._tags_version = 0
+        self._shown: tuple[object, ...] | None = None
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
         self.field_combo = QComboBox()
@@ -106,6 +107,12 @@ class ConditionPanel(QWidget):
             self.show_node(self.node)
 
     def show_node(self, node: ConditionNode) -> None:
+        # Rows repaint often (a group's count arrived): the panel is rebuilt only when
+        # what it shows changed, so an open drop-down or a cursor is left alone.
+        shown = (node, node.field, node.operator, repr(node.value), self._tags_version)
+        if shown == self._shown:
+            return
+        self._shown = shown
         self.node = node
         for combo in (self.field_combo, self.operator_combo):
             combo.blockSignals(True)
@@ -116,7 +123,9 @@ class ConditionPanel(QWidget):
         self.operator_combo.setCurrentIndex(self.operator_combo.findData(node.operator))
         for combo in (self.field_combo, self.operator_combo):
             combo.blockSignals(False)
-        key = (node.field, node.operator, self._tags_version)
+        # Tags arriving late rebuild only a tag editor (others would lose the focus).
+        tags = self._tags_version if FIELDS[node.field] is FieldType.TAGS else 0
+        key = (node.field, node.operator, tags)
         if key != self._editor_key:
             self._editor_key = key
             if self.value_editor is not None:

@@ -53,8 +53,6 @@ class RuleTreeModel(QAbstractItemModel):
 
     #: The tree changed (any edit, undo, redo or load).
     tree_changed = Signal()
-    #: New group counts arrived (or were cleared).
-    counts_changed = Signal()
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -80,9 +78,6 @@ class RuleTreeModel(QAbstractItemModel):
         """The contract's problems by the node they concern (inactive rows are none)."""
         return self.check.problems
 
-    def is_inactive(self, node: Node) -> bool:
-        return isinstance(node, ConditionNode) and path_of(node) in self.check.inactive
-
     def set_counts(self, counts: dict[GroupNode, int]) -> None:
         changed = set(counts) | set(self.counts)
         self.counts = counts
@@ -90,7 +85,6 @@ class RuleTreeModel(QAbstractItemModel):
             if group.parent is not None and self._alive(group):
                 index = self.index_of(group)
                 self.dataChanged.emit(index, index, [HINT_ROLE])
-        self.counts_changed.emit()
 
     def _alive(self, node: Node) -> bool:
         while node.parent is not None:
@@ -186,10 +180,6 @@ class RuleTreeModel(QAbstractItemModel):
 
     def problem_at(self, path: Path) -> str | None:
         return self.check.problems.get(path)
-
-    def message_at(self, path: Path) -> str | None:
-        """The problem at `path` in a marketer's words."""
-        return self.check.messages.get(path)
 
     def to_json(self) -> dict[str, Any]:
         return self.root.to_json(root=True)
