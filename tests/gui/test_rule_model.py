@@ -238,6 +238,7 @@ def test_a_condition_without_a_value_is_inactive_not_wrong(model: RuleTreeModel)
     assert model.draft_rule != whole
     row = model.index(1, 0, model.index(1, 0))
     assert model.data(row, HINT_ROLE) == INACTIVE_HINT
+    assert model.data(row, Qt.ItemDataRole.AccessibleTextRole) == "Has tag …, set a value"
     assert model.data(row, Qt.ItemDataRole.ForegroundRole) == INACTIVE_COLOR
     assert "left out" in model.data(row, Qt.ItemDataRole.ToolTipRole)
     model.edit_condition(tag, "tags", "contains", "vip")

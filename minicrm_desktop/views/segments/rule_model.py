@@ -146,11 +146,16 @@ class RuleTreeModel(QAbstractItemModel):
             if isinstance(node, GroupNode):
                 return group_label(node)
             return condition_label(node)
-        if role == HINT_ROLE:
-            if inactive:
-                return INACTIVE_HINT
+        if role in (HINT_ROLE, Qt.ItemDataRole.AccessibleTextRole):
+            hint = INACTIVE_HINT if inactive else None
             count = self.counts.get(node) if isinstance(node, GroupNode) else None
-            return None if count is None else format_count(count, "customer")
+            if count is not None:
+                hint = format_count(count, "customer")
+            if role == HINT_ROLE:
+                return hint
+            # A screen reader reads the row with its hint, as it is seen.
+            label = group_label(node) if isinstance(node, GroupNode) else condition_label(node)
+            return f"{label}, {hint}" if hint else label
         if role == Qt.ItemDataRole.ToolTipRole:
             if problem:
                 return self.check.messages.get(path)
