@@ -200,7 +200,8 @@ def main(argv: list[str] | None = None) -> int:
         csv_path = folder / "new-customers.csv"
         csv_path.write_text(BAD_IMPORT, encoding="utf-8")
         dialog.load_file(csv_path)
-        dialog.start_import()
+        # The file's format is read in a task first: Import starts once it has been.
+        wait_for(app, lambda: dialog.handle is not None or dialog.start_import() is not None)
         wait_for(app, lambda: dialog.report is not None)
         dialog.resize(860, 560)
         app.processEvents()
@@ -225,6 +226,9 @@ def main(argv: list[str] | None = None) -> int:
         tree.setCurrentIndex(segments.model.index(0, 0, segments.model.index(1, 0)))
         wait_for(app, lambda: segments.live.count is not None and not segments.live.pending)
         save(app, window, args.out / "segments.png")
+        from screenshot_rules import shoot_builder_menu, shoot_wizard_rule
+
+        shoot_builder_menu(app, window, args.out)
         # "Describe in words": a sentence becomes a rule tree to review (offline parser).
         segments.new_segment()
         describe = segments.describe_group
@@ -258,6 +262,7 @@ def main(argv: list[str] | None = None) -> int:
         save(app, window, args.out / "audit.png")
 
         shoot_campaigns(app, window, args.out)
+        shoot_wizard_rule(app, window, args.out, ANCHOR)
 
         # The dark palette (what a dark OS theme gets), on the customers page.
         from minicrm_desktop.views.shell.palette import dark_palette, light_palette

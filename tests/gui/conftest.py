@@ -191,7 +191,8 @@ def open_segments_page(engine: Engine, runner: TaskRunner, bus: EventBus,
 
 def close_segments_page(page: SegmentsPage, qtbot: QtBot) -> None:
     """Let a pending count finish, then stop counting: no timer or task outlives a test."""
-    qtbot.waitUntil(lambda: not page.live.pending, timeout=20_000)
+    qtbot.waitUntil(lambda: not page.live.pending and not page.node_editor.busy,
+                    timeout=20_000)
     page.shutdown()
     page.close()
     page.deleteLater()

@@ -10,7 +10,13 @@ from pytestqt.qtbot import QtBot
 
 from minicrm_desktop.models.rule_tree import ConditionNode, GroupNode, node_at, tree_from_rule
 from minicrm_desktop.models.rules import parse_rule
-from minicrm_desktop.views.segments.rule_model import ERROR_COLOR, RuleTreeModel
+from minicrm_desktop.views.segments.rule_model import (
+    ERROR_COLOR,
+    HINT_ROLE,
+    INACTIVE_COLOR,
+    INACTIVE_HINT,
+    RuleTreeModel,
+)
 from minicrm_desktop.views.segments.rule_view import RuleTreeView
 
 NESTED: dict[str, Any] = {"combinator": "and", "rules": [
@@ -203,11 +209,12 @@ def test_validation_marks_the_offending_node(model: RuleTreeModel) -> None:
     assert isinstance(group, GroupNode)
     tag = group.children[1]
     assert isinstance(tag, ConditionNode)
-    model.edit_condition(tag, "tags", "contains", "")
+    model.edit_condition(tag, "tags", "in", ["vip", "  "])
     assert model.rule is None
+    assert model.draft_rule is None
     assert list(model.problems) == [(1, 1)]
     bad = model.index(1, 0, model.index(1, 0))
-    assert "expected a non-empty text" in model.data(bad, Qt.ItemDataRole.ToolTipRole)
+    assert model.data(bad, Qt.ItemDataRole.ToolTipRole) == "Remove the empty tag from the list"
     assert model.data(bad, Qt.ItemDataRole.ForegroundRole) == ERROR_COLOR
     good = model.index(0, 0, model.index(1, 0))
     assert model.data(good, Qt.ItemDataRole.ToolTipRole) is None
@@ -216,6 +223,27 @@ def test_validation_marks_the_offending_node(model: RuleTreeModel) -> None:
     model.edit_condition(tag, "tags", "contains", "vip")
     assert model.problems == {}
     assert model.rule is not None
+
+
+def test_a_condition_without_a_value_is_inactive_not_wrong(model: RuleTreeModel) -> None:
+    group = model.root.children[1]
+    assert isinstance(group, GroupNode)
+    tag = group.children[1]
+    assert isinstance(tag, ConditionNode)
+    whole = model.draft_rule
+    model.edit_condition(tag, "tags", "contains", "")
+    assert model.problems == {}
+    assert model.rule is None  # not complete: not to be saved or launched as it stands
+    assert model.draft_rule is not None  # but countable, without that row
+    assert model.draft_rule != whole
+    row = model.index(1, 0, model.index(1, 0))
+    assert model.data(row, HINT_ROLE) == INACTIVE_HINT
+    assert model.data(row, Qt.ItemDataRole.AccessibleTextRole) == "Has tag …, set a value"
+    assert model.data(row, Qt.ItemDataRole.ForegroundRole) == INACTIVE_COLOR
+    assert "left out" in model.data(row, Qt.ItemDataRole.ToolTipRole)
+    model.edit_condition(tag, "tags", "contains", "vip")
+    assert model.data(row, HINT_ROLE) is None
+    assert model.draft_rule == whole
 
 
 def shape_of(data: dict[str, Any]) -> Any:

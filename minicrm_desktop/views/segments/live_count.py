@@ -29,6 +29,8 @@ from minicrm_desktop.models.rules import RuleGroup
 from minicrm_desktop.services.core.tasks import TaskHandle, TaskRunner
 from minicrm_desktop.services.segments import AudienceMember, audience_sample, count_audience
 from minicrm_desktop.views.common.formatting import format_count, format_date, format_money
+from minicrm_desktop.views.segments.group_count import GroupCounts
+from minicrm_desktop.views.segments.rule_model import RuleTreeModel
 
 DEBOUNCE_MS = 300
 SAMPLE_SIZE = 10
@@ -56,6 +58,8 @@ class LiveCount(QWidget):
         self.count: int | None = None
         self.sample_dialog: SampleDialog | None = None
         self._handle: TaskHandle[Any] | None = None
+        #: Counts beside each group of a rule tree, when this count is a builder's.
+        self.groups: GroupCounts | None = None
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(DEBOUNCE_MS)
@@ -80,10 +84,16 @@ class LiveCount(QWidget):
         self.sample_button.clicked.connect(self.show_sample)
         row.addWidget(self.sample_button)
 
+    def count_groups(self, model: RuleTreeModel) -> GroupCounts:
+        """Count each group of `model`'s tree too, whenever this counts the total."""
+        self.groups = GroupCounts(model, self, self._engine, self._runner)
+        return self.groups
+
     @property
     def pending(self) -> bool:
-        """A count is waiting for its timer or running."""
-        return self._timer.isActive() or self._handle is not None
+        """A count (the total or the groups') is waiting for its timer or running."""
+        return self._timer.isActive() or self._handle is not None or (
+            self.groups is not None and self.groups.pending)
 
     def set_rule(self, rule: RuleGroup | None, problem: str = "") -> None:
         """The rule changed: count it after a pause, or show why it cannot be counted."""
@@ -114,6 +124,8 @@ class LiveCount(QWidget):
         self.generation += 1
         if self._handle is not None:
             self._handle.cancel()
+        if self.groups is not None:
+            self.groups.stop()
 
     def count_now(self) -> None:
         self._timer.stop()

@@ -8,6 +8,7 @@ change, so undo and redo show up here too.
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
@@ -19,12 +20,15 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from sqlalchemy import Engine
 
 from minicrm_desktop.models.rule_tree import ConditionNode, GroupNode, Node, retarget
-from minicrm_desktop.models.rules_fields import FIELDS, operators_for
+from minicrm_desktop.models.rules_fields import FIELDS, FieldType, operators_for
+from minicrm_desktop.services.core.tasks import TaskRunner
 from minicrm_desktop.views.segments.rule_editors import ValueEditor, make_value_editor
 from minicrm_desktop.views.segments.rule_labels import field_label, operator_label
 from minicrm_desktop.views.segments.rule_model import RuleTreeModel
+from minicrm_desktop.views.segments.suggest import ValueSuggester, suggested_field
 
 
 class GroupPanel(QWidget):
@@ -74,8 +78,11 @@ class ConditionPanel(QWidget):
         self.node: ConditionNode | None = None
         self.tags: list[str] = []
         self.value_editor: ValueEditor | None = None
+        #: Suggests values from the database, once the host gives it one.
+        self.suggester: ValueSuggester | None = None
         self._editor_key: tuple[str, str, int] | None = None
         self._tags_version = 0
+        self._shown: tuple[object, ...] | None = None
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
         self.field_combo = QComboBox()
@@ -100,6 +107,12 @@ class ConditionPanel(QWidget):
             self.show_node(self.node)
 
     def show_node(self, node: ConditionNode) -> None:
+        # Rows repaint often (a group's count arrived): the panel is rebuilt only when
+        # what it shows changed, so an open drop-down or a cursor is left alone.
+        shown = (node, node.field, node.operator, repr(node.value), self._tags_version)
+        if shown == self._shown:
+            return
+        self._shown = shown
         self.node = node
         for combo in (self.field_combo, self.operator_combo):
             combo.blockSignals(True)
@@ -110,19 +123,41 @@ class ConditionPanel(QWidget):
         self.operator_combo.setCurrentIndex(self.operator_combo.findData(node.operator))
         for combo in (self.field_combo, self.operator_combo):
             combo.blockSignals(False)
-        key = (node.field, node.operator, self._tags_version)
+        # Tags arriving late rebuild only a tag editor (others would lose the focus).
+        tags = self._tags_version if FIELDS[node.field] is FieldType.TAGS else 0
+        key = (node.field, node.operator, tags)
         if key != self._editor_key:
             self._editor_key = key
             if self.value_editor is not None:
-                self.value_editor.setParent(None)
+                # Hidden and deleted in place: reparented to None it would be a window
+                # of its own, and showing one takes the keyboard focus from the app.
+                self.value_host.removeWidget(self.value_editor)
+                self.value_editor.hide()
                 self.value_editor.deleteLater()
             self.value_editor = make_value_editor(node.field, node.operator, self.tags)
             if self.value_editor is not None:
                 self.value_editor.setObjectName("value_editor")
                 self.value_editor.edited.connect(self._value_edited)
                 self.value_host.addWidget(self.value_editor)
+                self._suggest(self.value_editor, node)
+                self._tab_after_operator(self.value_editor)
         if self.value_editor is not None:
             self.value_editor.set_value(node.value)
+
+    def _tab_after_operator(self, editor: QWidget) -> None:
+        """Tab goes from the operator into the value (a new widget would come last)."""
+        previous: QWidget = self.operator_combo
+        for widget in _focusable(editor):
+            QWidget.setTabOrder(previous, widget)
+            previous = widget
+
+    def _suggest(self, editor: ValueEditor, node: ConditionNode) -> None:
+        field = suggested_field(node.field, node.operator)
+        if self.suggester is None or field is None:
+            return
+        for box in editor.text_boxes():
+            completer = self.suggester.attach(box, field)
+            completer.activated.connect(editor.take_completion)
 
     def operators(self) -> list[str]:
         return [self.operator_combo.itemData(i) for i in range(self.operator_combo.count())]
@@ -144,6 +179,19 @@ class ConditionPanel(QWidget):
                                       merge=merge)
 
 
+def _focusable(widget: QWidget) -> list[QWidget]:
+    """The controls inside `widget` that Tab reaches, in the order they were made (a spin
+    box counts once, not as its inner text box)."""
+    found: list[QWidget] = []
+    for child in widget.children():
+        if isinstance(child, QWidget):
+            if child.focusPolicy() & Qt.FocusPolicy.TabFocus:
+                found.append(child)
+            else:
+                found.extend(_focusable(child))
+    return found
+
+
 class NodeEditor(QStackedWidget):
     """Shows the group panel or the condition panel for the selected node."""
 
@@ -160,6 +208,18 @@ class NodeEditor(QStackedWidget):
             box.setContentsMargins(0, 4, 0, 4)
             box.addWidget(widget)
             self.addWidget(holder)
+
+    def use_suggestions(self, engine: Engine, runner: TaskRunner) -> ValueSuggester:
+        """Offer values from this database in the text boxes (cities, tags, domains)."""
+        suggester = ValueSuggester(engine, runner, self)
+        self.condition_panel.suggester = suggester
+        return suggester
+
+    @property
+    def busy(self) -> bool:
+        """Suggestions are being fetched."""
+        suggester = self.condition_panel.suggester
+        return suggester is not None and suggester.pending
 
     def show_node(self, node: Node | None) -> None:
         if isinstance(node, GroupNode):

@@ -41,8 +41,6 @@ from minicrm_desktop.models.rule_tree import (
     ConditionNode,
     GroupNode,
     Node,
-    node_at,
-    problem_path,
     tree_from_rule,
 )
 from minicrm_desktop.models.rules import RuleError, RuleGroup, dump_rule, load_rule
@@ -73,12 +71,13 @@ from minicrm_desktop.views.segments.dialogs import (
 )
 from minicrm_desktop.views.segments.live_count import LiveCount
 from minicrm_desktop.views.segments.node_editor import NodeEditor
-from minicrm_desktop.views.segments.rule_labels import condition_label, group_label
+from minicrm_desktop.views.segments.root_bar import RootMatchBar
+from minicrm_desktop.views.segments.rule_actions import RuleActions
+from minicrm_desktop.views.segments.rule_checks import explain_error, problem_message
 from minicrm_desktop.views.segments.rule_model import RuleTreeModel
 from minicrm_desktop.views.segments.rule_view import RuleTreeView
 
 NEW_NAME = "New segment"
-_STEPS = re.compile(r"^(rules\[\d+\]\.?)+")
 
 
 def load_tag_names(engine: Engine) -> list[str]:
@@ -277,6 +276,8 @@ class SegmentsPage(QWidget):
         tools.addWidget(self.json_button)
         editor.addLayout(tools)
 
+        self.root_bar = RootMatchBar(self.model)
+        editor.addWidget(self.root_bar)
         self.tree = RuleTreeView(self.model)
         self.tree.setAccessibleName("Rules")
         self.tree.setToolTip("Drag rules to move them; Ctrl+Arrows move the selected rule")
@@ -287,7 +288,10 @@ class SegmentsPage(QWidget):
         self.message.setStyleSheet(f"color: {ERROR_COLOR.name()};")
         editor.addWidget(self.message)
         self.node_editor = NodeEditor(self.model)
+        self.node_editor.use_suggestions(self._engine, self._runner)
         editor.addWidget(self.node_editor)
+        self.rule_actions = RuleActions(self.tree, add_condition=self.add_condition,
+                                        add_group=self.add_group, delete=self.delete_selected)
         box.addWidget(self.editor_area, 1)
 
         self.describe_group = DescribePanel(self._engine, self._runner, self._ai)
@@ -296,6 +300,7 @@ class SegmentsPage(QWidget):
         box.addWidget(self.describe_group)
 
         self.live = LiveCount(self._engine, self._runner)
+        self.live.count_groups(self.model)
         box.addWidget(self.live)
         return right
 
@@ -485,7 +490,7 @@ class SegmentsPage(QWidget):
 
     def add_condition(self) -> ConditionNode:
         group, row = self.tree.insertion_point()
-        node = ConditionNode("total_spend", ">", 0)
+        node = ConditionNode("city", "in", [])  # inactive until a city is picked
         self.model.add(group, node, row)
         self.tree.select_node(node)
         return node
@@ -521,34 +526,16 @@ class SegmentsPage(QWidget):
         self.node_editor.show_node(self.tree.current_node())
 
     def _tree_changed(self) -> None:
-        model = self.model
-        if not self._started:  # no counting before the database is open
-            self.message.setText(self.problem_message())
-        elif model.rule is None:
-            text = self.problem_message()
-            self.message.setText(text)
-            self.live.set_rule(None, text)
-        else:
-            self.message.setText("")
-            self.live.set_rule(model.rule)
+        # Inactive conditions are no problem here (their rows say "set a value").
+        text = problem_message(self.model.root, self.model.check)
+        self.message.setText(text)
+        if self._started:  # no counting before the database is open
+            self.live.set_rule(self.model.draft_rule, text)
         self._update_title()
 
     def problem_message(self) -> str:
-        """The first problem in words, naming the node: "City is …: value: expected …"."""
-        problems = self.model.problems
-        if not problems:
-            return ""
-        first = next(iter(problems.values()))
-        where, _, what = first.partition(": ")
-        try:
-            node = node_at(self.model.root, problem_path(first))
-        except IndexError:
-            node = self.model.root
-        label = condition_label(node) if isinstance(node, ConditionNode) else group_label(node)
-        detail = _STEPS.sub("", where)
-        text = f"{label}: {detail + ': ' if detail else ''}{what}"
-        more = len(problems) - 1
-        return text + (f" (and {more} more)" if more else "")
+        """Why the rule cannot be saved, in a marketer's words, naming the row."""
+        return problem_message(self.model.root, self.model.check, inactive_too=True)
 
     def _update_title(self, *_args: object) -> None:
         self.state_label.setText("• unsaved changes" if self.dirty else "")
@@ -662,9 +649,13 @@ class SegmentsPage(QWidget):
         if path is None:
             return False
         try:
-            root = tree_from_rule(load_rule(path.read_text(encoding="utf-8")))
-        except (OSError, UnicodeDecodeError, RuleError) as exc:
+            text = path.read_text(encoding="utf-8")
+            root = tree_from_rule(load_rule(text))
+        except (OSError, UnicodeDecodeError) as exc:
             self.show_problem(f"Could not import {path.name}: {exc}")
+            return False
+        except RuleError as exc:
+            self.show_problem(f"Could not import {path.name}: {explain_error(exc, text)}")
             return False
         self.model.replace_root(root, "Import rule")
         self._after_load()

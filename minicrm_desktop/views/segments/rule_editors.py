@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from PySide6.QtCore import QDate, Qt, Signal
+from PySide6.QtCore import QDate, QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QCompleter,
@@ -49,6 +50,14 @@ class ValueEditor(QWidget):
     def set_value(self, value: Any) -> None:
         raise NotImplementedError
 
+    def text_boxes(self) -> list[QLineEdit]:
+        """The boxes typed into, for value suggestions."""
+        return []
+
+    def take_completion(self, _text: str) -> None:
+        """A suggestion was chosen in a box (which already shows it)."""
+        self.edited.emit(self.value())
+
 
 class TextEditor(ValueEditor):
     merges = True
@@ -67,6 +76,9 @@ class TextEditor(ValueEditor):
 
     def value(self) -> str:
         return self.line.text()
+
+    def text_boxes(self) -> list[QLineEdit]:
+        return [self.line]
 
     def set_value(self, value: Any) -> None:
         text = value if isinstance(value, str) else ""
@@ -91,6 +103,10 @@ class TagEditor(ValueEditor):
 
     def value(self) -> str:
         return self.combo.currentText()
+
+    def text_boxes(self) -> list[QLineEdit]:
+        line = self.combo.lineEdit()
+        return [line] if line is not None else []
 
     def set_value(self, value: Any) -> None:
         text = value if isinstance(value, str) else ""
@@ -119,12 +135,19 @@ class ChipListEditor(ValueEditor):
             completer = QCompleter(list(suggestions), self.line)
             completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
             self.line.setCompleter(completer)
-        self.line.returnPressed.connect(self.add_typed)
+        self.line.installEventFilter(self)
         self.line.textEdited.connect(self._comma)
         self._layout.addWidget(self.line, 1)
 
     def value(self) -> list[str]:
         return list(self._items)
+
+    def text_boxes(self) -> list[QLineEdit]:
+        return [self.line]
+
+    def take_completion(self, text: str) -> None:
+        self.line.setText(text)
+        self.add_typed()  # a chosen suggestion becomes a chip at once
 
     def set_value(self, value: Any) -> None:
         items = [str(v) for v in value] if isinstance(value, list) else []
@@ -148,6 +171,16 @@ class ChipListEditor(ValueEditor):
             self._items.remove(text)
             self._rebuild()
             self.edited.emit(self.value())
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt API
+        # Enter adds the typed value, and goes no further: in a dialog it would also press
+        # the default button (the wizard's Next). With nothing typed it does go on.
+        if watched is self.line and event.type() == QEvent.Type.KeyPress and isinstance(
+                event, QKeyEvent) and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) \
+                and self.line.text().strip():
+            self.add_typed()
+            return True
+        return super().eventFilter(watched, event)
 
     def _comma(self, text: str) -> None:
         if text.endswith(","):

@@ -1,10 +1,9 @@
-"""The rule builder's QAbstractItemModel over the editable rule tree, and its undo commands.
+"""The rule builder's QAbstractItemModel over the editable rule tree.
 
-Every change goes through the model's QUndoStack as a command holding node objects (not
-paths, which shift as rows move), so undo and redo replay exactly. Drag and drop carries
-the dragged node's path in a private MIME type and becomes a move command.
-
-About 400 lines on purpose: the model and the undo commands that edit it change together.
+Every change goes through the model's QUndoStack as a command (rule_commands.py), so undo
+and redo replay exactly. Drag and drop carries the dragged node's path in a private MIME
+type and becomes a move command. A condition still waiting for its value is *inactive*:
+drawn greyed with a hint, left out of the counts, and no error (rule_checks.py).
 """
 
 from __future__ import annotations
@@ -22,7 +21,7 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QUndoCommand, QUndoStack
+from PySide6.QtGui import QColor, QFont, QUndoStack
 
 from minicrm_desktop.models.rule_tree import (
     ConditionNode,
@@ -31,19 +30,22 @@ from minicrm_desktop.models.rule_tree import (
     Path,
     node_at,
     path_of,
-    problem_text,
-    validate,
 )
 from minicrm_desktop.models.rules import RuleGroup
+from minicrm_desktop.views.common.formatting import format_count
 from minicrm_desktop.views.common.resources import icon
 from minicrm_desktop.views.common.widgets import ERROR_COLOR
+from minicrm_desktop.views.segments import rule_commands as cmd
+from minicrm_desktop.views.segments.rule_checks import DraftCheck, check_draft
 from minicrm_desktop.views.segments.rule_labels import condition_label, group_label
 
+INACTIVE_COLOR = QColor("#8c959f")
 MIME_TYPE = "application/x-minicrm-rule-node"
 AnyIndex = QModelIndex | QPersistentModelIndex
 _ROOT = QModelIndex()
-#: Command ids for merging a run of edits to one condition into one undo step.
-_EDIT_ID = 1
+#: The muted text drawn at a row's right end: a group's count, an inactive row's hint.
+HINT_ROLE = Qt.ItemDataRole.UserRole + 1
+INACTIVE_HINT = "set a value"
 
 
 class RuleTreeModel(QAbstractItemModel):
@@ -56,9 +58,40 @@ class RuleTreeModel(QAbstractItemModel):
         super().__init__(parent)
         self.root = GroupNode()
         self.undo_stack = QUndoStack(self)
-        self.problems: dict[Path, str] = {}
-        self.rule: RuleGroup | None = None
+        self.check = DraftCheck()
+        #: Each group's count (by node, so it follows moves), set by the count controller.
+        self.counts: dict[GroupNode, int] = {}
         self._revalidate()
+
+    @property
+    def rule(self) -> RuleGroup | None:
+        """The complete rule (saved, launched): None while anything is wrong or unset."""
+        return self.check.rule
+
+    @property
+    def draft_rule(self) -> RuleGroup | None:
+        """What is counted: the rule without its inactive conditions (None on a problem)."""
+        return self.check.draft_rule
+
+    @property
+    def problems(self) -> dict[Path, str]:
+        """The contract's problems by the node they concern (inactive rows are none)."""
+        return self.check.problems
+
+    def set_counts(self, counts: dict[GroupNode, int]) -> None:
+        changed = set(counts) | set(self.counts)
+        self.counts = counts
+        for group in changed:
+            if group.parent is not None and self._alive(group):
+                index = self.index_of(group)
+                self.dataChanged.emit(index, index, [HINT_ROLE])
+
+    def _alive(self, node: Node) -> bool:
+        while node.parent is not None:
+            if node not in node.parent.children:
+                return False
+            node = node.parent
+        return node is self.root
 
     # --- reading --------------------------------------------------------------------------
 
@@ -106,19 +139,41 @@ class RuleTreeModel(QAbstractItemModel):
         if not index.isValid():
             return None
         node = self.node(index)
-        problem = self.problem_at(path_of(node))
+        path = path_of(node)
+        problem = self.problem_at(path)
+        inactive = path in self.check.inactive
         if role == Qt.ItemDataRole.DisplayRole:
             if isinstance(node, GroupNode):
                 return group_label(node)
             return condition_label(node)
+        if role in (HINT_ROLE, Qt.ItemDataRole.AccessibleTextRole):
+            hint = INACTIVE_HINT if inactive else None
+            count = self.counts.get(node) if isinstance(node, GroupNode) else None
+            if count is not None:
+                hint = format_count(count, "customer")
+            if role == HINT_ROLE:
+                return hint
+            # A screen reader reads the row with its hint, as it is seen.
+            label = group_label(node) if isinstance(node, GroupNode) else condition_label(node)
+            return f"{label}, {hint}" if hint else label
         if role == Qt.ItemDataRole.ToolTipRole:
-            return problem_text(problem) if problem else None
+            if problem:
+                return self.check.messages.get(path)
+            if inactive:
+                return "Inactive until a value is set: left out of the counts"
+            return None
         if role == Qt.ItemDataRole.DecorationRole:
             if problem:
                 return icon("warning", ERROR_COLOR)
             return icon("group" if isinstance(node, GroupNode) else "condition")
-        if role == Qt.ItemDataRole.ForegroundRole and problem:
-            return ERROR_COLOR
+        if role == Qt.ItemDataRole.ForegroundRole:
+            if problem:
+                return ERROR_COLOR
+            return INACTIVE_COLOR if inactive else None
+        if role == Qt.ItemDataRole.FontRole and inactive:
+            font = QFont()
+            font.setItalic(True)
+            return font
         return None
 
     def flags(self, index: AnyIndex) -> Qt.ItemFlag:
@@ -129,7 +184,7 @@ class RuleTreeModel(QAbstractItemModel):
             Qt.ItemFlag.ItemIsDragEnabled
 
     def problem_at(self, path: Path) -> str | None:
-        return self.problems.get(path)
+        return self.check.problems.get(path)
 
     def to_json(self) -> dict[str, Any]:
         return self.root.to_json(root=True)
@@ -199,12 +254,12 @@ class RuleTreeModel(QAbstractItemModel):
     def add(self, parent: GroupNode, node: Node, row: int | None = None) -> None:
         at = len(parent.children) if row is None else row
         text = "Add group" if isinstance(node, GroupNode) else "Add condition"
-        self.undo_stack.push(_Insert(self, parent, at, node, text))
+        self.undo_stack.push(cmd.Insert(self, parent, at, node, text))
 
     def remove(self, node: Node) -> None:
         if node.parent is None:
             return
-        self.undo_stack.push(_Remove(self, node))
+        self.undo_stack.push(cmd.Remove(self, node))
 
     def move(self, node: Node, target: GroupNode, row: int, text: str = "Move rule") -> bool:
         """Move `node` so that it ends at `row` of `target`. False when nothing changes."""
@@ -213,7 +268,7 @@ class RuleTreeModel(QAbstractItemModel):
             return False
         if not 0 <= row <= len(target.children) - (node.parent is target):
             return False
-        self.undo_stack.push(_Move(self, node, target, row, text))
+        self.undo_stack.push(cmd.Move(self, node, target, row, text))
         return True
 
     def edit_condition(self, node: ConditionNode, field: str, operator: str, value: Any,
@@ -221,16 +276,16 @@ class RuleTreeModel(QAbstractItemModel):
         new = (field, operator, value)
         if new == (node.field, node.operator, node.value):
             return
-        self.undo_stack.push(_EditCondition(self, node, new, merge))
+        self.undo_stack.push(cmd.EditCondition(self, node, new, merge))
 
     def edit_group(self, node: GroupNode, combinator: str, negated: bool) -> None:
         if (combinator, negated) == (node.combinator, node.negated):
             return
         text = "Toggle NOT" if negated != node.negated else f"Switch to {combinator.upper()}"
-        self.undo_stack.push(_EditGroup(self, node, combinator, negated, text))
+        self.undo_stack.push(cmd.EditGroup(self, node, combinator, negated, text))
 
     def replace_root(self, root: GroupNode, text: str = "Replace rule") -> None:
-        self.undo_stack.push(_ReplaceRoot(self, root, text))
+        self.undo_stack.push(cmd.ReplaceRoot(self, root, text))
 
     def load(self, root: GroupNode) -> None:
         """Start editing another tree: not undoable, and the stack starts clean."""
@@ -291,9 +346,9 @@ class RuleTreeModel(QAbstractItemModel):
         self._changed()
 
     def _changed(self) -> None:
-        before = set(self.problems)
+        before = set(self.problems) | self.check.inactive
         self._revalidate()
-        for path in before | set(self.problems):
+        for path in before | set(self.problems) | self.check.inactive:
             try:
                 node = node_at(self.root, path)
             except IndexError:
@@ -304,100 +359,4 @@ class RuleTreeModel(QAbstractItemModel):
         self.tree_changed.emit()
 
     def _revalidate(self) -> None:
-        self.rule, self.problems = validate(self.root)
-
-
-class _Insert(QUndoCommand):
-    def __init__(self, model: RuleTreeModel, parent: GroupNode, row: int, node: Node,
-                 text: str) -> None:
-        super().__init__(text)
-        self.model, self.parent, self.row, self.node = model, parent, row, node
-
-    def redo(self) -> None:
-        self.model._insert(self.parent, self.row, self.node)
-
-    def undo(self) -> None:
-        self.model._take(self.node)
-
-
-class _Remove(QUndoCommand):
-    def __init__(self, model: RuleTreeModel, node: Node) -> None:
-        super().__init__("Delete rule")
-        self.model, self.node = model, node
-        self.parent: GroupNode | None = None
-        self.row = 0
-
-    def redo(self) -> None:
-        self.parent, self.row = self.model._take(self.node)
-
-    def undo(self) -> None:
-        assert self.parent is not None
-        self.model._insert(self.parent, self.row, self.node)
-
-
-class _Move(QUndoCommand):
-    def __init__(self, model: RuleTreeModel, node: Node, target: GroupNode, row: int,
-                 text: str) -> None:
-        super().__init__(text)
-        self.model, self.node, self.target, self.row = model, node, target, row
-        self.source: GroupNode | None = None
-        self.src_row = 0
-
-    def redo(self) -> None:
-        self.source, self.src_row = self.model._move(self.node, self.target, self.row)
-
-    def undo(self) -> None:
-        assert self.source is not None
-        self.model._move(self.node, self.source, self.src_row)
-
-
-class _EditCondition(QUndoCommand):
-    def __init__(self, model: RuleTreeModel, node: ConditionNode,
-                 new: tuple[str, str, Any], merge: bool) -> None:
-        super().__init__("Edit condition")
-        self.model, self.node, self.new, self.merge = model, node, new, merge
-        self.old = (node.field, node.operator, node.value)
-
-    def id(self) -> int:
-        return _EDIT_ID
-
-    def mergeWith(self, other: QUndoCommand) -> bool:
-        # Typing into one value merges into one step; field and operator changes don't.
-        if not isinstance(other, _EditCondition) or other.node is not self.node or \
-                not (self.merge and other.merge) or other.new[:2] != self.new[:2]:
-            return False
-        self.new = other.new
-        return True
-
-    def redo(self) -> None:
-        self.model._set_condition(self.node, self.new)
-
-    def undo(self) -> None:
-        self.model._set_condition(self.node, self.old)
-
-
-class _EditGroup(QUndoCommand):
-    def __init__(self, model: RuleTreeModel, node: GroupNode, combinator: str,
-                 negated: bool, text: str) -> None:
-        super().__init__(text)
-        self.model, self.node = model, node
-        self.new = (combinator, negated)
-        self.old = (node.combinator, node.negated)
-
-    def redo(self) -> None:
-        self.model._set_group(self.node, *self.new)
-
-    def undo(self) -> None:
-        self.model._set_group(self.node, *self.old)
-
-
-class _ReplaceRoot(QUndoCommand):
-    def __init__(self, model: RuleTreeModel, root: GroupNode, text: str) -> None:
-        super().__init__(text)
-        self.model, self.new, self.old = model, root, model.root
-
-    def redo(self) -> None:
-        self.model._set_root(self.new)
-
-    def undo(self) -> None:
-        self.model._set_root(self.old)
+        self.check = check_draft(self.root)

@@ -1,5 +1,7 @@
 """The rule tree's QTreeView: drag and drop that moves through the model's undo stack,
-and keyboard moves (Ctrl+Up/Down within a group, Ctrl+Left/Right to outdent/indent)."""
+keyboard moves (Ctrl+Up/Down within a group, Ctrl+Left/Right to outdent/indent), the menu
+key and Shift+F10 for the context menu, and each row's hint (a group's count) drawn at
+its right end."""
 
 from __future__ import annotations
 
@@ -8,11 +10,14 @@ from PySide6.QtGui import QDrag, QKeyEvent
 from PySide6.QtWidgets import QAbstractItemView, QTreeView, QWidget
 
 from minicrm_desktop.models.rule_tree import ConditionNode, GroupNode, Node
+from minicrm_desktop.views.segments.rule_delegate import RuleRowDelegate
 from minicrm_desktop.views.segments.rule_model import RuleTreeModel
 
 
 class RuleTreeView(QTreeView):
     delete_requested = Signal()
+    #: The menu key or Shift+F10: open the context menu on the selected row.
+    menu_key_pressed = Signal()
 
     def __init__(self, model: RuleTreeModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -30,6 +35,7 @@ class RuleTreeView(QTreeView):
         self.setExpandsOnDoubleClick(False)
         self.setIndentation(22)
         self.setStyleSheet("QTreeView#rule_tree::item { padding: 3px 0; }")
+        self.setItemDelegate(RuleRowDelegate(self))
         model.rowsInserted.connect(lambda *_: self.expandAll())
         model.rowsMoved.connect(lambda *_: self.expandAll())
         model.modelReset.connect(self.expandAll)
@@ -96,6 +102,12 @@ class RuleTreeView(QTreeView):
         keys = (Qt.Key.Key_Up, Qt.Key.Key_Down, Qt.Key.Key_Left, Qt.Key.Key_Right)
         if event.modifiers() == Qt.KeyboardModifier.ControlModifier and event.key() in keys:
             self.move_current(Qt.Key(event.key()))
+            event.accept()
+            return
+        if event.key() == Qt.Key.Key_Menu or (
+                event.key() == Qt.Key.Key_F10
+                and event.modifiers() == Qt.KeyboardModifier.ShiftModifier):
+            self.menu_key_pressed.emit()
             event.accept()
             return
         if event.key() == Qt.Key.Key_Delete and event.modifiers() == \

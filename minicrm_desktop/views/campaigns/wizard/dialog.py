@@ -48,7 +48,7 @@ class CampaignWizard(QWizard):
         self.as_of = as_of
         self.basics = BasicsPage()
         self.audience_page = AudiencePage(engine, runner)
-        self.rule_page = RulePage(engine, runner)
+        self.rule_page = RulePage(engine, runner, ai)
         self.message_page = MessagePage(engine, runner, ai)
         self.review_page = ReviewPage(engine, runner)
         for page in (self.basics, self.audience_page, self.rule_page, self.message_page,
@@ -103,7 +103,7 @@ class CampaignWizard(QWizard):
     def stop(self) -> None:
         """No more counting or sampling: the wizard is closing."""
         self.audience_page.live.stop()
-        self.rule_page.live.stop()
+        self.rule_page.shutdown()
         for page in (self.audience_page, self.message_page, self.review_page):
             if page.handle is not None:
                 page.handle.cancel()
