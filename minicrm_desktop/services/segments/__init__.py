@@ -12,17 +12,20 @@ from .queries import (
     iter_audience_emails,
     iter_audience_ids,
 )
-from .saved import SavedSegment, list_segments
+from .saved import SavedSegment, SegmentError, SegmentNameTaken, create_segment, list_segments
 
 __all__ = [
     "AudienceMember",
     "SavedSegment",
+    "SegmentError",
+    "SegmentNameTaken",
     "audience_page",
     "audience_sample",
     "audience_where",
     "compile_rule",
     "count_audience",
     "count_statement",
+    "create_segment",
     "iter_audience_emails",
     "iter_audience_ids",
     "list_segments",

@@ -11,10 +11,10 @@ from sqlalchemy import Engine
 
 from minicrm_desktop.models.rule_tree import ConditionNode, GroupNode, tree_from_rule
 from minicrm_desktop.models.rules import RuleGroup
-from minicrm_desktop.services.ai.config import AISettings
+from minicrm_desktop.services.ai import AISettings
 from minicrm_desktop.services.campaigns.wizard import PageId
 from minicrm_desktop.services.core.tasks import TaskRunner
-from minicrm_desktop.services.segments.saved import (
+from minicrm_desktop.services.segments import (
     SavedSegment,
     SegmentError,
     SegmentNameTaken,
