@@ -52,6 +52,7 @@ from minicrm_desktop.views.settings import (
     SettingChanges,
     SettingsPage,
 )
+from minicrm_desktop.views.shell.focus_ring import FocusRing
 from minicrm_desktop.views.shell.palette import restyle_style_sheets
 from minicrm_desktop.views.shell.status_bar import AppStatusBar
 
@@ -180,6 +181,7 @@ class MainWindow(QMainWindow):
         self.setMinimumSize(760, 520)
         self._build_menus()
         self._keyboard_friendly()
+        self.focus_ring = FocusRing()
         app = QApplication.instance()
         if isinstance(app, QApplication):
             app.focusChanged.connect(self._focus_moved)
@@ -206,8 +208,9 @@ class MainWindow(QMainWindow):
         keyboard_friendly(self, self.stack)
 
     def _focus_moved(self, old: QWidget | None, new: QWidget | None) -> None:
-        """The focus entered another window (a dialog, made by any page): Tab leaves its
-        tables too, and its controls have names."""
+        """The focus shows wherever it goes; entering another window (a dialog, made by
+        any page), Tab leaves that window's tables too, and its controls have names."""
+        self.focus_ring.follow(new)
         if new is None or (old is not None and old.window() is new.window()):
             return
         window = new.window()
