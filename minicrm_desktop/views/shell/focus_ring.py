@@ -33,11 +33,11 @@ class FocusRing:
     def follow(self, widget: QWidget | None) -> None:
         if widget is None or not needs_ring(widget):
             if self.frame is not None:
-                self.frame.setWidget(None)
+                self.frame.setWidget(None)  # type: ignore[arg-type]  # Qt takes nullptr
             return
         if self.frame is None or self.frame.window() is not widget.window():
             if self.frame is not None:
-                self.frame.setWidget(None)
+                self.frame.setWidget(None)  # type: ignore[arg-type]  # Qt takes nullptr
                 self.frame.deleteLater()
             self.frame = QFocusFrame(widget.window())
             self.frame.setObjectName("focus_ring")
