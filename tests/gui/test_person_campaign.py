@@ -28,7 +28,7 @@ from minicrm_desktop.views.campaigns.detail import CampaignDetail
 from minicrm_desktop.views.shell.palette import dark_palette, light_palette
 from tests.campaigns.conftest import draft
 
-from .person import DialogLog, Key, Mod, answer_dialog, click, press
+from .person import DialogLog, Key, Mod, answer_dialog, back_to, click, no_dialog_open, press
 
 d = deliveries_table.c
 
@@ -175,6 +175,14 @@ def test_charts_follow_the_dark_palette_with_readable_ticks(person_app: AppConte
     detail = _open_from_list(person_app, qtbot, "Autumn offer")
     click(detail.resume_button)
     qtbot.waitUntil(lambda: "Completed" in detail.header.subtitle.text(), timeout=30_000)
+    # Export CSV… of the recipients asks where; Escape writes nothing.
+    seen = DialogLog()
+    answer_dialog(seen, key=Key.Key_Escape)
+    click(detail.export_button)
+    qtbot.waitUntil(lambda: len(seen.seen) == 1, timeout=10_000)
+    qtbot.waitUntil(no_dialog_open, timeout=3000)
+    assert detail.export_button.isEnabled()  # no export running
+    back_to(person_app.window, qtbot)
     app = QApplication.instance()
     assert isinstance(app, QApplication)
     dark = dark_palette()
@@ -221,3 +229,30 @@ def test_charts_follow_the_dark_palette_with_readable_ticks(person_app: AppConte
         app.setPalette(light_palette())
     qtbot.waitUntil(lambda: detail.timeline_chart.backgroundBrush().color()
                     == light_palette().base().color(), timeout=5_000)
+
+
+def test_the_list_says_when_each_campaign_runs(person_app: AppContext, qtbot: QtBot) -> None:
+    """A campaign scheduled by another process shows when it will run; F5 brings it."""
+    from datetime import timedelta
+
+    from minicrm_desktop.models.base import utcnow
+    from minicrm_desktop.views.common.formatting import format_datetime
+
+    window = person_app.window
+    press(Key.Key_3, Mod.ControlModifier, window)
+    when = utcnow() + timedelta(days=2)
+    engine = create_db_engine(person_app.url)
+    try:
+        create_campaign(engine, draft(name="Next week's offer", scheduled_at=when),
+                        actor=LOCAL_ADMIN)
+    finally:
+        engine.dispose()
+    press(Key.Key_F5, widget=QApplication.focusWidget() or window)
+    model = window.campaigns_page.model
+    qtbot.waitUntil(lambda: model.rowCount() == 1, timeout=15_000)
+    titles = [model.headerData(c, Qt.Orientation.Horizontal) for c in range(model.columnCount())]
+    row = dict(zip(titles, [model.index(0, c).data() for c in range(model.columnCount())],
+                   strict=True))
+    assert row["Name"] == "Next week's offer"
+    assert row["Status"] == "Scheduled"
+    assert row["When"] == f"runs {format_datetime(when)}"

@@ -4,6 +4,7 @@ focused or not). One frame follows the focus from widget to widget."""
 
 from __future__ import annotations
 
+import shiboken6
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
     QAbstractScrollArea,
@@ -31,6 +32,8 @@ class FocusRing:
         self.frame: QFocusFrame | None = None
 
     def follow(self, widget: QWidget | None) -> None:
+        if self.frame is not None and not shiboken6.isValid(self.frame):
+            self.frame = None  # it went with the dialog it was drawn in
         if widget is None or not needs_ring(widget):
             if self.frame is not None:
                 self.frame.setWidget(None)  # type: ignore[arg-type]  # Qt takes nullptr
