@@ -300,6 +300,10 @@ def test_every_control_has_an_accessible_name(person_app: AppContext, qtbot: QtB
     assert page is not None
     unnamed = [describe(c) for c in focusable_controls(page) if not accessible_name(c)]
     assert not unnamed
+    # Names are words for a person, never Qt's internal object names.
+    internal = [accessible_name(c) for c in page.findChildren(QWidget)
+                if accessible_name(c).lower().startswith("qt ")]
+    assert not internal
     assert accessible_name(window.sidebar)
 
 

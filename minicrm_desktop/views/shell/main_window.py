@@ -441,6 +441,8 @@ def name_unnamed_controls(root: QWidget) -> None:
     for widget in root.findChildren(QWidget):
         if not widget.focusPolicy() & Qt.FocusPolicy.TabFocus or widget.accessibleName():
             continue
+        if widget.focusProxy() is not None or widget.objectName().startswith("qt_"):
+            continue  # a part of another control (a spin box's text), named with it
         iface = QAccessible.queryAccessibleInterface(widget)
         if iface is not None and iface.text(QAccessible.Text.Name).strip():
             continue  # Qt names it from its text or its label
