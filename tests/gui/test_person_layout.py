@@ -13,7 +13,17 @@ from minicrm_desktop.services.core.settings import CUSTOMER_HIDDEN_COLUMNS, Sett
 from minicrm_desktop.views.customers.table_model import COLUMNS
 
 from .conftest import close_app, start_app
-from .person import DialogLog, Key, Mod, answer_dialog, answer_popup, click, press, type_text
+from .person import (
+    DialogLog,
+    Key,
+    Mod,
+    answer_dialog,
+    answer_popup,
+    back_to,
+    click,
+    press,
+    type_text,
+)
 
 
 def test_usable_at_1024_by_640(person_app: AppContext, qtbot: QtBot) -> None:
@@ -104,8 +114,7 @@ def test_local_mode_warns_before_a_lock_out(person_app: AppContext, qtbot: QtBot
     assert "Nobody was added" in users.message.text()
     assert list_users(person_app.engine, actor=person_app.actor) == []
     # "Add anyway": added, and the page keeps warning.
-    window.activateWindow()
-    qtbot.waitActive(window)
+    back_to(window, qtbot)
     log = DialogLog()
     answer_dialog(log, button="anyway")
     click(users.add_button)
