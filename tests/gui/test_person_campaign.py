@@ -28,7 +28,17 @@ from minicrm_desktop.views.campaigns.detail import CampaignDetail
 from minicrm_desktop.views.shell.palette import dark_palette, light_palette
 from tests.campaigns.conftest import draft
 
-from .person import DialogLog, Key, Mod, answer_dialog, back_to, click, no_dialog_open, press
+from .person import (
+    DialogLog,
+    Key,
+    Mod,
+    answer_dialog,
+    back_to,
+    click,
+    no_dialog_open,
+    press,
+    type_text,
+)
 
 d = deliveries_table.c
 
@@ -256,3 +266,47 @@ def test_the_list_says_when_each_campaign_runs(person_app: AppContext, qtbot: Qt
     assert row["Name"] == "Next week's offer"
     assert row["Status"] == "Scheduled"
     assert row["When"] == f"runs {format_datetime(when)}"
+
+
+def test_the_launching_line_goes_when_the_campaign_ends(person_app: AppContext,
+                                                         qtbot: QtBot) -> None:
+    """New campaign… by clicks and keys through to Launch: "… launching…" is said while it
+    starts and is gone once the campaign has ended (issue 16, item 5)."""
+    from PySide6.QtWidgets import QWizard
+
+    window = person_app.window
+    press(Key.Key_3, Mod.ControlModifier, window)
+    page = window.campaigns_page
+    click(page.new_button)
+    qtbot.waitUntil(lambda: page.wizard is not None and page.wizard.isVisible(), timeout=5000)
+    wizard = page.wizard
+    assert wizard is not None
+    back_to(wizard, qtbot)
+    next_button = wizard.button(QWizard.WizardButton.NextButton)
+    click(wizard.basics.name_edit)
+    type_text("Pune spring")
+    click(next_button)
+    audience = wizard.audience_page
+    qtbot.waitUntil(lambda: audience.segment_list.count() >= 1, timeout=10_000)
+    item = audience.segment_list.item(0)
+    click(audience.segment_list.viewport(), audience.segment_list.visualItemRect(item).center())
+    qtbot.waitUntil(next_button.isEnabled, timeout=10_000)
+    click(next_button)
+    qtbot.waitUntil(lambda: wizard.currentPage() is wizard.message_page, timeout=5000)
+    qtbot.waitUntil(next_button.isEnabled, timeout=10_000)  # the suggested message is valid
+    click(next_button)
+    review = wizard.review_page
+    qtbot.waitUntil(lambda: review.audience.text().endswith("customers"), timeout=10_000)
+    launch = wizard.button(QWizard.WizardButton.FinishButton)
+    qtbot.waitUntil(launch.isEnabled, timeout=10_000)
+    said: list[str] = []
+    with qtbot.waitSignal(person_app.bus.campaign_finished, timeout=60_000):
+        click(launch)
+        said.append(page.message.text())
+    assert said[0].endswith("launching…"), said
+    back_to(window, qtbot)
+    model = page.model
+    qtbot.waitUntil(lambda: model.rowCount() == 1
+                    and model.index(0, 1).data() == "Completed", timeout=10_000)
+    assert "launching" not in page.message.text()
+    assert "launching" not in window.statusBar().currentMessage()
