@@ -271,7 +271,8 @@ def test_the_list_says_when_each_campaign_runs(person_app: AppContext, qtbot: Qt
 def test_the_launching_line_goes_when_the_campaign_ends(person_app: AppContext,
                                                          qtbot: QtBot) -> None:
     """New campaign… by clicks and keys through to Launch: "… launching…" is said while it
-    starts and is gone once the campaign has ended (issue 16, item 5)."""
+    starts and is gone once the campaign has ended (issue 16, item 5). On the way, the
+    message step's Suggest variants… cancels by Escape."""
     from PySide6.QtWidgets import QWizard
 
     window = person_app.window
@@ -294,6 +295,20 @@ def test_the_launching_line_goes_when_the_campaign_ends(person_app: AppContext,
     click(next_button)
     qtbot.waitUntil(lambda: wizard.currentPage() is wizard.message_page, timeout=5000)
     qtbot.waitUntil(next_button.isEnabled, timeout=10_000)  # the suggested message is valid
+    # Suggest variants… opens ideas; Escape closes them and the message stays as it was.
+    message = wizard.message_page
+    before = [e.edit.toPlainText() for e in message.editors]
+    click(message.suggest_button)
+    qtbot.waitUntil(lambda: message.suggestions is not None
+                    and message.suggestions.isVisible(), timeout=5000)
+    suggestions = message.suggestions
+    assert suggestions is not None
+    back_to(suggestions, qtbot)
+    press(Key.Key_Escape, widget=suggestions.focusWidget() or suggestions)
+    qtbot.waitUntil(lambda: not suggestions.isVisible(), timeout=5000)
+    assert [e.edit.toPlainText() for e in message.editors] == before
+    assert wizard.isVisible()  # only the suggestions closed
+    back_to(wizard, qtbot)
     click(next_button)
     review = wizard.review_page
     qtbot.waitUntil(lambda: review.audience.text().endswith("customers"), timeout=10_000)
