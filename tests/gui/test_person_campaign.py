@@ -112,6 +112,18 @@ def test_campaign_controls_confirm_and_one_set_of_figures(person_app: AppContext
     click(detail.resume_button)
     qtbot.waitUntil(lambda: _figure(detail, "sent") > 0, timeout=20_000)
     assert "Running" in detail.header.subtitle.text()
+    # Pause on its own page stops the sending; Resume sends again.
+    click(detail.pause_button)
+    qtbot.waitUntil(lambda: "Paused" in detail.header.subtitle.text(), timeout=20_000)
+    qtbot.waitUntil(lambda: not person_app.campaigns.is_running(campaign_id), timeout=20_000)
+    qtbot.waitUntil(lambda: not detail.busy, timeout=20_000)
+    paused_at = _figure(detail, "sent")
+    qtbot.wait(300)  # a paused campaign sends nothing meanwhile
+    assert _figure(detail, "sent") == paused_at
+    assert not detail.pause_button.isEnabled()
+    click(detail.resume_button)
+    qtbot.waitUntil(lambda: _figure(detail, "sent") > paused_at, timeout=20_000)
+    assert "Running" in detail.header.subtitle.text()
 
     # Cancel asks; Escape answers "no" and the campaign keeps sending.
     seen = DialogLog()
