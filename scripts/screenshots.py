@@ -200,8 +200,8 @@ def main(argv: list[str] | None = None) -> int:
         csv_path = folder / "new-customers.csv"
         csv_path.write_text(BAD_IMPORT, encoding="utf-8")
         dialog.load_file(csv_path)
-        # The file's format is read in a task first: Import starts once it has been.
-        wait_for(app, lambda: dialog.handle is not None or dialog.start_import() is not None)
+        wait_for(app, lambda: not dialog.detecting)  # the file's format report comes first
+        dialog.start_import()
         wait_for(app, lambda: dialog.report is not None)
         dialog.resize(860, 560)
         app.processEvents()
@@ -269,6 +269,9 @@ def main(argv: list[str] | None = None) -> int:
 
         QApplication.setPalette(dark_palette())
         window.show_page("customers")
+        # The import above changed the customers: wait for the rows read again.
+        page = window.customers_page
+        wait_for(app, lambda: page.model.index(0, 0).data() not in (None, "", "…"))
         save(app, window, args.out / "customers-dark.png")
         QApplication.setPalette(light_palette())
 

@@ -235,14 +235,28 @@ def offline_ai() -> AISettings:
 
 # --- the person-like harness (tests/gui/person.py) ------------------------------------------
 
+_REAL_DIALOGS: list[pytest.MonkeyPatch] = []
+
+
 @pytest.fixture
 def real_dialogs() -> Iterator[None]:
     """The real questions, for this test's body only: its own MonkeyPatch is undone
     before the app closes (which must not ask)."""
-    with pytest.MonkeyPatch.context() as patch:
-        for cls, ask in person.REAL_ASK.items():
-            patch.setattr(cls, "ask", ask)
-        yield
+    patch = pytest.MonkeyPatch()
+    _REAL_DIALOGS.append(patch)
+    for cls, ask in person.REAL_ASK.items():
+        patch.setattr(cls, "ask", ask)
+    yield
+    patch.undo()
+
+
+@pytest.hookimpl(hookwrapper=True, tryfirst=True)
+def pytest_runtest_teardown(item: pytest.Item) -> Iterator[None]:
+    """pytest-qt closes a test's windows before its fixtures end: the scripted answers
+    come back first, or a question left by a failed test would wait for nobody."""
+    while _REAL_DIALOGS:
+        _REAL_DIALOGS.pop().undo()
+    yield
 
 
 @pytest.fixture
@@ -255,8 +269,7 @@ def person_app(seeded_url: str, settings: Settings, qtbot: QtBot) -> Iterator[Ap
     engine.dispose()
     ctx = start_app(seeded_url, settings, qtbot)
     ctx.window.show()
-    ctx.window.activateWindow()
-    qtbot.waitActive(ctx.window)
+    person.back_to(ctx.window, qtbot)
     yield ctx
     close_app(ctx, qtbot)
 

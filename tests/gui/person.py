@@ -160,6 +160,13 @@ def answer_popup(log: DialogLog, key: Qt.Key = Key.Key_Escape,
     QTimer.singleShot(0, act)
 
 
+def back_to(window: QWidget, qtbot: QtBot) -> None:
+    """A closed dialog hands the activation back to its window, as a window manager does
+    (offscreen, nothing does, and keys would go nowhere)."""
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=3000)
+
+
 def no_dialog_open() -> bool:
     modal = QApplication.activeModalWidget()
     return modal is None or not modal.isVisible()

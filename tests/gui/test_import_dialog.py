@@ -149,8 +149,10 @@ def test_unknown_column_must_be_mapped_or_left_out(dialog: ImportDialog, qtbot: 
             "meera@example.com"
 
 
-def test_two_columns_for_one_field_are_refused(dialog: ImportDialog, tmp_path: Path) -> None:
+def test_two_columns_for_one_field_are_refused(dialog: ImportDialog, qtbot: QtBot,
+                                              tmp_path: Path) -> None:
     dialog.load_file(write(tmp_path / "twice.csv", "email,name,city\na@example.com,A,B\n"))
+    qtbot.waitUntil(lambda: not dialog.detecting, timeout=10_000)  # no work left behind
     dialog.set_mapping("city", "name")
     assert not dialog.import_button.isEnabled()
     assert "name" in dialog.error_label.text()

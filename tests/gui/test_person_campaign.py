@@ -28,7 +28,17 @@ from minicrm_desktop.views.campaigns.detail import CampaignDetail
 from minicrm_desktop.views.shell.palette import dark_palette, light_palette
 from tests.campaigns.conftest import draft
 
-from .person import DialogLog, Key, Mod, answer_dialog, click, press
+from .person import (
+    DialogLog,
+    Key,
+    Mod,
+    answer_dialog,
+    back_to,
+    click,
+    no_dialog_open,
+    press,
+    type_text,
+)
 
 d = deliveries_table.c
 
@@ -101,6 +111,18 @@ def test_campaign_controls_confirm_and_one_set_of_figures(person_app: AppContext
     assert detail.cancel_button.isEnabled()
     click(detail.resume_button)
     qtbot.waitUntil(lambda: _figure(detail, "sent") > 0, timeout=20_000)
+    assert "Running" in detail.header.subtitle.text()
+    # Pause on its own page stops the sending; Resume sends again.
+    click(detail.pause_button)
+    qtbot.waitUntil(lambda: "Paused" in detail.header.subtitle.text(), timeout=20_000)
+    qtbot.waitUntil(lambda: not person_app.campaigns.is_running(campaign_id), timeout=20_000)
+    qtbot.waitUntil(lambda: not detail.busy, timeout=20_000)
+    paused_at = _figure(detail, "sent")
+    qtbot.wait(300)  # a paused campaign sends nothing meanwhile
+    assert _figure(detail, "sent") == paused_at
+    assert not detail.pause_button.isEnabled()
+    click(detail.resume_button)
+    qtbot.waitUntil(lambda: _figure(detail, "sent") > paused_at, timeout=20_000)
     assert "Running" in detail.header.subtitle.text()
 
     # Cancel asks; Escape answers "no" and the campaign keeps sending.
@@ -175,6 +197,14 @@ def test_charts_follow_the_dark_palette_with_readable_ticks(person_app: AppConte
     detail = _open_from_list(person_app, qtbot, "Autumn offer")
     click(detail.resume_button)
     qtbot.waitUntil(lambda: "Completed" in detail.header.subtitle.text(), timeout=30_000)
+    # Export CSV… of the recipients asks where; Escape writes nothing.
+    seen = DialogLog()
+    answer_dialog(seen, key=Key.Key_Escape)
+    click(detail.export_button)
+    qtbot.waitUntil(lambda: len(seen.seen) == 1, timeout=10_000)
+    qtbot.waitUntil(no_dialog_open, timeout=3000)
+    assert detail.export_button.isEnabled()  # no export running
+    back_to(person_app.window, qtbot)
     app = QApplication.instance()
     assert isinstance(app, QApplication)
     dark = dark_palette()
@@ -221,3 +251,89 @@ def test_charts_follow_the_dark_palette_with_readable_ticks(person_app: AppConte
         app.setPalette(light_palette())
     qtbot.waitUntil(lambda: detail.timeline_chart.backgroundBrush().color()
                     == light_palette().base().color(), timeout=5_000)
+
+
+def test_the_list_says_when_each_campaign_runs(person_app: AppContext, qtbot: QtBot) -> None:
+    """A campaign scheduled by another process shows when it will run; F5 brings it."""
+    from datetime import timedelta
+
+    from minicrm_desktop.models.base import utcnow
+    from minicrm_desktop.views.common.formatting import format_datetime
+
+    window = person_app.window
+    press(Key.Key_3, Mod.ControlModifier, window)
+    when = utcnow() + timedelta(days=2)
+    engine = create_db_engine(person_app.url)
+    try:
+        create_campaign(engine, draft(name="Next week's offer", scheduled_at=when),
+                        actor=LOCAL_ADMIN)
+    finally:
+        engine.dispose()
+    press(Key.Key_F5, widget=QApplication.focusWidget() or window)
+    model = window.campaigns_page.model
+    qtbot.waitUntil(lambda: model.rowCount() == 1, timeout=15_000)
+    titles = [model.headerData(c, Qt.Orientation.Horizontal) for c in range(model.columnCount())]
+    row = dict(zip(titles, [model.index(0, c).data() for c in range(model.columnCount())],
+                   strict=True))
+    assert row["Name"] == "Next week's offer"
+    assert row["Status"] == "Scheduled"
+    assert row["When"] == f"runs {format_datetime(when)}"
+
+
+def test_the_launching_line_goes_when_the_campaign_ends(person_app: AppContext,
+                                                         qtbot: QtBot) -> None:
+    """New campaign… by clicks and keys through to Launch: "… launching…" is said while it
+    starts and is gone once the campaign has ended (issue 16, item 5). On the way, the
+    message step's Suggest variants… cancels by Escape."""
+    from PySide6.QtWidgets import QWizard
+
+    window = person_app.window
+    press(Key.Key_3, Mod.ControlModifier, window)
+    page = window.campaigns_page
+    click(page.new_button)
+    qtbot.waitUntil(lambda: page.wizard is not None and page.wizard.isVisible(), timeout=5000)
+    wizard = page.wizard
+    assert wizard is not None
+    back_to(wizard, qtbot)
+    next_button = wizard.button(QWizard.WizardButton.NextButton)
+    click(wizard.basics.name_edit)
+    type_text("Pune spring")
+    click(next_button)
+    audience = wizard.audience_page
+    qtbot.waitUntil(lambda: audience.segment_list.count() >= 1, timeout=10_000)
+    item = audience.segment_list.item(0)
+    click(audience.segment_list.viewport(), audience.segment_list.visualItemRect(item).center())
+    qtbot.waitUntil(next_button.isEnabled, timeout=10_000)
+    click(next_button)
+    qtbot.waitUntil(lambda: wizard.currentPage() is wizard.message_page, timeout=5000)
+    qtbot.waitUntil(next_button.isEnabled, timeout=10_000)  # the suggested message is valid
+    # Suggest variants… opens ideas; Escape closes them and the message stays as it was.
+    message = wizard.message_page
+    before = [e.edit.toPlainText() for e in message.editors]
+    click(message.suggest_button)
+    qtbot.waitUntil(lambda: message.suggestions is not None
+                    and message.suggestions.isVisible(), timeout=5000)
+    suggestions = message.suggestions
+    assert suggestions is not None
+    back_to(suggestions, qtbot)
+    press(Key.Key_Escape, widget=suggestions.focusWidget() or suggestions)
+    qtbot.waitUntil(lambda: not suggestions.isVisible(), timeout=5000)
+    assert [e.edit.toPlainText() for e in message.editors] == before
+    assert wizard.isVisible()  # only the suggestions closed
+    back_to(wizard, qtbot)
+    click(next_button)
+    review = wizard.review_page
+    qtbot.waitUntil(lambda: review.audience.text().endswith("customers"), timeout=10_000)
+    launch = wizard.button(QWizard.WizardButton.FinishButton)
+    qtbot.waitUntil(launch.isEnabled, timeout=10_000)
+    said: list[str] = []
+    with qtbot.waitSignal(person_app.bus.campaign_finished, timeout=60_000):
+        click(launch)
+        said.append(page.message.text())
+    assert said[0].endswith("launching…"), said
+    back_to(window, qtbot)
+    model = page.model
+    qtbot.waitUntil(lambda: model.rowCount() == 1
+                    and model.index(0, 1).data() == "Completed", timeout=10_000)
+    assert "launching" not in page.message.text()
+    assert "launching" not in window.statusBar().currentMessage()

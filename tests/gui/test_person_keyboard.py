@@ -35,6 +35,7 @@ from .person import (
     accessible_name,
     answer_dialog,
     answer_popup,
+    back_to,
     click,
     click_menu,
     describe,
@@ -173,8 +174,7 @@ def test_unsaved_new_segment_prompt_can_be_cancelled(person_app: AppContext, qtb
         # The window system activates the window again, and the focus returns to the
         # list (a focus-in that must not pick a segment by itself).
         page.segment_list.clearFocus()
-        window.activateWindow()
-        qtbot.waitActive(window)
+        back_to(window, qtbot)
         page.segment_list.setFocus(Qt.FocusReason.ActiveWindowFocusReason)
         qtbot.wait(300)  # the kind of pause in which the question used to come back
     finally:
@@ -225,8 +225,7 @@ def test_window_dialogs_cancel_by_escape(person_app: AppContext, qtbot: QtBot) -
     assert log.seen
     assert "About MiniCRM" in log.seen[0]
     assert no_dialog_open()
-    window.activateWindow()  # as the window system does when a dialog closes
-    qtbot.waitActive(window)
+    back_to(window, qtbot)  # as the window system does when a dialog closes
     # Export (Ctrl+E) asks for a file; Escape leaves without writing.
     log = DialogLog()
     answer_dialog(log, key=Key.Key_Escape)
@@ -300,6 +299,10 @@ def test_every_control_has_an_accessible_name(person_app: AppContext, qtbot: QtB
     assert page is not None
     unnamed = [describe(c) for c in focusable_controls(page) if not accessible_name(c)]
     assert not unnamed
+    # Names are words for a person, never Qt's internal object names.
+    internal = [accessible_name(c) for c in page.findChildren(QWidget)
+                if accessible_name(c).lower().startswith("qt ")]
+    assert not internal
     assert accessible_name(window.sidebar)
 
 

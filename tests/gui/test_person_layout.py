@@ -4,6 +4,7 @@ the Users page's columns and its local admin, and the warning before a lock-out.
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from minicrm_desktop.app import AppContext
@@ -12,7 +13,17 @@ from minicrm_desktop.services.core.settings import CUSTOMER_HIDDEN_COLUMNS, Sett
 from minicrm_desktop.views.customers.table_model import COLUMNS
 
 from .conftest import close_app, start_app
-from .person import DialogLog, Key, Mod, answer_dialog, answer_popup, click, press, type_text
+from .person import (
+    DialogLog,
+    Key,
+    Mod,
+    answer_dialog,
+    answer_popup,
+    back_to,
+    click,
+    press,
+    type_text,
+)
 
 
 def test_usable_at_1024_by_640(person_app: AppContext, qtbot: QtBot) -> None:
@@ -103,8 +114,7 @@ def test_local_mode_warns_before_a_lock_out(person_app: AppContext, qtbot: QtBot
     assert "Nobody was added" in users.message.text()
     assert list_users(person_app.engine, actor=person_app.actor) == []
     # "Add anyway": added, and the page keeps warning.
-    window.activateWindow()
-    qtbot.waitActive(window)
+    back_to(window, qtbot)
     log = DialogLog()
     answer_dialog(log, button="anyway")
     click(users.add_button)
@@ -112,3 +122,18 @@ def test_local_mode_warns_before_a_lock_out(person_app: AppContext, qtbot: QtBot
                     timeout=10_000)
     qtbot.waitUntil(users.lockout_warning.isVisible, timeout=5000)
     assert "admin" in users.lockout_warning.text()
+
+
+def test_audit_log_headers_read_whole(person_app: AppContext, qtbot: QtBot) -> None:
+    window = person_app.window
+    press(Key.Key_6, Mod.ControlModifier, window)
+    audit = window.audit_page
+    assert audit is not None
+    qtbot.waitUntil(lambda: audit.message.text().endswith("entries"), timeout=10_000)
+    header = audit.table.horizontalHeader()
+    metrics = header.fontMetrics()
+    model = audit.table.model()
+    for column in range(model.columnCount()):
+        title = str(model.headerData(column, Qt.Orientation.Horizontal))
+        assert header.sectionSize(column) >= metrics.horizontalAdvance(title) + 8, title
+    assert header.length() <= audit.table.viewport().width() + 1  # no sideways scrolling

@@ -110,6 +110,11 @@ class AuditPage(QWidget):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
             header.resizeSection(column, width(sample) + 24)
         header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        # The last column ("Database account") at least as wide as its title.
+        for column in range(4, self.model.columnCount()):
+            title = str(self.model.headerData(column, Qt.Orientation.Horizontal))
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
+            header.resizeSection(column, width(title) + 24)
         self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 10)
         layout.addWidget(self.table, 1)
         self.message = QLabel("")

@@ -95,7 +95,7 @@ class AISettingsGroup(QGroupBox):
         self.key = QLineEdit()
         self.key.setObjectName("settings_ai_key")
         self.key.setEchoMode(QLineEdit.EchoMode.Password)
-        self.key.setPlaceholderText("sk-… (kept in the system keyring)")
+        self.key.setPlaceholderText("sk-… (never kept in the settings file)")
         self.save_key_button = QPushButton("Save key")
         self.save_key_button.clicked.connect(self.save_key)
         self.remove_key_button = QPushButton("Remove key")
@@ -126,7 +126,8 @@ class AISettingsGroup(QGroupBox):
         if os.environ.get(ENV_KEY, "").strip():
             return f"{ENV_KEY} is set in the environment: that key is used first."
         return ("Without a key the offline parser and templates answer. A key saved here is "
-                "kept in the system keyring, never in the settings file.")
+                "kept in the system keyring (or, where there is none, the passphrase-"
+                "encrypted secrets file), never in the settings file.")
 
     def _save(self, option: Option[T], value: T) -> None:
         settings = self._ai.settings

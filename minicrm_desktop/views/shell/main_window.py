@@ -52,9 +52,11 @@ from minicrm_desktop.views.settings import (
     SettingChanges,
     SettingsPage,
 )
+from minicrm_desktop.views.shell.focus_ring import FocusRing
+from minicrm_desktop.views.shell.palette import restyle_style_sheets
 from minicrm_desktop.views.shell.status_bar import AppStatusBar
 
-# palette(...) in a style sheet is resolved when the sheet is set: set it again on a
+# palette(...) in a style sheet is resolved when the sheet is set: it is set again on a
 # palette change (see changeEvent).
 SIDEBAR_STYLE = (
     "QListWidget#sidebar { background: palette(base); padding-top: 8px; outline: 0;"
@@ -179,6 +181,10 @@ class MainWindow(QMainWindow):
         self.setMinimumSize(760, 520)
         self._build_menus()
         self._keyboard_friendly()
+        self.focus_ring = FocusRing()
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            app.focusChanged.connect(self._focus_moved)
         self._restore()
 
     # --- menus and shortcuts -------------------------------------------------------------
@@ -199,9 +205,17 @@ class MainWindow(QMainWindow):
     def _keyboard_friendly(self) -> None:
         """Tab leaves every table and list (arrow keys move inside them), also in pages
         that build their tables later (see _row_changed)."""
-        for view in self.findChildren(QAbstractItemView):
-            view.setTabKeyNavigation(False)
-        name_unnamed_controls(self.stack)
+        keyboard_friendly(self, self.stack)
+
+    def _focus_moved(self, old: QWidget | None, new: QWidget | None) -> None:
+        """The focus shows wherever it goes; entering another window (a dialog, made by
+        any page), Tab leaves that window's tables too, and its controls have names."""
+        self.focus_ring.follow(new)
+        if new is None or (old is not None and old.window() is new.window()):
+            return
+        window = new.window()
+        if window is not self:
+            keyboard_friendly(window)
 
     def _build_menus(self) -> None:
         menu = self.menuBar()
@@ -363,7 +377,9 @@ class MainWindow(QMainWindow):
         super().changeEvent(event)
 
     def _refresh_icons(self) -> None:
-        self.sidebar.setStyleSheet(SIDEBAR_STYLE)
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            restyle_style_sheets(app)
         for row, name in enumerate(self.page_names):
             item = self.sidebar.item(row)
             if item is not None:
@@ -411,12 +427,22 @@ class MainWindow(QMainWindow):
         super().closeEvent(event)
 
 
+def keyboard_friendly(window: QWidget, named: QWidget | None = None) -> None:
+    """Tab leaves every table and list of `window` (arrow keys move inside them), and
+    every control inside `named` (default: the window) has an accessible name."""
+    for view in window.findChildren(QAbstractItemView):
+        view.setTabKeyNavigation(False)
+    name_unnamed_controls(named or window)
+
+
 def name_unnamed_controls(root: QWidget) -> None:
     """Give every control a screen reader could not name (no text, no label) a name from
     its tooltip or its object name ("campaigns_table" -> "Campaigns table")."""
     for widget in root.findChildren(QWidget):
         if not widget.focusPolicy() & Qt.FocusPolicy.TabFocus or widget.accessibleName():
             continue
+        if widget.focusProxy() is not None or widget.objectName().startswith("qt_"):
+            continue  # a part of another control (a spin box's text), named with it
         iface = QAccessible.queryAccessibleInterface(widget)
         if iface is not None and iface.text(QAccessible.Text.Name).strip():
             continue  # Qt names it from its text or its label

@@ -23,6 +23,16 @@ def apply_theme(app: QApplication) -> None:
         app.setProperty("minicrm_theme_hooked", True)
 
 
+def restyle_style_sheets(app: QApplication) -> None:
+    """A widget with a style sheet keeps the palette it had when the sheet was set (its
+    colours and `palette(...)` in the sheet): set each sheet again after a palette change,
+    or a dark theme leaves white buttons, chips and headers behind."""
+    for widget in app.allWidgets():
+        sheet = widget.styleSheet()
+        if sheet:
+            widget.setStyleSheet(sheet)
+
+
 def light_palette() -> QPalette:
     p = QPalette()
     role, group = QPalette.ColorRole, QPalette.ColorGroup
