@@ -49,7 +49,11 @@ class ReviewPage(StepPage):
             font = label.font()
             font.setBold(True)
             label.setFont(font)
+        self.split = QLabel("")
+        self.split.setObjectName("review_split")
+        self.split.setWordWrap(True)
         form.addRow("Campaign", self.summary)
+        form.addRow("Variants", self.split)
         form.addRow("Audience", self.audience)
         form.addRow("Skipped", self.skipped)
         form.addRow("Will be sent", self.sendable)
@@ -116,6 +120,7 @@ class ReviewPage(StepPage):
         variants = len(state.variants)
         self.summary.setText(f"“{state.name.strip()}” by {channel}, {variants} "
                              f"variant{'s' if variants > 1 else ''}")
+        self.split.setText(steps.describe_split(state))
         self.review = None
         self.audience.setText("Counting…")
         self.skipped.setText("")
