@@ -141,6 +141,8 @@ def test_email_essentials_preview_refusal_and_test_send(person_app: AppContext,
     _next(wizard)
     review = wizard.review_page
     assert review.split.text() == "One message to everyone."
+    assert review.email.text() == ("From Chai & Co <hello@chai.example>; subject "
+                                   "“{first_name|Friend}, 15% off in {city|your city}”")
     finish = wizard.button(QWizard.WizardButton.FinishButton)
     qtbot.waitUntil(finish.isEnabled, timeout=15_000)
     with qtbot.waitSignal(person_app.bus.campaign_finished, timeout=60_000):
@@ -194,7 +196,8 @@ def test_ab_test_then_winner_through_the_window(person_app: AppContext, qtbot: Q
     detail = _open_from_list(person_app, qtbot, "Diwali A/B")
     panel = detail.ab_panel
     assert panel.isVisible()
-    assert panel.plan.text().startswith("30% of the audience tested the variants")
+    assert "30% of the audience tested the variants; the winner by delivery rate, chosen 6 " \
+        "seconds after launch, goes to the other 70%." in panel.plan.text()
     waiting = panel.outcome.text()
     assert re.match(r"(Waiting for the test results: the winner will be chosen at "
                     r"\d\d:\d\d:\d\d|The wait ended at)", waiting), waiting
@@ -207,7 +210,7 @@ def test_ab_test_then_winner_through_the_window(person_app: AppContext, qtbot: Q
     assert panel.outcome.text() == f"Winner: {winner}. Why: {reason}."
     tested = results_of_test_share(person_app.engine, campaign_id)
     table = panel.table
-    shown = [[table.item(r, col).text() for col in range(table.columnCount())]
+    shown = [[str(table.model().index(r, col).data()) for col in range(table.columnCount())]
              for r in range(table.rowCount())]
     assert [row[0] for row in shown] == [
         f"{r.label}{'  (winner)' if r.label == winner else ''}" for r in tested]

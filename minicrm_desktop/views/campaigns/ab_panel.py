@@ -3,6 +3,7 @@ either when the winner will be chosen or which won and why (abtest's recorded re
 
 from __future__ import annotations
 
+import html
 from datetime import UTC, datetime
 from typing import Any
 
@@ -34,16 +35,18 @@ def describe_ab(ab: dict[str, Any], status: str, now: datetime | None = None) ->
     """(what the test is, where it stands) in words."""
     share = ab["test_share_percent"]
     metric = _METRIC_WORDS.get(ab.get("metric") or "delivered", "delivery rate")
-    wait = describe_wait(int(ab.get("wait_seconds") or 0))
-    plan = (f"{share}% of the audience tested the variants; the winner, by {metric}, goes to "
-            f"the other {100 - share}% ({wait} after launch).")
+    seconds = int(ab.get("wait_seconds") or 0)
+    wait = describe_wait(seconds)
+    chosen = "chosen once the test is sent" if seconds == 0 else f"chosen {wait} after launch"
+    plan = (f"{share}% of the audience tested the variants; the winner by {metric}, {chosen}, "
+            f"goes to the other {100 - share}%.")
     winner, decide_at = ab.get("winner"), ab.get("decide_at")
     if winner:
         return plan, f"Winner: {winner}. Why: {ab.get('reason') or 'no reason recorded'}."
     if status in ("cancelled", "failed"):
         return plan, "No winner was chosen: the campaign stopped first."
     if decide_at is None:
-        return plan, f"The winner will be chosen {wait} after launch."
+        return plan, f"The winner will be {chosen}."
     left = (_aware(decide_at) - (now or datetime.now(UTC))).total_seconds()
     # Within the day the clock time (to the second: waits can be short); else the date too.
     when = (_aware(decide_at).astimezone().strftime("%H:%M:%S") if abs(left) < 12 * 3600
@@ -62,11 +65,6 @@ class ABTestPanel(QFrame):
         self.setFrameShape(QFrame.Shape.StyledPanel)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 6, 8, 6)
-        title = QLabel("A/B test with a winner")
-        font = title.font()
-        font.setBold(True)
-        title.setFont(font)
-        layout.addWidget(title)
         self.plan = QLabel("")
         self.plan.setWordWrap(True)
         self.outcome = QLabel("")
@@ -82,6 +80,7 @@ class ABTestPanel(QFrame):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
         layout.addWidget(self.table)
 
     def show_test(self, ab: dict[str, Any] | None, status: str,
@@ -91,7 +90,7 @@ class ABTestPanel(QFrame):
         if ab is None:
             return
         plan, outcome = describe_ab(ab, status)
-        self.plan.setText(plan)
+        self.plan.setText(f"<b>A/B test with a winner.</b> {html.escape(plan)}")
         self.outcome.setText(outcome)
         rows = results or []
         metric = ab.get("metric") or "delivered"

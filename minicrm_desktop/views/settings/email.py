@@ -10,6 +10,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
@@ -61,8 +62,10 @@ class EmailSettingsGroup(QGroupBox):
         self.save_button.clicked.connect(self.save)
         self.status = QLabel("")
         self.status.setWordWrap(True)
-        column.addWidget(self.save_button)
-        column.addWidget(self.status)
+        row = QHBoxLayout()
+        row.addWidget(self.save_button)
+        row.addWidget(self.status, 1)
+        column.addLayout(row)
         if not changes.allowed:
             for widget in (self.sender_name, self.sender_address, self.footer,
                            self.save_button):

@@ -34,7 +34,7 @@ from minicrm_desktop.services.campaigns.email import (
 )
 from minicrm_desktop.services.campaigns.launch import CampaignError
 from minicrm_desktop.services.campaigns.testsend import MAX_TEST_ADDRESSES, TestMessage
-from minicrm_desktop.services.campaigns.wizard import PageId
+from minicrm_desktop.services.campaigns.wizard import PageId, WizardState
 from minicrm_desktop.services.core.tasks import TaskHandle
 from minicrm_desktop.views.campaigns.wizard.step import LABELS, StepPage, error_label
 from minicrm_desktop.views.common.widgets import muted_label
@@ -168,8 +168,7 @@ class EmailPage(StepPage):
             self.preview.setHtml("<p><i>No customer in the audience to preview.</i></p>")
             return
         subject = state.subject.strip() or state.name.strip()
-        sender = sender_line(state.sender_name.strip() or self.defaults.sender_name,
-                             state.sender_address.strip() or self.defaults.sender_address)
+        sender = self._sender(state)
         parts = []
         for member in samples:
             email = preview_email(state.variants[index], subject, state.footer, sender,
@@ -185,6 +184,17 @@ class EmailPage(StepPage):
                 f"<p style='margin-top:2px'>{html.escape(email.body).replace(chr(10), '<br>')}"
                 "</p><hr>")
         self.preview.setHtml("".join(parts))
+
+    def summary(self) -> str:
+        """The review page's line: who it is from and its subject, as stored at launch."""
+        state = self.campaign_wizard().state()
+        subject = state.subject.strip() or state.name.strip()
+        return f"From {self._sender(state)}; subject “{subject}”"
+
+    def _sender(self, state: WizardState) -> str | None:
+        """As launch stores it: an empty field takes Settings' default."""
+        return sender_line(state.sender_name.strip() or self.defaults.sender_name,
+                           state.sender_address.strip() or self.defaults.sender_address)
 
     def isComplete(self) -> bool:
         return self.wizard() is not None and \

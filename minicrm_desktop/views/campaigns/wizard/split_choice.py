@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 #: (label, seconds) of the wait's units; an hour by default, as the CLI's --ab-wait.
 WAIT_UNITS = (("seconds", 1), ("minutes", 60), ("hours", 3600), ("days", 86_400))
 DEFAULT_SHARE = 20
-METRICS = (("delivery rate", "delivered"), ("engagement (opens)", "engagement"))
+METRICS = (("delivery rate", "delivered"), ("opens (engagement)", "engagement"))
 NO_OPENS = "The vendor reports no opens: the winner is chosen by delivery rate."
 
 
@@ -31,18 +31,21 @@ class SplitChoice(QGroupBox):
         super().__init__("How the variants are sent", parent)
         self.setObjectName("split_choice")
         column = QVBoxLayout(self)
-        self.even_radio = QRadioButton("Split evenly across the whole audience")
-        self.winner_radio = QRadioButton("Test on a share first, then send the winner to "
-                                         "the rest")
+        self.even_radio = QRadioButton("Split evenly")
+        self.even_radio.setToolTip("Each variant goes to an equal share of the whole audience")
+        self.winner_radio = QRadioButton("Test first, then send the winner to the rest")
         self.even_radio.setChecked(True)
         group = QButtonGroup(self)
         group.addButton(self.even_radio)
         group.addButton(self.winner_radio)
-        column.addWidget(self.even_radio)
-        column.addWidget(self.winner_radio)
+        choice = QHBoxLayout()
+        choice.addWidget(self.even_radio)
+        choice.addWidget(self.winner_radio)
+        choice.addStretch(1)
+        column.addLayout(choice)
         self.details = QWidget()
         row = QHBoxLayout(self.details)
-        row.setContentsMargins(24, 0, 0, 0)
+        row.setContentsMargins(0, 0, 0, 0)
         self.share = QSpinBox()
         self.share.setObjectName("ab_share")
         self.share.setRange(1, 99)
@@ -64,7 +67,7 @@ class SplitChoice(QGroupBox):
         for text, value in METRICS:
             self.metric_choice.addItem(text, value)
         labelled: tuple[tuple[str | None, QWidget], ...] = (
-            ("Test on", self.share), ("then wait", self.wait), (None, self.unit),
+            ("Test on", self.share), ("wait", self.wait), (None, self.unit),
             ("winner by", self.metric_choice))
         for caption, widget in labelled:
             if caption:
