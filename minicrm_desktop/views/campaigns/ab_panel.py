@@ -11,6 +11,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFrame,
+    QHBoxLayout,
     QHeaderView,
     QLabel,
     QTableWidget,
@@ -63,16 +64,21 @@ class ABTestPanel(QFrame):
         super().__init__(parent)
         self.setObjectName("ab_panel")
         self.setFrameShape(QFrame.Shape.StyledPanel)
-        layout = QVBoxLayout(self)
+        # Words on the left, the test's figures on the right: the page's charts keep their
+        # height under the panel.
+        layout = QHBoxLayout(self)
         layout.setContentsMargins(8, 6, 8, 6)
+        words = QVBoxLayout()
         self.plan = QLabel("")
         self.plan.setWordWrap(True)
         self.outcome = QLabel("")
         self.outcome.setObjectName("ab_outcome")
         self.outcome.setWordWrap(True)
         self.outcome.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        layout.addWidget(self.plan)
-        layout.addWidget(self.outcome)
+        words.addWidget(self.plan)
+        words.addWidget(self.outcome)
+        words.addStretch(1)
+        layout.addLayout(words, 1)
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setObjectName("ab_results")
         self.table.setHorizontalHeaderLabels(list(COLUMNS))
@@ -81,7 +87,7 @@ class ABTestPanel(QFrame):
         self.table.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
-        layout.addWidget(self.table)
+        layout.addWidget(self.table, 1)
 
     def show_test(self, ab: dict[str, Any] | None, status: str,
                   results: list[VariantResult] | None) -> None:
