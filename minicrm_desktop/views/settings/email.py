@@ -51,6 +51,7 @@ class EmailSettingsGroup(QGroupBox):
         self.footer = QPlainTextEdit(settings.get(EMAIL_FOOTER))
         self.footer.setObjectName("settings_footer")
         self.footer.setFixedHeight(60)
+        self.footer.setTabChangesFocus(True)
         form.addRow("Sender name:", self.sender_name)
         form.addRow("From-address:", self.sender_address)
         form.addRow("Footer:", self.footer)

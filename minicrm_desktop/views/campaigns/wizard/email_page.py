@@ -69,6 +69,7 @@ class EmailPage(StepPage):
         self.footer = QPlainTextEdit(defaults.footer)
         self.footer.setObjectName("email_footer")
         self.footer.setFixedHeight(60)
+        self.footer.setTabChangesFocus(True)
         form.addRow("Subject", self.subject)
         form.addRow("Sender name", self.sender_name)
         form.addRow("From-address", self.sender_address)
