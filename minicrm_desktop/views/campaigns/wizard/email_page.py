@@ -151,6 +151,13 @@ class EmailPage(StepPage):
         self.variant_choice.blockSignals(False)
         self._changed()
 
+    def restore(self, state: WizardState) -> None:
+        """Show a saved state's email settings (a reopened draft)."""
+        self.subject.setText(state.subject)
+        self.sender_name.setText(state.sender_name or self.defaults.sender_name)
+        self.sender_address.setText(state.sender_address or self.defaults.sender_address)
+        self.footer.setPlainText(state.footer)
+
     def _changed(self, *_args: object) -> None:
         if self.wizard() is None:
             return

@@ -110,6 +110,17 @@ class SplitChoice(QGroupBox):
     def chosen_metric(self) -> str:
         return str(self.metric_choice.currentData())
 
+    def restore(self, share: int | None, wait_seconds: int, metric: str) -> None:
+        """Show a saved choice (a reopened draft): the wait in its largest whole unit."""
+        (self.winner_radio if share is not None else self.even_radio).setChecked(True)
+        if share is not None:
+            self.share.setValue(share)
+        unit = 2 if wait_seconds == 0 else max(
+            i for i, (_t, size) in enumerate(WAIT_UNITS) if wait_seconds % size == 0)
+        self.unit.setCurrentIndex(unit)
+        self.wait.setValue(wait_seconds // WAIT_UNITS[unit][1])
+        self.metric_choice.setCurrentIndex(max(0, self.metric_choice.findData(metric)))
+
     def _changed(self, *_args: object) -> None:
         self.details.setEnabled(self.winner_radio.isChecked())
         self.changed.emit()
