@@ -66,6 +66,8 @@ def test_the_split_in_words_and_its_problems() -> None:
     assert "90 seconds after launch" in describe_split(state)
     assert "the most opened (engagement)" in describe_split(state)
     assert ab_problem(state) is None
+    state.ab_wait_seconds = 0
+    assert "; as soon as the test is sent, the variant" in describe_split(state)
     state.variants = ["Hi"]
     assert ab_problem(state) == "Add a second variant to test against, or split evenly."
     assert describe_split(state) == "One message to everyone."

@@ -205,7 +205,8 @@ def describe_split(state: WizardState) -> str:
     metric = ("the most opened (engagement)" if state.ab_metric == "engagement"
               else "the best delivery rate")
     wait = describe_wait(state.ab_wait_seconds)
-    return (f"{labels} tested on {state.ab_test_share}% of the audience; {wait} after launch, "
+    when = wait if state.ab_wait_seconds == 0 else f"{wait} after launch"
+    return (f"{labels} tested on {state.ab_test_share}% of the audience; {when}, "
             f"the variant with {metric} goes to the other {100 - state.ab_test_share}%.")
 
 

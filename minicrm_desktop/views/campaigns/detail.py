@@ -208,11 +208,7 @@ class CampaignDetail(QWidget):
 
     def show_campaign(self, campaign_id: int) -> None:
         self.campaign_id = campaign_id
-        self.recipients.campaign_id = campaign_id
-        self.recipients.status_filter.blockSignals(True)
-        self.recipients.status_filter.setCurrentIndex(0)
-        self.recipients.status_filter.blockSignals(False)
-        self.message.setText("")
+        self.recipients.reset(campaign_id)
         self.refresh()
 
     def refresh(self) -> None:

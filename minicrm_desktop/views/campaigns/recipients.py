@@ -83,14 +83,16 @@ class RecipientsLog(QWidget):
             log_header.resizeSection(column, width)
         layout.addWidget(self.log, 1)
 
-    def show_log(self, campaign_id: int, *, reset: bool = False) -> None:
-        """Show `campaign_id`'s log (from the first status filter if `reset`)."""
+    def reset(self, campaign_id: int) -> None:
+        """Another campaign: every status again, no message (its log loads with the page)."""
         self.campaign_id = campaign_id
-        if reset:
-            self.status_filter.blockSignals(True)
-            self.status_filter.setCurrentIndex(0)
-            self.status_filter.blockSignals(False)
-            self.message.setText("")
+        self.status_filter.blockSignals(True)
+        self.status_filter.setCurrentIndex(0)
+        self.status_filter.blockSignals(False)
+        self.message.setText("")
+
+    def show_log(self, campaign_id: int) -> None:
+        self.campaign_id = campaign_id
         self.log_model.show(campaign_id, self.selected_status())
 
     def selected_status(self) -> DeliveryStatus | None:
