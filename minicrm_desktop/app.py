@@ -12,6 +12,7 @@ import logging
 import logging.handlers
 import sys
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import URL
@@ -94,6 +95,7 @@ def bootstrap(
     database. Tests call this with their own URL and a dict-backed settings store."""
     from sqlalchemy.engine import make_url
 
+    from minicrm_desktop.services.campaigns.email import EmailDefaults
     from minicrm_desktop.services.campaigns.engine import DeliveryEngine
     from minicrm_desktop.services.campaigns.vendor import default_ledger_path
     from minicrm_desktop.services.core.bus import EventBus
@@ -122,6 +124,7 @@ def bootstrap(
     campaigns = CampaignControl(engine, runner, bus,
                                 DeliveryEngine(engine, ledger_path=default_ledger_path()),
                                 scheduler=SYSTEM if is_sqlite(url) else actor)
+    campaigns.email_defaults = partial(EmailDefaults.from_settings, settings)
     try:
         window = MainWindow(Services(engine, bus, runner, settings, description, campaigns,
                                      actor=actor, secrets=secrets or SharedStore()))

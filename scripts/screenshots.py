@@ -345,16 +345,21 @@ def shoot_campaigns(app: object, window: object, out: Path) -> None:
         "{first_name|Hello}, you spent {total_spend} with us: here is 15% off.")
     message.add_variant()
     message.editors[2].edit.setPlainText("Hi {frist_name}, last chance!")
+    message.split.winner_radio.setChecked(True)
     wait_for(app, lambda: bool(message.samples))
     save_dialog(app, window, wizard, out / "campaign-wizard-message.png")
     message.editors[2].edit.setPlainText("Hi {first_name|there}, last chance for 15% off!")
     wizard.next()
+    from screenshot_email_ab import shoot_ab_winner, shoot_email_page
+
+    shoot_email_page(app, window, wizard, out)
     review = wizard.review_page
     wait_for(app, lambda: review.review is not None)
     assert wizard.button(QWizard.WizardButton.FinishButton).isEnabled()
     save_dialog(app, window, wizard, out / "campaign-wizard-review.png")
     wizard.reject()
     wait_for(app, lambda: not wizard.busy)
+    shoot_ab_winner(app, window, out)
 
 
 def save_dialog(app: object, window: object, dialog: object, path: Path) -> None:

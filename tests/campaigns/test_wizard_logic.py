@@ -20,10 +20,12 @@ from minicrm_desktop.services.campaigns.wizard import (
     AudienceSource,
     PageId,
     WizardState,
+    ab_problem,
     audience_problem,
     basics_problem,
     build_draft,
     describe_duration,
+    describe_split,
     email_settings_problem,
     estimated_seconds,
     message_problem,
@@ -45,8 +47,30 @@ def test_steps_branch_on_the_audience_source() -> None:
     state.source = AudienceSource.RULE
     assert next_page(PageId.AUDIENCE, state) == PageId.RULE
     assert next_page(PageId.RULE, state) == PageId.MESSAGE
+    # An email has its own step (subject, sender, footer); a text message goes to review.
+    assert next_page(PageId.MESSAGE, state) == PageId.EMAIL
+    assert next_page(PageId.EMAIL, state) == PageId.REVIEW
+    state.channel = Channel.SMS
     assert next_page(PageId.MESSAGE, state) == PageId.REVIEW
     assert next_page(PageId.REVIEW, state) == -1
+
+
+def test_the_split_in_words_and_its_problems() -> None:
+    state = WizardState(variants=["Hi", "Hello"])
+    assert describe_split(state) == "An even A/B split across the whole audience."
+    state.ab_test_share, state.ab_wait_seconds = 20, 7200
+    assert describe_split(state) == (
+        "A/B tested on 20% of the audience; 2 hours after launch, the variant with the best "
+        "delivery rate goes to the other 80%.")
+    state.ab_metric, state.ab_wait_seconds = "engagement", 90
+    assert "90 seconds after launch" in describe_split(state)
+    assert "the most opened (engagement)" in describe_split(state)
+    assert ab_problem(state) is None
+    state.ab_wait_seconds = 0
+    assert "; as soon as the test is sent, the variant" in describe_split(state)
+    state.variants = ["Hi"]
+    assert ab_problem(state) == "Add a second variant to test against, or split evenly."
+    assert describe_split(state) == "One message to everyone."
 
 
 def test_each_step_says_what_is_missing() -> None:

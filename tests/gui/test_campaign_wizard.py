@@ -99,6 +99,12 @@ def test_wizard_launches_a_campaign_that_completes(page: CampaignsPage, bus: Eve
     assert wizard.button(QWizard.WizardButton.NextButton).isEnabled()
     wizard.next()
 
+    # Email: the footer from the defaults carries the unsubscribe link.
+    assert wizard.currentId() == 5
+    assert "{unsubscribe_url}" in wizard.email_page.footer.toPlainText()
+    assert wizard.button(QWizard.WizardButton.NextButton).isEnabled()
+    wizard.next()
+
     # Review: the audience, who is skipped and why, and how long it takes.
     review = wizard.review_page
     with qtbot.waitSignal(review.review_ready, timeout=10_000) as ready:

@@ -23,6 +23,7 @@ from ...models.campaign import (
 from ..access.actor import SYSTEM
 from ..access.audit import Action, record
 from .store import HELD, QUEUED, SENDING, _hold_lease, db_now
+from .variants import in_test_share
 
 c = campaigns_table.c
 d = deliveries_table.c
@@ -104,6 +105,33 @@ def results(conn: Connection, campaign_id: int) -> list[VariantResult]:
         else:
             t[1] += int(n)
     return [VariantResult(label, *t) for label, t in sorted(tally.items())]
+
+
+def results_of_test_share(engine: Engine, campaign_id: int) -> list[VariantResult]:
+    """The test share's figures per variant, also after the winner was chosen: the winner's
+    released rows carry its label too, so its test rows are told apart by the same stable
+    hash that chose them at launch (the other variants' rows are all test rows)."""
+    with engine.connect() as conn:
+        row = conn.execute(select(c.ab_test_share, c.ab_winner)
+                           .where(c.id == campaign_id)).one_or_none()
+        tally = {r.label: r for r in results(conn, campaign_id)}
+        if row is None or row.ab_test_share is None or row.ab_winner is None:
+            return list(tally.values())
+        sent = failed = opened = 0
+        for customer_id, status, was_opened in conn.execute(
+            select(d.customer_id, d.status, d.opened)
+            .where(d.campaign_id == campaign_id, d.variant == row.ab_winner,
+                   d.status.in_([DeliveryStatus.SENT.value, DeliveryStatus.FAILED.value]))
+        ):
+            if not in_test_share(campaign_id, customer_id, row.ab_test_share):
+                continue
+            if status == DeliveryStatus.SENT.value:
+                sent += 1
+                opened += bool(was_opened)
+            else:
+                failed += 1
+    tally[row.ab_winner] = VariantResult(row.ab_winner, sent, failed, opened)
+    return [tally[label] for label in sorted(tally)]
 
 
 @dataclass(frozen=True)

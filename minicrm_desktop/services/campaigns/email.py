@@ -101,3 +101,27 @@ def compose_body(body: Template, footer: Template | None, fields: dict[str, obje
     if footer is None:
         return text
     return f"{text}\n\n--\n{footer.render(fields)}"
+
+
+@dataclass(frozen=True)
+class EmailPreview:
+    """One email as a recipient would get it (the wizard's preview)."""
+
+    sender: str | None
+    subject: str
+    body: str
+
+
+def preview_email(body: str, subject: str, footer: str, sender: str | None,
+                  fields: dict[str, object]) -> EmailPreview | None:
+    """`body`, `subject` (already defaulted to the campaign's name) and `footer` rendered
+    for one customer's `fields`, with a sample unsubscribe link; None if one of them has a
+    problem (the page says which)."""
+    try:
+        parsed_body, parsed_subject = parse_template(body), parse_template(subject)
+        parsed_footer = parse_template(footer) if footer.strip() else None
+    except TemplateError:
+        return None
+    filled = {**fields, UNSUBSCRIBE_TOKEN: unsubscribe_url("preview", str(fields.get("email")))}
+    return EmailPreview(sender, parsed_subject.render(filled),
+                        compose_body(parsed_body, parsed_footer, filled))

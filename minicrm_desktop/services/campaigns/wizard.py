@@ -1,8 +1,9 @@
 """The campaign wizard's steps and checks, without Qt (the QWizard asks these).
 
 Steps: basics (name, channel, objective) → audience (a saved segment, or a rule built inline
-on its own step) → message (up to three variants) → review (who is skipped and why, how long
-it takes) → launch now or at a scheduled time.
+on its own step) → message (up to three variants, an even split or a test then the winner)
+→ email (subject, sender, footer, test sends; email campaigns only) → review (who is
+skipped and why, how long it takes) → launch now or at a scheduled time.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from ...models.tables import customers_table
 from ..segments import AudienceMember, audience_where
 from .email import DEFAULT_FOOTER, email_problem
 from .engine import DEFAULT_WORKERS
-from .launch import MAX_VARIANTS, CampaignDraft, CampaignError
+from .launch import MAX_AB_WAIT_SECONDS, MAX_VARIANTS, CampaignDraft, CampaignError
 from .templates import TOKENS, TemplateError, parse_template
 from .vendor import VendorConfig
 
@@ -38,6 +39,7 @@ class PageId(IntEnum):
     RULE = 2
     MESSAGE = 3
     REVIEW = 4
+    EMAIL = 5  # after MESSAGE; numbered last so saved drafts keep their steps
 
 
 class AudienceSource(StrEnum):
@@ -125,6 +127,8 @@ def next_page(current: PageId, state: WizardState) -> int:
     if current == PageId.RULE:
         return PageId.MESSAGE
     if current == PageId.MESSAGE:
+        return PageId.EMAIL if state.channel == Channel.EMAIL else PageId.REVIEW
+    if current == PageId.EMAIL:
         return PageId.REVIEW
     return -1
 
@@ -175,6 +179,45 @@ def email_settings_problem(state: WizardState) -> str | None:
     problem = email_problem(state.variants, state.subject, state.footer, state.sender_name,
                             state.sender_address)
     return None if problem is None else problem[:1].upper() + problem[1:] + "."
+
+
+def ab_problem(state: WizardState) -> str | None:
+    """A test-then-winner split that cannot run as chosen (None: the even split, or fine)."""
+    if state.ab_test_share is None:
+        return None
+    if len(state.variants) < 2:
+        return "Add a second variant to test against, or split evenly."
+    if not 1 <= state.ab_test_share <= 99:
+        return "The test share is 1 to 99 percent of the audience."
+    if not 0 <= state.ab_wait_seconds <= MAX_AB_WAIT_SECONDS:
+        return "The wait is at most 30 days."
+    return None
+
+
+def describe_split(state: WizardState) -> str:
+    """How the variants reach the audience, in words (the review page's line)."""
+    count = len(state.variants)
+    if count < 2:
+        return "One message to everyone."
+    labels = "/".join("ABC"[:count])
+    if state.ab_test_share is None:
+        return f"An even {labels} split across the whole audience."
+    metric = ("the most opened (engagement)" if state.ab_metric == "engagement"
+              else "the best delivery rate")
+    wait = describe_wait(state.ab_wait_seconds)
+    when = wait if state.ab_wait_seconds == 0 else f"{wait} after launch"
+    return (f"{labels} tested on {state.ab_test_share}% of the audience; {when}, "
+            f"the variant with {metric} goes to the other {100 - state.ab_test_share}%.")
+
+
+def describe_wait(seconds: int) -> str:
+    if seconds == 0:
+        return "as soon as the test is sent"
+    for unit, size in (("day", 86_400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size and seconds % size == 0:
+            n = seconds // size
+            return f"{n} {unit}{'s' if n != 1 else ''}"
+    return f"{seconds} second{'s' if seconds != 1 else ''}"
 
 
 def schedule_problem(when: datetime | None, now: datetime | None = None) -> str | None:
@@ -291,7 +334,8 @@ def build_draft(state: WizardState, created_by: str | None = None) -> CampaignDr
     """The campaign to create; raises CampaignError (via `check`) if a step was skipped."""
     rule = state.rule
     for problem in (basics_problem(state), audience_problem(state),
-                    message_problem(state.variants), email_settings_problem(state)):
+                    message_problem(state.variants), ab_problem(state),
+                    email_settings_problem(state)):
         if problem:
             raise CampaignError(problem)
     assert rule is not None

@@ -17,6 +17,7 @@ from minicrm_desktop.models.base import utcnow
 from minicrm_desktop.models.campaign import CampaignStatus
 from minicrm_desktop.services.access.actor import SYSTEM, AccessDenied, Actor, Permission, can
 from minicrm_desktop.services.campaigns import history, stats
+from minicrm_desktop.services.campaigns.email import EmailDefaults
 from minicrm_desktop.services.campaigns.engine import DeliveryEngine
 from minicrm_desktop.services.campaigns.launch import (
     CampaignDraft,
@@ -24,14 +25,17 @@ from minicrm_desktop.services.campaigns.launch import (
     create_campaign,
     launch_campaign,
 )
+from minicrm_desktop.services.campaigns.testsend import TestMessage, send_test_draft
 from minicrm_desktop.services.core.bus import EventBus
-from minicrm_desktop.services.core.tasks import TaskContext, TaskRunner
+from minicrm_desktop.services.core.tasks import TaskContext, TaskHandle, TaskRunner
 
 log = logging.getLogger(__name__)
 SCHEDULE_CHECK_MS = 30_000
 
 
 class CampaignControl(QObject):
+    #: A new email campaign's sender and footer (the app reads them from Settings).
+    email_defaults: Callable[[], EmailDefaults] = EmailDefaults
     #: (campaign id, LaunchSummary) — a campaign was frozen and handed to the engine.
     launched = Signal(int, object)
     #: A launch or control step failed (the message is fit for a user).
@@ -190,6 +194,16 @@ class CampaignControl(QObject):
     def owner_id(self) -> str:
         """How this app names itself as a campaign's delivering process."""
         return self.delivery.owner_id
+
+    def send_test(self, draft: CampaignDraft, addresses: list[str], *,
+                  actor: Actor) -> TaskHandle[list[TestMessage]]:
+        """Send a campaign not created yet to a few addresses (or the actor's own) through
+        this app's vendor, marked as a test (in a task; the handle says how it went)."""
+        engine, ledger = self.engine, self.delivery.ledger_path
+        return self.runner.run(
+            lambda _ctx: send_test_draft(engine, draft, addresses, actor=actor,
+                                         ledger_path=ledger),
+            title=f"Sending a test of “{draft.name}”", quiet=True, on_error=lambda _exc: None)
 
     def _waiting(self, campaign_id: int, owner: str) -> None:
         self.notice.emit(f"Campaign {campaign_id} is being delivered by {owner}; this app "

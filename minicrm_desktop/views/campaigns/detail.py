@@ -1,36 +1,22 @@
-"""A campaign's own page: its summary, per-variant results, charts of outcomes over time and
-of failure reasons, and the per-recipient log (paged, filterable, exportable to CSV)."""
+"""A campaign's own page: its figures, controls and summary, per-variant results, an A/B
+test's winner (`ab_panel`), charts of outcomes (`charts`), and the per-recipient log
+(`recipients`)."""
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-from PySide6.QtCharts import (
-    QBarCategoryAxis,
-    QBarSet,
-    QChart,
-    QChartView,
-    QHorizontalStackedBarSeries,
-    QStackedBarSeries,
-    QValueAxis,
-)
-from PySide6.QtCore import QEvent, QMargins, Qt, QTimer, Signal
-from PySide6.QtGui import QBrush, QColor, QPainter, QPalette, QPen
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QComboBox,
     QGridLayout,
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QMessageBox,
     QPushButton,
     QSplitter,
-    QTableView,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -38,40 +24,30 @@ from PySide6.QtWidgets import (
 )
 from sqlalchemy import Engine
 
-from minicrm_desktop.models.campaign import DeliveryStatus
 from minicrm_desktop.services.access.actor import Actor, Permission, can
 from minicrm_desktop.services.ai import AISettings, figures_from_details
+from minicrm_desktop.services.campaigns.abtest import VariantResult, results_of_test_share
 from minicrm_desktop.services.campaigns.events import CampaignCounts
-from minicrm_desktop.services.campaigns.history import campaign_details, write_log_csv
+from minicrm_desktop.services.campaigns.history import campaign_details
 from minicrm_desktop.services.campaigns.stats import OutcomeBucket, outcomes_over_time
 from minicrm_desktop.services.campaigns.store import DeliveryState, delivery_state
 from minicrm_desktop.services.core.bus import EventBus
 from minicrm_desktop.services.core.tasks import TaskHandle, TaskRunner
+from minicrm_desktop.views.campaigns.ab_panel import ABTestPanel
+from minicrm_desktop.views.campaigns.charts import TIME_BUCKETS, OutcomeCharts
 from minicrm_desktop.views.campaigns.control import CampaignControl
-from minicrm_desktop.views.campaigns.log_model import DeliveryLogModel
+from minicrm_desktop.views.campaigns.delivery_status import (  # the page imports these here
+    CANCELLABLE,
+    confirm_cancel,
+    describe_delivery,
+)
+from minicrm_desktop.views.campaigns.recipients import RecipientsLog
 from minicrm_desktop.views.campaigns.summary import CampaignSummaryPanel
-from minicrm_desktop.views.common.file_dialogs import SaveCsvDialog
 from minicrm_desktop.views.common.formatting import format_datetime
 from minicrm_desktop.views.common.widgets import PageHeader
 
-#: Outcome colours (light, dark): delivered green, failed red, suppressed (skipped) grey.
-SENT_COLOURS = (QColor("#2da44e"), QColor("#3fb950"))
-FAILED_COLOURS = (QColor("#cf222e"), QColor("#f85149"))
-SKIPPED_COLOURS = (QColor("#8c959f"), QColor("#6e7681"))
-TIME_BUCKETS = 12
-STATUS_FILTERS: tuple[tuple[str, DeliveryStatus | None], ...] = (
-    ("All statuses", None),
-    ("Sent", DeliveryStatus.SENT),
-    ("Failed", DeliveryStatus.FAILED),
-    ("Skipped", DeliveryStatus.SKIPPED),
-    ("Cancelled", DeliveryStatus.CANCELLED),
-    ("Queued", DeliveryStatus.QUEUED),
-    ("Sending", DeliveryStatus.SENDING),
-)
 VARIANT_COLUMNS = ("Variant", "Message", "Recipients", "Sent", "Failed", "Skipped", "Cancelled",
                    "Success")
-#: Statuses a campaign can still be cancelled in.
-CANCELLABLE = ("draft", "scheduled", "running", "paused")
 FIGURES = ("audience", "sent", "failed", "skipped", "cancelled", "success")
 #: While a campaign runs, how often its page reads progress from the database (another
 #: installation may be the one sending it).
@@ -85,126 +61,22 @@ class CampaignReport:
     details: dict[str, Any]
     timeline: list[OutcomeBucket]
     state: DeliveryState | None
+    #: An A/B test's results on its test share (None: an even split).
+    ab_results: list[VariantResult] | None = None
 
 
-def load_report(engine: Engine, campaign_id: int) -> CampaignReport:
-    return CampaignReport(campaign_details(engine, campaign_id),
-                          outcomes_over_time(engine, campaign_id, TIME_BUCKETS),
-                          delivery_state(engine, campaign_id))
-
-
-def describe_delivery(state: DeliveryState, local_owner: str | None) -> str:
-    """Who sends a running campaign, or why a paused one stopped (empty: nothing to say)."""
-    status = state.counts.status
-    if status == "running":
-        if state.owner is None:
-            return "Not being delivered right now: Resume sends it from this app."
-        if state.owner == local_owner:
-            return "Being delivered by this app."
-        return f"Being delivered by {state.owner}; its progress shows here as it goes."
-    if status == "paused" and state.reason:
-        return f"Paused: {state.reason}"
-    return ""
-
-
-def _clock(value: datetime, seconds: bool) -> str:
-    local = (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone()
-    return local.strftime("%H:%M:%S" if seconds else "%H:%M")
-
-
-def _axis_title(buckets: list[OutcomeBucket]) -> str:
-    if not buckets:
-        return ""
-    width = int((buckets[0].end - buckets[0].start).total_seconds())
-    step = f"{width} s" if width < 60 else f"{width // 60} min"
-    return f"Local time, {step} per bar (from {format_datetime(buckets[0].start)})"
-
-
-def _bucket_labels(buckets: list[OutcomeBucket]) -> list[str]:
-    """Each bucket's start in clock time: buckets are whole seconds aligned on the clock
-    (stats.outcomes_over_time), so the labels are distinct and read as times."""
-    if not buckets:
-        return []
-    width = (buckets[0].end - buckets[0].start).total_seconds()
-    seconds = width < 60 or any(b.start.second for b in buckets)
-    return [_clock(b.start, seconds) for b in buckets]
-
-
-def count_axis(top: int) -> QValueAxis:
-    """A value axis of whole counts: ticks at a round integer step, never "0 0 0 1"."""
-    step, scale = 1, 1
-    while top > step * 5:
-        for mantissa in (1, 2, 5, 10):
-            step = mantissa * scale
-            if top <= step * 5:
-                break
-        else:
-            scale *= 10
-            continue
-        break
-    ticks = max(1, -(-top // step))
-    axis = QValueAxis()
-    axis.setLabelFormat("%d")
-    axis.setRange(0, step * ticks)
-    axis.setTickCount(ticks + 1)
-    axis.setMinorTickCount(0)
-    return axis
-
-
-def _bar_set(label: str, colour: QColor) -> QBarSet:
-    bars = QBarSet(label)
-    bars.setColor(colour)
-    bars.setPen(QPen(Qt.PenStyle.NoPen))  # no white outline on a dark background
-    return bars
-
-
-def outcome_colours(dark: bool) -> dict[str, QColor]:
-    pick = 1 if dark else 0
-    return {"sent": SENT_COLOURS[pick], "failed": FAILED_COLOURS[pick],
-            "skipped": SKIPPED_COLOURS[pick]}
-
-
-def apply_chart_palette(chart: QChart, palette: QPalette) -> None:
-    """Draw the chart in the window's palette (light or dark), not QtCharts' white."""
-    base, text = palette.color(QPalette.ColorRole.Base), palette.color(QPalette.ColorRole.Text)
-    grid = palette.color(QPalette.ColorRole.Mid)
-    chart.setBackgroundBrush(QBrush(base))
-    chart.setBackgroundPen(QPen(grid))
-    chart.setPlotAreaBackgroundVisible(False)
-    for view in chart.scene().views() if chart.scene() is not None else ():
-        view.setBackgroundBrush(QBrush(base))
-    chart.setTitleBrush(QBrush(text))
-    chart.legend().setLabelColor(text)
-    for axis in chart.axes():
-        axis.setLabelsColor(text)
-        axis.setTitleBrush(QBrush(text))
-        axis.setLinePenColor(grid)
-        axis.setGridLineColor(grid)
-
-
-def confirm_cancel(parent: QWidget, name: str, unsent: int | None) -> bool:
-    """Ask before an irreversible cancel; No is the default and Escape answers it."""
-    rest = "" if unsent is None else f" The {unsent:,} messages not sent yet will never be sent."
-    box = QMessageBox(QMessageBox.Icon.Warning, "Cancel campaign",
-                      f"Cancel “{name}”?{rest} This cannot be undone.",
-                      QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, parent)
-    yes = box.button(QMessageBox.StandardButton.Yes)
-    no = box.button(QMessageBox.StandardButton.No)
-    yes.setText("Cancel campaign")
-    no.setText("Keep it")
-    box.setDefaultButton(QMessageBox.StandardButton.No)
-    box.setEscapeButton(no)
-    return box.exec() == QMessageBox.StandardButton.Yes
-
-
-def _chart_view(chart: QChart) -> QChartView:
-    chart.setBackgroundRoundness(4)
-    chart.setMargins(QMargins(4, 4, 4, 4))
-    chart.legend().setAlignment(Qt.AlignmentFlag.AlignBottom)
-    view = QChartView(chart)
-    view.setRenderHint(QPainter.RenderHint.Antialiasing)
-    view.setMinimumHeight(220)
-    return view
+def load_report(engine: Engine, campaign_id: int,
+                decided: list[VariantResult] | None = None) -> CampaignReport:
+    """`decided`: the test share's results already read once the winner was chosen (they
+    no longer change, and reading them walks the winner's rows)."""
+    details = campaign_details(engine, campaign_id)
+    ab = details.get("ab_test")
+    results = None
+    if ab:
+        results = decided if decided is not None and ab.get("winner") else \
+            results_of_test_share(engine, campaign_id)
+    return CampaignReport(details, outcomes_over_time(engine, campaign_id, TIME_BUCKETS),
+                          delivery_state(engine, campaign_id), results)
 
 
 class CampaignDetail(QWidget):
@@ -227,7 +99,6 @@ class CampaignDetail(QWidget):
         self.campaign_id: int | None = None
         self.report: CampaignReport | None = None
         self._handle: TaskHandle[Any] | None = None
-        self._export: TaskHandle[Any] | None = None
         self._poll: TaskHandle[Any] | None = None
         self._polled_at = 0.0
         self.poll_timer = QTimer(self)
@@ -296,59 +167,28 @@ class CampaignDetail(QWidget):
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.variants.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
 
-        self.timeline_chart = QChart()
-        self.timeline_chart.setTitle("Outcomes over time")
-        self.reasons_chart = QChart()
-        self.reasons_chart.setTitle("Failed and skipped, by reason")
-        self._theme_charts()
-        charts = QHBoxLayout()
-        charts.addWidget(_chart_view(self.timeline_chart), 3)
-        charts.addWidget(_chart_view(self.reasons_chart), 2)
+        self.charts = OutcomeCharts()
+        self.timeline_chart = self.charts.timeline_chart
+        self.reasons_chart = self.charts.reasons_chart
+        self.ab_panel = ABTestPanel()
+        self.ab_panel.hide()
 
         upper = QWidget()
         upper_layout = QVBoxLayout(upper)
         upper_layout.setContentsMargins(0, 0, 0, 0)
         self.summary_panel = CampaignSummaryPanel(engine, runner, ai)
         upper_layout.addWidget(self.summary_panel)
+        upper_layout.addWidget(self.ab_panel)
         upper_layout.addWidget(self.variants)
-        upper_layout.addLayout(charts, 1)
+        upper_layout.addWidget(self.charts, 1)
 
-        lower = QWidget()
-        lower_layout = QVBoxLayout(lower)
-        lower_layout.setContentsMargins(0, 0, 0, 0)
-        log_bar = QHBoxLayout()
-        log_title = QLabel("Recipients")
-        font = log_title.font()
-        font.setBold(True)
-        log_title.setFont(font)
-        log_bar.addWidget(log_title)
-        self.status_filter = QComboBox()
-        for text, _status in STATUS_FILTERS:
-            self.status_filter.addItem(text)
-        self.status_filter.currentIndexChanged.connect(self._filter_changed)
-        log_bar.addWidget(self.status_filter)
-        log_bar.addStretch(1)
-        self.message = QLabel("")
-        self.message.setEnabled(False)
-        log_bar.addWidget(self.message)
-        self.export_button = QPushButton("Export CSV…")
-        self.export_button.clicked.connect(self.export_log)
-        log_bar.addWidget(self.export_button)
-        lower_layout.addLayout(log_bar)
-        self.log_model = DeliveryLogModel(engine, runner, self)
-        self.log = QTableView()
-        self.log.setObjectName("delivery_log")
-        self.log.setModel(self.log_model)
-        self.log.verticalHeader().hide()
-        self.log.setAlternatingRowColors(True)
-        self.log.setShowGrid(False)
-        self.log.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        log_header = self.log.horizontalHeader()
-        log_header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        log_header.setStretchLastSection(True)
-        for column, width in enumerate((240, 150, 60, 80, 200, 70)):
-            log_header.resizeSection(column, width)
-        lower_layout.addWidget(self.log, 1)
+        # The recipients' log; its widgets are named here too, as the page's parts.
+        lower = RecipientsLog(engine, runner)
+        self.recipients = lower
+        self.status_filter, self.message = lower.status_filter, lower.message
+        self.export_button, self.log, self.log_model = lower.export_button, lower.log, \
+            lower.log_model
+        lower.exported.connect(self.exported)
 
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(upper)
@@ -367,10 +207,7 @@ class CampaignDetail(QWidget):
 
     def show_campaign(self, campaign_id: int) -> None:
         self.campaign_id = campaign_id
-        self.status_filter.blockSignals(True)
-        self.status_filter.setCurrentIndex(0)
-        self.status_filter.blockSignals(False)
-        self.message.setText("")
+        self.recipients.reset(campaign_id)
         self.refresh()
 
     def refresh(self) -> None:
@@ -379,13 +216,14 @@ class CampaignDetail(QWidget):
         if self._handle is not None:
             self._handle.cancel()
         engine, campaign_id = self.engine, self.campaign_id
-        handle = self.runner.run(lambda _ctx: load_report(engine, campaign_id),
+        decided = self._decided()
+        handle = self.runner.run(lambda _ctx: load_report(engine, campaign_id, decided),
                                  title="Loading campaign", quiet=True,
                                  on_error=lambda exc: None)
         handle.succeeded.connect(lambda report, h=handle: self._loaded(h, report))
         handle.failed.connect(lambda exc, h=handle: self._load_failed(h, exc))
         self._handle = handle
-        self.log_model.show(campaign_id, self.selected_status())
+        self.recipients.show_log(campaign_id)
 
     def _progress(self, counts: CampaignCounts) -> None:
         """The engine sent more: read the campaign again (one snapshot for every figure),
@@ -406,10 +244,19 @@ class CampaignDetail(QWidget):
             return
         engine, campaign_id = self.engine, self.campaign_id
         self._polled_at = time.monotonic()
-        self._poll = self.runner.run(lambda _ctx: load_report(engine, campaign_id),
+        decided = self._decided()
+        self._poll = self.runner.run(lambda _ctx: load_report(engine, campaign_id, decided),
                                      title="Reading campaign progress", quiet=True,
                                      on_success=self._polled,
                                      on_error=lambda _exc: setattr(self, "_poll", None))
+
+    def _decided(self) -> list[VariantResult] | None:
+        """The test share's results shown, if its winner was chosen (they stay as they are)."""
+        report = self.report
+        if report is None or report.details["id"] != self.campaign_id:
+            return None
+        ab = report.details.get("ab_test")
+        return report.ab_results if ab and ab.get("winner") else None
 
     def _polled(self, report: CampaignReport) -> None:
         self._poll = None
@@ -419,7 +266,7 @@ class CampaignDetail(QWidget):
             self.report.details["status"] != report.details["status"]
         self._show_report(report)
         if status_changed:
-            self.log_model.show(report.details["id"], self.selected_status())
+            self.recipients.show_log(report.details["id"])
 
     def _show_state(self, state: DeliveryState | None) -> None:
         text = "" if state is None else describe_delivery(state, self.local_owner)
@@ -469,9 +316,8 @@ class CampaignDetail(QWidget):
         self._show_variants(info["variants"])
         # An email campaign's address is the email column again.
         self.log.setColumnHidden(1, info["channel"] == "email")
-        self._show_timeline(report.timeline)
-        self._show_reasons(info["failure_reasons"], info["skip_reasons"])
-        self._theme_charts()
+        self.charts.show_outcomes(report.timeline, info["failure_reasons"], info["skip_reasons"])
+        self.ab_panel.show_test(info.get("ab_test"), info["status"], report.ab_results)
         self._update_buttons()
         self.summary_panel.show_campaign(info["id"], info["status"], (
             info["audience"], info["sent"], info["failed"], info["skipped"], info["cancelled"]),
@@ -498,82 +344,6 @@ class CampaignDetail(QWidget):
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight
                                           | Qt.AlignmentFlag.AlignVCenter)
                 self.variants.setItem(row, column, item)
-
-    def _show_timeline(self, buckets: list[OutcomeBucket]) -> None:
-        chart = self.timeline_chart
-        chart.removeAllSeries()
-        for axis in chart.axes():
-            chart.removeAxis(axis)
-        colours = outcome_colours(self._dark())
-        sent, failed = _bar_set("Sent", colours["sent"]), _bar_set("Failed", colours["failed"])
-        labels = _bucket_labels(buckets)
-        for bucket in buckets:
-            sent.append(bucket.sent)
-            failed.append(bucket.failed)
-        series = QStackedBarSeries()
-        series.append(sent)
-        series.append(failed)
-        series.setBarWidth(0.9)
-        chart.addSeries(series)
-        x_axis = QBarCategoryAxis()
-        x_axis.append(labels or [""])
-        x_axis.setTitleText(_axis_title(buckets))
-        if len(labels) > 6:
-            x_axis.setLabelsAngle(-45)
-        y_axis = count_axis(max((b.sent + b.failed for b in buckets), default=0))
-        chart.addAxis(x_axis, Qt.AlignmentFlag.AlignBottom)
-        chart.addAxis(y_axis, Qt.AlignmentFlag.AlignLeft)
-        series.attachAxis(x_axis)
-        series.attachAxis(y_axis)
-
-    def _show_reasons(self, failures: list[tuple[str, int]],
-                      skips: list[tuple[str, int]]) -> None:
-        """Failures (the vendor refused) in red, suppressions (never tried) in grey."""
-        chart = self.reasons_chart
-        chart.removeAllSeries()
-        for axis in chart.axes():
-            chart.removeAxis(axis)
-        totals: dict[str, list[int]] = {}
-        for index, items in enumerate((failures, skips)):
-            for reason, n in items:
-                totals.setdefault(reason or "(none)", [0, 0])[index] += n
-        ordered = sorted(totals.items(), key=lambda item: sum(item[1]))[-8:]  # biggest on top
-        colours = outcome_colours(self._dark())
-        failed = _bar_set("Failed", colours["failed"])
-        skipped = _bar_set("Skipped", colours["skipped"])
-        for _reason, (f, k) in ordered:
-            failed.append(f)
-            skipped.append(k)
-        series = QHorizontalStackedBarSeries()
-        series.append(failed)
-        series.append(skipped)
-        chart.addSeries(series)
-        chart.legend().setVisible(bool(ordered))
-        y_axis = QBarCategoryAxis()
-        y_axis.append([reason for reason, _ in ordered] or ["No failures"])
-        x_axis = count_axis(max((sum(n) for _, n in ordered), default=0))
-        chart.addAxis(y_axis, Qt.AlignmentFlag.AlignLeft)
-        chart.addAxis(x_axis, Qt.AlignmentFlag.AlignBottom)
-        series.attachAxis(y_axis)
-        series.attachAxis(x_axis)
-
-    # --- palette ---------------------------------------------------------------------------
-
-    def _dark(self) -> bool:
-        return self.palette().color(QPalette.ColorRole.Base).lightness() < 128
-
-    def _theme_charts(self) -> None:
-        for chart in (self.timeline_chart, self.reasons_chart):
-            apply_chart_palette(chart, self.palette())
-
-    def changeEvent(self, event: QEvent) -> None:
-        super().changeEvent(event)
-        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
-            if self.report is not None:
-                info = self.report.details
-                self._show_timeline(self.report.timeline)
-                self._show_reasons(info["failure_reasons"], info["skip_reasons"])
-            self._theme_charts()
 
     # --- control ---------------------------------------------------------------------------
 
@@ -610,48 +380,9 @@ class CampaignDetail(QWidget):
             self.control.cancel(info["id"], actor=self.actor)
             self.poll()
 
-    # --- the log --------------------------------------------------------------------------
-
-    def selected_status(self) -> DeliveryStatus | None:
-        return STATUS_FILTERS[max(0, self.status_filter.currentIndex())][1]
-
-    def _filter_changed(self, _index: int) -> None:
-        self.log_model.set_status(self.selected_status())
-
-    def export_log(self) -> None:
-        if self.campaign_id is None or self._export is not None:
-            return
-        status = self.selected_status()
-        suffix = f"-{status.value}" if status else ""
-        path = SaveCsvDialog.ask(self, f"campaign-{self.campaign_id}-log{suffix}.csv",
-                                 "Export the delivery log")
-        if path is None:
-            return
-        engine, campaign_id = self.engine, self.campaign_id
-
-        def task(_ctx: object) -> int:
-            with Path(path).open("w", newline="", encoding="utf-8") as out:
-                return write_log_csv(engine, campaign_id, out, status)
-
-        self.export_button.setEnabled(False)
-        self._export = self.runner.run(task, title="Exporting the delivery log",
-                                       on_success=lambda n: self._exported(path, n),
-                                       on_error=self._export_failed)
-
-    def _exported(self, path: Path, rows: int) -> None:
-        self._export = None
-        self.export_button.setEnabled(True)
-        self.message.setText(f"{rows:,} rows exported to {path.name}")
-        self.exported.emit(str(path), rows)
-
-    def _export_failed(self, exc: BaseException) -> None:
-        self._export = None
-        self.export_button.setEnabled(True)
-        self.message.setText(f"Export failed: {exc}")
-
     @property
     def busy(self) -> bool:
-        return (self._handle is not None or self.log_model.loading or self._export is not None
+        return (self._handle is not None or self.recipients.busy
                 or self.summary_panel.handle is not None or self._poll is not None)
 
     def shutdown(self) -> None:

@@ -48,6 +48,7 @@ from minicrm_desktop.views.customers import CustomersPage, DemoDataDialog, Impor
 from minicrm_desktop.views.segments import SegmentsPage
 from minicrm_desktop.views.settings import (
     AISettingsGroup,
+    EmailSettingsGroup,
     MysqlTlsGroup,
     SettingChanges,
     SettingsPage,
@@ -128,6 +129,9 @@ class MainWindow(QMainWindow):
         self.settings_page.add_section(self.tls_group)
         self.settings_page.add_section(AISettingsGroup(
             self.ai, SettingChanges(services.engine, services.runner, actor)))
+        self.email_settings = EmailSettingsGroup(
+            services.settings, SettingChanges(services.engine, services.runner, actor))
+        self.settings_page.add_section(self.email_settings)
         pages: list[QWidget] = [self.customers_page, self.segments_page, self.campaigns_page,
                                 self.settings_page]
         self.users_page: UsersPage | None = None

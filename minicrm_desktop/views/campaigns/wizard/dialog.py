@@ -2,7 +2,8 @@
 Qt-free `services.campaigns.wizard`; the pages show them and gather the user's choices.
 Every database read runs as a task; launching goes through the app's CampaignControl.
 
-One module per page: basics, audience, rule, message, review; `step` is their base."""
+One module per page: basics, audience, rule, message (with `split_choice`), email, review;
+`step` is their base."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from minicrm_desktop.services.core.tasks import TaskRunner
 from minicrm_desktop.views.campaigns.control import CampaignControl
 from minicrm_desktop.views.campaigns.wizard.audience_page import AudiencePage
 from minicrm_desktop.views.campaigns.wizard.basics_page import BasicsPage
+from minicrm_desktop.views.campaigns.wizard.email_page import EmailPage
 from minicrm_desktop.views.campaigns.wizard.message_page import MessagePage
 from minicrm_desktop.views.campaigns.wizard.review_page import ReviewPage
 from minicrm_desktop.views.campaigns.wizard.rule_page import RulePage
@@ -50,9 +52,10 @@ class CampaignWizard(QWizard):
         self.audience_page = AudiencePage(engine, runner)
         self.rule_page = RulePage(engine, runner, ai)
         self.message_page = MessagePage(engine, runner, ai)
+        self.email_page = EmailPage(control.email_defaults(), actor.account_email)
         self.review_page = ReviewPage(engine, runner)
         for page in (self.basics, self.audience_page, self.rule_page, self.message_page,
-                     self.review_page):
+                     self.email_page, self.review_page):
             self.setPage(page.page_id, page)
         self.setStartId(PageId.BASICS)
         self.setButtonText(QWizard.WizardButton.FinishButton, "Launch")
@@ -63,6 +66,7 @@ class CampaignWizard(QWizard):
         source = AudienceSource.SEGMENT if audience.segment_radio.isChecked() \
             else AudienceSource.RULE
         segment = audience.selected_segment()
+        email, split = self.email_page, self.message_page.split
         return WizardState(
             name=str(self.field("name") or ""),
             channel=Channel(self.basics.channel.currentData()),
@@ -77,11 +81,18 @@ class CampaignWizard(QWizard):
             recent_hours=self.review_page.recent_hours(),
             vendor=self.vendor,
             as_of=self.as_of,
+            subject=email.subject.text(),
+            sender_name=email.sender_name.text(),
+            sender_address=email.sender_address.text(),
+            footer=email.footer.toPlainText(),
+            ab_test_share=split.test_share(),
+            ab_wait_seconds=split.wait_seconds(),
+            ab_metric=split.chosen_metric(),
         )
 
     @property
     def busy(self) -> bool:
-        pages = (self.audience_page, self.message_page, self.review_page)
+        pages = (self.audience_page, self.message_page, self.email_page, self.review_page)
         suggestions = self.message_page.suggestions
         return any(page.handle is not None for page in pages) or self.audience_page.live.pending \
             or self.rule_page.live.pending or (suggestions is not None and suggestions.busy)
@@ -104,6 +115,6 @@ class CampaignWizard(QWizard):
         """No more counting or sampling: the wizard is closing."""
         self.audience_page.live.stop()
         self.rule_page.shutdown()
-        for page in (self.audience_page, self.message_page, self.review_page):
+        for page in (self.audience_page, self.message_page, self.email_page, self.review_page):
             if page.handle is not None:
                 page.handle.cancel()

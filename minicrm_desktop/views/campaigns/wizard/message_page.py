@@ -26,6 +26,7 @@ from minicrm_desktop.services.campaigns.wizard import PageId
 from minicrm_desktop.services.core.tasks import TaskHandle, TaskRunner
 from minicrm_desktop.services.segments import AudienceMember, audience_sample
 from minicrm_desktop.views.campaigns.variant_suggestions import SuggestVariantsDialog
+from minicrm_desktop.views.campaigns.wizard.split_choice import SplitChoice
 from minicrm_desktop.views.campaigns.wizard.step import (
     LABELS,
     SAMPLE_CUSTOMERS,
@@ -80,7 +81,8 @@ class MessagePage(StepPage):
         self.ai = ai
         self.suggestions: SuggestVariantsDialog | None = None
         self.setTitle("Message")
-        self.setSubTitle("Up to three variants, split A/B/C across the audience. "
+        self.setSubTitle("Up to three variants: split evenly, or tested first with the "
+                         "winner sent to the rest. "
                          + steps.token_help())
         self.samples: list[AudienceMember] = []
         self.handle: TaskHandle[Any] | None = None
@@ -105,6 +107,11 @@ class MessagePage(StepPage):
         buttons.addWidget(self.suggest_button)
         buttons.addStretch(1)
         left.addLayout(buttons)
+        self.split = SplitChoice()
+        self.split.changed.connect(self._changed)
+        left.addWidget(self.split)
+        self.split_error = error_label()
+        left.addWidget(self.split_error)
         left.addStretch(1)
         outer.addLayout(left, 3)
         right = QVBoxLayout()
@@ -183,9 +190,11 @@ class MessagePage(StepPage):
             editor.setVisible(index < self.count)
             editor.remove_button.setVisible(self.count > 1)
         self.add_button.setEnabled(self.count < MAX_VARIANTS)
+        self.split.set_variant_count(self.count)
 
     def initializePage(self) -> None:
         wizard = self.campaign_wizard()
+        self.split.set_engagement_available(wizard.vendor.open_rate > 0)
         rule = wizard.state().rule
         if rule is None:
             return
@@ -217,6 +226,8 @@ class MessagePage(StepPage):
 
     def _changed(self) -> None:
         self._render()
+        if self.wizard() is not None:
+            self.split_error.setText(steps.ab_problem(self.campaign_wizard().state()) or "")
         self.completeChanged.emit()
 
     def _render(self) -> None:
@@ -239,4 +250,5 @@ class MessagePage(StepPage):
         self.preview_ready.emit()
 
     def isComplete(self) -> bool:
-        return steps.message_problem(self.variants()) is None
+        return steps.message_problem(self.variants()) is None and (
+            self.wizard() is None or steps.ab_problem(self.campaign_wizard().state()) is None)

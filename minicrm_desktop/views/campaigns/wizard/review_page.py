@@ -37,7 +37,7 @@ class ReviewPage(StepPage):
         self.review: AudienceReview | None = None
         self.handle: TaskHandle[Any] | None = None
         layout = QVBoxLayout(self)
-        form = QFormLayout()
+        self.form = form = QFormLayout()
         self.summary = QLabel("")
         self.summary.setWordWrap(True)
         self.audience = QLabel("Counting…")
@@ -49,7 +49,15 @@ class ReviewPage(StepPage):
             font = label.font()
             font.setBold(True)
             label.setFont(font)
+        self.split = QLabel("")
+        self.split.setObjectName("review_split")
+        self.split.setWordWrap(True)
         form.addRow("Campaign", self.summary)
+        form.addRow("Variants", self.split)
+        self.email = QLabel("")
+        self.email.setObjectName("review_email")
+        self.email.setWordWrap(True)
+        form.addRow("Email", self.email)
         form.addRow("Audience", self.audience)
         form.addRow("Skipped", self.skipped)
         form.addRow("Will be sent", self.sendable)
@@ -116,6 +124,10 @@ class ReviewPage(StepPage):
         variants = len(state.variants)
         self.summary.setText(f"“{state.name.strip()}” by {channel}, {variants} "
                              f"variant{'s' if variants > 1 else ''}")
+        self.split.setText(steps.describe_split(state))
+        email = state.channel == Channel.EMAIL
+        self.email.setText(wizard.email_page.summary() if email else "")
+        self.form.setRowVisible(self.email, email)
         self.review = None
         self.audience.setText("Counting…")
         self.skipped.setText("")

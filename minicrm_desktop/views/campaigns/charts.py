@@ -1,0 +1,214 @@
+"""A campaign's outcome charts: sent and failed over time, and failed and skipped by
+reason, drawn in the window's palette (light or dark) with whole-number ticks."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from PySide6.QtCharts import (
+    QBarCategoryAxis,
+    QBarSet,
+    QChart,
+    QChartView,
+    QHorizontalStackedBarSeries,
+    QStackedBarSeries,
+    QValueAxis,
+)
+from PySide6.QtCore import QEvent, QMargins, Qt
+from PySide6.QtGui import QBrush, QColor, QPainter, QPalette, QPen
+from PySide6.QtWidgets import QHBoxLayout, QWidget
+
+from minicrm_desktop.services.campaigns.stats import OutcomeBucket
+from minicrm_desktop.views.common.formatting import format_datetime
+
+#: Outcome colours (light, dark): delivered green, failed red, suppressed (skipped) grey.
+SENT_COLOURS = (QColor("#2da44e"), QColor("#3fb950"))
+FAILED_COLOURS = (QColor("#cf222e"), QColor("#f85149"))
+SKIPPED_COLOURS = (QColor("#8c959f"), QColor("#6e7681"))
+TIME_BUCKETS = 12
+
+
+def _clock(value: datetime, seconds: bool) -> str:
+    local = (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone()
+    return local.strftime("%H:%M:%S" if seconds else "%H:%M")
+
+
+def _axis_title(buckets: list[OutcomeBucket]) -> str:
+    if not buckets:
+        return ""
+    width = int((buckets[0].end - buckets[0].start).total_seconds())
+    step = f"{width} s" if width < 60 else f"{width // 60} min"
+    return f"Local time, {step} per bar (from {format_datetime(buckets[0].start)})"
+
+
+def _bucket_labels(buckets: list[OutcomeBucket]) -> list[str]:
+    """Each bucket's start in clock time: buckets are whole seconds aligned on the clock
+    (stats.outcomes_over_time), so the labels are distinct and read as times."""
+    if not buckets:
+        return []
+    width = (buckets[0].end - buckets[0].start).total_seconds()
+    seconds = width < 60 or any(b.start.second for b in buckets)
+    return [_clock(b.start, seconds) for b in buckets]
+
+
+def count_axis(top: int) -> QValueAxis:
+    """A value axis of whole counts: ticks at a round integer step, never "0 0 0 1"."""
+    step, scale = 1, 1
+    while top > step * 5:
+        for mantissa in (1, 2, 5, 10):
+            step = mantissa * scale
+            if top <= step * 5:
+                break
+        else:
+            scale *= 10
+            continue
+        break
+    ticks = max(1, -(-top // step))
+    axis = QValueAxis()
+    axis.setLabelFormat("%d")
+    axis.setRange(0, step * ticks)
+    axis.setTickCount(ticks + 1)
+    axis.setMinorTickCount(0)
+    return axis
+
+
+def _bar_set(label: str, colour: QColor) -> QBarSet:
+    bars = QBarSet(label)
+    bars.setColor(colour)
+    bars.setPen(QPen(Qt.PenStyle.NoPen))  # no white outline on a dark background
+    return bars
+
+
+def outcome_colours(dark: bool) -> dict[str, QColor]:
+    pick = 1 if dark else 0
+    return {"sent": SENT_COLOURS[pick], "failed": FAILED_COLOURS[pick],
+            "skipped": SKIPPED_COLOURS[pick]}
+
+
+def apply_chart_palette(chart: QChart, palette: QPalette) -> None:
+    """Draw the chart in the window's palette (light or dark), not QtCharts' white."""
+    base, text = palette.color(QPalette.ColorRole.Base), palette.color(QPalette.ColorRole.Text)
+    grid = palette.color(QPalette.ColorRole.Mid)
+    chart.setBackgroundBrush(QBrush(base))
+    chart.setBackgroundPen(QPen(grid))
+    chart.setPlotAreaBackgroundVisible(False)
+    for view in chart.scene().views() if chart.scene() is not None else ():
+        view.setBackgroundBrush(QBrush(base))
+    chart.setTitleBrush(QBrush(text))
+    chart.legend().setLabelColor(text)
+    for axis in chart.axes():
+        axis.setLabelsColor(text)
+        axis.setTitleBrush(QBrush(text))
+        axis.setLinePenColor(grid)
+        axis.setGridLineColor(grid)
+
+
+
+def _chart_view(chart: QChart) -> QChartView:
+    chart.setBackgroundRoundness(4)
+    chart.setMargins(QMargins(4, 4, 4, 4))
+    chart.legend().setAlignment(Qt.AlignmentFlag.AlignBottom)
+    view = QChartView(chart)
+    view.setRenderHint(QPainter.RenderHint.Antialiasing)
+    view.setMinimumHeight(220)
+    return view
+
+
+
+class OutcomeCharts(QWidget):
+    """The two charts side by side; they follow palette changes with the last data."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.timeline_chart = QChart()
+        self.timeline_chart.setTitle("Outcomes over time")
+        self.reasons_chart = QChart()
+        self.reasons_chart.setTitle("Failed and skipped, by reason")
+        self._data: tuple[list[OutcomeBucket], list[tuple[str, int]],
+                          list[tuple[str, int]]] | None = None
+        self._theme_charts()
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(_chart_view(self.timeline_chart), 3)
+        row.addWidget(_chart_view(self.reasons_chart), 2)
+
+    def show_outcomes(self, buckets: list[OutcomeBucket], failures: list[tuple[str, int]],
+                      skips: list[tuple[str, int]]) -> None:
+        self._data = (buckets, failures, skips)
+        self._show_timeline(buckets)
+        self._show_reasons(failures, skips)
+        self._theme_charts()
+
+    def _show_timeline(self, buckets: list[OutcomeBucket]) -> None:
+        chart = self.timeline_chart
+        chart.removeAllSeries()
+        for axis in chart.axes():
+            chart.removeAxis(axis)
+        colours = outcome_colours(self._dark())
+        sent, failed = _bar_set("Sent", colours["sent"]), _bar_set("Failed", colours["failed"])
+        labels = _bucket_labels(buckets)
+        for bucket in buckets:
+            sent.append(bucket.sent)
+            failed.append(bucket.failed)
+        series = QStackedBarSeries()
+        series.append(sent)
+        series.append(failed)
+        series.setBarWidth(0.9)
+        chart.addSeries(series)
+        x_axis = QBarCategoryAxis()
+        x_axis.append(labels or [""])
+        x_axis.setTitleText(_axis_title(buckets))
+        if len(labels) > 6:
+            x_axis.setLabelsAngle(-45)
+        y_axis = count_axis(max((b.sent + b.failed for b in buckets), default=0))
+        chart.addAxis(x_axis, Qt.AlignmentFlag.AlignBottom)
+        chart.addAxis(y_axis, Qt.AlignmentFlag.AlignLeft)
+        series.attachAxis(x_axis)
+        series.attachAxis(y_axis)
+
+    def _show_reasons(self, failures: list[tuple[str, int]],
+                      skips: list[tuple[str, int]]) -> None:
+        """Failures (the vendor refused) in red, suppressions (never tried) in grey."""
+        chart = self.reasons_chart
+        chart.removeAllSeries()
+        for axis in chart.axes():
+            chart.removeAxis(axis)
+        totals: dict[str, list[int]] = {}
+        for index, items in enumerate((failures, skips)):
+            for reason, n in items:
+                totals.setdefault(reason or "(none)", [0, 0])[index] += n
+        ordered = sorted(totals.items(), key=lambda item: sum(item[1]))[-8:]  # biggest on top
+        colours = outcome_colours(self._dark())
+        failed = _bar_set("Failed", colours["failed"])
+        skipped = _bar_set("Skipped", colours["skipped"])
+        for _reason, (f, k) in ordered:
+            failed.append(f)
+            skipped.append(k)
+        series = QHorizontalStackedBarSeries()
+        series.append(failed)
+        series.append(skipped)
+        chart.addSeries(series)
+        chart.legend().setVisible(bool(ordered))
+        y_axis = QBarCategoryAxis()
+        y_axis.append([reason for reason, _ in ordered] or ["No failures"])
+        x_axis = count_axis(max((sum(n) for _, n in ordered), default=0))
+        chart.addAxis(y_axis, Qt.AlignmentFlag.AlignLeft)
+        chart.addAxis(x_axis, Qt.AlignmentFlag.AlignBottom)
+        series.attachAxis(y_axis)
+        series.attachAxis(x_axis)
+
+    def _dark(self) -> bool:
+        return self.palette().color(QPalette.ColorRole.Base).lightness() < 128
+
+    def _theme_charts(self) -> None:
+        for chart in (self.timeline_chart, self.reasons_chart):
+            apply_chart_palette(chart, self.palette())
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
+            if self._data is not None:
+                buckets, failures, skips = self._data
+                self._show_timeline(buckets)
+                self._show_reasons(failures, skips)
+            self._theme_charts()
