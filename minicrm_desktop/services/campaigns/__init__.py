@@ -10,17 +10,21 @@ from typing import TYPE_CHECKING
 from minicrm_desktop.services.core.faces import lazy_face
 
 if TYPE_CHECKING:
+    from .email import SENDER_NAME_LIMIT, email_problem
     from .history import campaign_details
     from .templates import TOKENS, TemplateError, parse_template
 
 __getattr__ = lazy_face(__name__, {
+    "email": ("SENDER_NAME_LIMIT", "email_problem"),
     "history": ("campaign_details",),
     "templates": ("TOKENS", "TemplateError", "parse_template"),
 })
 
 __all__ = [
+    "SENDER_NAME_LIMIT",
     "TOKENS",
     "TemplateError",
     "campaign_details",
+    "email_problem",
     "parse_template",
 ]

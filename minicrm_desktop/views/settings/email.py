@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from minicrm_desktop.services.campaigns.email import SENDER_NAME_LIMIT, email_problem
+from minicrm_desktop.services.campaigns import SENDER_NAME_LIMIT, email_problem
 from minicrm_desktop.services.core.settings import (
     EMAIL_FOOTER,
     EMAIL_SENDER_ADDRESS,
