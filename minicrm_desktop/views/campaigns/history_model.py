@@ -16,10 +16,10 @@ from minicrm_desktop.views.common.formatting import format_datetime
 from minicrm_desktop.views.common.keyset_model import KeysetTableModel, ModelIndex
 
 PAGE_SIZE = 100
-COLUMNS = ("Name", "Status", "When", "Audience", "Sent", "Failed", "Skipped", "Success",
-           "Progress")
-NUMERIC = {3, 4, 5, 6, 7}
-PROGRESS_COLUMN = 8
+COLUMNS = ("Name", "Status", "When", "Audience", "Sent", "Failed", "Skipped", "Cancelled",
+           "Success", "Progress")
+NUMERIC = {3, 4, 5, 6, 7, 8}
+PROGRESS_COLUMN = 9
 CampaignIdRole = Qt.ItemDataRole.UserRole + 1
 ProgressRole = Qt.ItemDataRole.UserRole + 2
 StatusRole = Qt.ItemDataRole.UserRole + 3
@@ -113,6 +113,8 @@ class CampaignHistoryModel(KeysetTableModel):
 
 def when(row: CampaignRow) -> str:
     """A scheduled campaign's run time; else when it started, or was created."""
+    if row.wizard_draft:
+        return f"saved {format_datetime(row.created_at)}"
     if row.status == "scheduled" and row.scheduled_at is not None:
         return f"runs {format_datetime(row.scheduled_at)}"
     if row.started_at is not None:
@@ -130,15 +132,15 @@ def _display(row: CampaignRow, column: int) -> str:
     if column == 0:
         return row.name
     if column == 1:
-        return row.status.capitalize()
+        return "Draft (unfinished)" if row.wizard_draft else row.status.capitalize()
     if column == 2:
         return when(row)
-    if column in (3, 4, 5, 6):
-        value = (row.audience, row.sent, row.failed, row.skipped)[column - 3]
-        return "—" if row.status in ("draft", "scheduled") else f"{value:,}"
-    if column == 7:
+    if column in (3, 4, 5, 6, 7):
+        value = (row.audience, row.sent, row.failed, row.skipped, row.cancelled)[column - 3]
+        return "—" if row.started_at is None else f"{value:,}"
+    if column == 8:
         rate = row.success_rate
         return "—" if rate is None else f"{rate:.1%}"
-    if row.status in ("draft", "scheduled"):
+    if row.started_at is None:
         return ""
     return f"{row.progress:.0%}"
