@@ -122,6 +122,12 @@ def when(row: CampaignRow) -> str:
     return f"created {format_datetime(row.created_at)}"
 
 
+def _not_started(row: CampaignRow) -> bool:
+    """No figures yet (a draft, a schedule, or one cancelled before it ran)."""
+    return row.status in ("draft", "scheduled") or (row.status == "cancelled"
+                                                     and row.started_at is None)
+
+
 def _alignment(column: int) -> int:
     horizontal = Qt.AlignmentFlag.AlignRight if column in NUMERIC else \
         Qt.AlignmentFlag.AlignHCenter if column == PROGRESS_COLUMN else Qt.AlignmentFlag.AlignLeft
@@ -137,10 +143,10 @@ def _display(row: CampaignRow, column: int) -> str:
         return when(row)
     if column in (3, 4, 5, 6, 7):
         value = (row.audience, row.sent, row.failed, row.skipped, row.cancelled)[column - 3]
-        return "—" if row.started_at is None else f"{value:,}"
+        return "—" if _not_started(row) else f"{value:,}"
     if column == 8:
         rate = row.success_rate
         return "—" if rate is None else f"{rate:.1%}"
-    if row.started_at is None:
+    if _not_started(row):
         return ""
     return f"{row.progress:.0%}"

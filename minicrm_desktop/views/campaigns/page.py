@@ -90,7 +90,7 @@ class CampaignsPage(QWidget):
                                  "newest first."), 1)
         self.new_button = QPushButton("New campaign…")
         self.new_button.setDefault(True)
-        self.new_button.clicked.connect(self.new_campaign)
+        self.new_button.clicked.connect(lambda: self.new_campaign())
         self.new_button.setEnabled(self.may_create)
         if not self.may_create:
             self.new_button.setToolTip("Your role can view campaigns but not start them.")
