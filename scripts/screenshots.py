@@ -258,6 +258,10 @@ def main(argv: list[str] | None = None) -> int:
         save(app, window, args.out / "audit.png")
 
         shoot_campaigns(app, window, args.out)
+        from screenshot_drafts import shoot_bulk, shoot_drafts
+
+        shoot_drafts(app, window, args.out, url)
+        shoot_bulk(app, window, args.out, ctx.engine, ANCHOR)
 
         # The dark palette (what a dark OS theme gets), on the customers page.
         from minicrm_desktop.views.shell.palette import dark_palette, light_palette

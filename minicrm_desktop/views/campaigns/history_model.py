@@ -138,7 +138,7 @@ def _display(row: CampaignRow, column: int) -> str:
     if column == 0:
         return row.name
     if column == 1:
-        return "Draft (unfinished)" if row.wizard_draft else row.status.capitalize()
+        return row.status.capitalize()
     if column == 2:
         return when(row)
     if column in (3, 4, 5, 6, 7):

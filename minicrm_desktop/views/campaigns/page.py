@@ -135,7 +135,8 @@ class CampaignsPage(QWidget):
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         for column in range(1, PROGRESS_COLUMN):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
-        header.resizeSection(PROGRESS_COLUMN, 160)
+        # Narrow enough that the name keeps its room in a 1024 px window (issue 16).
+        header.resizeSection(PROGRESS_COLUMN, 100)
         # Enter or a double click on a row (both "activate" it) opens the campaign.
         self.table.activated.connect(lambda index: self.open_row(index.row()))
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)

@@ -96,15 +96,31 @@ class TagEveryoneDialog(QDialog):
             dialog.deleteLater()
 
 
-def confirm_bulk(parent: QWidget, title: str, question: str, yes: str) -> bool:
-    """Ask with the count; "Cancel" is the default and Escape answers it."""
+def bulk_question(parent: QWidget, title: str, question: str, yes: str) -> QMessageBox:
+    """The question with the count; "Cancel" is the default and Escape answers it."""
     box = QMessageBox(QMessageBox.Icon.Question, title, question,
                       QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
                       parent)
     box.button(QMessageBox.StandardButton.Yes).setText(yes)
     box.setDefaultButton(QMessageBox.StandardButton.Cancel)
     box.setEscapeButton(QMessageBox.StandardButton.Cancel)
-    return box.exec() == QMessageBox.StandardButton.Yes
+    return box
+
+
+def confirm_bulk(parent: QWidget, title: str, question: str, yes: str) -> bool:
+    box = bulk_question(parent, title, question, yes)
+    try:
+        return box.exec() == QMessageBox.StandardButton.Yes
+    finally:
+        box.deleteLater()
+
+
+def tag_question(preview: BulkPreview, segment: str, tag: str) -> tuple[str, str]:
+    """The question before tagging, and its Yes button's text."""
+    have = preview.audience - preview.affected
+    already = f" ({have:,} have it already.)" if have else ""
+    return (f"Tag {preview.affected:,} of the {preview.audience:,} customers in "
+            f"“{segment}” with “{tag}”?{already}", f"Tag {preview.affected:,} customers")
 
 
 class SegmentBulkActions(QObject):
@@ -126,7 +142,7 @@ class SegmentBulkActions(QObject):
         self.unsubscribe_action.triggered.connect(self.unsubscribe_everyone)
         self.button = QToolButton()
         self.button.setObjectName("bulk_actions")
-        self.button.setText("Everyone in it")
+        self.button.setText("Bulk actions")
         self.button.setAccessibleName("Actions on everyone in the segment")
         self.button.setToolTip("Tag or unsubscribe every customer in the selected segment")
         self.button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
@@ -172,13 +188,8 @@ class SegmentBulkActions(QObject):
                 self._say(f"Nobody to tag: all {preview.audience:,} customers in "
                           f"“{segment.name}” have “{tag}”.")
                 return False
-            have = preview.audience - preview.affected
-            already = f" ({have:,} have it already.)" if have else ""
-            return confirm_bulk(
-                self._page, "Confirm tagging",
-                f"Tag {preview.affected:,} of the {preview.audience:,} customers in "
-                f"“{segment.name}” with “{tag}”?{already}",
-                f"Tag {preview.affected:,} customers")
+            return confirm_bulk(self._page, "Confirm tagging",
+                                *tag_question(preview, segment.name, tag))
 
         def work(ctx: TaskContext) -> BulkResult:
             return tag_segment(engine, segment.rule, tag, actor=self._actor,

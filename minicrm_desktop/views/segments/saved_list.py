@@ -169,6 +169,7 @@ class SavedSegmentList(_Base):
         # which asked the question again, for ever.
         lst.setCurrentIndex(lst.model().index(row, 0) if row >= 0 else QModelIndex())
         lst.blockSignals(False)
+        self.bulk.refresh_enabled()
 
     # --- switching segments ------------------------------------------------------------------
 
