@@ -9,6 +9,8 @@ from pathlib import Path
 
 
 def shoot_drafts(app: object, window: object, out: Path, url: str) -> None:
+    from screenshots import save, wait_for
+
     from minicrm_desktop.models.campaign import Channel
     from minicrm_desktop.services.access.actor import LOCAL_ADMIN
     from minicrm_desktop.services.campaigns.drafts import save_draft
@@ -17,7 +19,6 @@ def shoot_drafts(app: object, window: object, out: Path, url: str) -> None:
     from minicrm_desktop.services.core.database import create_db_engine
     from minicrm_desktop.services.segments.saved import find_segment
     from minicrm_desktop.views.shell.main_window import MainWindow
-    from screenshots import save, wait_for
 
     assert isinstance(window, MainWindow)
     # Made elsewhere (as the CLI or another window would): the list picks them up.
@@ -54,12 +55,12 @@ def shoot_drafts(app: object, window: object, out: Path, url: str) -> None:
 def shoot_bulk(app: object, window: object, out: Path, engine: object,
                as_of: datetime) -> None:
     """The confirmation before tagging everyone in a segment, with its count."""
+    from screenshots import save_dialog, wait_for
     from sqlalchemy import Engine
 
     from minicrm_desktop.services.segments.bulk_actions import preview_tag
     from minicrm_desktop.views.segments.bulk_actions import bulk_question, tag_question
     from minicrm_desktop.views.shell.main_window import MainWindow
-    from screenshots import save_dialog, wait_for
 
     assert isinstance(window, MainWindow)
     assert isinstance(engine, Engine)

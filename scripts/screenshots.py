@@ -349,7 +349,7 @@ def shoot_campaigns(app: object, window: object, out: Path) -> None:
     wait_for(app, lambda: review.review is not None)
     assert wizard.button(QWizard.WizardButton.FinishButton).isEnabled()
     save_dialog(app, window, wizard, out / "campaign-wizard-review.png")
-    wizard.reject()
+    wizard.done(0)  # closed as it was only for the picture: no "keep as draft?" question
     wait_for(app, lambda: not wizard.busy)
 
 

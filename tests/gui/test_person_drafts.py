@@ -70,8 +70,8 @@ def _click_row(page: CampaignsPage, name: str, qtbot: QtBot) -> None:
     click(table.viewport(), table.visualRect(page.model.index(row, 0)).center())
 
 
-def test_escape_keeps_a_draft_that_reopens_where_it_was_left(person_app: AppContext,
-                                                              qtbot: QtBot) -> None:
+def test_escape_keeps_a_draft_that_reopens_where_it_was_left(
+        person_app: AppContext, real_dialogs: None, qtbot: QtBot) -> None:
     page = _campaigns_page(person_app, qtbot)
     wizard = _open_wizard(page, qtbot)
     QTest.keyClicks(wizard.basics.name_edit, "Diwali draft")
@@ -130,7 +130,8 @@ def test_escape_keeps_a_draft_that_reopens_where_it_was_left(person_app: AppCont
                     timeout=30_000)
 
 
-def test_cancel_then_discard_leaves_nothing(person_app: AppContext, qtbot: QtBot) -> None:
+def test_cancel_then_discard_leaves_nothing(person_app: AppContext, real_dialogs: None,
+                                            qtbot: QtBot) -> None:
     page = _campaigns_page(person_app, qtbot)
     wizard = _open_wizard(page, qtbot)
     QTest.keyClicks(wizard.basics.name_edit, "Not wanted")
@@ -145,8 +146,8 @@ def test_cancel_then_discard_leaves_nothing(person_app: AppContext, qtbot: QtBot
     assert _drafts_stored(person_app) == 0
 
 
-def test_escape_on_the_question_goes_back_to_editing(person_app: AppContext,
-                                                     qtbot: QtBot) -> None:
+def test_escape_on_the_question_goes_back_to_editing(
+        person_app: AppContext, real_dialogs: None, qtbot: QtBot) -> None:
     page = _campaigns_page(person_app, qtbot)
     # Nothing entered: Escape just closes, nothing asked.
     wizard = _open_wizard(page, qtbot)
@@ -167,6 +168,32 @@ def test_escape_on_the_question_goes_back_to_editing(person_app: AppContext,
     wizard.close()
     qtbot.waitUntil(lambda: not wizard.isVisible(), timeout=5000)
     assert len(seen.seen) == 2
+
+
+def test_a_kept_draft_is_deleted_after_asking(person_app: AppContext, real_dialogs: None,
+                                              qtbot: QtBot) -> None:
+    page = _campaigns_page(person_app, qtbot)
+    wizard = _open_wizard(page, qtbot)
+    QTest.keyClicks(wizard.basics.name_edit, "Maybe later")
+    seen = DialogLog()
+    answer_dialog(seen, button="Keep as draft")
+    click(wizard.button(Button.CancelButton))
+    qtbot.waitUntil(lambda: ("Maybe later", "Draft") in [row[:2] for row in _rows(page)],
+                    timeout=10_000)
+
+    # Delete asks; Escape keeps the draft.
+    _click_row(page, "Maybe later", qtbot)
+    assert page.cancel_button.text() == "Delete draft…"
+    answer_dialog(seen, key=Key.Key_Escape)
+    press(Key.Key_Delete, widget=page.table)
+    assert "Delete the draft “Maybe later”?" in seen.seen[-1]
+    assert _drafts_stored(person_app) == 1
+
+    answer_dialog(seen, button="Delete draft")
+    click(page.cancel_button)
+    qtbot.waitUntil(lambda: _rows(page) == [], timeout=10_000)
+    assert page.message.text() == "Draft “Maybe later” deleted."
+    assert _drafts_stored(person_app) == 0
 
 
 def _answer_change_time(log: DialogLog, days: int) -> None:

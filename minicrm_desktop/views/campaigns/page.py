@@ -176,10 +176,6 @@ class CampaignsPage(QWidget):
 
     # --- selection and buttons ------------------------------------------------------------
 
-    def _id_at(self, row: int) -> int | None:
-        campaign = self.model.campaign(row)
-        return None if campaign is None else campaign.id
-
     def selected(self) -> CampaignRow | None:
         rows = self.table.selectionModel().selectedRows()
         return self.model.campaign(rows[0].row()) if rows else None

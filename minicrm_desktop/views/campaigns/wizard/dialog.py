@@ -96,7 +96,8 @@ class CampaignWizard(QWizard):
     def busy(self) -> bool:
         pages = (self.audience_page, self.message_page, self.review_page)
         suggestions = self.message_page.suggestions
-        return any(page.handle is not None for page in pages) or self.audience_page.live.pending \
+        return self._saving or any(page.handle is not None for page in pages) \
+            or self.audience_page.live.pending \
             or self.rule_page.live.pending or (suggestions is not None and suggestions.busy)
 
     def accept(self) -> None:
