@@ -98,7 +98,7 @@ def test_escape_keeps_a_draft_that_reopens_where_it_was_left(
     assert "Keep “Diwali draft” as a draft?" in seen.seen[0]
     qtbot.waitUntil(lambda: not wizard.isVisible(), timeout=10_000)
     qtbot.waitUntil(lambda: any(row[:2] == ("Diwali draft", "Draft")
-                                and row[2].startswith("saved ") for row in _rows(page)),
+                                and row[2].startswith("created ") for row in _rows(page)),
                     timeout=10_000)
     assert _drafts_stored(person_app) == 1
 

@@ -113,8 +113,6 @@ class CampaignHistoryModel(KeysetTableModel):
 
 def when(row: CampaignRow) -> str:
     """A scheduled campaign's run time; else when it started, or was created."""
-    if row.wizard_draft:
-        return f"saved {format_datetime(row.created_at)}"
     if row.status == "scheduled" and row.scheduled_at is not None:
         return f"runs {format_datetime(row.scheduled_at)}"
     if row.started_at is not None:
