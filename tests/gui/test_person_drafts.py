@@ -130,15 +130,22 @@ def test_escape_keeps_a_draft_that_reopens_where_it_was_left(
                     timeout=30_000)
 
 
+def _cancel_wizard_after_typing(page: CampaignsPage, qtbot: QtBot, name: str,
+                                answer: str) -> tuple[CampaignWizard, DialogLog]:
+    """New campaign…, type a name, click Cancel and answer the question with `answer`."""
+    wizard = _open_wizard(page, qtbot)
+    QTest.keyClicks(wizard.basics.name_edit, name)
+    seen = DialogLog()
+    answer_dialog(seen, button=answer)
+    click(wizard.button(Button.CancelButton))
+    assert seen.seen
+    return wizard, seen
+
+
 def test_cancel_then_discard_leaves_nothing(person_app: AppContext, real_dialogs: None,
                                             qtbot: QtBot) -> None:
     page = _campaigns_page(person_app, qtbot)
-    wizard = _open_wizard(page, qtbot)
-    QTest.keyClicks(wizard.basics.name_edit, "Not wanted")
-    seen = DialogLog()
-    answer_dialog(seen, button="Discard")
-    click(wizard.button(Button.CancelButton))
-    assert seen.seen
+    wizard, _seen = _cancel_wizard_after_typing(page, qtbot, "Not wanted", "Discard")
     qtbot.waitUntil(lambda: not wizard.isVisible(), timeout=5000)
     press(Key.Key_F5, widget=page.table)
     qtbot.waitUntil(lambda: not page.model.loading, timeout=10_000)
@@ -173,11 +180,7 @@ def test_escape_on_the_question_goes_back_to_editing(
 def test_a_kept_draft_is_deleted_after_asking(person_app: AppContext, real_dialogs: None,
                                               qtbot: QtBot) -> None:
     page = _campaigns_page(person_app, qtbot)
-    wizard = _open_wizard(page, qtbot)
-    QTest.keyClicks(wizard.basics.name_edit, "Maybe later")
-    seen = DialogLog()
-    answer_dialog(seen, button="Keep as draft")
-    click(wizard.button(Button.CancelButton))
+    _wizard, seen = _cancel_wizard_after_typing(page, qtbot, "Maybe later", "Keep as draft")
     qtbot.waitUntil(lambda: ("Maybe later", "Draft") in [row[:2] for row in _rows(page)],
                     timeout=10_000)
 
