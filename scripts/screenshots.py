@@ -263,6 +263,10 @@ def main(argv: list[str] | None = None) -> int:
 
         shoot_campaigns(app, window, args.out)
         shoot_wizard_rule(app, window, args.out, ANCHOR)
+        from screenshot_drafts import shoot_bulk, shoot_drafts
+
+        shoot_drafts(app, window, args.out, url)
+        shoot_bulk(app, window, args.out, ctx.engine, ANCHOR)
 
         # The dark palette (what a dark OS theme gets), on the customers page.
         from minicrm_desktop.views.shell.palette import dark_palette, light_palette
@@ -357,7 +361,7 @@ def shoot_campaigns(app: object, window: object, out: Path) -> None:
     wait_for(app, lambda: review.review is not None)
     assert wizard.button(QWizard.WizardButton.FinishButton).isEnabled()
     save_dialog(app, window, wizard, out / "campaign-wizard-review.png")
-    wizard.reject()
+    wizard.done(0)  # closed as it was only for the picture: no "keep as draft?" question
     wait_for(app, lambda: not wizard.busy)
     shoot_ab_winner(app, window, out)
 

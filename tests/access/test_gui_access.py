@@ -169,6 +169,9 @@ def test_viewer_window_is_read_only(
                    segments.delete_segment_button):
         assert not button.isEnabled()
     assert not segments.save_action.isEnabled()
+    # Nothing to tag or unsubscribe everyone in a segment with: no button, no menu entry.
+    assert segments.bulk.button.isHidden()
+    assert not any(action.isVisible() for action in segments.segment_list.actions())
     assert not segments.dirty  # nothing to save: closing never asks
     campaigns = window.campaigns_page
     assert not campaigns.new_button.isEnabled()
@@ -188,6 +191,7 @@ def test_marketer_window_can_work_but_not_administer(
     assert window.segments_page.save_button.isEnabled()
     assert window.campaigns_page.new_button.isEnabled()
     assert not window.customers_page.detail.edit_button.isHidden()
+    assert not window.segments_page.bulk.button.isHidden()
     assert window.offer_demo_data() is None  # demo data is for admins
     window.close()
 

@@ -31,7 +31,13 @@ from minicrm_desktop.views.campaigns.wizard import CampaignWizard
 from minicrm_desktop.views.segments.page import SegmentsPage
 from minicrm_desktop.views.settings.ai import PRIVACY, AISettingsGroup
 from minicrm_desktop.views.settings.changes import ADMINS_ONLY, SettingChanges
-from tests.gui.conftest import bus, make_control, quit_questions, runner  # noqa: F401
+from tests.gui.conftest import (  # noqa: F401
+    bus,
+    draft_questions,
+    make_control,
+    quit_questions,
+    runner,
+)
 from tests.gui.test_campaign_detail import sent_campaign  # noqa: F401
 from tests.gui.test_campaign_wizard import population  # noqa: F401
 from tests.segments.population import insert_people

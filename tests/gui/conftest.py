@@ -28,6 +28,7 @@ from minicrm_desktop.services.core.tasks import TaskRunner
 from minicrm_desktop.services.customers.seed import seed_demo_data
 from minicrm_desktop.services.segments.saved import create_segment
 from minicrm_desktop.views.campaigns.control import CampaignControl
+from minicrm_desktop.views.campaigns.wizard.drafts import KeepDraftDialog, Leave
 from minicrm_desktop.views.segments.dialogs import Unsaved, UnsavedChangesDialog
 from minicrm_desktop.views.segments.page import SegmentsPage
 from minicrm_desktop.views.shell.main_window import QuitWhileBusy
@@ -121,6 +122,21 @@ def quit_questions(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
         return True
 
     monkeypatch.setattr(QuitWhileBusy, "ask", classmethod(ask))
+    return asked
+
+
+@pytest.fixture(autouse=True)
+def draft_questions(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """"Keep as draft?" (a wizard with something entered is closed) never blocks a test:
+    it discards; tests may read the log, and the person tests ask for the real question
+    (`real_dialogs`)."""
+    asked: list[str] = []
+
+    def ask(cls: type, parent: object, name: str, *, reopened: bool) -> Leave:
+        asked.append(name)
+        return Leave.DISCARD
+
+    monkeypatch.setattr(KeepDraftDialog, "ask", classmethod(ask))
     return asked
 
 

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 from pytestqt.qtbot import QtBot
 
+from minicrm_desktop.views.campaigns.wizard.drafts import KeepDraftDialog
 from minicrm_desktop.views.segments.dialogs import (
     ConfirmDeleteDialog,
     SegmentNameDialog,
@@ -219,4 +220,4 @@ PUNE = {"combinator": "and", "rules": [{"field": "city", "operator": "=", "value
 LONG = "Big spenders in Pune who ordered twice this year"
 # The real questions, before the suite's autouse fixtures replace them with answers.
 REAL_ASK = {cls: cls.__dict__["ask"] for cls in (UnsavedChangesDialog, ConfirmDeleteDialog,
-                                                  SegmentNameDialog)}
+                                                  SegmentNameDialog, KeepDraftDialog)}

@@ -23,6 +23,7 @@ from minicrm_desktop.services.core.tasks import TaskRunner
 from minicrm_desktop.services.importing import import_customers
 from minicrm_desktop.views.campaigns.control import CampaignControl
 from minicrm_desktop.views.campaigns.history_model import (
+    COLUMNS,
     PAGE_SIZE,
     PROGRESS_COLUMN,
     CampaignHistoryModel,
@@ -100,7 +101,7 @@ def test_history_model_pages_newest_first(sqlite_engine: Engine, runner: TaskRun
     assert len(set(ids)) == len(ids)
     assert model.page_fetches == 3
     qtmodeltester.check(model)  # type: ignore[attr-defined]
-    assert model.index(0, 7).data() == "88.9%"
+    assert model.index(0, COLUMNS.index("Success")).data() == "88.9%"
 
 
 def test_scrolling_the_page_loads_the_next_page(sqlite_engine: Engine, qtbot: QtBot,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from typing import Any, TextIO
 
@@ -45,6 +45,8 @@ class CampaignRow:
     failed: int
     skipped: int
     scheduled_at: datetime | None = None
+    #: Saved unfinished from the wizard (reopened there, not on a campaign page).
+    wizard_draft: bool = False
 
     @property
     def cancelled(self) -> int:
@@ -94,13 +96,15 @@ def list_campaigns(
     engine: Engine, *, before_id: int | None = None, limit: int | None = None
 ) -> list[CampaignRow]:
     """Newest first; page with `before_id` (keyset on the id) and `limit`."""
-    stmt = select(*_ROW).order_by(c.id.desc())
+    stmt = select(*_ROW, c.wizard_json.is_not(None)).order_by(c.id.desc())
     if before_id is not None:
         stmt = stmt.where(c.id < before_id)
     if limit is not None:
         stmt = stmt.limit(limit)
     with engine.connect() as conn:
-        return [CampaignRow(*row) for row in conn.execute(stmt)]
+        return [replace(CampaignRow(*row[:-1]),
+                        wizard_draft=bool(row[-1]) and row.status == "draft")
+                for row in conn.execute(stmt)]
 
 
 _VARIANT_STATUSES = {s.value: s.name.lower() for s in DeliveryStatus}

@@ -129,12 +129,15 @@ class CampaignControl(QObject):
     # -- launching --------------------------------------------------------------------------
 
     def submit(self, draft: CampaignDraft,
-               on_done: Callable[[int], None] | None = None, *, actor: Actor) -> None:
-        """Create the campaign; unless it is scheduled, freeze its audience and send it."""
+               on_done: Callable[[int], None] | None = None, *, actor: Actor,
+               replacing_draft: int | None = None) -> None:
+        """Create the campaign (in place of the wizard draft `replacing_draft`, if given);
+        unless it is scheduled, freeze its audience and send it."""
         engine = self.engine
 
         def task(_ctx: TaskContext) -> tuple[int, LaunchSummary | None]:
-            campaign_id = create_campaign(engine, draft, actor=actor)
+            campaign_id = create_campaign(engine, draft, actor=actor,
+                                          replacing_draft=replacing_draft)
             if draft.scheduled_at is not None:
                 return campaign_id, None
             return campaign_id, launch_campaign(engine, campaign_id, actor=actor)

@@ -16,10 +16,10 @@ from minicrm_desktop.views.common.formatting import format_datetime
 from minicrm_desktop.views.common.keyset_model import KeysetTableModel, ModelIndex
 
 PAGE_SIZE = 100
-COLUMNS = ("Name", "Status", "When", "Audience", "Sent", "Failed", "Skipped", "Success",
-           "Progress")
-NUMERIC = {3, 4, 5, 6, 7}
-PROGRESS_COLUMN = 8
+COLUMNS = ("Name", "Status", "When", "Audience", "Sent", "Failed", "Skipped", "Cancelled",
+           "Success", "Progress")
+NUMERIC = {3, 4, 5, 6, 7, 8}
+PROGRESS_COLUMN = 9
 CampaignIdRole = Qt.ItemDataRole.UserRole + 1
 ProgressRole = Qt.ItemDataRole.UserRole + 2
 StatusRole = Qt.ItemDataRole.UserRole + 3
@@ -120,6 +120,12 @@ def when(row: CampaignRow) -> str:
     return f"created {format_datetime(row.created_at)}"
 
 
+def _not_started(row: CampaignRow) -> bool:
+    """No figures yet (a draft, a schedule, or one cancelled before it ran)."""
+    return row.status in ("draft", "scheduled") or (row.status == "cancelled"
+                                                     and row.started_at is None)
+
+
 def _alignment(column: int) -> int:
     horizontal = Qt.AlignmentFlag.AlignRight if column in NUMERIC else \
         Qt.AlignmentFlag.AlignHCenter if column == PROGRESS_COLUMN else Qt.AlignmentFlag.AlignLeft
@@ -133,12 +139,12 @@ def _display(row: CampaignRow, column: int) -> str:
         return row.status.capitalize()
     if column == 2:
         return when(row)
-    if column in (3, 4, 5, 6):
-        value = (row.audience, row.sent, row.failed, row.skipped)[column - 3]
-        return "—" if row.status in ("draft", "scheduled") else f"{value:,}"
-    if column == 7:
+    if column in (3, 4, 5, 6, 7):
+        value = (row.audience, row.sent, row.failed, row.skipped, row.cancelled)[column - 3]
+        return "—" if _not_started(row) else f"{value:,}"
+    if column == 8:
         rate = row.success_rate
         return "—" if rate is None else f"{rate:.1%}"
-    if row.status in ("draft", "scheduled"):
+    if _not_started(row):
         return ""
     return f"{row.progress:.0%}"

@@ -1,11 +1,15 @@
 """The Campaigns page: the history newest first with live progress, control buttons, and a
-campaign's own page (opened with a double click or Open)."""
+campaign's own page (opened with a double click or Open). A draft kept from the wizard is
+listed too and reopens in the wizard; a scheduled campaign's time can be changed or its
+schedule cancelled before it starts (buttons, the context menu, F2 and Delete)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QItemSelection, Qt, QTimer, Signal
+from PySide6.QtCore import QItemSelection, QPoint, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -21,6 +25,13 @@ from sqlalchemy import Engine
 
 from minicrm_desktop.services.access.actor import Actor, Permission, can
 from minicrm_desktop.services.ai import AISettings
+from minicrm_desktop.services.campaigns.drafts import (
+    SavedDraft,
+    cancel_before_start,
+    discard_draft,
+    load_draft,
+    reschedule_campaign,
+)
 from minicrm_desktop.services.campaigns.events import CampaignCounts
 from minicrm_desktop.services.campaigns.history import CampaignRow
 from minicrm_desktop.services.campaigns.store import delivery_state
@@ -29,8 +40,16 @@ from minicrm_desktop.services.core.tasks import TaskHandle, TaskRunner
 from minicrm_desktop.views.campaigns.control import CampaignControl
 from minicrm_desktop.views.campaigns.detail import CANCELLABLE, CampaignDetail, confirm_cancel
 from minicrm_desktop.views.campaigns.history_model import PROGRESS_COLUMN, CampaignHistoryModel
+from minicrm_desktop.views.campaigns.list_actions import (
+    ChangeTimeDialog,
+    confirm_cancel_schedule,
+    confirm_delete_draft,
+    row_menu,
+)
 from minicrm_desktop.views.campaigns.progress_delegate import ProgressDelegate
 from minicrm_desktop.views.campaigns.wizard import CampaignWizard
+from minicrm_desktop.views.campaigns.wizard.drafts import go_to_step
+from minicrm_desktop.views.common.formatting import format_datetime
 from minicrm_desktop.views.common.widgets import PageHeader
 
 #: How often the list reads the counters of running campaigns (another installation may be
@@ -71,7 +90,7 @@ class CampaignsPage(QWidget):
                                  "newest first."), 1)
         self.new_button = QPushButton("New campaign…")
         self.new_button.setDefault(True)
-        self.new_button.clicked.connect(self.new_campaign)
+        self.new_button.clicked.connect(lambda: self.new_campaign())
         self.new_button.setEnabled(self.may_create)
         if not self.may_create:
             self.new_button.setToolTip("Your role can view campaigns but not start them.")
@@ -82,8 +101,13 @@ class CampaignsPage(QWidget):
         self.open_button = QPushButton("Open")
         self.pause_button = QPushButton("Pause")
         self.resume_button = QPushButton("Resume")
+        self.change_time_button = QPushButton("Change time…")
+        self.change_time_button.setToolTip("Run the scheduled campaign at another time (F2)")
+        # Its text follows the selection: cancel a campaign or its schedule, delete a draft.
         self.cancel_button = QPushButton("Cancel campaign…")
-        for button in (self.open_button, self.pause_button, self.resume_button):
+        self.cancel_button.setToolTip("Asks first (Delete)")
+        for button in (self.open_button, self.pause_button, self.resume_button,
+                       self.change_time_button):
             buttons.addWidget(button)
         buttons.addSpacing(24)  # irreversible: set apart from Resume, and it asks first
         buttons.addWidget(self.cancel_button)
@@ -96,6 +120,7 @@ class CampaignsPage(QWidget):
         self.pause_button.clicked.connect(self.pause_selected)
         self.resume_button.clicked.connect(self.resume_selected)
         self.cancel_button.clicked.connect(self.cancel_selected)
+        self.change_time_button.clicked.connect(self.change_time_selected)
 
         self.table = QTableView()
         self.table.setObjectName("campaigns_table")
@@ -110,10 +135,19 @@ class CampaignsPage(QWidget):
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         for column in range(1, PROGRESS_COLUMN):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
-        header.resizeSection(PROGRESS_COLUMN, 160)
+        # Narrow enough that the name keeps its room in a 1024 px window (issue 16).
+        header.resizeSection(PROGRESS_COLUMN, 100)
         # Enter or a double click on a row (both "activate" it) opens the campaign.
-        self.table.activated.connect(lambda index: self.open_campaign(
-            self._id_at(index.row())))
+        self.table.activated.connect(lambda index: self.open_row(index.row()))
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.table.customContextMenuRequested.connect(self.show_row_menu)
+        for keys, slot in (("F2", self.change_time_selected), ("Delete", self.cancel_selected),
+                           ("Shift+F10", lambda: self.show_row_menu(None))):
+            action = QAction(self.table)
+            action.setShortcut(QKeySequence(keys))
+            action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+            action.triggered.connect(slot)
+            self.table.addAction(action)
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
         layout.addWidget(self.table, 1)
         self.empty = QLabel("No campaigns yet. Start one with “New campaign…”.")
@@ -142,10 +176,6 @@ class CampaignsPage(QWidget):
 
     # --- selection and buttons ------------------------------------------------------------
 
-    def _id_at(self, row: int) -> int | None:
-        campaign = self.model.campaign(row)
-        return None if campaign is None else campaign.id
-
     def selected(self) -> CampaignRow | None:
         rows = self.table.selectionModel().selectedRows()
         return self.model.campaign(rows[0].row()) if rows else None
@@ -170,13 +200,19 @@ class CampaignsPage(QWidget):
         campaign = self.selected()
         status = None if campaign is None else campaign.status
         running = campaign is not None and self.control.is_running(campaign.id)
-        self.open_button.setEnabled(campaign is not None)
+        draft = campaign is not None and campaign.wizard_draft
+        self.open_button.setEnabled(campaign is not None and (self.may_create or not draft))
+        self.open_button.setText("Continue editing" if draft else "Open")
+        self.change_time_button.setEnabled(self.may_create and status == "scheduled")
+        self.cancel_button.setText("Delete draft…" if draft else "Cancel schedule…"
+                                   if status == "scheduled" else "Cancel campaign…")
         may = self.may_control
         # A pause goes through the database: whichever installation sends obeys it.
         self.pause_button.setEnabled(may and status == "running")
         self.resume_button.setEnabled(may and (status == "paused" or (status == "running"
                                                                       and not running)))
-        self.cancel_button.setEnabled(may and status in CANCELLABLE)
+        self.cancel_button.setEnabled(self.may_create if draft or status == "scheduled"
+                                      else may and status in CANCELLABLE)
 
     def _progress(self, counts: CampaignCounts) -> None:
         self.model.apply_counts(counts)
@@ -235,17 +271,71 @@ class CampaignsPage(QWidget):
 
     def cancel_selected(self) -> None:
         campaign = self.selected()
-        if campaign is None:
+        if campaign is None or not self.cancel_button.isEnabled():
+            return
+        if campaign.wizard_draft:
+            if confirm_delete_draft(self, campaign.name):
+                self._act(lambda: discard_draft(self.engine, campaign.id, actor=self.actor),
+                          "Deleting the draft", f"Draft “{campaign.name}” deleted.")
+            return
+        if campaign.status == "scheduled":
+            if confirm_cancel_schedule(self, campaign.name, campaign.scheduled_at):
+                self._act(lambda: cancel_before_start(self.engine, campaign.id,
+                                                      actor=self.actor),
+                          "Cancelling the schedule", f"“{campaign.name}” will not be sent.")
             return
         unsent = None if campaign.status in ("draft", "scheduled") else max(
             0, campaign.audience - campaign.sent - campaign.failed - campaign.skipped)
         if confirm_cancel(self, campaign.name, unsent):
             self.control.cancel(campaign.id, actor=self.actor)
 
+    def change_time_selected(self) -> None:
+        campaign = self.selected()
+        if campaign is None or not self.change_time_button.isEnabled():
+            return
+        at = ChangeTimeDialog.ask(self, campaign.name, campaign.scheduled_at)
+        if at is not None:
+            self._act(lambda: reschedule_campaign(self.engine, campaign.id, at,
+                                                  actor=self.actor),
+                      "Changing the time", f"“{campaign.name}” now runs {format_datetime(at)}.")
+
+    def _act(self, work: Callable[[], object], title: str, done: str) -> None:
+        """A change to a campaign that has not started, off the GUI thread; the list is
+        read again either way (another window may have started or removed it)."""
+        def succeeded(_result: object) -> None:
+            self.show_message(done)
+            self.bus.campaigns_changed.emit()
+
+        def failed(exc: BaseException) -> None:
+            self.show_message(str(exc))
+            self.bus.campaigns_changed.emit()
+
+        self.runner.run(lambda _ctx: work(), title=title, on_success=succeeded,
+                        on_error=failed)
+
+    def show_row_menu(self, pos: QPoint | None) -> None:
+        """The row's commands, as the buttons offer them (right click, Menu or Shift+F10)."""
+        row_menu(self.table, pos, (self.open_button, self.pause_button, self.resume_button,
+                                   self.change_time_button, self.cancel_button))
+
     def open_selected(self) -> None:
         campaign = self.selected()
         if campaign is not None:
+            self.open_row(self.table.selectionModel().selectedRows()[0].row())
+
+    def open_row(self, row: int) -> None:
+        """A campaign opens on its own page; a draft kept from the wizard, in the wizard."""
+        campaign = self.model.campaign(row)
+        if campaign is None:
+            return
+        if not campaign.wizard_draft:
             self.open_campaign(campaign.id)
+        elif self.may_create:
+            engine, draft_id = self.engine, campaign.id
+            self.runner.run(lambda _ctx: load_draft(engine, draft_id),
+                            title="Opening the draft",
+                            on_success=self.continue_draft,
+                            on_error=lambda exc: self.show_message(str(exc)))
 
     def open_campaign(self, campaign_id: int | None) -> None:
         if campaign_id is None:
@@ -269,13 +359,18 @@ class CampaignsPage(QWidget):
         if focus:
             self.table.setFocus(Qt.FocusReason.OtherFocusReason)
 
-    def new_campaign(self) -> CampaignWizard:
+    def continue_draft(self, draft: SavedDraft) -> None:
+        """Reopen a kept draft in the wizard, at the step it was left on."""
+        go_to_step(self.new_campaign(draft), draft.step)
+
+    def new_campaign(self, draft: SavedDraft | None = None) -> CampaignWizard:
         """Open the New campaign wizard (window-modal; it launches through the control)."""
         old = self.wizard
         if old is not None and not old.busy:
             old.deleteLater()  # a busy one is still answered by a task; it dies with the page
         self.wizard = CampaignWizard(self.engine, self.runner, self.control, actor=self.actor,
-                                     ai=self.ai, parent=self)
+                                     ai=self.ai, draft=draft, parent=self)
+        self.wizard.draft_saved.connect(lambda _id: self.show_message("Kept as a draft."))
         self.wizard.submitted.connect(lambda draft: self.show_message(
             f"“{draft.name}” {'scheduled' if draft.scheduled_at else 'launching'}…"))
         self.wizard.open()

@@ -9,7 +9,8 @@ from minicrm_desktop.views.segments.describe_panel import DescribePanel
 from minicrm_desktop.views.segments.dialogs import SegmentNameDialog
 from minicrm_desktop.views.segments.live_count import LiveCount
 from minicrm_desktop.views.segments.node_editor import NodeEditor
-from minicrm_desktop.views.segments.page import SegmentsPage, redo_keys
+from minicrm_desktop.views.segments.page import SegmentsPage
+from minicrm_desktop.views.segments.page_keys import redo_keys
 from minicrm_desktop.views.segments.root_bar import RootMatchBar
 from minicrm_desktop.views.segments.rule_actions import RuleActions
 from minicrm_desktop.views.segments.rule_checks import problem_message
