@@ -119,6 +119,9 @@ def test_escape_keeps_a_draft_that_reopens_where_it_was_left(
 
     # Finishing launches it in the draft's place: the draft is gone.
     click(again.button(Button.NextButton))
+    assert again.currentPage() is again.email_page  # an email: its sender and subject next
+    qtbot.waitUntil(lambda: again.button(Button.NextButton).isEnabled(), timeout=15_000)
+    click(again.button(Button.NextButton))
     review = again.review_page
     qtbot.waitUntil(lambda: again.button(Button.FinishButton).isEnabled(), timeout=15_000)
     assert "1 variant" in review.summary.text()

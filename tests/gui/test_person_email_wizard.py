@@ -22,7 +22,7 @@ from minicrm_desktop.services.campaigns.abtest import results_of_test_share
 from minicrm_desktop.services.campaigns.email import UNSUBSCRIBE_BASE
 from minicrm_desktop.views.campaigns.wizard import CampaignWizard
 
-from .person import Key, Mod, click, press, type_text
+from .person import DialogLog, Key, Mod, answer_dialog, click, press, type_text
 from .test_person_campaign import _figure, _open_from_list
 
 c = campaigns_table.c
@@ -225,3 +225,43 @@ def test_ab_test_then_winner_through_the_window(person_app: AppContext, qtbot: Q
     audience, sent = _figure(detail, "audience"), _figure(detail, "sent")
     assert sent + _figure(detail, "failed") + _figure(detail, "skipped") == audience
     assert sum(r.attempted for r in tested) < (sent + _figure(detail, "failed")) * 0.5
+
+
+def test_an_email_draft_reopens_with_its_subject_and_ab_choice(
+        person_app: AppContext, real_dialogs: None, qtbot: QtBot) -> None:
+    """The email page's and the A/B choice's fields come back with a kept draft."""
+    wizard = _open_wizard(person_app, qtbot, "Diwali email draft")
+    message = wizard.message_page
+    click(message.add_button)
+    type_text("Hello {name}, Diwali is here. {unsubscribe_url}")
+    qtbot.waitUntil(lambda: message.split.isVisible(), timeout=15_000)
+    click(message.split.winner_radio)
+    _replace_text(message.split.share, "30")
+    _next(wizard)
+    email = wizard.email_page
+    assert wizard.currentPage() is email
+    type_text("{first_name|Friend}, Diwali is here", email.subject)
+
+    seen = DialogLog()
+    answer_dialog(seen, button="Keep as draft")
+    press(Key.Key_Escape, widget=email.subject)
+    assert seen.seen
+    qtbot.waitUntil(lambda: not wizard.isVisible(), timeout=10_000)
+    page = person_app.window.campaigns_page
+    qtbot.waitUntil(lambda: any(
+        page.model.index(r, 0).data() == "Diwali email draft"
+        for r in range(page.model.rowCount())), timeout=10_000)
+    row = next(r for r in range(page.model.rowCount())
+               if page.model.index(r, 0).data() == "Diwali email draft")
+    person_app.window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is person_app.window, timeout=3000)
+    click(page.table.viewport(), page.table.visualRect(page.model.index(row, 0)).center())
+    press(Key.Key_Return, widget=page.table)
+    qtbot.waitUntil(lambda: page.wizard not in (None, wizard) and page.wizard.isVisible(),
+                    timeout=10_000)
+    again = page.wizard
+    assert again is not None
+    assert again.currentPage() is again.email_page
+    assert again.email_page.subject.text() == "{first_name|Friend}, Diwali is here"
+    assert again.message_page.split.winner_radio.isChecked()
+    assert again.message_page.split.share.value() == 30

@@ -101,7 +101,8 @@ def restore(wizard: CampaignWizard, state: WizardState) -> None:
     if state.scheduled_at is not None:
         review.later_radio.setChecked(True)
         review.when.setDateTime(QDateTime.fromSecsSinceEpoch(int(state.scheduled_at.timestamp())))
-    for page in (basics, audience, wizard.rule_page, message, review):
+    message.split.restore(state.ab_test_share, state.ab_wait_seconds, state.ab_metric)
+    for page in (basics, audience, wizard.rule_page, message, wizard.email_page, review):
         hook = getattr(page, "restore_state", None)  # pages with more fields fill their own
         if callable(hook):
             hook(state)

@@ -151,7 +151,7 @@ class EmailPage(StepPage):
         self.variant_choice.blockSignals(False)
         self._changed()
 
-    def restore(self, state: WizardState) -> None:
+    def restore_state(self, state: WizardState) -> None:
         """Show a saved state's email settings (a reopened draft)."""
         self.subject.setText(state.subject)
         self.sender_name.setText(state.sender_name or self.defaults.sender_name)
