@@ -22,7 +22,7 @@ from ...models.campaign import (
 )
 from ..access.actor import SYSTEM
 from ..access.audit import Action, record
-from .store import HELD, QUEUED, SENDING, _hold_lease, db_now
+from .lease import HELD, QUEUED, SENDING, _hold_lease, db_now
 
 c = campaigns_table.c
 d = deliveries_table.c
