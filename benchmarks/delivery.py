@@ -30,7 +30,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtCore import QCoreApplication, QElapsedTimer, Qt, QTimer  # noqa: E402
+from PySide6.QtCore import QElapsedTimer, QEventLoop, Qt, QTimer  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
 from benchmarks.delivery_setup import (  # noqa: E402
@@ -50,12 +50,24 @@ DETAIL_AT = 0.4  # share of the audience done when the campaign's own page is op
 
 
 def wait(condition: Any, timeout_s: float = 600) -> None:
+    """Run the event loop (as app.exec() does: blocked in Qt, not in Python) until the
+    condition holds."""
+    loop = QEventLoop()
+    check = QTimer()
     end = time.monotonic() + timeout_s
-    while not condition():
-        if time.monotonic() > end:
-            raise TimeoutError("the benchmark waited too long")
-        QCoreApplication.processEvents()
-        time.sleep(0.001)
+
+    def look() -> None:
+        if condition() or time.monotonic() > end:
+            loop.quit()
+
+    check.timeout.connect(look)
+    check.start(20)
+    look()
+    if not condition():
+        loop.exec()
+    check.stop()
+    if not condition():
+        raise TimeoutError("the benchmark waited too long")
 
 
 def minicrm(url: str, home: Path, recipients: int) -> dict[str, Any]:
@@ -78,9 +90,15 @@ def minicrm(url: str, home: Path, recipients: int) -> dict[str, Any]:
     beats = [0]
     clock = QElapsedTimer()
 
+    late_beats: list[tuple[float, str, float]] = []  # (seconds since launch, phase, ms)
+
     def beat() -> None:
         late = clock.restart() - BEAT_MS
         beats[0] += 1
+        if late > 20:
+            when = time.perf_counter() - started
+            stage = phase[0] if "frozen" in state else "freezing"
+            late_beats.append((round(when, 3), stage, late))
         if phase[0] in worst:
             worst[phase[0]] = max(worst[phase[0]], float(late))
         elif phase[0] == "opened":
@@ -115,9 +133,9 @@ def minicrm(url: str, home: Path, recipients: int) -> dict[str, Any]:
     bus.campaign_progress.connect(progress)
     control.launched.connect(launched)
     control.delivery.finished.connect(finished)
+    started = time.perf_counter()
     clock.start()
     heartbeat.start(BEAT_MS)
-    started = time.perf_counter()
     control.submit(draft("bench"), actor=LOCAL_ADMIN)
     wait(lambda: "done" in state)
     heartbeat.stop()
@@ -147,6 +165,7 @@ def minicrm(url: str, home: Path, recipients: int) -> dict[str, Any]:
         "stall_detail_ms": worst["detail"],
         "open_detail_ms": opened[0] if opened else None,
         "beats": beats[0],
+        "late_beats": sorted(late_beats, key=lambda b: -b[2])[:8],
     }
 
 

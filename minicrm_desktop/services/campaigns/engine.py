@@ -76,6 +76,7 @@ CHUNK = 250
 MIN_CHUNK = 10
 PUBLISH_EVERY = 125
 PUBLISH_SECONDS = 0.1
+PROGRESS_SECONDS = 0.25
 DEFAULT_WORKERS = 8
 RETRY_BASE_SECONDS = 2.0  # transient failures wait 2 s, 4 s, 8 s … before the next attempt
 # The lease: renewed every HEARTBEAT seconds, lost LEASE_TTL seconds after the last renewal.
@@ -428,6 +429,7 @@ class _Writer(QObject):
         # Stopped runs whose pause could not be recorded yet: id -> (run, give up at).
         self.unrecorded: dict[int, tuple[_Run, float]] = {}
         self.db_failing = False  # hold flushes until a fault's retry (no flood of errors)
+        self.reported: dict[int, float] = {}  # campaign id -> when progress last went out
         self._settle_request.connect(self.settle, Qt.ConnectionType.QueuedConnection)
 
     def settle_later(self, campaign_id: int) -> None:
@@ -803,11 +805,18 @@ class _Writer(QObject):
         if not self.buffer or (self.db_failing and not force):
             return
         batch, self.buffer = self.buffer, []
+        # Progress goes out at most every PROGRESS_SECONDS a campaign: each report wakes the
+        # GUI thread, which then competes with the workers for the GIL.
+        now = time.monotonic()
+        report = [cid for cid in {e.campaign_id for e in batch}
+                  if force or now - self.reported.get(cid, 0.0) >= PROGRESS_SECONDS]
+        for cid in report:
+            self.reported[cid] = now
 
         def apply() -> list[CampaignCounts | None]:
             with self.engine.begin() as conn:
                 store.apply_events(conn, batch)
-                return [store.counts(conn, cid) for cid in {e.campaign_id for e in batch}]
+                return [store.counts(conn, cid) for cid in report]
 
         try:
             snapshots = self._db("recording delivery outcomes", apply)
