@@ -67,11 +67,13 @@ class Databases:
     """Fresh databases from one seeded template: SQLite files in `folder`, or MariaDB
     databases named minicrm_delivery_bench_* on the server of `server_url`."""
 
-    def __init__(self, folder: Path, recipients: int, server_url: str | None) -> None:
+    def __init__(self, folder: Path, recipients: int, server_url: str | None,
+                 tag: str = "template") -> None:
         self.folder = folder
+        self.tag = tag
         self.server = make_url(server_url) if server_url else None
         self.made: list[str] = []
-        self.template = self._url("template")
+        self.template = self._url(tag)
         engine = self._create(self.template)
         seed_demo_data(engine, recipients, seed=11, anchor=ANCHOR, actor=LOCAL_ADMIN)
         cust = customers_table.c
@@ -110,7 +112,7 @@ class Databases:
             with source.connect() as conn:
                 conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
             source.dispose()
-            shutil.copyfile(self.folder / "template.db", self.folder / f"{name}.db")
+            shutil.copyfile(self.folder / f"{self.tag}.db", self.folder / f"{name}.db")
             return url
         engine = self._create(url)
         template = make_url(self.template).database
