@@ -5,12 +5,13 @@ claims chunks of queued deliveries and hands them to the workers through a queue
 render each message, hand it to the vendor, and publish every outcome as a `DeliveryEvent`
 on the engine's `events` signal (the pub-sub bus). The writer consumes those events and
 applies them in batches — every FLUSH_EVERY events or FLUSH_MS milliseconds, one transaction
-each — then publishes the campaign's counters on `progress`. Views subscribe to the same
-signals for live progress. A single writer keeps SQLite's one write lock uncontended and
+each, one UPDATE per kind of outcome — then publishes the campaign's counters on `progress`
+(at most every PROGRESS_SECONDS: each report wakes the GUI thread). Views subscribe to it
+for live progress. A single writer keeps SQLite's one write lock uncontended and
 MySQL free of deadlocks between claims and outcomes. QtCore only: the CLI runs this on a
 QCoreApplication.
 
-A run holds its campaign's lease (see store.py): the writer renews it every heartbeat and
+A run holds its campaign's lease (lease.py): the writer renews it every heartbeat and
 reads the campaign's status then, so a pause or cancel made by any installation through the
 database is obeyed within one heartbeat. Workers send only before a local deadline — the
 start of the last successful renewal plus the lease's lifetime minus a margin — so a process
@@ -24,6 +25,10 @@ An A/B test with a winner adds one step: when nothing is queued but recipients a
 writer looks at the decision's time (in the database) at least every heartbeat and, once it
 has come, chooses the winner and releases the rest in one transaction under the lease
 (abtest.py); sending then goes on as before.
+
+Where it lives: this module is the engine's face (control calls and signals); worker.py the
+workers; writer.py the writer, with handout.py (claiming work) and faults.py; the storage
+steps are in store.py and the modules it gathers (claims, lease, outcomes).
 """
 
 from __future__ import annotations

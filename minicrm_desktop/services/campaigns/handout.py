@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QTimer
 
-from . import abtest, store
+from . import abtest, faults, store
 from .worker import CHUNK, _Run
 
 if TYPE_CHECKING:
@@ -30,7 +30,7 @@ def begin(writer: _Writer, run: _Run) -> None:
         queued = writer._db("counting queued messages", partial(
             store.queued_count, writer.engine, run.plan.campaign_id))
     except Exception as exc:
-        writer._fault(run, exc)
+        faults.fault(writer, run, exc)
         return
     run.chunk = max(MIN_CHUNK, min(CHUNK, queued // (2 * run.workers) or MIN_CHUNK))
     refill(writer, run)
@@ -81,7 +81,7 @@ def refill(writer: _Writer, run: _Run) -> None:
         run.starved = True
         return
     except Exception as exc:
-        writer._fault(run, exc)
+        faults.fault(writer, run, exc)
         return
     if wait is None:
         for _ in range(run.workers):

@@ -18,8 +18,9 @@ from minicrm_desktop.services.core.retry import with_retries
 from ...models.campaign import CampaignStatus
 from ..access.actor import Actor
 from ..access.audit import Action
-from . import handout, store
+from . import faults, handout, store
 from .events import CampaignCounts, DeliveryEvent
+from .faults import describe_error
 from .templates import parse_template
 from .vendor import Vendor
 from .worker import _Pacer, _Run, _Worker
@@ -33,13 +34,6 @@ FLUSH_EVERY = 500
 FLUSH_MS = 250
 PROGRESS_SECONDS = 0.25
 T = TypeVar("T")
-
-
-def describe_error(exc: BaseException) -> str:
-    """One line for a user: the driver's message, not SQLAlchemy's wrapping."""
-    cause = getattr(exc, "orig", None) or exc
-    first = (str(cause).splitlines() or [type(cause).__name__])[0]
-    return f"database error: {first}"[: store.REASON_LEN]
 
 
 class _Writer(QObject):
@@ -258,7 +252,7 @@ class _Writer(QObject):
         for campaign_id in list(self.waiting_for):
             self.start_run(campaign_id)
         for campaign_id in list(self.unrecorded):
-            self._record_fault(campaign_id)
+            faults.record_fault(self, campaign_id)
         if not (self.runs or self.waiting_for or self.unrecorded) and self.heartbeat:
             self.heartbeat.stop()
 
@@ -269,7 +263,7 @@ class _Writer(QObject):
             status = self._db("renewing the delivery lease", partial(
                 store.renew_lease, self.engine, cid, self.me, self.owner.lease_ttl))
         except Exception as exc:
-            self._fault(run, exc)
+            faults.fault(self, run, exc)
             return
         if status is None:
             log.info("campaign %s: the delivery lease was lost to another process", cid)
@@ -285,41 +279,6 @@ class _Writer(QObject):
             if run.starved:
                 run.starved = False
                 handout.refill(self, run)
-
-    # -- faults ------------------------------------------------------------------------------
-
-    def _fault(self, run: _Run, exc: BaseException) -> None:
-        """A database step failed after its retries: stop the run; once its workers have
-        stopped, the campaign is paused with the reason (see settle)."""
-        self.db_failing = True
-        if run.fault is None and not run.lost:
-            run.fault = describe_error(exc)
-            # One entry with the traceback in the log; the user sees the one-line reason.
-            log.info("campaign %s stopped: %s", run.plan.campaign_id, run.fault, exc_info=True)
-        self._stop_run(run)
-
-    def _record_fault(self, campaign_id: int) -> None:
-        """Pause the stopped run's campaign with the reason, then record what its workers
-        learned; retried every heartbeat until the database answers or the grace period
-        ends. Outcomes left unrecorded keep their rows `sending`: resent under the same key."""
-        run, give_up_at = self.unrecorded[campaign_id]
-        reason = run.fault or ""
-        store.release_reserve(self.engine)  # a full disk leaves room for the pause
-        try:
-            status = self._db("pausing the campaign", partial(
-                store.pause_for_fault, self.engine, campaign_id, self.me, reason))
-        except Exception:
-            if time.monotonic() < give_up_at:
-                return
-            log.info("campaign %s: the pause could not be recorded", campaign_id, exc_info=True)
-            status, reason = "running", (
-                f"{reason}; it could not be marked paused (its lease expires by itself)")
-        self.flush(force=True)
-        del self.unrecorded[campaign_id]
-        self.buffer = [e for e in self.buffer if e.campaign_id != campaign_id]
-        self.owner._mark_active(campaign_id, False)
-        self.faulted.emit(campaign_id, reason)
-        self.settled.emit(campaign_id, status or "running")
 
     # -- work handed out (handout.py claims it) ---------------------------------------
 
@@ -338,7 +297,7 @@ class _Writer(QObject):
                 store.release, self.engine, token, delivery_ids))
         except Exception as exc:
             # They stay `sending`: whoever takes the lease next requeues them.
-            self._fault(run, exc)
+            faults.fault(self, run, exc)
 
     # -- recording outcomes --------------------------------------------------------------
 
@@ -384,7 +343,7 @@ class _Writer(QObject):
             for cid in {e.campaign_id for e in batch}:
                 run = self.runs.get(cid)
                 if run is not None:
-                    self._fault(run, exc)
+                    faults.fault(self, run, exc)
             self.db_failing = True
             return
         self.db_failing = False
@@ -403,7 +362,7 @@ class _Writer(QObject):
         if run is not None and run.fault is not None:
             self.unrecorded[campaign_id] = (run, time.monotonic() + self.owner.fault_grace)
             self._ensure_heartbeat()
-            self._record_fault(campaign_id)
+            faults.record_fault(self, campaign_id)
             return
         self.flush(force=True)
         self.owner._mark_active(campaign_id, False)
