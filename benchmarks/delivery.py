@@ -190,10 +190,12 @@ def main() -> None:
     # A first campaign in a fresh process loads libraries (keyring, cryptography…) while
     # holding the GIL: warm up on a small one, as an app that has been open a while is.
     warm = Databases(folder, WARM_UP, args.db, tag="warm")
-    home = folder / "home-warm"
-    home.mkdir()
-    minicrm(warm.fresh("warm-run"), home, WARM_UP)
-    warm.close()
+    try:
+        home = folder / "home-warm"
+        home.mkdir()
+        minicrm(warm.fresh("warm_run"), home, WARM_UP)
+    finally:
+        warm.close()
     databases = Databases(folder, args.recipients, args.db)
     pairs: list[dict[str, Any]] = []
     settings: dict[str, Any] = {}

@@ -117,8 +117,13 @@ class Databases:
         engine = self._create(url)
         template = make_url(self.template).database
         with engine.begin() as conn:
-            for table in ("customers",):
-                conn.execute(text(f"INSERT INTO `{table}` SELECT * FROM `{template}`.`{table}`"))
+            stored = conn.execute(text(
+                "SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = :db "
+                "AND TABLE_NAME = 'customers' AND IS_GENERATED = 'NEVER' "
+                "ORDER BY ORDINAL_POSITION"), {"db": template}).scalars().all()
+            names = ", ".join(f"`{name}`" for name in stored)  # not the generated ones
+            conn.execute(text(f"INSERT INTO customers ({names}) "
+                              f"SELECT {names} FROM `{template}`.customers"))
         engine.dispose()
         return url
 
