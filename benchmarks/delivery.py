@@ -21,6 +21,7 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import statistics
 import sys
 import tempfile
@@ -225,6 +226,7 @@ def main() -> None:
             print(json.dumps(pair), file=sys.stderr)
     finally:
         databases.close()
+        shutil.rmtree(folder, ignore_errors=True)
 
     def median(values: list[float]) -> float:
         return round(statistics.median(values), 3)
