@@ -51,7 +51,7 @@ bench-history: venv
 	$(BIN)/python benchmarks/history.py --json
 
 bench-delivery: venv
-	QT_QPA_PLATFORM=offscreen $(BIN)/python benchmarks/delivery.py --recipients 100000 --json
+	QT_QPA_PLATFORM=offscreen $(BIN)/python benchmarks/delivery.py --recipients 100000 --repeats 3 --json
 
 screenshots: venv
 	QT_QPA_PLATFORM=offscreen $(BIN)/python scripts/screenshots.py

@@ -176,7 +176,7 @@ class Delivery(Base):
         ),
         Index("ix_deliveries_campaign_id_updated_at", "campaign_id", "updated_at"),
         Index("ix_deliveries_customer_id_updated_at", "customer_id", "updated_at"),
-        Index("ix_deliveries_claim", "claim"),
+        # No index on `claim`: claims and releases find their rows by id (claims.py).
         MYSQL_TABLE_OPTIONS,
     )
 

@@ -22,7 +22,7 @@ from ...models.campaign import (
 )
 from ..access.actor import SYSTEM
 from ..access.audit import Action, record
-from .store import HELD, QUEUED, SENDING, _hold_lease, db_now
+from .lease import HELD, QUEUED, SENDING, _hold_lease, db_now
 from .variants import in_test_share
 
 c = campaigns_table.c

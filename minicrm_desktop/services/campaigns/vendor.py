@@ -20,7 +20,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import closing
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -133,25 +133,32 @@ class Vendor:
     def close(self) -> None:
         self.ledger.close()
 
-    def _unit(self, message: Message, salt: str) -> float:
-        text = f"{self.config.seed}:{message.key}:{message.attempt}:{salt}"
-        digest = hashlib.blake2b(text.encode(), digest_size=8).digest()
-        return int.from_bytes(digest, "big") / 2**64
-
     def _decide(self, message: Message) -> Outcome:
-        if self._unit(message, "outcome") < self.config.success_rate:
-            return Outcome(sent=True, opened=self._unit(message, "opened") < self.config.open_rate)
-        choices = FAILURES.get(message.channel, FAILURES["email"])
-        reason, transient = choices[int(self._unit(message, "reason") * len(choices))]
-        return Outcome(sent=False, reason=reason, transient=transient)
+        return decide(self.config, message)
 
     def _latency(self, message: Message) -> float:
         mean = self.config.latency_ms / 1000
         if mean <= 0:
             return 0.0
         # Exponential around the mean, capped: most calls are quick, a few are slow.
-        u = self._unit(message, "latency")
+        u = _unit(self.config, message, "latency")
         return min(mean * -math.log(1.0 - u), mean * 8)
+
+
+def _unit(config: VendorConfig, message: Message, salt: str) -> float:
+    text = f"{config.seed}:{message.key}:{message.attempt}:{salt}"
+    digest = hashlib.blake2b(text.encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") / 2**64
+
+
+def decide(config: VendorConfig, message: Message) -> Outcome:
+    """The vendor's answer to a message, before throttling and its ledger (a pure function
+    of the seed, key and attempt: the benchmark's baseline computes the same outcomes)."""
+    if _unit(config, message, "outcome") < config.success_rate:
+        return Outcome(sent=True, opened=_unit(config, message, "opened") < config.open_rate)
+    choices = FAILURES.get(message.channel, FAILURES["email"])
+    reason, transient = choices[int(_unit(config, message, "reason") * len(choices))]
+    return Outcome(sent=False, reason=reason, transient=transient)
 
 
 class _TokenBucket:
@@ -176,12 +183,18 @@ class _TokenBucket:
 class PendingOutcome:
     message: Message
     candidate: Outcome
-    done: threading.Event = field(default_factory=threading.Event)
+    # The ledger's, shared by every submission (an Event per message cost more than the
+    # rest of the vendor's work): notified after each group is durable.
+    ready: threading.Condition
+    finished: bool = False
     outcome: Outcome | None = None
     error: BaseException | None = None
 
     def result(self) -> Outcome:
-        self.done.wait()
+        if not self.finished:
+            with self.ready:
+                while not self.finished:
+                    self.ready.wait()
         if self.error is not None:
             raise self.error
         assert self.outcome is not None
@@ -214,6 +227,7 @@ class VendorLedger:
                 if column not in have:
                     conn.execute(f"ALTER TABLE ledger ADD COLUMN {column} {kind}")
         self._queue: queue.Queue[PendingOutcome | None] = queue.Queue()
+        self._ready = threading.Condition()
         self._writer = threading.Thread(target=self._write_loop, name="vendor-ledger", daemon=True)
         self._writer.start()
 
@@ -224,7 +238,7 @@ class VendorLedger:
         return conn
 
     def submit(self, message: Message, candidate: Outcome) -> PendingOutcome:
-        pending = PendingOutcome(message, candidate)
+        pending = PendingOutcome(message, candidate, self._ready)
         self._queue.put(pending)
         return pending
 
@@ -254,8 +268,10 @@ class VendorLedger:
                 except BaseException as exc:  # every waiter must wake, with the error
                     for pending in group:
                         pending.error = exc
-                for pending in group:
-                    pending.done.set()
+                with self._ready:
+                    for pending in group:
+                        pending.finished = True
+                    self._ready.notify_all()
         finally:
             conn.close()
 

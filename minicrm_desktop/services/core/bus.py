@@ -30,8 +30,6 @@ class EventBus(QObject):
     task_finished = Signal(int)
     #: A user asked for a page by name ("customers", "segments", ...).
     navigate = Signal(str)
-    #: list[DeliveryEvent]: outcomes as the delivery engine's workers learn them.
-    delivery_events = Signal(object)
     #: CampaignCounts: a campaign's counters after the writer applied a batch.
     campaign_progress = Signal(object)
     #: (campaign id, status): a campaign's run ended (completed, paused or cancelled).

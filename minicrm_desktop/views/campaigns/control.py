@@ -57,7 +57,6 @@ class CampaignControl(QObject):
         self.runner = runner
         self.bus = bus
         self.delivery = delivery
-        delivery.events.connect(bus.delivery_events)
         delivery.progress.connect(bus.campaign_progress)
         delivery.finished.connect(bus.campaign_finished)
         delivery.finished.connect(lambda _cid, _status: bus.campaigns_changed.emit())

@@ -133,8 +133,10 @@ class CampaignsPage(QWidget):
         self.table.setShowGrid(False)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for column in range(1, PROGRESS_COLUMN):
-            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        # Fitted to their contents on each load and when a count gains a digit, not live: a
+        # live fit reads every cell again on each progress report, one call into Python per
+        # cell, each waiting for the GIL while delivery workers run (a GUI stall).
+        self._digits = 0
         # Narrow enough that the name keeps its room in a 1024 px window (issue 16).
         header.resizeSection(PROGRESS_COLUMN, 100)
         # Enter or a double click on a row (both "activate" it) opens the campaign.
@@ -190,7 +192,13 @@ class CampaignsPage(QWidget):
         self._selected_id = None if campaign is None else campaign.id
         self._update_buttons()
 
+    def _fit_columns(self) -> None:
+        for column in range(1, PROGRESS_COLUMN):
+            self.table.resizeColumnToContents(column)
+
     def _loaded(self) -> None:
+        self._digits = 0
+        self._fit_columns()
         self.empty.setVisible(self.model.rowCount() == 0)
         if self._selected_id is not None and self.selected() is None:
             self.select_campaign(self._selected_id)  # a refresh reset the model
@@ -216,6 +224,10 @@ class CampaignsPage(QWidget):
 
     def _progress(self, counts: CampaignCounts) -> None:
         self.model.apply_counts(counts)
+        digits = len(str(max(counts.audience, counts.sent, counts.failed, counts.skipped)))
+        if digits > self._digits:
+            self._digits = digits
+            self._fit_columns()
 
     def poll_running(self) -> None:
         """Read the counters of the running campaigns listed (off the GUI thread)."""
@@ -242,7 +254,7 @@ class CampaignsPage(QWidget):
             row = self.model.row_of(counts.campaign_id)
             campaign = None if row is None else self.model.campaign(row)
             changed |= campaign is not None and campaign.status != counts.status
-            self.model.apply_counts(counts)
+            self._progress(counts)
         if changed:
             self.model.refresh()  # finished or paused elsewhere: read it whole
 

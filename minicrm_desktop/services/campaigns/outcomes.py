@@ -1,0 +1,96 @@
+"""Recording delivery outcomes: one UPDATE per batch and kind of outcome, claims checked in
+bulk.
+
+A row takes its outcome only while it is still `sending` under the claim the worker sent it
+with: a run that lost its lease (another process requeued and resent the row) records
+nothing over the other's work. The batch's rows travel in the statement itself, as a
+derived table (no temporary table: a role account may not create one), joined to
+`deliveries` on the primary key; each statement's row count says how many outcomes of that
+kind were recorded, so the campaign's counters move exactly with the log.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from itertools import groupby
+from typing import Any
+
+from sqlalchemy import Connection, update
+
+from minicrm_desktop.services.bulkload.bulk import storage_timestamp
+
+from ...models.campaign import DeliveryStatus, campaigns_table
+from .events import DeliveryEvent
+
+# Rows per statement: 7 parameters each stays far below both engines' limits.
+STATEMENT_ROWS = 500
+_SENT = DeliveryStatus.SENT.value
+_QUEUED = DeliveryStatus.QUEUED.value
+# The derived table's columns, in the order each row's values are bound.
+_COLUMNS = ("id", "claim", "reason", "attempts", "updated_at", "next_attempt_at", "opened")
+
+
+def _sqlite_statement(rows: int) -> str:
+    values = ", ".join(["(?, ?, ?, ?, ?, ?, ?)"] * rows)
+    # A VALUES table's columns are column1, column2, … in _COLUMNS order.
+    return (
+        "UPDATE deliveries SET status = ?, reason = o.column3, attempts = o.column4, "
+        "updated_at = o.column5, next_attempt_at = o.column6, claim = NULL, "
+        f"opened = o.column7 FROM (VALUES {values}) AS o "
+        "WHERE deliveries.id = o.column1 AND deliveries.status = 'sending' "
+        "AND deliveries.claim = o.column2"
+    )
+
+
+def _mysql_statement(rows: int) -> str:
+    first = "SELECT " + ", ".join(f"%s AS {name}" for name in _COLUMNS)
+    rest = " UNION ALL SELECT %s, %s, %s, %s, %s, %s, %s" * (rows - 1)
+    return (
+        f"UPDATE deliveries AS d JOIN ({first}{rest}) AS o ON d.id = o.id "
+        "SET d.status = %s, d.reason = o.reason, d.attempts = o.attempts, "
+        "d.updated_at = o.updated_at, d.next_attempt_at = o.next_attempt_at, "
+        "d.claim = NULL, d.opened = o.opened "
+        "WHERE d.status = 'sending' AND d.claim = o.claim"
+    )
+
+
+def _row(e: DeliveryEvent) -> tuple[Any, ...]:
+    return (e.delivery_id, e.claim, e.reason, e.attempts, storage_timestamp(e.at),
+            storage_timestamp(e.retry_at), e.opened)
+
+
+def apply_events(conn: Connection, events: Sequence[DeliveryEvent]) -> dict[int, tuple[int, int]]:
+    """Record outcomes whose rows still carry the worker's claim; return per campaign the
+    (sent, failed) actually recorded."""
+    sqlite = conn.dialect.name == "sqlite"
+    driver = conn.connection.driver_connection
+    assert driver is not None
+    cursor = driver.cursor()
+    deltas: dict[int, list[int]] = {}
+    # One lock order for every writer (by id, within each kind): fewer deadlocks on MySQL.
+    ordered = sorted(events, key=lambda e: (e.campaign_id, e.status, e.delivery_id))
+    try:
+        for (campaign_id, status), group in groupby(ordered, lambda e: (e.campaign_id, e.status)):
+            batch = list(group)
+            recorded = 0
+            for start in range(0, len(batch), STATEMENT_ROWS):
+                part = batch[start : start + STATEMENT_ROWS]
+                values = [value for e in part for value in _row(e)]
+                if sqlite:
+                    cursor.execute(_sqlite_statement(len(part)), [status, *values])
+                else:
+                    cursor.execute(_mysql_statement(len(part)), [*values, status])
+                recorded += max(0, cursor.rowcount)
+            if status != _QUEUED and recorded:
+                tally = deltas.setdefault(campaign_id, [0, 0])
+                tally[0 if status == _SENT else 1] += recorded
+    finally:
+        cursor.close()
+    c = campaigns_table.c
+    for campaign_id, (sent, failed) in deltas.items():
+        conn.execute(
+            update(campaigns_table)
+            .where(c.id == campaign_id)
+            .values(sent=c.sent + sent, failed=c.failed + failed)
+        )
+    return {k: (v[0], v[1]) for k, v in deltas.items()}

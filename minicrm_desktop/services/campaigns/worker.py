@@ -1,0 +1,186 @@
+"""The delivery workers: each takes claimed chunks from its run's queue, renders every
+message, hands it to the vendor and publishes the outcomes as DeliveryEvents on the
+engine's `events` signal (the writer records them; engine.py describes the whole).
+
+A worker sends only while its run may: not stopped, and before the deadline the writer
+sets at each lease renewal. What it cannot send goes back to the queue (released).
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QRunnable
+
+from ...models.base import utcnow
+from ...models.campaign import Channel, DeliveryStatus
+from . import store
+from .email import compose_body, unsubscribe_url
+from .events import DeliveryEvent
+from .templates import Template
+from .vendor import Message, PendingOutcome, Vendor
+
+if TYPE_CHECKING:
+    from .engine import DeliveryEngine
+
+log = logging.getLogger(__name__)
+
+CHUNK = 250  # messages claimed at a time (fewer for a small campaign: see handout.py)
+PUBLISH_EVERY = 125
+PUBLISH_SECONDS = 0.1
+_Chunk = tuple[str, list[store.ClaimedMessage]]  # (claim token, messages)
+
+
+@dataclass
+class _Run:
+    """One campaign being sent by this process. `work` is filled by the writer only."""
+
+    plan: store.CampaignPlan
+    vendor: Vendor
+    templates: dict[str, Template]
+    workers: int
+    subject: Template | None = None  # email: rendered per recipient like the body
+    footer: Template | None = None
+    stop: threading.Event = field(default_factory=threading.Event)
+    work: queue.Queue[_Chunk | None] = field(default_factory=queue.Queue)
+    bucket: _Pacer | None = None
+    # Writer-thread state: chunks handed out and not yet reported done, and their size.
+    in_flight: int = 0
+    chunk: int = CHUNK
+    active: int = 0  # workers still running (guarded by `lock`)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    # Workers send only before this time.monotonic() value (set by the writer on renewal).
+    deadline: float = 0.0
+    starved: bool = False  # a refill waited for the lease: the next heartbeat refills
+    fault: str | None = None  # why the run stopped on its own (a database error, …)
+    lost: bool = False  # another process has the lease: record nothing more under it
+
+    def may_send(self) -> bool:
+        return not self.stop.is_set() and time.monotonic() < self.deadline
+
+
+class _Pacer:
+    """The campaign's rate limit, shared by its workers."""
+
+    def __init__(self, per_second: int) -> None:
+        self.interval = 1.0 / per_second
+        self.next = time.monotonic()
+        self.lock = threading.Lock()
+
+    def wait(self, stop: threading.Event) -> bool:
+        with self.lock:
+            now = time.monotonic()
+            slot = max(self.next, now)
+            self.next = slot + self.interval
+        delay = slot - time.monotonic()
+        return not (delay > 0 and stop.wait(delay))
+
+
+class _Worker(QRunnable):
+    def __init__(self, owner: DeliveryEngine, run: _Run) -> None:
+        super().__init__()
+        self.owner = owner
+        self.run_state = run
+
+    def run(self) -> None:
+        run = self.run_state
+        try:
+            while not run.stop.is_set():
+                try:
+                    chunk = run.work.get(timeout=0.5)
+                except queue.Empty:
+                    continue
+                if chunk is None:
+                    return  # the writer says nothing is left
+                token, messages = chunk
+                try:
+                    self._send(token, messages)
+                finally:
+                    self.owner._chunk_done.emit(run)
+        except Exception:
+            log.exception("delivery worker for campaign %s failed", run.plan.campaign_id)
+        finally:
+            self.owner._worker_exited(run)
+
+    def _send(self, token: str, claimed: list[store.ClaimedMessage]) -> None:
+        """Send a chunk, keeping up to PUBLISH_EVERY messages in flight at the vendor."""
+        run = self.run_state
+        in_flight: list[tuple[store.ClaimedMessage, PendingOutcome]] = []
+        published = time.monotonic()
+        for index, msg in enumerate(claimed):
+            if (
+                not run.may_send()
+                or (run.bucket and not run.bucket.wait(run.stop))
+                or not run.may_send()
+            ):
+                # Paused, cancelled, or the lease not renewed in time: the rest goes back.
+                self.owner._release.emit(run, token, [m.delivery_id for m in claimed[index:]])
+                break
+            message = _message(run, msg)
+            in_flight.append((msg, run.vendor.submit(message)))
+            # Publish in groups, and at least every PUBLISH_SECONDS when sending is slow.
+            if len(in_flight) >= PUBLISH_EVERY or time.monotonic() - published > PUBLISH_SECONDS:
+                self._publish(token, in_flight)
+                in_flight = []
+                published = time.monotonic()
+        self._publish(token, in_flight)
+
+    def _publish(
+        self, token: str, in_flight: list[tuple[store.ClaimedMessage, PendingOutcome]]
+    ) -> None:
+        """Wait for the vendor's answers and publish them as delivery events."""
+        if not in_flight:
+            return
+        plan = self.run_state.plan
+        events: list[DeliveryEvent] = []
+        for msg, pending in in_flight:
+            outcome = pending.result()
+            attempt = msg.attempts + 1
+            now = utcnow()
+            retry_at = None
+            if outcome.sent:
+                status = DeliveryStatus.SENT.value
+            elif outcome.transient and attempt < plan.max_attempts:
+                status = DeliveryStatus.QUEUED.value
+                retry_at = now + timedelta(
+                    seconds=self.owner.retry_base_seconds * 2 ** (attempt - 1)
+                )
+            else:
+                status = DeliveryStatus.FAILED.value
+            events.append(
+                DeliveryEvent(
+                    plan.campaign_id,
+                    msg.delivery_id,
+                    msg.customer_id,
+                    msg.variant,
+                    token,
+                    status,
+                    outcome.reason,
+                    attempt,
+                    now,
+                    retry_at,
+                    outcome.opened if outcome.sent else None,
+                )
+            )
+        self.owner.events.emit(events)
+
+
+def _message(run: _Run, msg: store.ClaimedMessage) -> Message:
+    """The message as the recipient gets it: an email with its subject, sender and footer,
+    and its own unsubscribe link (the same on every attempt: it derives from the key)."""
+    plan = run.plan
+    fields = dict(msg.customer)
+    if plan.channel == Channel.EMAIL.value:
+        fields["unsubscribe_url"] = unsubscribe_url(plan.link_secret, msg.key)
+    body = compose_body(run.templates[msg.variant], run.footer, fields)
+    return Message(
+        msg.key, plan.campaign_id, plan.channel, msg.address, body, msg.attempts + 1,
+        subject=run.subject.render(fields) if run.subject else None,
+        sender=plan.sender,
+    )
