@@ -37,12 +37,12 @@ log = logging.getLogger(__name__)
 #: import's batch, or the index rebuild that ends a bulk load, elsewhere on the same file.
 SQLITE_BUSY_TIMEOUT_S = 60
 #: Each connection's page cache may grow to this (KiB)...
-SQLITE_CACHE_KIB = 64 * 1024
+SQLITE_CACHE_KIB = 48 * 1024
 #: ...but all of SQLite's memory in the process is held near this (bytes; process-wide): past
 #: it, caches recycle their oldest pages instead of growing. The pool keeps up to 5
 #: connections, and 5 caches of 128 MiB had taken the app to 620 MB with a million customers.
 #: The OS keeps the file's pages cached anyway, so a count slows little.
-SQLITE_HEAP_LIMIT = 64 * 2**20
+SQLITE_HEAP_LIMIT = 48 * 2**20
 
 
 @dataclass(frozen=True)
