@@ -117,6 +117,7 @@ def check_database(scratch: _Scratch) -> str:
         head_revision,
         upgrade_to_head,
     )
+    from minicrm_desktop.services.core.schema_version import newest_revision
 
     url = f"sqlite:///{scratch.folder / 'selftest.db'}"
     engine = create_db_engine(url)
@@ -124,6 +125,9 @@ def check_database(scratch: _Scratch) -> str:
         head = head_revision(engine)
         if head is None:
             raise CheckFailed("no migrations found")
+        if newest_revision() != head:  # the start's quick check would migrate every time
+            raise CheckFailed(f"the migration scripts' names say {newest_revision()}, "
+                              f"Alembic's head is {head}")
         upgrade_to_head(engine)
         current = current_revision(engine)
     finally:

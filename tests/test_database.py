@@ -13,6 +13,8 @@ from minicrm_desktop.errors import ConfigError, DatabaseUnavailable
 from minicrm_desktop.models import Base
 from minicrm_desktop.models.engine_only import include_object
 from minicrm_desktop.services.core.database import (
+    SQLITE_CACHE_KIB,
+    SQLITE_HEAP_LIMIT,
     check_connection,
     create_db_engine,
     describe_url,
@@ -24,6 +26,11 @@ from minicrm_desktop.services.core.migrate import (
     head_revision,
     upgrade_to_head,
 )
+from minicrm_desktop.services.core.schema_version import (
+    newest_revision,
+    schema_is_current,
+    stored_revision,
+)
 
 
 def test_migrations_match_the_models(engine: Engine) -> None:
@@ -34,10 +41,31 @@ def test_migrations_match_the_models(engine: Engine) -> None:
     assert current_revision(engine) == head_revision(engine)
 
 
+def test_quick_schema_check_agrees_with_alembic(engine: Engine, tmp_path: Path) -> None:
+    """The start-up check (one query, no Alembic) must know the same head as Alembic, and
+    say "not current" for a new or an older database, so that Alembic then runs."""
+    assert newest_revision() == head_revision(engine)
+    assert stored_revision(engine) == head_revision(engine)
+    assert schema_is_current(engine)
+    fresh = create_db_engine(f"sqlite:///{tmp_path / 'new.db'}")
+    assert stored_revision(fresh) is None
+    assert not schema_is_current(fresh)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '0001'"))
+    assert not schema_is_current(engine)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = :v"),
+                     {"v": head_revision(engine)})
+    fresh.dispose()
+
+
 def test_sqlite_pragmas(sqlite_engine: Engine) -> None:
     with sqlite_engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        # Memory: one process-wide cap over every pooled connection's page cache.
+        assert conn.exec_driver_sql("PRAGMA soft_heap_limit").scalar() == SQLITE_HEAP_LIMIT
+        assert conn.exec_driver_sql("PRAGMA cache_size").scalar() == -SQLITE_CACHE_KIB
 
 
 def test_mysql_norm_columns_compare_exactly(mysql_engine: Engine) -> None:

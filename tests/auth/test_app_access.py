@@ -93,6 +93,30 @@ def test_sign_out_button_revokes(
     assert file_secrets.get(REFRESH_TOKEN) is None
 
 
+def test_secret_store_is_found_when_the_section_is_first_seen(
+    qtbot: QtBot, file_secrets: SecretStore, runner: TaskRunner, sqlite_engine: Engine,
+) -> None:
+    """Finding the keyring (an import and a D-Bus call) waits until the section shows, so
+    it does not compete with the window's first paint."""
+    asked: list[str] = []
+
+    def find() -> SecretStore:
+        asked.append("asked")
+        return file_secrets
+
+    group = AccountGroup(LOCAL_ADMIN, Settings(DictStore()), runner, find_secrets=find,
+                         changes=SettingChanges(sqlite_engine, runner, LOCAL_ADMIN))
+    qtbot.addWidget(group)
+    qtbot.waitUntil(lambda: runner.active_count == 0)  # nothing started in the background
+    assert asked == []
+    assert group.secrets_where.text() == "…"
+    group.show()
+    qtbot.waitUntil(lambda: group.secrets_where.text() == file_secrets.description)
+    group.hide()
+    group.show()
+    assert asked == ["asked"]  # once
+
+
 def test_choosing_client_secrets_checks_the_file(
     qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, runner: TaskRunner,
     sqlite_engine: Engine,

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QFileDialog,
     QFormLayout,
@@ -103,11 +104,20 @@ class AccountGroup(QGroupBox):
         self.sign_out_button.clicked.connect(self.sign_out)
         row.addWidget(self.sign_out_button)
         column.addLayout(row)
+        self._finding = False
         if secrets is not None:
             self._use_store(secrets)
-        else:  # choosing the keyring asks D-Bus (or the like): not on the GUI thread
-            runner.run(lambda _ctx: find_secrets(), title="Finding the secret store",
-                       quiet=True, on_success=self._use_store)
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt's name
+        """Find the secret store when the section is first seen, not at start-up: choosing
+        the keyring imports it and asks D-Bus (or the like), a fifth of a second that would
+        otherwise compete with the first paint. Not on the GUI thread."""
+        super().showEvent(event)
+        if self._secrets is None and not self._finding:
+            self._finding = True
+            find = self._find_secrets
+            self._runner.run(lambda _ctx: find(), title="Finding the secret store",
+                             quiet=True, on_success=self._use_store)
 
     def _client_text(self, problem: str) -> str:
         if problem:
