@@ -4,12 +4,17 @@ that show their whole text as a tooltip when hovered."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPoint
+from PySide6.QtCore import QEvent, QModelIndex, Qt
+from PySide6.QtGui import QHelpEvent
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QTableView
+from PySide6.QtWidgets import QAbstractItemView, QApplication, QTableView, QToolTip
 from pytestqt.qtbot import QtBot
 
 from minicrm_desktop.app import AppContext
+from minicrm_desktop.services.access.actor import LOCAL_ADMIN
+from minicrm_desktop.services.campaigns.launch import create_campaign
+from minicrm_desktop.services.core.database import create_db_engine
+from tests.campaigns.conftest import draft
 
 from .person import click
 
@@ -36,9 +41,9 @@ def test_every_column_shows_beside_the_detail_panel_at_1280(person_app: AppConte
     for column in range(model.columnCount()):
         if table.isColumnHidden(column):
             continue
-        title = model.headerData(column, 1)
+        title = model.headerData(column, Qt.Orientation.Horizontal)
         right = table.columnViewportPosition(column) + table.columnWidth(column)
-        assert 0 <= table.columnViewportPosition(column), title
+        assert table.columnViewportPosition(column) >= 0, title
         assert right <= viewport, f"{title} ends at {right}, the table shows {viewport}"
     assert not table.horizontalScrollBar().isVisible()
     # The detail panel's orders table stays readable.
@@ -65,3 +70,75 @@ def test_the_recipients_log_shows_rows_at_1024_by_640(person_app: AppContext,
     rows = log.viewport().height() // row_height
     assert rows >= 6, f"the recipients log shows {rows} rows at 1024x640"
     assert detail.timeline_chart.plotArea().height() > 40  # the charts still draw
+
+
+def _hover_tooltip(view: QAbstractItemView, index: QModelIndex, qtbot: QtBot) -> str:
+    """Rest the mouse on a cell and wait for the tooltip, as a person does."""
+    viewport = view.viewport()
+    pos = view.visualRect(index).center()
+    QTest.mouseMove(viewport, pos)
+    event = QHelpEvent(QEvent.Type.ToolTip, pos, viewport.mapToGlobal(pos))
+    QApplication.sendEvent(viewport, event)
+    qtbot.waitUntil(lambda: QToolTip.isVisible() and QToolTip.text() != "", timeout=3000)
+    text = QToolTip.text()
+    QToolTip.hideText()
+    return text
+
+
+def _elided(view: QAbstractItemView, index: QModelIndex) -> bool:
+    text = str(index.data())
+    return view.fontMetrics().horizontalAdvance(text) > view.visualRect(index).width() - 8
+
+
+def test_elided_cells_show_their_whole_text_when_hovered(person_app: AppContext,
+                                                         qtbot: QtBot) -> None:
+    from minicrm_desktop.models.rules import parse_rule
+    from minicrm_desktop.services.campaigns.vendor import VendorConfig
+    from minicrm_desktop.services.segments.saved import create_segment
+
+    from .person import LONG, PUNE, Key, Mod, press
+    window = person_app.window
+    window.resize(1024, 640)
+    qtbot.waitUntil(lambda: window.width() == 1024, timeout=3000)
+    # Customers: beside the detail panel the e-mail column elides; hovering shows it all.
+    table = _select_first_customer(person_app, qtbot)
+    model = table.model()
+    email = next(i for i in range(model.columnCount())
+                 if model.headerData(i, Qt.Orientation.Horizontal) == "Email")
+    cells = [model.index(row, email) for row in range(20)]
+    elided = [c for c in cells if _elided(table, c)]
+    assert elided, "no e-mail is elided at 1024 px beside the detail panel"
+    assert _hover_tooltip(table, elided[0], qtbot) == elided[0].data()
+
+    # The campaigns list: a long campaign name.
+    name = f"{LONG} — the autumn offer for everyone who bought twice"
+    engine = create_db_engine(person_app.url)
+    try:
+        create_campaign(engine, draft(name=name, vendor=VendorConfig()), actor=LOCAL_ADMIN)
+    finally:
+        engine.dispose()
+    press(Key.Key_3, Mod.ControlModifier, window)
+    page = window.campaigns_page
+    press(Key.Key_F5, widget=QApplication.focusWidget() or window)
+    qtbot.waitUntil(lambda: page.model.rowCount() > 0
+                    and page.model.index(0, 0).data() == name, timeout=15_000)
+    cell = page.model.index(0, 0)
+    assert _elided(page.table, cell)
+    assert _hover_tooltip(page.table, cell, qtbot).startswith(name)
+
+    # The saved-segment list: a name longer than the list is wide, saved elsewhere.
+    engine = create_db_engine(person_app.url)
+    try:
+        create_segment(engine, f"{LONG}, and in Mumbai, and everyone who opened the last "
+                       "three newsletters", parse_rule(PUNE), actor=LOCAL_ADMIN)
+    finally:
+        engine.dispose()
+    press(Key.Key_2, Mod.ControlModifier, window)
+    press(Key.Key_F5, widget=QApplication.focusWidget() or window)
+    segments = window.segments_page.segment_list
+    qtbot.waitUntil(lambda: segments.count() == 3, timeout=10_000)
+    rows = [segments.model().index(row, 0) for row in range(3)]
+    elided = [i for i in rows if _elided(segments, i)]
+    assert elided, "the list is wide enough for the long names"
+    for index in elided:
+        assert _hover_tooltip(segments, index, qtbot).startswith(str(index.data()))
