@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from PySide6.QtWidgets import QApplication, QPushButton
 from pytestqt.qtbot import QtBot
 from sqlalchemy import text
 
@@ -117,3 +118,41 @@ def test_quit_while_an_export_runs_can_be_cancelled(person_app: AppContext, qtbo
     qtbot.waitUntil(lambda: target.exists() and "Exported" in window.statusBar()
                     .currentMessage(), timeout=20_000)
     assert len(target.read_text(encoding="utf-8").splitlines()) == 3001
+
+
+def test_import_reports_export_rejected_rows_cancel_writes_nothing(
+        person_app: AppContext, qtbot: QtBot, monkeypatch: pytest.MonkeyPatch,
+        tmp_path: Path) -> None:
+    from minicrm_desktop.views.common.file_dialogs import OpenCsvDialog
+
+    source = tmp_path / "mixed.csv"
+    source.write_text("email,name\nok@example.com,Ok\nnot-an-email,Bad\n", encoding="utf-8")
+    # Which file to import is answered directly; the chooser under test is the real one.
+    monkeypatch.setattr(OpenCsvDialog, "ask", classmethod(lambda *_a, **_k: source))
+    window = person_app.window
+    click_menu(window.menuBar(), "File", "Import CSV…", qtbot)
+    qtbot.waitUntil(lambda: window.import_dialog is not None
+                    and window.import_dialog.isVisible(), timeout=3000)
+    dialog = window.import_dialog
+    assert dialog is not None
+    click(next(b for b in dialog.findChildren(QPushButton)
+               if b.text() == "Choose file…" and b.isVisible()))
+    qtbot.waitUntil(dialog.import_button.isEnabled, timeout=10_000)
+    click(dialog.import_button)
+    qtbot.waitUntil(dialog.export_rejections_button.isVisible, timeout=20_000)
+    assert dialog.rejections_table.rowCount() == 1
+    before = sorted(p.name for p in tmp_path.iterdir())
+    home_before = sorted(p.name for p in Path.home().iterdir())
+    for key, button in ((Key.Key_Escape, None), (None, "Cancel")):
+        log = DialogLog()
+        answer_dialog(log, key=key, button=button)
+        click(dialog.export_rejections_button)
+        qtbot.waitUntil(lambda log=log: bool(log.seen), timeout=10_000)
+        qtbot.waitUntil(lambda: QApplication.activeModalWidget() in (None, dialog),
+                        timeout=3000)
+        assert "Save the rejected rows" in log.seen[0]
+        assert dialog.isVisible()  # only the chooser closed; the report stays
+        assert sorted(p.name for p in tmp_path.iterdir()) == before
+        assert sorted(p.name for p in Path.home().iterdir()) == home_before
+    press(Key.Key_Escape, widget=dialog.focusWidget() or dialog)
+    qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=3000)
