@@ -110,7 +110,7 @@ def _chart_view(chart: QChart) -> QChartView:
     chart.legend().setAlignment(Qt.AlignmentFlag.AlignBottom)
     view = QChartView(chart)
     view.setRenderHint(QPainter.RenderHint.Antialiasing)
-    view.setMinimumHeight(140)  # short windows give the room to the recipients log
+    view.setMinimumHeight(220)
     return view
 
 
