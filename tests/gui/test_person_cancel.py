@@ -9,6 +9,7 @@ asserts read what is shown and what the database holds.
 from __future__ import annotations
 
 import threading
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,10 @@ from .person import (
 
 # The real question, before the suite's autouse fixture replaces it with "quit".
 REAL_QUIT_ASK = QuitWhileBusy.__dict__["ask"]
+
+
+def _answered(log: DialogLog) -> bool:
+    return bool(log.seen)
 
 
 def _customer(ctx: AppContext, cid: int) -> tuple[object, ...]:
@@ -106,7 +111,7 @@ def test_quit_while_an_export_runs_can_be_cancelled(person_app: AppContext, qtbo
             log = DialogLog()
             answer_dialog(log, key=key, button=button)
             press(Key.Key_Q, Mod.ControlModifier, window)
-            qtbot.waitUntil(lambda log=log: bool(log.seen), timeout=5000)
+            qtbot.waitUntil(partial(_answered, log), timeout=5000)
             qtbot.waitUntil(no_dialog_open, timeout=3000)
             assert "Quit MiniCRM?" in log.seen[0]
             assert "Exporting to everyone.csv" in log.seen[0]
@@ -147,7 +152,7 @@ def test_import_reports_export_rejected_rows_cancel_writes_nothing(
         log = DialogLog()
         answer_dialog(log, key=key, button=button)
         click(dialog.export_rejections_button)
-        qtbot.waitUntil(lambda log=log: bool(log.seen), timeout=10_000)
+        qtbot.waitUntil(partial(_answered, log), timeout=10_000)
         qtbot.waitUntil(lambda: QApplication.activeModalWidget() in (None, dialog),
                         timeout=3000)
         assert "Save the rejected rows" in log.seen[0]
