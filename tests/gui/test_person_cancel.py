@@ -161,3 +161,35 @@ def test_import_reports_export_rejected_rows_cancel_writes_nothing(
         assert sorted(p.name for p in Path.home().iterdir()) == home_before
     press(Key.Key_Escape, widget=dialog.focusWidget() or dialog)
     qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=3000)
+
+
+def test_an_error_shown_is_dismissed_by_escape(person_app: AppContext, qtbot: QtBot,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """A bug met while a person works shows the error dialog over the window; Escape
+    dismisses it and the window goes on working. (The fault is injected below the window:
+    choosing where to export fails as a bug would.)"""
+    from minicrm_desktop.views.shell.errors import ErrorReporter
+
+    reporter = ErrorReporter()
+    reporter.dialog_parent = person_app.window
+    reporter.install()  # as run_gui does
+
+    def broken(*_args: Any, **_kwargs: Any) -> Any:
+        raise RuntimeError("the file chooser broke")
+
+    monkeypatch.setattr(SaveCsvDialog, "ask", classmethod(broken))
+    window = person_app.window
+    try:
+        click_menu(window.menuBar(), "File", "Export customers view…", qtbot)
+        qtbot.waitUntil(lambda: bool(reporter.dialogs)
+                        and reporter.dialogs[0].isVisible(), timeout=10_000)
+        dialog = reporter.dialogs[0]
+        assert "the file chooser broke" in dialog.message_label.text()
+        press(Key.Key_Escape, widget=dialog.focusWidget() or dialog)
+        qtbot.waitUntil(lambda: not reporter.dialogs, timeout=5000)
+    finally:
+        reporter.uninstall()
+    back_to(window, qtbot)
+    assert window.isVisible()
+    press(Key.Key_2, Mod.ControlModifier, window)  # and the window still answers
+    qtbot.waitUntil(window.segments_page.isVisible, timeout=5000)
