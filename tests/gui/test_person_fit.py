@@ -4,10 +4,16 @@ when hovered."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QModelIndex, Qt
+from PySide6.QtCore import QEvent, QModelIndex, QPoint, QRect, Qt
 from PySide6.QtGui import QHelpEvent
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QAbstractItemView, QApplication, QTableView, QToolTip
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QApplication,
+    QTableView,
+    QToolTip,
+    QWidget,
+)
 from pytestqt.qtbot import QtBot
 
 from minicrm_desktop.app import AppContext
@@ -121,3 +127,33 @@ def test_elided_cells_show_their_whole_text_when_hovered(person_app: AppContext,
     assert elided, "the list is wide enough for the long names"
     for index in elided:
         assert _hover_tooltip(segments, index, qtbot).startswith(str(index.data()))
+
+
+def _rows_on_screen(view: QAbstractItemView, area: QWidget) -> int:
+    """Rows of `view` a person sees: its viewport clipped by the scrolling page area."""
+    viewport = view.viewport()
+    top_left = viewport.mapTo(area.window(), QPoint(0, 0))
+    mine = QRect(top_left, viewport.size())
+    seen = QRect(area.mapTo(area.window(), QPoint(0, 0)), area.size()).intersected(mine)
+    return max(0, seen.height()) // view.sizeHintForRow(0)
+
+
+def test_the_recipients_log_shows_rows_at_1280_by_800(person_app: AppContext,
+                                                      qtbot: QtBot) -> None:
+    """Beside the figures and the charts, the log shows a useful number of rows, and the
+    time axis's ticks read whole (not elided)."""
+    from minicrm_desktop.services.campaigns.vendor import VendorConfig
+
+    from .test_person_campaign import _launch_elsewhere, _open_from_list
+
+    window = person_app.window
+    window.resize(1280, 800)
+    qtbot.waitUntil(lambda: window.width() == 1280 and window.height() == 800, timeout=3000)
+    _launch_elsewhere(person_app, VendorConfig(success_rate=0.8, seed=3))
+    detail = _open_from_list(person_app, qtbot, "Autumn offer")
+    click(detail.resume_button)
+    qtbot.waitUntil(lambda: "Completed" in detail.header.subtitle.text(), timeout=30_000)
+    qtbot.waitUntil(lambda: detail.log_model.rowCount() >= 8, timeout=10_000)
+    rows = _rows_on_screen(detail.log, window.page_area.viewport())
+    assert rows >= 5, f"the recipients log shows {rows} rows at 1280x800"
+    assert detail.timeline_chart.plotArea().height() > 60  # the charts still draw
