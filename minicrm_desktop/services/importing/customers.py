@@ -24,7 +24,6 @@ from minicrm_desktop.services.bulkload.upsert import upsert_rows
 from ...models.base import utcnow
 from ...models.customer import TAGS_NORM_LEN
 from ...models.tables import customer_tags, customers_table, tags_table
-from ...models.text import normalize, tags_key
 from ..access.actor import Actor
 from . import values as v
 from .batches import DEFAULT_BATCH_SIZE, ParsedRow, RowError, fold, run_import
@@ -46,8 +45,9 @@ CUSTOMER_COLUMNS_WRITTEN = (
     "subscribed",
     "tags_norm",
 )
-_LIMITS = {"name": 255, "phone": 64, "city": 255}
-_NORMALIZED = ("name", "phone", "city")
+# Text columns stored beside their normalized form, with the length both must fit.
+_NORMALIZED = (("name", "name_norm", 255), ("phone", "phone_norm", 64),
+               ("city", "city_norm", 255))
 
 customers = customers_table
 
@@ -98,14 +98,18 @@ def _validate(
         email = v.parse_email(cells["email"])
         out["email"] = email
         out["email_norm"] = email.lower()
-        for column in _NORMALIZED:
+        for column, norm_column, limit in _NORMALIZED:
             if column in present:
                 text = cells[column].strip()
-                # Lower-casing lengthens a few letters (İ -> i̇): both forms must fit.
-                if len(text) > _LIMITS[column] or len(text.lower()) > _LIMITS[column]:
-                    raise ValueError(f"is longer than {_LIMITS[column]} characters")
-                out[column] = text or None
-                out[f"{column}_norm"] = normalize(text)
+                if text:  # blank counts as absent (models.text.normalize)
+                    lowered = text.lower()
+                    # Lower-casing lengthens a few letters (İ -> i̇): both forms must fit.
+                    if len(text) > limit or len(lowered) > limit:
+                        raise ValueError(f"is longer than {limit} characters")
+                    out[column] = text
+                    out[norm_column] = lowered
+                else:
+                    out[column] = out[norm_column] = None
         column = "signup_date"
         if column in present and cells[column].strip():
             out[column] = read_timestamp(cells[column], options)
@@ -125,8 +129,7 @@ def _validate(
             out[column] = int(v.parse_bool(cells[column]))
         column = "tags"
         if column in present:
-            out["_tags"] = v.parse_tags(cells[column])
-            out["tags_norm"] = tags_key(out["_tags"])
+            out["_tags"], out["tags_norm"] = v.parse_tag_cell(cells[column])
             if len(out["tags_norm"]) > TAGS_NORM_LEN:
                 raise ValueError(f"the tags add up to more than {TAGS_NORM_LEN} characters")
     except ValueError as exc:
@@ -140,12 +143,13 @@ def _write_batch(
     _carry_signup_dates(batch)
     kept, folded_changed, folded_same = fold(batch, "email_norm")
     rows = [r for _, r in kept]
-    ids = {
-        k: v[0]
-        for k, v in raw_lookup(
-            conn, customers, "email_norm", [r["email_norm"] for r in rows], "id"
-        ).items()
-    }
+    sqlite = conn.dialect.name == "sqlite"
+    # SQLite: the batch holds the write lock (BEGIN IMMEDIATE), so customers numbered past
+    # the largest id now are the ones this batch adds; an empty table needs no look-up.
+    last_id = _last_id(conn) if sqlite else None
+    found = {} if sqlite and last_id is None else raw_lookup(
+        conn, customers, "email_norm", [r["email_norm"] for r in rows], "id", "tags_norm")
+    ids = {k: v[0] for k, v in found.items()}
     old = [r for r in rows if r["email_norm"] in ids]
     new = [r for r in rows if r["email_norm"] not in ids]
 
@@ -172,14 +176,21 @@ def _write_batch(
     report.updated += folded_changed + changed
     report.unchanged += folded_same + len(old) - changed
     report.imported += len(new)
-    ids.update(_insert_new(conn, columns, new))
+    ids.update(_insert_new(conn, columns, new, last_id if sqlite else None))
 
     if "tags" in present:
+        # Links follow tags_norm (every write keeps the two together): a customer whose
+        # tags_norm the file repeats keeps its links as they are.
+        retagged = [r for r in old if found[r["email_norm"]][1] != r["tags_norm"]]
         _replace_tags(
             conn,
-            [(ids[r["email_norm"]], r["_tags"]) for r in rows],
-            [ids[r["email_norm"]] for r in old],
+            [(ids[r["email_norm"]], r["_tags"]) for r in (*retagged, *new)],
+            [ids[r["email_norm"]] for r in retagged],
         )
+
+
+def _last_id(conn: Connection) -> int | None:
+    return conn.exec_driver_sql("SELECT max(id) FROM customers").scalar()
 
 
 def _carry_signup_dates(batch: list[ParsedRow]) -> None:
@@ -194,11 +205,15 @@ def _carry_signup_dates(batch: list[ParsedRow]) -> None:
             del row["_signup_defaulted"]
 
 
-def _insert_new(conn: Connection, columns: list[str], rows: list[dict[str, Any]]) -> dict[str, int]:
+def _insert_new(
+    conn: Connection, columns: list[str], rows: list[dict[str, Any]], last_id: int | None
+) -> dict[str, int]:
     """Insert customers not in the database yet; return their ids by normalized email.
 
     The database numbers the rows (other imports, the app and the CLI may insert at the
-    same time); a customer another writer added meanwhile is updated instead.
+    same time); a customer another writer added meanwhile is updated instead. On SQLite,
+    where the batch holds the write lock, `last_id` (the largest id before the batch) finds
+    the new rows by one range read of the primary key.
     """
     if not rows:
         return {}
@@ -211,12 +226,18 @@ def _insert_new(conn: Connection, columns: list[str], rows: list[dict[str, Any]]
         [c for c in columns if c != "email_norm"],
         [pick(r) for r in rows],
     )
-    return {
-        k: v[0]
-        for k, v in raw_lookup(
-            conn, customers, "email_norm", [r["email_norm"] for r in rows], "id"
-        ).items()
-    }
+    wanted = [r["email_norm"] for r in rows]
+    ids: dict[str, int] = {}
+    if conn.dialect.name == "sqlite":
+        cursor = conn.exec_driver_sql(
+            "SELECT email_norm, id FROM customers WHERE id > ?", (last_id or 0,)).cursor
+        assert cursor is not None
+        ids = dict(cursor.fetchall())
+        wanted = [k for k in wanted if k not in ids]
+    if wanted:  # MySQL, or rows SQLite numbered otherwise (never, short of id 2^63 - 1)
+        ids.update((k, v[0]) for k, v in raw_lookup(conn, customers, "email_norm", wanted,
+                                                    "id").items())
+    return ids
 
 
 def _replace_tags(
