@@ -38,7 +38,8 @@ def _stamp(text: str) -> str | None:
 
 
 def _rows(path: str) -> tuple[list[tuple[object, ...]], list[tuple[str, list[str]]]]:
-    rows, tags = [], []
+    rows: list[tuple[object, ...]] = []
+    tags: list[tuple[str, list[str]]] = []
     with open(path, newline="", encoding="utf-8") as fh:
         reader = csv.reader(fh)
         next(reader)

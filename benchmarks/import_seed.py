@@ -31,8 +31,10 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, make_url
 
@@ -77,7 +79,7 @@ def fresh_mysql(url: str) -> None:
 def server_settings(url: str) -> dict[str, str]:
     engine = create_db_engine(url)
     with engine.connect() as conn:
-        found = dict(conn.exec_driver_sql("SHOW VARIABLES").fetchall())
+        found: dict[str, str] = dict(conn.exec_driver_sql("SHOW VARIABLES").fetchall())
     engine.dispose()
     return {name: found.get(name, "") for name in SERVER_SETTINGS}
 
@@ -171,15 +173,15 @@ def compare(ours: list[Measured], base: list[Measured]) -> dict[str, float]:
     }
 
 
-def bench_engine(name: str, url_for: dict[str, str], fresh: object, csv_path: Path,
-                 repeats: int) -> dict[str, object]:
+def bench_engine(name: str, url_for: dict[str, str], fresh: Callable[[str], None],
+                 csv_path: Path, repeats: int) -> dict[str, Any]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     runs: dict[tuple[str, str], list[Measured]] = {}
     for round_ in range(repeats):
         order = ("baseline", "minicrm") if round_ % 2 == 0 else ("minicrm", "baseline")
         for who in order:
             url = url_for[who]
-            fresh(url)  # type: ignore[operator]
+            fresh(url)
             for mode in ("fresh", "upsert"):
                 command = (baseline_command(url, mode, csv_path) if who == "baseline"
                            else minicrm_command(url, csv_path))
@@ -227,7 +229,7 @@ def main() -> None:
             fresh_sqlite(Path(make_url(url).database or "")).dispose()
 
         sqlite = bench_engine("SQLite", urls, fresh_file, csv_path, args.repeats)
-        result.update(sqlite["fresh"])  # type: ignore[arg-type]
+        result.update(sqlite["fresh"])
         result["sqlite"] = sqlite
     if args.mysql:
         result["server_settings"] = server_settings(args.mysql)

@@ -286,6 +286,8 @@ def last_wins(batch: list[ParsedRow], key: str) -> tuple[list[ParsedRow], int]:
 def fold(batch: list[ParsedRow], key: str) -> tuple[list[ParsedRow], int, int]:
     """`last_wins`, with the rows folded away split by what the row after them (same key)
     did to them: (kept rows, folded rows it changed, folded rows it repeated exactly)."""
+    if len({item[1][key] for item in batch}) == len(batch):  # the usual batch: all distinct
+        return batch, 0, 0
     by_key: dict[Any, ParsedRow] = {}
     repeated = 0
     for item in batch:

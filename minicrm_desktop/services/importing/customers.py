@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from functools import partial
 from operator import itemgetter
@@ -28,7 +28,7 @@ from ..access.actor import Actor
 from . import values as v
 from .batches import DEFAULT_BATCH_SIZE, ParsedRow, RowError, fold, run_import
 from .kinds import CUSTOMER_FIELDS
-from .lenient import read_timestamp
+from .lenient import date_reader
 from .options import STRICT, ImportOptions
 from .reader import CsvRow
 from .report import CancelCheck, ImportReport, ProgressCallback
@@ -68,7 +68,8 @@ def import_customers(
     new customer with an empty `signup_date` gets, so an import can be reproduced.
     `options` say how dates are read (the contract's ISO 8601 unless the user chose)."""
     moment = (now or utcnow()).astimezone(UTC).replace(microsecond=0)
-    validate = partial(_validate, imported_at=storage_timestamp(moment), options=options)
+    validate = partial(_validate, imported_at=storage_timestamp(moment),
+                       read_date=date_reader(options))
     return run_import(
         engine,
         path,
@@ -89,7 +90,10 @@ def import_customers(
 
 
 def _validate(
-    row: CsvRow, present: set[str], imported_at: str | None, options: ImportOptions = STRICT
+    row: CsvRow,
+    present: set[str],
+    imported_at: str | None,
+    read_date: Callable[[str], str] = v.parse_timestamp,
 ) -> dict[str, Any]:
     cells = row.values
     out: dict[str, Any] = {}
@@ -112,7 +116,7 @@ def _validate(
                     out[column] = out[norm_column] = None
         column = "signup_date"
         if column in present and cells[column].strip():
-            out[column] = read_timestamp(cells[column], options)
+            out[column] = read_date(cells[column])
         else:
             # Empty means "now" for a new customer; an existing one keeps its date.
             out[column] = imported_at
@@ -123,7 +127,7 @@ def _validate(
         column = "last_visit"
         if column in present:
             text = cells[column].strip()
-            out[column] = read_timestamp(text, options) if text else None
+            out[column] = read_date(text) if text else None
         column = "subscribed"
         if column in present:
             out[column] = int(v.parse_bool(cells[column]))
@@ -140,8 +144,10 @@ def _validate(
 def _write_batch(
     conn: Connection, batch: list[ParsedRow], present: set[str], report: ImportReport
 ) -> None:
-    _carry_signup_dates(batch)
     kept, folded_changed, folded_same = fold(batch, "email_norm")
+    if len(kept) < len(batch):  # a customer repeated within the batch
+        _carry_signup_dates(batch)
+        kept, folded_changed, folded_same = fold(batch, "email_norm")
     rows = [r for _, r in kept]
     sqlite = conn.dialect.name == "sqlite"
     # SQLite: the batch holds the write lock (BEGIN IMMEDIATE), so customers numbered past
@@ -150,8 +156,11 @@ def _write_batch(
     found = {} if sqlite and last_id is None else raw_lookup(
         conn, customers, "email_norm", [r["email_norm"] for r in rows], "id", "tags_norm")
     ids = {k: v[0] for k, v in found.items()}
-    old = [r for r in rows if r["email_norm"] in ids]
-    new = [r for r in rows if r["email_norm"] not in ids]
+    if ids:
+        old = [r for r in rows if r["email_norm"] in ids]
+        new = [r for r in rows if r["email_norm"] not in ids]
+    else:
+        old, new = [], rows
 
     columns = [c.name for c in customers.c if c.name in rows[0]]
     update = [c for c in columns if c != "email_norm"]
@@ -218,14 +227,11 @@ def _insert_new(
     if not rows:
         return {}
     pick = itemgetter(*columns)
-    raw_upsert(
-        conn,
-        customers,
-        columns,
-        "email_norm",
-        [c for c in columns if c != "email_norm"],
-        [pick(r) for r in rows],
-    )
+    if conn.dialect.name == "sqlite":  # under the batch's write lock nobody else inserts
+        raw_insert(conn, customers, columns, [pick(r) for r in rows])
+    else:
+        raw_upsert(conn, customers, columns, "email_norm",
+                   [c for c in columns if c != "email_norm"], [pick(r) for r in rows])
     wanted = [r["email_norm"] for r in rows]
     ids: dict[str, int] = {}
     if conn.dialect.name == "sqlite":

@@ -42,6 +42,7 @@ _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
 _WHOLE = re.compile(r"[0-9]+")
 _TRUE = {"true", "yes", "1"}
 _FALSE = {"false", "no", "0"}
+_BOOLS = {"": True} | dict.fromkeys(_TRUE, True) | dict.fromkeys(_FALSE, False)
 # Control characters (C0 but tab, DEL, C1): invisible, and a NUL truncates text in C code.
 CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f]")
 
@@ -66,7 +67,8 @@ def parse_email(text: str) -> str:
         raise ValueError("is required")
     if len(value) > 320 or not _EMAIL.fullmatch(value):
         raise ValueError(f"{_clip(value)!r} does not look like an email address")
-    if len(value.lower()) > 320:  # a few letters grow when lower-cased (İ -> i̇)
+    # A few letters grow when lower-cased (İ -> i̇); ASCII ones never do.
+    if not value.isascii() and len(value.lower()) > 320:
         raise ValueError(f"{_clip(value)!r} is longer than 320 characters once lower-cased")
     return value
 
@@ -132,6 +134,8 @@ def _parse_utc(text: str) -> datetime:
 
 
 def parse_nonneg_int(text: str) -> int:
+    if len(text) < 10 and text.isdigit() and text.isascii():  # the common case, in range
+        return int(text)
     value = text.strip()
     if not value:
         return 0
@@ -144,6 +148,9 @@ def parse_nonneg_int(text: str) -> int:
 
 
 def parse_bool(text: str) -> bool:
+    known = _BOOLS.get(text)  # the common spellings as they are
+    if known is not None:
+        return known
     value = text.strip().lower()
     if not value or value in _TRUE:
         return True
