@@ -13,8 +13,9 @@
      populated database (baseline: an upsert).
    Every run is a process of its own, measured with all its descendants (benchmarks/
    measure.py): wall time, CPU time (user + system) and the peak of the summed RSS.
-Prints one JSON object. Figures are medians over the rounds; ratios are medians of each
-round's MiniCRM / baseline ratio, so load from other processes hits both sides alike.
+Prints one JSON object. Times are medians over the rounds, peak RSS the largest; ratios are
+medians of each round's MiniCRM / baseline ratio, so load from other processes hits both
+sides alike. On MariaDB the CPU figures are the client's: the server's work is not a child.
 Top-level keys are the SQLite fresh import's (wall_s, cpu_s, baseline_wall_s, ...); the
 `sqlite` and `mysql` sections hold `fresh` and `reimport` figures each.
 Targets (2 cores): SQLite ≤ 1.5× the baseline (wall and CPU); MariaDB ≤ 2× LOAD DATA.
