@@ -236,6 +236,8 @@ def main() -> None:
         result["server_settings"] = server_settings(args.mysql)
         result["mysql"] = bench_engine("MariaDB", {"baseline": args.mysql, "minicrm": args.mysql},
                                        fresh_mysql, csv_path, args.repeats)
+        # A shared server's settings may change meanwhile (SET GLOBAL by someone else).
+        result["server_settings_after"] = server_settings(args.mysql)
     result["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
     print(json.dumps(result, indent=None if args.json else 2))
 
