@@ -78,7 +78,7 @@ def fresh_mysql(url: str) -> None:
 
 
 def server_settings(url: str) -> dict[str, str]:
-    engine = create_db_engine(url)
+    engine = create_db_engine(make_url(url).set(database=""))  # the database may not exist
     with engine.connect() as conn:
         found: dict[str, str] = dict(conn.exec_driver_sql("SHOW VARIABLES").fetchall())
     engine.dispose()
