@@ -331,6 +331,10 @@ def test_the_launching_line_goes_when_the_campaign_ends(person_app: AppContext,
     assert wizard.isVisible()  # only the suggestions closed
     back_to(wizard, qtbot)
     click(next_button)
+    # An email: its sender, subject and footer (Settings' defaults) come next.
+    qtbot.waitUntil(lambda: wizard.currentPage() is wizard.email_page, timeout=5000)
+    qtbot.waitUntil(next_button.isEnabled, timeout=10_000)
+    click(next_button)
     review = wizard.review_page
     qtbot.waitUntil(lambda: review.audience.text().endswith("customers"), timeout=10_000)
     launch = wizard.button(QWizard.WizardButton.FinishButton)
