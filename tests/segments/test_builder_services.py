@@ -344,9 +344,12 @@ def test_a_group_with_nothing_active_has_no_count(
     tree = {"combinator": "and", "rules": [
         {"field": "city", "operator": "=", "value": "Pune"},
         {"combinator": "or", "rules": inner}]}
-    found = draft_group_counts(engine, node_from_json(tree), as_of=AS_OF)
+    builder = node_from_json(tree)
+    assert isinstance(builder, GroupNode)
+    found = draft_group_counts(engine, builder, as_of=AS_OF)
     assert found is not None
     counts, _ = found
-    assert (1,) not in counts and (1, 0) not in counts
+    assert (1,) not in counts
+    assert (1, 0) not in counts
     pune = {"combinator": "and", "rules": [tree["rules"][0]]}
     assert counts[()] == sum(matches(pune, p, AS_OF) for p in people.values())

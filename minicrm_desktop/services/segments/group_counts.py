@@ -2,11 +2,12 @@
 
 Each group is counted as a segment of its own (its `not` included). An empty root counts
 everyone; in the builder's draft counts, a group below it with no active condition is not
-counted at all (its number would be everyone's, which says nothing about the group). All groups are counted in one scan of
-the customers table — one `SUM(CASE WHEN group THEN 1 ELSE 0 END)` per group — split into
-a few queries for very large trees. Cancelling stops between queries and also inside one:
-on SQLite a progress handler interrupts it, on MySQL/MariaDB a watcher thread sends
-`KILL QUERY` for this connection from a second one (an account may end its own queries).
+counted at all (its number would be everyone's, which says nothing about the group). All
+groups are counted in one scan of the customers table — one `SUM(CASE WHEN group THEN 1
+ELSE 0 END)` per group — split into a few queries for very large trees. Cancelling stops
+between queries and also inside one: on SQLite a progress handler interrupts it, on
+MySQL/MariaDB a watcher thread sends `KILL QUERY` for this connection from a second one
+(an account may end its own queries).
 """
 
 from __future__ import annotations

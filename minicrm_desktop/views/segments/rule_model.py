@@ -368,7 +368,8 @@ class RuleTreeModel(QAbstractItemModel):
         self._revalidate()
         changed = before | set(self.problems) | self.check.inactive
         # A group's hint follows whether anything in it is active.
-        for path in changed | {path[:n] for path in changed for n in range(1, len(path))}:
+        groups = {where[:n] for where in changed for n in range(1, len(where))}
+        for path in changed | groups:
             try:
                 node = node_at(self.root, path)
             except IndexError:
