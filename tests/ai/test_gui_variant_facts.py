@@ -53,7 +53,10 @@ def open_wizard(population: Engine, runner: TaskRunner, qtbot: QtBot,  # noqa: F
 
     yield open_with
     for wizard in made:
-        qtbot.waitUntil(lambda w=wizard: not w.busy, timeout=10_000)
+        def idle(w: CampaignWizard = wizard) -> bool:
+            return not w.busy
+
+        qtbot.waitUntil(idle, timeout=10_000)
         wizard.close()
         wizard.deleteLater()
 
