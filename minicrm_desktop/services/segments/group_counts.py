@@ -95,11 +95,11 @@ def draft_group_counts(
             if p == () or p not in empty}, pruned.left_out
 
 
-def _empty_groups(group: dict[str, Any], path: Path = ()) -> Iterator[Path]:
+def _empty_groups(group: dict[str, Any]) -> list[Path]:
     """Paths of the groups (as JSON) holding no condition at any depth."""
     found: list[Path] = []
-    _holds_condition(group, path, found)
-    return iter(found)
+    _holds_condition(group, (), found)
+    return found
 
 
 def _holds_condition(group: dict[str, Any], path: Path, empty: list[Path]) -> bool:
