@@ -215,6 +215,10 @@ def main(argv: list[str] | None = None) -> int:
         shot.save(str(args.out / "import-report.png"))
         print(args.out / "import-report.png")
         dialog.accept()
+        from screenshot_forms import shoot_customer_edit, shoot_import_formats
+
+        shoot_import_formats(app, window, args.out, folder)
+        shoot_customer_edit(app, window, args.out)
 
         segments = window.segments_page
         wait_for(app, lambda: len(segments.segments) == len(SEGMENTS))
