@@ -234,6 +234,10 @@ def shoot_all(app: Any, out: Path, folder: Path) -> None:
     shot.save(str(out / "import-report.png"))
     print(out / "import-report.png")
     dialog.accept()
+    from screenshot_forms import shoot_customer_edit, shoot_import_formats
+
+    shoot_import_formats(app, window, out, folder)
+    shoot_customer_edit(app, window, out)
     app.processEvents()
     window.statusBar().clearMessage()  # the import's summary is not for later pictures
 

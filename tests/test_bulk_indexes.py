@@ -105,12 +105,10 @@ def test_small_files_next_to_big_tables_stay_row_by_row(tmp_path: Path, monkeypa
     assert not indexes.worth_setting_aside(path, table_rows=1_000_000)
 
 
-def test_helper_process_reads_large_files(
-    sqlite_engine: Engine, mysql_engine: Engine, tmp_path: Path, monkeypatch
+def test_both_engines_read_a_file_alike(
+    sqlite_engine: Engine, mysql_engine: Engine, tmp_path: Path
 ) -> None:
-    """Large files are parsed in a helper process; the outcome must not depend on it."""
-    import minicrm_desktop.services.importing.batches as batches
-
+    """Batches, progress, rejections and cancelling do not depend on the engine."""
     content = (
         "email,city,visits\n"
         + "".join(f"user{i}@example.com,Pune,{i % 9}\n" for i in range(2500))
@@ -118,7 +116,6 @@ def test_helper_process_reads_large_files(
     )
     path = write_csv(tmp_path / "c.csv", content)
     in_process = import_customers(sqlite_engine, path, batch_size=1000, actor=LOCAL_ADMIN)
-    monkeypatch.setattr(batches, "HELPER_MIN_BYTES", 0)
     seen: list[int] = []
     helper = import_customers(
         mysql_engine, path, batch_size=1000, progress=lambda p: seen.append(p.rows_read),

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, text
@@ -20,6 +21,11 @@ from minicrm_desktop.services.access.actor import LOCAL_ADMIN
 from minicrm_desktop.services.importing import import_customers, import_orders
 from minicrm_desktop.services.importing import values as v
 from minicrm_desktop.services.importing.detect import detect_format
+from minicrm_desktop.services.importing.kinds import (
+    CUSTOMER_FIELDS,
+    ORDER_FIELDS,
+    WrongKindError,
+)
 from minicrm_desktop.services.importing.options import ImportOptions
 from tests.examples import examples
 from tests.helpers import write_csv
@@ -270,3 +276,66 @@ def test_dates_in_both_orders_need_a_choice(sqlite_engine: Engine, tmp_path: Pat
                            options=ImportOptions(dates="DMY"))
     assert [(r.line, r.column) for r in dmy.rejected] == [(4, "signup_date")]
     assert "not a real day-first (DMY) date" in dmy.rejected[0].reason
+
+
+# --- a file of the other kind -------------------------------------------------------------
+
+PICKED_AS = {"orders": "customers", "customers": "orders"}  # the kind it is → the one picked
+
+
+def _spelled(name: str) -> st.SearchStrategy[str]:
+    """A column name as exports write it: any case, perhaps padded."""
+    return st.tuples(st.sampled_from([str.lower, str.upper, str.title]),
+                     st.sampled_from(["", " "])).map(lambda t: t[1] + t[0](name) + t[1])
+
+
+@st.composite
+def other_kind_files(draw: st.DrawFn) -> tuple[str, list[str], list[list[str]]]:
+    """(kind it is, header, rows): the key column and some others in any order, with rows
+    in the formats the preview offers to read (amounts, dates)."""
+    kind = draw(st.sampled_from(["orders", "customers"]))
+    fields = ORDER_FIELDS if kind == "orders" else CUSTOMER_FIELDS
+    key = fields[0]
+    others = draw(st.lists(st.sampled_from(fields[1:]), unique=True))
+    names = draw(st.permutations([key, *others]))
+    header = [draw(_spelled(n)) for n in names]
+    rows = []
+    for i in range(draw(st.integers(1, 5))):
+        cells = {"order_id": f"X-{i}", "email": f"k{i}@example.com",
+                 "customer_email": f"k{i}@example.com",
+                 "amount": draw(amounts).cell,
+                 "order_date": draw(days).cell(draw(st.sampled_from(["ISO", "DMY", "MDY"])), "/"),
+                 "signup_date": draw(days).cell("DMY", "-")}
+        rows.append([cells.get(n, "") for n in names])
+    return kind, header, rows
+
+
+@FORMAT_SETTINGS
+@given(other_kind_files())
+def test_a_file_of_the_other_kind_is_recognised_and_said(
+    engine: Engine, tmp_path: Path, case: tuple[str, list[str], list[list[str]]]
+) -> None:
+    kind, header, rows = case
+    picked = PICKED_AS[kind]
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows([header, *rows])
+    path = write_csv(tmp_path / f"k{next(_serial)}.csv", out.getvalue())
+    article = "an orders" if kind == "orders" else "a customers"
+
+    report = detect_format(path, picked)
+    assert report.looks_like == kind
+    assert report.problem is not None
+    assert report.problem.startswith(f"this looks like {article} file (columns ")
+    assert report.problem.endswith(f"not {picked}: import it with `minicrm import {kind}`")
+    assert report.lines()[0].startswith(f"cannot import this file as {picked}: ")
+    before = {t: _count(engine, t) for t in ("customers", "orders")}
+    with pytest.raises(WrongKindError) as caught:
+        (import_customers if picked == "customers" else import_orders)(
+            engine, path, actor=LOCAL_ADMIN)
+    assert str(caught.value) == report.problem
+    assert {t: _count(engine, t) for t in ("customers", "orders")} == before  # nothing written
+
+
+def _count(engine: Engine, table: str) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(text(f"SELECT COUNT(*) FROM {table}")).scalar_one())

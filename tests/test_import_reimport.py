@@ -12,7 +12,6 @@ import pytest
 from sqlalchemy import Engine, text
 
 import minicrm_desktop.services.bulkload.indexes as indexes
-import minicrm_desktop.services.importing.batches as batches
 from minicrm_desktop.cli.main import main as cli_main
 from minicrm_desktop.errors import ImportFileError
 from minicrm_desktop.services.access.actor import LOCAL_ADMIN
@@ -224,9 +223,8 @@ def test_unchanged_and_updated_counts(engine: Engine, tmp_path: Path) -> None:
 
 @pytest.fixture
 def bulk_path(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every file large: indexes set aside, rows read in the helper process."""
+    """Every file large: indexes set aside."""
     monkeypatch.setattr(indexes, "BULK_MIN_BYTES", 0)
-    monkeypatch.setattr(batches, "HELPER_MIN_BYTES", 0)
 
 
 @pytest.mark.usefixtures("bulk_path")

@@ -179,3 +179,16 @@ def test_lost_database_connection_pauses_and_a_resume_finishes(
     assert json.loads(final.stdout)["status"] == "completed"
     statuses = assert_campaign_consistent(mysql_engine, campaign_id, ledger)
     assert statuses["sent"] + statuses["failed"] == 180
+
+
+def test_a_connection_already_cut_is_said_in_words() -> None:
+    """PyMySQL reports a use of a connection the server already cut as `(0, '')`."""
+    import pymysql
+    from sqlalchemy.exc import InterfaceError
+
+    from minicrm_desktop.services.campaigns.faults import describe_error
+
+    cut = InterfaceError("SELECT 1", {}, pymysql.err.InterfaceError(0, ""))
+    assert describe_error(cut) == "database error: Lost connection to the database server"
+    refused = InterfaceError("SELECT 1", {}, pymysql.err.InterfaceError(2003, "Can't connect"))
+    assert "2003" in describe_error(refused)

@@ -55,6 +55,12 @@ def _launch_elsewhere(ctx: AppContext, vendor: VendorConfig) -> int:
     return campaign_id
 
 
+def _sent_in_db(ctx: AppContext, campaign_id: int) -> int:
+    with ctx.engine.connect() as conn:
+        return int(conn.execute(select(func.count()).where(
+            d.campaign_id == campaign_id, d.status == "sent")).scalar_one())
+
+
 def _open_from_list(ctx: AppContext, qtbot: QtBot, name: str) -> CampaignDetail:
     """Ctrl+3, F5, click the campaign's row, Enter."""
     window = ctx.window
@@ -117,6 +123,9 @@ def test_campaign_controls_confirm_and_one_set_of_figures(person_app: AppContext
     qtbot.waitUntil(lambda: "Paused" in detail.header.subtitle.text(), timeout=20_000)
     qtbot.waitUntil(lambda: not person_app.campaigns.is_running(campaign_id), timeout=20_000)
     qtbot.waitUntil(lambda: not detail.busy, timeout=20_000)
+    # The last outcomes recorded before the pause reach the page; then nothing moves.
+    qtbot.waitUntil(lambda: _figure(detail, "sent") == _sent_in_db(person_app, campaign_id),
+                    timeout=20_000)
     paused_at = _figure(detail, "sent")
     qtbot.wait(300)  # a paused campaign sends nothing meanwhile
     assert _figure(detail, "sent") == paused_at
@@ -321,6 +330,10 @@ def test_the_launching_line_goes_when_the_campaign_ends(person_app: AppContext,
     assert [e.edit.toPlainText() for e in message.editors] == before
     assert wizard.isVisible()  # only the suggestions closed
     back_to(wizard, qtbot)
+    click(next_button)
+    # An email: its sender, subject and footer (Settings' defaults) come next.
+    qtbot.waitUntil(lambda: wizard.currentPage() is wizard.email_page, timeout=5000)
+    qtbot.waitUntil(next_button.isEnabled, timeout=10_000)
     click(next_button)
     review = wizard.review_page
     qtbot.waitUntil(lambda: review.audience.text().endswith("customers"), timeout=10_000)

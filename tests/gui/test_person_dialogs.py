@@ -319,17 +319,19 @@ def test_shortcuts_are_bound_once(person_app: AppContext, qtbot: QtBot, qtlog: A
     from PySide6.QtGui import QAction
 
     window = person_app.window
+    scoped = (Qt.ShortcutContext.WidgetWithChildrenShortcut, Qt.ShortcutContext.WidgetShortcut)
     window_wide: dict[str, list[str]] = {}
     for action in window.findChildren(QAction):
-        if action.shortcutContext() == Qt.ShortcutContext.WidgetWithChildrenShortcut:
+        if action.shortcutContext() in scoped:
             continue
         for sequence in action.shortcuts():
             window_wide.setdefault(sequence.toString(), []).append(action.text())
     doubled = {k: v for k, v in window_wide.items() if len(v) > 1}
     assert not doubled
-    # Page shortcuts (active inside their page) never shadow a window shortcut.
+    # Page and widget shortcuts (active inside their page or widget) never shadow a window
+    # shortcut.
     for action in window.findChildren(QAction):
-        if action.shortcutContext() == Qt.ShortcutContext.WidgetWithChildrenShortcut:
+        if action.shortcutContext() in scoped:
             for sequence in action.shortcuts():
                 assert sequence.toString() not in window_wide, (action.text(), sequence)
     for number in range(1, 7):

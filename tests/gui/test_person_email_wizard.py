@@ -225,6 +225,15 @@ def test_ab_test_then_winner_through_the_window(person_app: AppContext, qtbot: Q
     audience, sent = _figure(detail, "audience"), _figure(detail, "sent")
     assert sent + _figure(detail, "failed") + _figure(detail, "skipped") == audience
     assert sum(r.attempted for r in tested) < (sent + _figure(detail, "failed")) * 0.5
+    # The summary names the same winner, with its test-share rate as the panel shows it.
+    won = next(r for r in tested if r.label == winner)
+    rate = won.rate("delivered")
+    assert rate is not None
+    summary = detail.summary_panel.text
+    qtbot.waitUntil(lambda: "won the A/B test" in summary.text(), timeout=15_000)
+    assert f"Variant {winner} won the A/B test, with {rate:.1%} delivered in the test." \
+        in summary.text()
+    assert "did best" not in summary.text()
 
 
 def test_an_email_draft_reopens_with_its_subject_and_ab_choice(

@@ -52,6 +52,10 @@ def group_paths(tree: dict[str, Any], path: Path = ()) -> list[Path]:
     return out
 
 
+def has_active(tree: dict[str, Any]) -> bool:
+    return any(has_active(r) if "rules" in r else not is_unset(r) for r in tree["rules"])
+
+
 # --- per-group counts -----------------------------------------------------------------------
 
 
@@ -321,7 +325,31 @@ def test_draft_counts_are_keyed_by_the_builders_rows(
     assert found is not None
     counts, left_out = found
     assert left_out == inserted
-    assert set(counts) == set(group_paths(grown))
+    # A group with nothing active has no count (it would read as everyone's); the root has.
+    assert set(counts) == {path for path in group_paths(grown)
+                           if path == () or has_active(subtree(grown, path))}
     for path, n in counts.items():
         active, _ = prune_unset(subtree(grown, path))
         assert n == sum(matches(active, p, AS_OF) for p in people.values()), path
+
+
+@pytest.mark.parametrize("inner", [
+    [],
+    [{"field": "city", "operator": "in", "value": []}],
+    [{"combinator": "or", "rules": [{"field": "name", "operator": "contains", "value": " "}]}],
+])
+def test_a_group_with_nothing_active_has_no_count(
+        random_db: tuple[Engine, dict[int, Person]], inner: list[dict[str, Any]]) -> None:
+    engine, people = random_db
+    tree = {"combinator": "and", "rules": [
+        {"field": "city", "operator": "=", "value": "Pune"},
+        {"combinator": "or", "rules": inner}]}
+    builder = node_from_json(tree)
+    assert isinstance(builder, GroupNode)
+    found = draft_group_counts(engine, builder, as_of=AS_OF)
+    assert found is not None
+    counts, _ = found
+    assert (1,) not in counts
+    assert (1, 0) not in counts
+    pune = {"combinator": "and", "rules": [tree["rules"][0]]}
+    assert counts[()] == sum(matches(pune, p, AS_OF) for p in people.values())

@@ -1,6 +1,9 @@
 """A finished campaign in plain words, computed from its recorded figures.
 
-The figures come from the delivery log (never from a model). The template below writes
+The figures come from the delivery log (never from a model). For an A/B test with a winner
+the variants are compared on the test share alone, as the campaign page's A/B panel and
+the recorded winner are: the rest all got the winner, so whole-campaign figures would
+compare unlike groups. The template below writes
 the summary; when a model is configured it may re-phrase it, and its text is used only if
 it contains exactly the same numbers as the template (no number dropped, none invented).
 Only aggregate figures and reason names are sent, never a recipient.
@@ -10,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
 
@@ -20,6 +23,9 @@ from .errors import AIError
 from .figures import compare_figures
 from .figures import numbers_in as numbers_in  # re-exported: callers check summaries
 from .openai_client import AnswerProblem, Cancelled, ask_structured
+
+if TYPE_CHECKING:
+    from ..campaigns import VariantResult
 
 TEMPLATE_LABEL = "Built-in template"
 
@@ -34,6 +40,25 @@ class VariantFigures:
     def rate(self) -> float | None:
         attempted = self.sent + self.failed
         return None if attempted == 0 else self.sent / attempted
+
+
+@dataclass(frozen=True)
+class ABFigures:
+    metric: str
+    winner: str | None
+    results: tuple[VariantResult, ...]
+
+    def winner_rate(self) -> tuple[float, str] | None:
+        """The winner's test-share rate and its word, by the metric the winner was chosen
+        on (delivery when no engagement was reported, as `choose_winner` does)."""
+        won = next((r for r in self.results if r.label == self.winner), None)
+        if won is None:
+            return None
+        metric = self.metric if self.metric == "delivered" or any(
+            r.opened for r in self.results) else "delivered"
+        rate = won.rate(metric)
+        return None if rate is None else (rate, "opened" if metric == "engagement"
+                                          else "delivered")
 
 
 @dataclass(frozen=True)
@@ -52,6 +77,8 @@ class CampaignFigures:
     variants: tuple[VariantFigures, ...]
     #: Never sent because the campaign was cancelled (not a suppression: not "skipped").
     cancelled: int = 0
+    #: An A/B test with a winner: its metric, recorded winner and the test share's results.
+    ab_test: ABFigures | None = None
 
     @property
     def rate(self) -> float | None:
@@ -76,12 +103,18 @@ class Summary:
 
 def campaign_figures(engine: Engine, campaign_id: int) -> CampaignFigures:
     """The campaign's figures, from the same snapshot as its page (runs in a task)."""
-    return figures_from_details(campaign_details(engine, campaign_id))
+    from ..campaigns import results_of_test_share  # only A/B campaigns need it
+
+    info = campaign_details(engine, campaign_id)
+    tested = results_of_test_share(engine, campaign_id) if info.get("ab_test") else None
+    return figures_from_details(info, tested)
 
 
-def figures_from_details(info: dict[str, Any]) -> CampaignFigures:
+def figures_from_details(info: dict[str, Any],
+                         ab_results: list[VariantResult] | None = None) -> CampaignFigures:
     """The figures of a `campaign_details` snapshot: the page's header, variant table and
-    summary then say the same numbers."""
+    summary then say the same numbers. `ab_results`: an A/B test's test-share results, as
+    its panel shows them."""
     def named(items: list[tuple[str, int]]) -> tuple[tuple[str, int], ...]:
         return tuple((reason or "no reason given", n) for reason, n in items)
 
@@ -93,6 +126,9 @@ def figures_from_details(info: dict[str, Any]) -> CampaignFigures:
         variants=tuple(VariantFigures(v["label"], int(v["sent"]), int(v["failed"]))
                        for v in info["variants"]),
         cancelled=int(info.get("cancelled", 0)),
+        ab_test=None if not info.get("ab_test") else ABFigures(
+            info["ab_test"].get("metric") or "delivered", info["ab_test"].get("winner"),
+            tuple(ab_results or ())),
     )
 
 
@@ -118,13 +154,25 @@ def template_summary(f: CampaignFigures) -> str:
         parts.append(f"{f.skipped:,} skipped, mostly \u201c{reason}\u201d ({n:,})")
     if f.cancelled:
         parts.append(f"{f.cancelled:,} never sent because the campaign was cancelled")
-    text = "; ".join(parts) + "."
-    best = f.best_variant()
-    if best is not None and best.rate is not None:
-        text += f" Variant {best.label} did best, with {_percent(best.rate)} delivered."
+    text = "; ".join(parts) + "." + _best_words(f)
     if f.status not in ("completed", "cancelled"):
         text += f" The campaign is {f.status}, so these figures may still change."
     return text
+
+
+def _best_words(f: CampaignFigures) -> str:
+    """Which variant did best: for an A/B test with a winner, the recorded winner and its
+    test-share rate (the A/B panel's figures); otherwise by whole-campaign delivery."""
+    if f.ab_test is not None:
+        if f.ab_test.winner is None:
+            return ""  # the panel says when the winner will be chosen
+        rated = f.ab_test.winner_rate()
+        how = "" if rated is None else f", with {_percent(rated[0])} {rated[1]} in the test"
+        return f" Variant {f.ab_test.winner} won the A/B test{how}."
+    best = f.best_variant()
+    if best is None or best.rate is None:
+        return ""
+    return f" Variant {best.label} did best, with {_percent(best.rate)} delivered."
 
 
 SYSTEM = """Rewrite a campaign report for a marketer in two or three plain sentences. Use

@@ -23,6 +23,8 @@ def describe_error(exc: BaseException) -> str:
     """One line for a user: the driver's message, not SQLAlchemy's wrapping."""
     cause = getattr(exc, "orig", None) or exc
     first = (str(cause).splitlines() or [type(cause).__name__])[0]
+    if tuple(getattr(cause, "args", ())) == (0, ""):  # PyMySQL on a connection already cut
+        first = "Lost connection to the database server"
     return f"database error: {first}"[: store.REASON_LEN]
 
 

@@ -1,8 +1,8 @@
 """The loop every import shares: read rows, validate, write in batches, report progress.
 
-Parsing and validating is pure Python; so is much of writing. Threads would only take turns
-(the GIL), so a large file is read and validated in a helper process on the other core,
-while this one writes each batch in its own transaction. Small files go through in-process.
+Everything runs in this process. A helper process that read and validated while this one
+wrote (it used to, for large files) cost more than it gave on two shared cores: every row
+was pickled and unpickled between them, about as much CPU as validating it (issue 18).
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ from minicrm_desktop.services.bulkload.indexes import (
     indexes_set_aside,
     worth_setting_aside,
 )
-from minicrm_desktop.services.bulkload.process_pipe import produced_in_helper
 from minicrm_desktop.services.bulkload.upsert import count_rows
 from minicrm_desktop.services.core.retry import with_retries
 
@@ -40,8 +39,6 @@ log = logging.getLogger(__name__)
 
 # Large enough to amortise each transaction; small enough to keep memory flat.
 DEFAULT_BATCH_SIZE = 10_000
-# From this size on, a helper process reads and validates (it costs ~0.5 s to start).
-HELPER_MIN_BYTES = 8 * 1024 * 1024
 
 ParsedRow = tuple[int, dict[str, Any]]  # (line, parsed values)
 Validator = Callable[[CsvRow, set[str]], dict[str, Any]]
@@ -68,14 +65,14 @@ class _Batch:
 
 @dataclass(frozen=True)
 class _Reading:
-    """What reading a file needs: plain data, so a helper process can do it."""
+    """What reading a file needs."""
 
     path: Path
     kind: str
     fields: tuple[str, ...]
     required: tuple[str, ...]
     mapping: dict[str, str] | None
-    validate: Validator  # a module-level function or a partial of one: picklable
+    validate: Validator
     batch_size: int
 
 
@@ -118,7 +115,6 @@ def run_import(
     )
     with CsvSource(path, fields, required, mapping, kind) as source:  # header problems raise
         present = source.present
-        size = source.bytes_total
     bulk = False
     if scattered:
         with engine.connect() as conn:
@@ -130,11 +126,7 @@ def run_import(
     indexes: AbstractContextManager[None] = (
         indexes_set_aside(engine, (customers_table,), scattered) if bulk else nullcontext()
     )
-    batches: AbstractContextManager[Iterator[_Batch]] = (
-        produced_in_helper(_read_batches, reading, name=f"minicrm-import-{kind}")
-        if size >= HELPER_MIN_BYTES
-        else nullcontext(_read_batches(reading))
-    )
+    batches = nullcontext(_read_batches(reading))
     report = ImportReport(kind=kind, source=path)
     try:
         _load(engine, kind, write_batch, present, indexes, batches, report, progress,
@@ -259,7 +251,7 @@ def _write(
 
 
 def _read_batches(reading: _Reading) -> Iterator[_Batch]:
-    """Validated batches of the file (runs in a helper process for large files)."""
+    """Validated batches of the file."""
     with CsvSource(reading.path, reading.fields, reading.required, reading.mapping,
                    reading.kind) as source:
         present = source.present
@@ -294,6 +286,8 @@ def last_wins(batch: list[ParsedRow], key: str) -> tuple[list[ParsedRow], int]:
 def fold(batch: list[ParsedRow], key: str) -> tuple[list[ParsedRow], int, int]:
     """`last_wins`, with the rows folded away split by what the row after them (same key)
     did to them: (kept rows, folded rows it changed, folded rows it repeated exactly)."""
+    if len({item[1][key] for item in batch}) == len(batch):  # the usual batch: all distinct
+        return batch, 0, 0
     by_key: dict[Any, ParsedRow] = {}
     repeated = 0
     for item in batch:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from functools import partial
 from operator import itemgetter
@@ -24,12 +24,11 @@ from minicrm_desktop.services.bulkload.upsert import upsert_rows
 from ...models.base import utcnow
 from ...models.customer import TAGS_NORM_LEN
 from ...models.tables import customer_tags, customers_table, tags_table
-from ...models.text import normalize, tags_key
 from ..access.actor import Actor
 from . import values as v
 from .batches import DEFAULT_BATCH_SIZE, ParsedRow, RowError, fold, run_import
 from .kinds import CUSTOMER_FIELDS
-from .lenient import read_timestamp
+from .lenient import date_reader
 from .options import STRICT, ImportOptions
 from .reader import CsvRow
 from .report import CancelCheck, ImportReport, ProgressCallback
@@ -46,8 +45,9 @@ CUSTOMER_COLUMNS_WRITTEN = (
     "subscribed",
     "tags_norm",
 )
-_LIMITS = {"name": 255, "phone": 64, "city": 255}
-_NORMALIZED = ("name", "phone", "city")
+# Text columns stored beside their normalized form, with the length both must fit.
+_NORMALIZED = (("name", "name_norm", 255), ("phone", "phone_norm", 64),
+               ("city", "city_norm", 255))
 
 customers = customers_table
 
@@ -68,7 +68,8 @@ def import_customers(
     new customer with an empty `signup_date` gets, so an import can be reproduced.
     `options` say how dates are read (the contract's ISO 8601 unless the user chose)."""
     moment = (now or utcnow()).astimezone(UTC).replace(microsecond=0)
-    validate = partial(validate_customer, imported_at=storage_timestamp(moment), options=options)
+    validate = partial(validate_customer, imported_at=storage_timestamp(moment),
+                       read_date=date_reader(options))
     return run_import(
         engine,
         path,
@@ -89,7 +90,10 @@ def import_customers(
 
 
 def validate_customer(
-    row: CsvRow, present: set[str], imported_at: str | None, options: ImportOptions = STRICT
+    row: CsvRow,
+    present: set[str],
+    imported_at: str | None,
+    read_date: Callable[[str], str] = v.parse_timestamp,
 ) -> dict[str, Any]:
     cells = row.values
     out: dict[str, Any] = {}
@@ -98,17 +102,21 @@ def validate_customer(
         email = v.parse_email(cells["email"])
         out["email"] = email
         out["email_norm"] = email.lower()
-        for column in _NORMALIZED:
+        for column, norm_column, limit in _NORMALIZED:
             if column in present:
                 text = cells[column].strip()
-                # Lower-casing lengthens a few letters (İ -> i̇): both forms must fit.
-                if len(text) > _LIMITS[column] or len(text.lower()) > _LIMITS[column]:
-                    raise ValueError(f"is longer than {_LIMITS[column]} characters")
-                out[column] = text or None
-                out[f"{column}_norm"] = normalize(text)
+                if text:  # blank counts as absent (models.text.normalize)
+                    lowered = text.lower()
+                    # Lower-casing lengthens a few letters (İ -> i̇): both forms must fit.
+                    if len(text) > limit or len(lowered) > limit:
+                        raise ValueError(f"is longer than {limit} characters")
+                    out[column] = text
+                    out[norm_column] = lowered
+                else:
+                    out[column] = out[norm_column] = None
         column = "signup_date"
         if column in present and cells[column].strip():
-            out[column] = read_timestamp(cells[column], options)
+            out[column] = read_date(cells[column])
         else:
             # Empty means "now" for a new customer; an existing one keeps its date.
             out[column] = imported_at
@@ -119,14 +127,13 @@ def validate_customer(
         column = "last_visit"
         if column in present:
             text = cells[column].strip()
-            out[column] = read_timestamp(text, options) if text else None
+            out[column] = read_date(text) if text else None
         column = "subscribed"
         if column in present:
             out[column] = int(v.parse_bool(cells[column]))
         column = "tags"
         if column in present:
-            out["_tags"] = v.parse_tags(cells[column])
-            out["tags_norm"] = tags_key(out["_tags"])
+            out["_tags"], out["tags_norm"] = v.parse_tag_cell(cells[column])
             if len(out["tags_norm"]) > TAGS_NORM_LEN:
                 raise ValueError(f"the tags add up to more than {TAGS_NORM_LEN} characters")
     except ValueError as exc:
@@ -137,17 +144,23 @@ def validate_customer(
 def _write_batch(
     conn: Connection, batch: list[ParsedRow], present: set[str], report: ImportReport
 ) -> None:
-    _carry_signup_dates(batch)
     kept, folded_changed, folded_same = fold(batch, "email_norm")
+    if len(kept) < len(batch):  # a customer repeated within the batch
+        _carry_signup_dates(batch)
+        kept, folded_changed, folded_same = fold(batch, "email_norm")
     rows = [r for _, r in kept]
-    ids = {
-        k: v[0]
-        for k, v in raw_lookup(
-            conn, customers, "email_norm", [r["email_norm"] for r in rows], "id"
-        ).items()
-    }
-    old = [r for r in rows if r["email_norm"] in ids]
-    new = [r for r in rows if r["email_norm"] not in ids]
+    sqlite = conn.dialect.name == "sqlite"
+    # SQLite: the batch holds the write lock (BEGIN IMMEDIATE), so customers numbered past
+    # the largest id now are the ones this batch adds; an empty table needs no look-up.
+    last_id = _last_id(conn) if sqlite else None
+    found = {} if sqlite and last_id is None else raw_lookup(
+        conn, customers, "email_norm", [r["email_norm"] for r in rows], "id", "tags_norm")
+    ids = {k: v[0] for k, v in found.items()}
+    if ids:
+        old = [r for r in rows if r["email_norm"] in ids]
+        new = [r for r in rows if r["email_norm"] not in ids]
+    else:
+        old, new = [], rows
 
     columns = [c.name for c in customers.c if c.name in rows[0]]
     update = [c for c in columns if c != "email_norm"]
@@ -172,14 +185,21 @@ def _write_batch(
     report.updated += folded_changed + changed
     report.unchanged += folded_same + len(old) - changed
     report.imported += len(new)
-    ids.update(_insert_new(conn, columns, new))
+    ids.update(_insert_new(conn, columns, new, last_id if sqlite else None))
 
     if "tags" in present:
+        # Links follow tags_norm (every write keeps the two together): a customer whose
+        # tags_norm the file repeats keeps its links as they are.
+        retagged = [r for r in old if found[r["email_norm"]][1] != r["tags_norm"]]
         replace_customer_tags(
             conn,
-            [(ids[r["email_norm"]], r["_tags"]) for r in rows],
-            [ids[r["email_norm"]] for r in old],
+            [(ids[r["email_norm"]], r["_tags"]) for r in (*retagged, *new)],
+            [ids[r["email_norm"]] for r in retagged],
         )
+
+
+def _last_id(conn: Connection) -> int | None:
+    return conn.exec_driver_sql("SELECT max(id) FROM customers").scalar()
 
 
 def _carry_signup_dates(batch: list[ParsedRow]) -> None:
@@ -194,29 +214,36 @@ def _carry_signup_dates(batch: list[ParsedRow]) -> None:
             del row["_signup_defaulted"]
 
 
-def _insert_new(conn: Connection, columns: list[str], rows: list[dict[str, Any]]) -> dict[str, int]:
+def _insert_new(
+    conn: Connection, columns: list[str], rows: list[dict[str, Any]], last_id: int | None
+) -> dict[str, int]:
     """Insert customers not in the database yet; return their ids by normalized email.
 
     The database numbers the rows (other imports, the app and the CLI may insert at the
-    same time); a customer another writer added meanwhile is updated instead.
+    same time); a customer another writer added meanwhile is updated instead. On SQLite,
+    where the batch holds the write lock, `last_id` (the largest id before the batch) finds
+    the new rows by one range read of the primary key.
     """
     if not rows:
         return {}
     pick = itemgetter(*columns)
-    raw_upsert(
-        conn,
-        customers,
-        columns,
-        "email_norm",
-        [c for c in columns if c != "email_norm"],
-        [pick(r) for r in rows],
-    )
-    return {
-        k: v[0]
-        for k, v in raw_lookup(
-            conn, customers, "email_norm", [r["email_norm"] for r in rows], "id"
-        ).items()
-    }
+    if conn.dialect.name == "sqlite":  # under the batch's write lock nobody else inserts
+        raw_insert(conn, customers, columns, [pick(r) for r in rows])
+    else:
+        raw_upsert(conn, customers, columns, "email_norm",
+                   [c for c in columns if c != "email_norm"], [pick(r) for r in rows])
+    wanted = [r["email_norm"] for r in rows]
+    ids: dict[str, int] = {}
+    if conn.dialect.name == "sqlite":
+        cursor = conn.exec_driver_sql(
+            "SELECT email_norm, id FROM customers WHERE id > ?", (last_id or 0,)).cursor
+        assert cursor is not None
+        ids = dict(cursor.fetchall())
+        wanted = [k for k in wanted if k not in ids]
+    if wanted:  # MySQL, or rows SQLite numbered otherwise (never, short of id 2^63 - 1)
+        ids.update((k, v[0]) for k, v in raw_lookup(conn, customers, "email_norm", wanted,
+                                                    "id").items())
+    return ids
 
 
 def replace_customer_tags(

@@ -9,7 +9,9 @@ forms is refused with a reason, as under the strict contract.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import partial
 
 from . import values as v
 from .options import DateOrder, ImportOptions
@@ -118,6 +120,13 @@ _EXAMPLE: dict[DateOrder, str] = {"DMY": "31/12/2024", "MDY": "12/31/2024", "ISO
 def read_amount(text: str, options: ImportOptions) -> int:
     """An amount cell as `options` say to read it (the contract's reading by default)."""
     return parse_lenient_amount(text) if options.amounts == "lenient" else v.parse_amount_cell(text)
+
+
+def date_reader(options: ImportOptions) -> Callable[[str], str]:
+    """`read_timestamp` with `options` applied: chosen once per import, not per cell."""
+    if options.dates == "ISO":
+        return v.parse_timestamp
+    return partial(parse_dated_timestamp, order=options.dates)
 
 
 def read_timestamp(text: str, options: ImportOptions) -> str:

@@ -16,6 +16,7 @@ from minicrm_desktop.services.core.csv_export import FORMULA_STARTS
 from ...errors import ImportFileError
 from .kinds import REJECTED_COLUMNS, check_kind, is_rejected_export
 from .report import RejectedRow
+from .values import CONTROL as _CONTROL
 from .values import clean_cells
 
 # Long free-text cells are legitimate; a runaway quote is caught by the row checks instead.
@@ -154,15 +155,18 @@ class CsvSource:
             if len(cells) != width:
                 yield RejectedRow(start, None, f"expected {width} fields, found {len(cells)}")
                 continue
-            if _BAD_BYTE.search("".join(cells)):
-                bad = next(i for i, cell in enumerate(cells) if _BAD_BYTE.search(cell))
-                yield RejectedRow(start, self.columns[bad], "is not valid UTF-8 text")
-                continue
-            cells, bad_index, bad_char = clean_cells(cells)
-            if bad_index is not None:
-                yield RejectedRow(start, self.columns[bad_index],
-                                  f"contains a control character ({bad_char}); only tab is allowed")
-                continue
+            joined = "".join(cells)
+            # Most rows are ASCII without control characters: nothing more to check.
+            if not joined.isascii() or _CONTROL.search(joined):
+                if _BAD_BYTE.search(joined):
+                    bad = next(i for i, cell in enumerate(cells) if _BAD_BYTE.search(cell))
+                    yield RejectedRow(start, self.columns[bad], "is not valid UTF-8 text")
+                    continue
+                cells, bad_index, bad_char = clean_cells(cells)
+                if bad_index is not None:
+                    yield RejectedRow(start, self.columns[bad_index], f"contains a control "
+                                      f"character ({bad_char}); only tab is allowed")
+                    continue
             yield CsvRow(start, dict(zip(self.columns, cells, strict=True)))
 
     def close(self) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from ...models.iso_dates import IsoError, read_iso
 from ...models.money import parse_amount
@@ -26,6 +26,7 @@ __all__ = [
     "parse_email",
     "parse_nonneg_int",
     "parse_timestamp",
+    "parse_tag_cell",
     "parse_tags",
 ]
 
@@ -41,16 +42,17 @@ _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
 _WHOLE = re.compile(r"[0-9]+")
 _TRUE = {"true", "yes", "1"}
 _FALSE = {"false", "no", "0"}
+_BOOLS = {"": True} | dict.fromkeys(_TRUE, True) | dict.fromkeys(_FALSE, False)
 # Control characters (C0 but tab, DEL, C1): invisible, and a NUL truncates text in C code.
-_CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f]")
+CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f]")
 
 
 def clean_cells(cells: list[str]) -> tuple[list[str], int | None, str]:
     """The row's cells in NFC, or the index of the first cell holding a control character
     (and which one). One pass over the joined row keeps the common case cheap."""
-    if _CONTROL.search("".join(cells)):
+    if CONTROL.search("".join(cells)):
         for index, cell in enumerate(cells):
-            m = _CONTROL.search(cell)
+            m = CONTROL.search(cell)
             if m:
                 return cells, index, f"U+{ord(m.group()):04X}"
     joined = "\n".join(cells)  # a line break composes with nothing
@@ -65,7 +67,8 @@ def parse_email(text: str) -> str:
         raise ValueError("is required")
     if len(value) > 320 or not _EMAIL.fullmatch(value):
         raise ValueError(f"{_clip(value)!r} does not look like an email address")
-    if len(value.lower()) > 320:  # a few letters grow when lower-cased (İ -> i̇)
+    # A few letters grow when lower-cased (İ -> i̇); ASCII ones never do.
+    if not value.isascii() and len(value.lower()) > 320:
         raise ValueError(f"{_clip(value)!r} is longer than 320 characters once lower-cased")
     return value
 
@@ -78,8 +81,36 @@ def parse_datetime(text: str) -> datetime:
 
 def parse_timestamp(text: str) -> str:
     """`parse_datetime`, in the storage form bulk writers hand to the driver."""
+    # The common form, UTC to the second, is read off the text (a million rows hold two
+    # each); its day is checked once. Anything else, or a day that is not real or in
+    # range, takes the full reading, which also words the reason.
+    m = _UTC_SECONDS.fullmatch(text)
+    if m is not None:
+        day = m.group(1)
+        if day in _REAL_DAYS or _real_day(day):
+            return f"{day} {text[11:19]}.000000"
     # "YYYY-MM-DD HH:MM:SS" without the offset an aware value would add; no fraction.
     return _parse_utc(text).isoformat(" ", "seconds")[:19] + ".000000"
+
+
+# YYYY-MM-DD, a T or space, a real time of day, and Z or nothing (UTC either way).
+_UTC_SECONDS = re.compile(
+    r"([0-9]{4}-[0-9]{2}-[0-9]{2})[T ](?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]Z?"
+)
+_REAL_DAYS: set[str] = set()
+
+
+def _real_day(day: str) -> bool:
+    """Whether `day` (YYYY-MM-DD) is a calendar day within the stored range; remembered."""
+    try:
+        year = date.fromisoformat(day).year
+    except ValueError:
+        return False
+    if not 1900 <= year <= 2999:
+        return False
+    if len(_REAL_DAYS) < 500_000:  # every day of the range fits; bounded all the same
+        _REAL_DAYS.add(day)
+    return True
 
 
 def _parse_utc(text: str) -> datetime:
@@ -103,6 +134,8 @@ def _parse_utc(text: str) -> datetime:
 
 
 def parse_nonneg_int(text: str) -> int:
+    if len(text) < 10 and text.isdigit() and text.isascii():  # the common case, in range
+        return int(text)
     value = text.strip()
     if not value:
         return 0
@@ -115,6 +148,9 @@ def parse_nonneg_int(text: str) -> int:
 
 
 def parse_bool(text: str) -> bool:
+    known = _BOOLS.get(text)  # the common spellings as they are
+    if known is not None:
+        return known
     value = text.strip().lower()
     if not value or value in _TRUE:
         return True
@@ -125,14 +161,24 @@ def parse_bool(text: str) -> bool:
 
 def parse_tags(text: str) -> list[str]:
     """`vip|newsletter` → labels, blank ones dropped, duplicates (any case) merged."""
+    return parse_tag_cell(text)[0]
+
+
+def parse_tag_cell(text: str) -> tuple[list[str], str]:
+    """`parse_tags`, and the labels as `customers.tags_norm` stores them
+    (models.text.tags_key: "|newsletter|vip|", or "")."""
+    if not text or text.isspace():
+        return [], ""
     seen: dict[str, str] = {}
     for label in text.split("|"):
         label = label.strip()
-        if label and label.lower() not in seen:
-            if len(label) > 255 or len(label.lower()) > 255:
-                raise ValueError(f"tag {_clip(label)!r} is longer than 255 characters")
-            seen[label.lower()] = label
-    return list(seen.values())
+        if label:
+            key = label.lower()
+            if key not in seen:
+                if len(label) > 255 or len(key) > 255:
+                    raise ValueError(f"tag {_clip(label)!r} is longer than 255 characters")
+                seen[key] = label
+    return list(seen.values()), (f"|{'|'.join(sorted(seen))}|" if seen else "")
 
 
 def parse_amount_cell(text: str) -> int:

@@ -1,11 +1,13 @@
 """The count of every group of a rule tree, for the rule builder to show beside each group.
 
-Each group is counted as a segment of its own (its `not` included; a group with no
-conditions counts everyone, as an empty root does). All groups are counted in one scan of
-the customers table — one `SUM(CASE WHEN group THEN 1 ELSE 0 END)` per group — split into
-a few queries for very large trees. Cancelling stops between queries and also inside one:
-on SQLite a progress handler interrupts it, on MySQL/MariaDB a watcher thread sends
-`KILL QUERY` for this connection from a second one (an account may end its own queries).
+Each group is counted as a segment of its own (its `not` included). An empty root counts
+everyone; in the builder's draft counts, a group below it with no active condition is not
+counted at all (its number would be everyone's, which says nothing about the group). All
+groups are counted in one scan of the customers table — one `SUM(CASE WHEN group THEN 1
+ELSE 0 END)` per group — split into a few queries for very large trees. Cancelling stops
+between queries and also inside one: on SQLite a progress handler interrupts it, on
+MySQL/MariaDB a watcher thread sends `KILL QUERY` for this connection from a second one
+(an account may end its own queries).
 """
 
 from __future__ import annotations
@@ -80,14 +82,36 @@ def draft_group_counts(
 ) -> tuple[dict[Path, int], list[Path]] | None:
     """The builder's tree as it stands: conditions still waiting for a value are left out
     (pruning.py), every group is counted, and both the counts and the rows left out are
-    keyed by their paths in the given tree. RuleError if what remains breaks the contract;
+    keyed by their paths in the given tree. A group below the root with no active condition
+    (all unset, or none) has no count. RuleError if what remains breaks the contract;
     None if cancelled."""
     pruned = prune_unset_mapped(rule)
     counts = group_counts(engine, parse_rule(pruned.rule), as_of=as_of,
                           should_cancel=should_cancel)
     if counts is None:
         return None
-    return {pruned.group_paths[p]: n for p, n in counts.items()}, pruned.left_out
+    empty = set(_empty_groups(pruned.rule))
+    return {pruned.group_paths[p]: n for p, n in counts.items()
+            if p == () or p not in empty}, pruned.left_out
+
+
+def _empty_groups(group: dict[str, Any]) -> list[Path]:
+    """Paths of the groups (as JSON) holding no condition at any depth."""
+    found: list[Path] = []
+    _holds_condition(group, (), found)
+    return found
+
+
+def _holds_condition(group: dict[str, Any], path: Path, empty: list[Path]) -> bool:
+    holds = False
+    for index, item in enumerate(group.get("rules", [])):
+        if isinstance(item, dict) and "rules" in item:
+            holds |= _holds_condition(item, (*path, index), empty)
+        else:
+            holds = True
+    if not holds:
+        empty.append(path)
+    return holds
 
 
 def _run(conn: Connection, stmt: Any, should_cancel: Callable[[], bool] | None) -> Any:

@@ -320,9 +320,12 @@ class CampaignDetail(QWidget):
         self.charts.show_outcomes(report.timeline, info["failure_reasons"], info["skip_reasons"])
         self.ab_panel.show_test(info.get("ab_test"), info["status"], report.ab_results)
         self._update_buttons()
+        # An A/B test's variants are compared on its test share, as the A/B panel shows.
+        tested = (bool((info.get("ab_test") or {}).get("winner")),
+                  *(n for r in report.ab_results or () for n in (r.sent, r.failed, r.opened)))
         self.summary_panel.show_campaign(info["id"], info["status"], (
-            info["audience"], info["sent"], info["failed"], info["skipped"], info["cancelled"]),
-            figures=figures_from_details(info))
+            info["audience"], info["sent"], info["failed"], info["skipped"], info["cancelled"],
+            *tested), figures=figures_from_details(info, report.ab_results))
         self.report_loaded.emit()
 
     def _show_variants(self, variants: list[dict[str, Any]]) -> None:

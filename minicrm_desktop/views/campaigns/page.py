@@ -6,9 +6,8 @@ schedule cancelled before it starts (buttons, the context menu, F2 and Delete)."
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
-from PySide6.QtCore import QItemSelection, QPoint, Qt, QTimer, Signal
+from PySide6.QtCore import QItemSelection, QPoint, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -34,9 +33,8 @@ from minicrm_desktop.services.campaigns.drafts import (
 )
 from minicrm_desktop.services.campaigns.events import CampaignCounts
 from minicrm_desktop.services.campaigns.history import CampaignRow
-from minicrm_desktop.services.campaigns.store import delivery_state
 from minicrm_desktop.services.core.bus import EventBus
-from minicrm_desktop.services.core.tasks import TaskHandle, TaskRunner
+from minicrm_desktop.services.core.tasks import TaskRunner
 from minicrm_desktop.views.campaigns.control import CampaignControl
 from minicrm_desktop.views.campaigns.detail import CANCELLABLE, CampaignDetail, confirm_cancel
 from minicrm_desktop.views.campaigns.history_model import PROGRESS_COLUMN, CampaignHistoryModel
@@ -47,14 +45,11 @@ from minicrm_desktop.views.campaigns.list_actions import (
     row_menu,
 )
 from minicrm_desktop.views.campaigns.progress_delegate import ProgressDelegate
+from minicrm_desktop.views.campaigns.progress_poll import RunningPoll
 from minicrm_desktop.views.campaigns.wizard import CampaignWizard
 from minicrm_desktop.views.campaigns.wizard.drafts import go_to_step
 from minicrm_desktop.views.common.formatting import format_datetime
 from minicrm_desktop.views.common.widgets import PageHeader
-
-#: How often the list reads the counters of running campaigns (another installation may be
-#: sending them: its progress reaches this window only through the database).
-POLL_MS = 2000
 
 
 class CampaignsPage(QWidget):
@@ -169,11 +164,7 @@ class CampaignsPage(QWidget):
         control.notice.connect(self.show_message)
         control.launched.connect(self._launched)
         self._selected_id: int | None = None
-        self._poll: TaskHandle[Any] | None = None
-        self.poll_timer = QTimer(self)
-        self.poll_timer.setInterval(POLL_MS)
-        self.poll_timer.timeout.connect(self.poll_running)
-        self.poll_timer.start()
+        self.running_poll = RunningPoll(self, self.model, engine, runner, self._progress)
         self._update_buttons()
 
     # --- selection and buttons ------------------------------------------------------------
@@ -228,38 +219,6 @@ class CampaignsPage(QWidget):
         if digits > self._digits:
             self._digits = digits
             self._fit_columns()
-
-    def poll_running(self) -> None:
-        """Read the counters of the running campaigns listed (off the GUI thread)."""
-        if self._poll is not None or not self.isVisible() or self.model.loading:
-            return
-        running = [row.id for row in (self.model.campaign(r)
-                                      for r in range(self.model.rowCount()))
-                   if row is not None and row.status == "running"]
-        if not running:
-            return
-        engine = self.engine
-
-        def task(_ctx: object) -> list[CampaignCounts]:
-            states = (delivery_state(engine, cid) for cid in running)
-            return [state.counts for state in states if state is not None]
-
-        self._poll = self.runner.run(task, title="Reading campaign progress", quiet=True,
-                                     on_success=self._polled, on_error=self._poll_failed)
-
-    def _polled(self, snapshot: list[CampaignCounts]) -> None:
-        self._poll = None
-        changed = False
-        for counts in snapshot:
-            row = self.model.row_of(counts.campaign_id)
-            campaign = None if row is None else self.model.campaign(row)
-            changed |= campaign is not None and campaign.status != counts.status
-            self._progress(counts)
-        if changed:
-            self.model.refresh()  # finished or paused elsewhere: read it whole
-
-    def _poll_failed(self, _exc: BaseException) -> None:
-        self._poll = None  # the next tick tries again
 
     def show_message(self, text: str) -> None:
         self.message.setText(text)
@@ -392,12 +351,10 @@ class CampaignsPage(QWidget):
     def busy(self) -> bool:
         """Reading the list or a campaign's page."""
         return self.model.loading or (self.detail is not None and self.detail.busy) or \
-            (self.wizard is not None and self.wizard.busy) or self._poll is not None
+            (self.wizard is not None and self.wizard.busy) or self.running_poll.handle is not None
 
     def shutdown(self) -> None:
-        self.poll_timer.stop()
-        if self._poll is not None:
-            self._poll.cancel()
+        self.running_poll.stop()
         self.model.cancel()
         if self.detail is not None:
             self.detail.shutdown()

@@ -38,8 +38,9 @@ class RuleActions:
         self.delete = self._action("&Delete", "Delete", delete)
         # Active on the tree itself; adding and deleting have their keys elsewhere (the
         # host's Ctrl+Enter, the tree's Delete): here they only show in the menu.
-        for action in (self.wrap, self.negate, self.duplicate):
+        for action in self.actions():  # scoped to the tree: no window-wide Delete
             action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+        for action in (self.wrap, self.negate, self.duplicate):
             tree.addAction(action)
         tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         tree.customContextMenuRequested.connect(self.open_menu)

@@ -46,6 +46,8 @@ _ROOT = QModelIndex()
 #: The muted text drawn at a row's right end: a group's count, an inactive row's hint.
 HINT_ROLE = Qt.ItemDataRole.UserRole + 1
 INACTIVE_HINT = "set a value"
+#: Beside a group with no condition at all (a count would be everyone's: none is shown).
+EMPTY_GROUP_HINT = "no conditions"
 
 
 class RuleTreeModel(QAbstractItemModel):
@@ -148,9 +150,8 @@ class RuleTreeModel(QAbstractItemModel):
             return condition_label(node)
         if role in (HINT_ROLE, Qt.ItemDataRole.AccessibleTextRole):
             hint = INACTIVE_HINT if inactive else None
-            count = self.counts.get(node) if isinstance(node, GroupNode) else None
-            if count is not None:
-                hint = format_count(count, "customer")
+            if isinstance(node, GroupNode):
+                hint = self._group_hint(node, path)
             if role == HINT_ROLE:
                 return hint
             # A screen reader reads the row with its hint, as it is seen.
@@ -182,6 +183,23 @@ class RuleTreeModel(QAbstractItemModel):
             return base
         return base | Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | \
             Qt.ItemFlag.ItemIsDragEnabled
+
+    def _group_hint(self, group: GroupNode, path: Path) -> str | None:
+        """Its count; none while nothing in it is active (it is not counted then)."""
+        if not self._holds_active(group, path):
+            return INACTIVE_HINT if _holds_condition(group) else EMPTY_GROUP_HINT
+        count = self.counts.get(group)
+        return None if count is None else format_count(count, "customer")
+
+    def _holds_active(self, group: GroupNode, path: Path) -> bool:
+        for row, child in enumerate(group.children):
+            here = (*path, row)
+            if isinstance(child, GroupNode):
+                if self._holds_active(child, here):
+                    return True
+            elif here not in self.check.inactive:
+                return True
+        return False
 
     def problem_at(self, path: Path) -> str | None:
         return self.check.problems.get(path)
@@ -348,7 +366,10 @@ class RuleTreeModel(QAbstractItemModel):
     def _changed(self) -> None:
         before = set(self.problems) | self.check.inactive
         self._revalidate()
-        for path in before | set(self.problems) | self.check.inactive:
+        changed = before | set(self.problems) | self.check.inactive
+        # A group's hint follows whether anything in it is active.
+        groups = {where[:n] for where in changed for n in range(1, len(where))}
+        for path in changed | groups:
             try:
                 node = node_at(self.root, path)
             except IndexError:
@@ -360,3 +381,8 @@ class RuleTreeModel(QAbstractItemModel):
 
     def _revalidate(self) -> None:
         self.check = check_draft(self.root)
+
+
+def _holds_condition(group: GroupNode) -> bool:
+    return any(_holds_condition(c) if isinstance(c, GroupNode) else True
+               for c in group.children)

@@ -63,6 +63,18 @@ class AudiencePage(StepPage):
 
     def _listed(self, segments: list[SavedSegment]) -> None:
         self.handle = None
+        self._show(segments, None)
+        self.segments_loaded.emit(segments)
+
+    def add_segment(self, segment: SavedSegment) -> None:
+        """A segment saved meanwhile (the rule page's "Save as segment…") is listed at
+        once, in name order, without changing which one is chosen."""
+        chosen = self.selected_segment()
+        others = [s for s in self.segments if s.id != segment.id]
+        ordered = sorted([*others, segment], key=lambda s: (s.name.lower(), s.id))
+        self._show(ordered, None if chosen is None else chosen.id)
+
+    def _show(self, segments: list[SavedSegment], chosen_id: int | None) -> None:
         self.segments = segments
         self.segment_list.clear()
         for segment in segments:
@@ -70,9 +82,9 @@ class AudiencePage(StepPage):
             item.setToolTip(segment.description)
             self.segment_list.addItem(item)
         self.empty.setVisible(not segments)
+        rows = [i for i, s in enumerate(segments) if s.id == chosen_id]
         if segments:
-            self.segment_list.setCurrentRow(0)
-        self.segments_loaded.emit(segments)
+            self.segment_list.setCurrentRow(rows[0] if rows else 0)
 
     def selected_segment(self) -> SavedSegment | None:
         row = self.segment_list.currentRow()

@@ -64,6 +64,7 @@ class CampaignWizard(QWizard):
                      self.email_page, self.review_page):
             self.setPage(page.page_id, page)
         self.setStartId(PageId.BASICS)
+        self.rule_page.segment_saved.connect(self.audience_page.add_segment)
         self.setButtonText(QWizard.WizardButton.FinishButton, "Launch")
         #: The saved draft this wizard continues (finishing replaces it).
         self.draft_id = None if draft is None else draft.id
