@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 import tempfile
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # Screenshots should not depend on the machine's time zone.
@@ -150,11 +152,33 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
     args = parser.parse_args(argv)
 
+    from minicrm_desktop.app import create_application
+
+    # A fixed, throw-away home: the pictures show its paths (settings file, logs, the
+    # database), never the machine's user folders, and the same ones on every run.
+    folder = Path(tempfile.gettempdir()) / "minicrm-screenshots"
+    shutil.rmtree(folder, ignore_errors=True)
+    home = folder / "home"
+    for name, sub in (("XDG_CONFIG_HOME", ".config"), ("XDG_DATA_HOME", ".local/share"),
+                      ("XDG_STATE_HOME", ".local/state"), ("XDG_CACHE_HOME", ".cache")):
+        (home / sub).mkdir(parents=True, exist_ok=True)
+        os.environ[name] = str(home / sub)
+    os.environ["HOME"] = str(home)
+    app = create_application(["screenshots"])
+    args.out.mkdir(parents=True, exist_ok=True)
+    try:
+        shoot_all(app, args.out, folder)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    return 0
+
+
+def shoot_all(app: Any, out: Path, folder: Path) -> None:
     from PySide6.QtCore import QItemSelectionModel, QPoint
     from PySide6.QtGui import QColor, QPainter, QPixmap
     from PySide6.QtWidgets import QApplication
 
-    from minicrm_desktop.app import bootstrap, create_application
+    from minicrm_desktop.app import bootstrap
     from minicrm_desktop.services.access.actor import LOCAL_ADMIN
     from minicrm_desktop.services.core.database import create_db_engine
     from minicrm_desktop.services.core.migrate import upgrade_to_head
@@ -162,137 +186,133 @@ def main(argv: list[str] | None = None) -> int:
     from minicrm_desktop.services.customers.seed import seed_demo_data
     from minicrm_desktop.services.segments.saved import create_segment
 
-    app = create_application(["screenshots"])
-    args.out.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="minicrm-shots-") as tmp:
-        folder = Path(tmp)
-        url = f"sqlite:///{folder / 'demo.db'}"
-        engine = create_db_engine(url)
-        upgrade_to_head(engine)
-        seed_demo_data(engine, CUSTOMERS, seed=2026, anchor=ANCHOR, actor=LOCAL_ADMIN)
-        for name, rule in SEGMENTS:
-            create_segment(engine, name, rule, actor=LOCAL_ADMIN)
-        # The vendor's ledger goes to the app's data folder: keep it in the temp folder.
-        os.environ["XDG_DATA_HOME"] = str(folder / "data")
-        from minicrm_desktop.services.campaigns.vendor import default_ledger_path
+    url = f"sqlite:///{folder / 'demo.db'}"
+    engine = create_db_engine(url)
+    upgrade_to_head(engine)
+    seed_demo_data(engine, CUSTOMERS, seed=2026, anchor=ANCHOR, actor=LOCAL_ADMIN)
+    for name, rule in SEGMENTS:
+        create_segment(engine, name, rule, actor=LOCAL_ADMIN)
+    # The vendor's ledger goes to the app's data folder, inside `folder` (above).
+    from minicrm_desktop.services.campaigns.vendor import default_ledger_path
 
-        seed_campaigns(engine, default_ledger_path())
-        seed_users(engine)
-        engine.dispose()
+    seed_campaigns(engine, default_ledger_path())
+    seed_users(engine)
+    engine.dispose()
 
-        ctx = bootstrap(url, settings=Settings(DictStore()), offer_demo=False)
-        window = ctx.window
-        window.resize(*SIZE)
-        window.show()
-        wait_for(app, lambda: ctx.window.customers_page.model.total == CUSTOMERS)
+    ctx = bootstrap(url, settings=Settings(DictStore()), offer_demo=False)
+    window = ctx.window
+    window.resize(*SIZE)
+    window.show()
+    wait_for(app, lambda: ctx.window.customers_page.model.total == CUSTOMERS)
 
-        page = window.customers_page
-        row = 3
-        page.table.selectionModel().select(
-            page.model.index(row, 0),
-            QItemSelectionModel.SelectionFlag.ClearAndSelect
-            | QItemSelectionModel.SelectionFlag.Rows,
-        )
-        wait_for(app, lambda: page.detail.detail is not None)
-        save(app, window, args.out / "customers.png")
+    page = window.customers_page
+    row = 3
+    page.table.selectionModel().select(
+        page.model.index(row, 0),
+        QItemSelectionModel.SelectionFlag.ClearAndSelect
+        | QItemSelectionModel.SelectionFlag.Rows,
+    )
+    wait_for(app, lambda: page.detail.detail is not None)
+    save(app, window, out / "customers.png")
 
-        dialog = window.open_import()
-        csv_path = folder / "new-customers.csv"
-        csv_path.write_text(BAD_IMPORT, encoding="utf-8")
-        dialog.load_file(csv_path)
-        wait_for(app, lambda: not dialog.detecting)  # the file's format report comes first
-        dialog.start_import()
-        wait_for(app, lambda: dialog.report is not None)
-        dialog.resize(860, 560)
-        app.processEvents()
-        shot = window.grab()
-        painter = QPainter(shot)
-        painter.fillRect(shot.rect(), QColor(0, 0, 0, 90))  # the dimmed window behind
-        dialog_shot: QPixmap = dialog.grab()
-        painter.drawPixmap(QPoint((shot.width() - dialog_shot.width()) // 2,
-                                  (shot.height() - dialog_shot.height()) // 2), dialog_shot)
-        painter.end()
-        shot.save(str(args.out / "import-report.png"))
-        print(args.out / "import-report.png")
-        dialog.accept()
-        from screenshot_forms import shoot_customer_edit, shoot_import_formats
+    dialog = window.open_import()
+    csv_path = folder / "new-customers.csv"
+    csv_path.write_text(BAD_IMPORT, encoding="utf-8")
+    dialog.load_file(csv_path)
+    wait_for(app, lambda: not dialog.detecting)  # the file's format report comes first
+    dialog.start_import()
+    wait_for(app, lambda: dialog.report is not None)
+    dialog.resize(860, 560)
+    app.processEvents()
+    shot = window.grab()
+    painter = QPainter(shot)
+    painter.fillRect(shot.rect(), QColor(0, 0, 0, 90))  # the dimmed window behind
+    dialog_shot: QPixmap = dialog.grab()
+    painter.drawPixmap(QPoint((shot.width() - dialog_shot.width()) // 2,
+                              (shot.height() - dialog_shot.height()) // 2), dialog_shot)
+    painter.end()
+    shot.save(str(out / "import-report.png"))
+    print(out / "import-report.png")
+    dialog.accept()
+    from screenshot_forms import shoot_customer_edit, shoot_import_formats
 
-        shoot_import_formats(app, window, args.out, folder)
-        shoot_customer_edit(app, window, args.out)
+    shoot_import_formats(app, window, out, folder)
+    shoot_customer_edit(app, window, out)
+    app.processEvents()
+    window.statusBar().clearMessage()  # the import's summary is not for later pictures
 
-        segments = window.segments_page
-        wait_for(app, lambda: len(segments.segments) == len(SEGMENTS))
-        segments.live.as_of = ANCHOR  # relative dates from the seed's date: reproducible
-        shown = next(s.id for s in segments.segments.values() if s.name == SEGMENTS[0][0])
-        segments.open_segment(shown)
-        window.show_page("segments")
-        tree = segments.tree
-        tree.setCurrentIndex(segments.model.index(0, 0, segments.model.index(1, 0)))
-        wait_for(app, lambda: segments.live.count is not None and not segments.live.pending)
-        save(app, window, args.out / "segments.png")
-        from screenshot_rules import shoot_builder_menu, shoot_wizard_rule
+    segments = window.segments_page
+    wait_for(app, lambda: len(segments.segments) == len(SEGMENTS))
+    segments.live.as_of = ANCHOR  # relative dates from the seed's date: reproducible
+    shown = next(s.id for s in segments.segments.values() if s.name == SEGMENTS[0][0])
+    segments.open_segment(shown)
+    window.show_page("segments")
+    tree = segments.tree
+    tree.setCurrentIndex(segments.model.index(0, 0, segments.model.index(1, 0)))
+    wait_for(app, lambda: segments.live.count is not None and not segments.live.pending)
+    save(app, window, out / "segments.png")
+    from screenshot_rules import shoot_builder_menu, shoot_wizard_rule
 
-        shoot_builder_menu(app, window, args.out)
-        # "Describe in words": a sentence becomes a rule tree to review (offline parser).
-        segments.new_segment()
-        describe = segments.describe_group
-        describe.text.setPlainText("customers in Mumbai or Pune who haven't ordered in 6 "
-                                   "months and spent over ₹5,000")
-        describe.fill()
-        wait_for(app, lambda: describe.answer is not None and not describe.busy)
-        wait_for(app, lambda: segments.live.count is not None and not segments.live.pending)
-        save(app, window, args.out / "segments-describe.png")
-        from minicrm_desktop.views.segments.dialogs import Unsaved, UnsavedChangesDialog
+    shoot_builder_menu(app, window, out)
+    # "Describe in words": a sentence becomes a rule tree to review (offline parser).
+    segments.new_segment()
+    describe = segments.describe_group
+    describe.text.setPlainText("customers in Mumbai or Pune who haven't ordered in 6 "
+                               "months and spent over ₹5,000")
+    describe.fill()
+    wait_for(app, lambda: describe.answer is not None and not describe.busy)
+    wait_for(app, lambda: segments.live.count is not None and not segments.live.pending)
+    save(app, window, out / "segments-describe.png")
+    from minicrm_desktop.views.segments.dialogs import Unsaved, UnsavedChangesDialog
 
-        # The described rule was only for the picture: leave it unsaved, without asking.
-        UnsavedChangesDialog.ask = classmethod(  # type: ignore[method-assign, assignment]
-            lambda cls, parent, name: Unsaved.DISCARD)
-        window.show_page("settings")
-        save(app, window, args.out / "settings.png")
-        from screenshot_sign_in import shoot_sign_in
+    # The described rule was only for the picture: leave it unsaved, without asking.
+    UnsavedChangesDialog.ask = classmethod(  # type: ignore[method-assign, assignment]
+        lambda cls, parent, name: Unsaved.DISCARD)
+    window.show_page("settings")
+    save(app, window, out / "settings.png")
+    from screenshot_sign_in import shoot_sign_in
 
-        shoot_sign_in(app, args.out, folder)
-        users = window.users_page
-        assert users is not None
-        window.show_page("users")
-        # The users, the founder, and the local admin's own row (local mode).
-        wait_for(app, lambda: users.users_model.rowCount() == len(USERS) + 2)
-        users.select_user(USERS[1][0])
-        save(app, window, args.out / "users.png")
-        audit = window.audit_page
-        assert audit is not None
-        window.show_page("audit")
-        wait_for(app, lambda: audit.model.rowCount() > 0 and not audit.model.loading)
-        save(app, window, args.out / "audit.png")
+    shoot_sign_in(app, out, folder)
+    users = window.users_page
+    assert users is not None
+    window.show_page("users")
+    # The users, the founder, and the local admin's own row (local mode).
+    wait_for(app, lambda: users.users_model.rowCount() == len(USERS) + 2)
+    users.select_user(USERS[1][0])
+    save(app, window, out / "users.png")
+    audit = window.audit_page
+    assert audit is not None
+    window.show_page("audit")
+    wait_for(app, lambda: audit.model.rowCount() > 0 and not audit.model.loading)
+    save(app, window, out / "audit.png")
 
-        shoot_campaigns(app, window, args.out)
-        shoot_wizard_rule(app, window, args.out, ANCHOR)
-        from screenshot_drafts import shoot_bulk, shoot_drafts
+    shoot_campaigns(app, window, out)
+    shoot_wizard_rule(app, window, out, ANCHOR)
+    from screenshot_drafts import shoot_bulk, shoot_drafts
 
-        shoot_drafts(app, window, args.out, url)
-        shoot_bulk(app, window, args.out, ctx.engine, ANCHOR)
+    shoot_drafts(app, window, out, url)
+    shoot_bulk(app, window, out, ctx.engine, ANCHOR)
 
-        # The dark palette (what a dark OS theme gets), on the customers page.
-        from minicrm_desktop.views.shell.palette import dark_palette, light_palette
+    # The dark palette (what a dark OS theme gets), on the customers page.
+    from minicrm_desktop.views.shell.palette import dark_palette, light_palette
 
-        QApplication.setPalette(dark_palette())
-        window.show_page("customers")
-        # The import above changed the customers: wait for the rows read again.
-        page = window.customers_page
-        wait_for(app, lambda: page.model.index(0, 0).data() not in (None, "", "…"))
-        save(app, window, args.out / "customers-dark.png")
-        QApplication.setPalette(light_palette())
+    QApplication.setPalette(dark_palette())
+    window.show_page("customers")
+    # The import above changed the customers: wait for the rows read again.
+    page = window.customers_page
+    wait_for(app, lambda: page.model.index(0, 0).data() not in (None, "", "…"))
+    save(app, window, out / "customers-dark.png")
+    QApplication.setPalette(light_palette())
 
-        # The smallest window the app is made for.
-        window.resize(*SMALL)
-        window.show_page("customers")
-        save(app, window, args.out / "customers-1024x640.png")
-        window.show_page("segments")
-        save(app, window, args.out / "segments-1024x640.png")
+    # The smallest window the app is made for.
+    window.resize(*SMALL)
+    window.show_page("customers")
+    save(app, window, out / "customers-1024x640.png")
+    window.show_page("segments")
+    save(app, window, out / "segments-1024x640.png")
 
-        window.close()
-        ctx.shutdown()
-    return 0
+    window.close()
+    ctx.shutdown()
 
 
 def shoot_campaigns(app: object, window: object, out: Path) -> None:

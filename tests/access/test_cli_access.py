@@ -119,3 +119,17 @@ def test_with_sign_in_configured_the_cli_asks_for_a_session(
     monkeypatch.setenv("MINICRM_SECRETS_PASSPHRASE", "correct horse battery staple")
     assert main(["--db", sqlite_url, "users", "list"]) == 3
     assert "sign in first with `minicrm login`" in capsys.readouterr().err
+
+
+def test_users_add_without_a_role_gives_the_windows_default(
+    sqlite_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`users add` without --role gives the role the Users page preselects: viewer."""
+    assert main(["--db", sqlite_url, "users", "add", "new@crm.example"]) == 0
+    assert capsys.readouterr().out == "added new@crm.example as viewer\n"
+    ctx = CliContext(db=sqlite_url)
+    try:
+        added = list_users(ctx.engine(), actor=LOCAL_ADMIN)
+    finally:
+        ctx.close()
+    assert [(u.email, u.role) for u in added] == [("new@crm.example", Role.VIEWER)]

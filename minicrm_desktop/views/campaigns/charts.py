@@ -110,7 +110,7 @@ def _chart_view(chart: QChart) -> QChartView:
     chart.legend().setAlignment(Qt.AlignmentFlag.AlignBottom)
     view = QChartView(chart)
     view.setRenderHint(QPainter.RenderHint.Antialiasing)
-    view.setMinimumHeight(220)
+    view.setMinimumHeight(140)  # short windows give the room to the recipients log
     return view
 
 
@@ -158,7 +158,7 @@ class OutcomeCharts(QWidget):
         x_axis = QBarCategoryAxis()
         x_axis.append(labels or [""])
         x_axis.setTitleText(_axis_title(buckets))
-        if len(labels) > 6:
+        if len(labels) > 12:  # fewer read level, which needs less height
             x_axis.setLabelsAngle(-45)
         y_axis = count_axis(max((b.sent + b.failed for b in buckets), default=0))
         chart.addAxis(x_axis, Qt.AlignmentFlag.AlignBottom)

@@ -61,7 +61,7 @@ class CustomerDetailPanel(QWidget):
         self._wanted: int | None = None
         self._handle: TaskHandle[Any] | None = None
         self.detail: CustomerDetail | None = None
-        self.setMinimumWidth(260)
+        self.setMinimumWidth(240)  # its orders table still reads whole
 
         self._stack = QStackedWidget()
         self._empty = QLabel("Select a customer to see their orders and tags.")

@@ -39,12 +39,13 @@ from minicrm_desktop.views.common.file_dialogs import SaveCsvDialog
 from minicrm_desktop.views.common.formatting import format_count
 from minicrm_desktop.views.common.resources import icon, themed_icon
 from minicrm_desktop.views.common.widgets import PageHeader
+from minicrm_desktop.views.customers.column_fit import ColumnFitter
 from minicrm_desktop.views.customers.detail import CustomerDetailPanel
 from minicrm_desktop.views.customers.table_model import COLUMNS, CustomerTableModel
 
 SEARCH_DELAY_MS = 250
-# Sized so every column fits a 1280 px window while no customer is selected (the detail
-# panel opens on selection); the column chooser hides what a user does not need.
+# Preferred widths: every column fits a 1280 px window; beside the detail panel the
+# ColumnFitter narrows them; the column chooser hides what a user does not need.
 _WIDTHS = {"name": 130, "email": 200, "city": 90, "total_spend": 96, "order_count": 56,
            "last_order_at": 90, "signup_date": 90, "phone": 120, "subscribed": 80}
 
@@ -136,8 +137,7 @@ class CustomersPage(QWidget):
         header.setHighlightSections(False)
         header.setStretchLastSection(True)
         header.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
-        for i, column in enumerate(COLUMNS):
-            self.table.setColumnWidth(i, _WIDTHS.get(column.key, 100))
+        self.column_fit = ColumnFitter(self.table, [_WIDTHS.get(c.key, 100) for c in COLUMNS])
         header.sortIndicatorChanged.connect(self._on_sort)
         header.setSortIndicatorShown(True)
         header.setSectionsClickable(True)
@@ -150,10 +150,11 @@ class CustomersPage(QWidget):
         self.splitter = QSplitter()
         self.splitter.addWidget(self.table)
         self.splitter.addWidget(self.detail)
-        self.splitter.setStretchFactor(0, 3)
-        self.splitter.setStretchFactor(1, 1)
+        # Extra width goes to the table; the panel keeps what its orders table needs.
+        self.splitter.setStretchFactor(0, 1)
+        self.splitter.setStretchFactor(1, 0)
         self.splitter.setCollapsible(0, False)
-        self.splitter.setSizes([1000, 300])
+        self.splitter.setSizes([1000, 250])
         layout.addWidget(self.splitter, 1)
         self._build_column_menu()
         self.detail_button.setChecked(self._settings.get(CUSTOMER_DETAIL_SHOWN))
@@ -289,6 +290,7 @@ class CustomersPage(QWidget):
 
     def _column_toggled(self, column: int, shown: bool) -> None:
         self.table.setColumnHidden(column, not shown)
+        self.column_fit.fit()
         hidden = [c.key for c, a in zip(COLUMNS, self.column_actions.values(), strict=True)
                   if not a.isChecked()]
         self._settings.set(CUSTOMER_HIDDEN_COLUMNS, ",".join(hidden))

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QModelIndex, Qt, QTimer, SignalInstance
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSize, Qt, QTimer, SignalInstance
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -18,6 +18,8 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QSizePolicy,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -103,6 +105,7 @@ class SavedSegmentList(_Base):
         self.segment_list.setMinimumWidth(140)
         self.segment_list.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.segment_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.segment_list.setItemDelegate(_ViewportWideDelegate(self.segment_list))
         self.segment_list.setStyleSheet("QListWidget#segment_list::item { padding: 3px 2px; }")
         self.segment_list.currentItemChanged.connect(self._list_changed)
         box.addWidget(self.segment_list, 1)
@@ -352,3 +355,13 @@ class SavedSegmentList(_Base):
 
     def _segment_saved(self, _segment_id: int) -> None:
         self.refresh()
+
+
+class _ViewportWideDelegate(QStyledItemDelegate):
+    """Items as wide as the list, not as their text: a long name is then elided in the
+    middle (its tooltip has it whole) instead of cut at the list's edge."""
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex  # noqa: N802
+                 ) -> QSize:
+        hint = super().sizeHint(option, index)
+        return QSize(1, hint.height())

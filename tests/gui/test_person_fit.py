@@ -1,0 +1,159 @@
+"""What fits on screen, as a person sees it (issue 16): every customers column beside the
+open detail panel at 1280x800, and elided cells that show their whole text as a tooltip
+when hovered."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, QModelIndex, QPoint, QRect, Qt
+from PySide6.QtGui import QHelpEvent
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QApplication,
+    QTableView,
+    QToolTip,
+    QWidget,
+)
+from pytestqt.qtbot import QtBot
+
+from minicrm_desktop.app import AppContext
+from minicrm_desktop.services.access.actor import LOCAL_ADMIN
+from minicrm_desktop.services.campaigns.launch import create_campaign
+from minicrm_desktop.services.core.database import create_db_engine
+from tests.campaigns.conftest import draft
+
+from .person import click
+
+
+def _select_first_customer(ctx: AppContext, qtbot: QtBot) -> QTableView:
+    page = ctx.window.customers_page
+    qtbot.waitUntil(lambda: page.count_label.text() == "3,000 customers", timeout=20_000)
+    table = page.table
+    click(table.viewport(), table.visualRect(page.model.index(0, 0)).center())
+    qtbot.waitUntil(page.detail.isVisible, timeout=5000)
+    qtbot.waitUntil(lambda: page.detail.name_label.text() != "", timeout=10_000)
+    return table
+
+
+def test_every_column_shows_beside_the_detail_panel_at_1280(person_app: AppContext,
+                                                           qtbot: QtBot) -> None:
+    window = person_app.window
+    window.resize(1280, 800)
+    qtbot.waitUntil(lambda: window.width() == 1280, timeout=3000)
+    table = _select_first_customer(person_app, qtbot)
+    QTest.qWait(0)
+    model = table.model()
+    viewport = table.viewport().width()
+    for column in range(model.columnCount()):
+        if table.isColumnHidden(column):
+            continue
+        title = model.headerData(column, Qt.Orientation.Horizontal)
+        right = table.columnViewportPosition(column) + table.columnWidth(column)
+        assert table.columnViewportPosition(column) >= 0, title
+        assert right <= viewport, f"{title} ends at {right}, the table shows {viewport}"
+    assert not table.horizontalScrollBar().isVisible()
+    # The detail panel's orders table stays readable.
+    detail = person_app.window.customers_page.detail
+    assert detail.width() >= 240
+
+
+def _hover_tooltip(view: QAbstractItemView, index: QModelIndex, qtbot: QtBot) -> str:
+    """Rest the mouse on a cell and wait for the tooltip, as a person does."""
+    viewport = view.viewport()
+    pos = view.visualRect(index).center()
+    QTest.mouseMove(viewport, pos)
+    event = QHelpEvent(QEvent.Type.ToolTip, pos, viewport.mapToGlobal(pos))
+    QApplication.sendEvent(viewport, event)
+    qtbot.waitUntil(lambda: QToolTip.isVisible() and QToolTip.text() != "", timeout=3000)
+    text = QToolTip.text()
+    QToolTip.hideText()
+    return text
+
+
+def _elided(view: QAbstractItemView, index: QModelIndex) -> bool:
+    text = str(index.data())
+    return view.fontMetrics().horizontalAdvance(text) > view.visualRect(index).width() - 8
+
+
+def test_elided_cells_show_their_whole_text_when_hovered(person_app: AppContext,
+                                                         qtbot: QtBot) -> None:
+    from minicrm_desktop.models.rules import parse_rule
+    from minicrm_desktop.services.campaigns.vendor import VendorConfig
+    from minicrm_desktop.services.segments.saved import create_segment
+
+    from .person import LONG, PUNE, Key, Mod, press
+    window = person_app.window
+    window.resize(1024, 640)
+    qtbot.waitUntil(lambda: window.width() == 1024, timeout=3000)
+    # Customers: beside the detail panel the e-mail column elides; hovering shows it all.
+    table = _select_first_customer(person_app, qtbot)
+    model = table.model()
+    email = next(i for i in range(model.columnCount())
+                 if model.headerData(i, Qt.Orientation.Horizontal) == "Email")
+    cells = [model.index(row, email) for row in range(20)]
+    elided = [c for c in cells if _elided(table, c)]
+    assert elided, "no e-mail is elided at 1024 px beside the detail panel"
+    assert _hover_tooltip(table, elided[0], qtbot) == elided[0].data()
+
+    # The campaigns list: a long campaign name.
+    name = f"{LONG} — the autumn offer for everyone who bought twice"
+    engine = create_db_engine(person_app.url)
+    try:
+        create_campaign(engine, draft(name=name, vendor=VendorConfig()), actor=LOCAL_ADMIN)
+    finally:
+        engine.dispose()
+    press(Key.Key_3, Mod.ControlModifier, window)
+    page = window.campaigns_page
+    press(Key.Key_F5, widget=QApplication.focusWidget() or window)
+    qtbot.waitUntil(lambda: page.model.rowCount() > 0
+                    and page.model.index(0, 0).data() == name, timeout=15_000)
+    cell = page.model.index(0, 0)
+    assert _elided(page.table, cell)
+    assert _hover_tooltip(page.table, cell, qtbot).startswith(name)
+
+    # The saved-segment list: a name longer than the list is wide, saved elsewhere.
+    engine = create_db_engine(person_app.url)
+    try:
+        create_segment(engine, f"{LONG}, and in Mumbai, and everyone who opened the last "
+                       "three newsletters", parse_rule(PUNE), actor=LOCAL_ADMIN)
+    finally:
+        engine.dispose()
+    press(Key.Key_2, Mod.ControlModifier, window)
+    press(Key.Key_F5, widget=QApplication.focusWidget() or window)
+    segments = window.segments_page.segment_list
+    qtbot.waitUntil(lambda: segments.count() == 3, timeout=10_000)
+    rows = [segments.model().index(row, 0) for row in range(3)]
+    elided = [i for i in rows if _elided(segments, i)]
+    assert elided, "the list is wide enough for the long names"
+    for index in elided:
+        assert _hover_tooltip(segments, index, qtbot).startswith(str(index.data()))
+
+
+def _rows_on_screen(view: QAbstractItemView, area: QWidget) -> int:
+    """Rows of `view` a person sees: its viewport clipped by the scrolling page area."""
+    viewport = view.viewport()
+    top_left = viewport.mapTo(area.window(), QPoint(0, 0))
+    mine = QRect(top_left, viewport.size())
+    seen = QRect(area.mapTo(area.window(), QPoint(0, 0)), area.size()).intersected(mine)
+    return max(0, seen.height()) // view.sizeHintForRow(0)
+
+
+def test_the_recipients_log_shows_rows_at_1280_by_800(person_app: AppContext,
+                                                      qtbot: QtBot) -> None:
+    """Beside the figures and the charts, the log shows a useful number of rows, and the
+    time axis's ticks read whole (not elided)."""
+    from minicrm_desktop.services.campaigns.vendor import VendorConfig
+
+    from .test_person_campaign import _launch_elsewhere, _open_from_list
+
+    window = person_app.window
+    window.resize(1280, 800)
+    qtbot.waitUntil(lambda: window.width() == 1280 and window.height() == 800, timeout=3000)
+    _launch_elsewhere(person_app, VendorConfig(success_rate=0.8, seed=3))
+    detail = _open_from_list(person_app, qtbot, "Autumn offer")
+    click(detail.resume_button)
+    qtbot.waitUntil(lambda: "Completed" in detail.header.subtitle.text(), timeout=30_000)
+    qtbot.waitUntil(lambda: detail.log_model.rowCount() >= 8, timeout=10_000)
+    rows = _rows_on_screen(detail.log, window.page_area.viewport())
+    assert rows >= 5, f"the recipients log shows {rows} rows at 1280x800"
+    assert detail.timeline_chart.plotArea().height() > 60  # the charts still draw
