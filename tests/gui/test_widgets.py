@@ -22,3 +22,24 @@ def test_elided_label_gives_up_width_and_keeps_the_full_text(qtbot: QtBot) -> No
     assert label.toolTip() == text
     label.resize(label.sizeHint().width() + 10, 20)
     qtbot.waitUntil(lambda: label.text() == text)
+
+
+def test_timeline_labels_stay_distinct_and_short_within_a_minute() -> None:
+    """Buckets of one second within a minute: "18:21:58", ":59", then the minute again."""
+    from datetime import UTC, datetime, timedelta
+
+    from minicrm_desktop.services.campaigns.stats import OutcomeBucket
+    from minicrm_desktop.views.campaigns.charts import _bucket_labels
+
+    start = datetime(2026, 12, 2, 12, 50, 55, tzinfo=UTC)
+    buckets = [OutcomeBucket(start + timedelta(seconds=i), start + timedelta(seconds=i + 1),
+                             1, 0) for i in range(8)]
+    labels = _bucket_labels(buckets)
+    local = [b.start.astimezone().strftime("%H:%M:%S") for b in buckets]
+    assert labels[0] == local[0]
+    assert labels[1:5] == [t[5:] for t in local[1:5]]  # :56 … :59
+    assert labels[5] == local[5]  # a new minute is written whole
+    assert len(set(labels)) == len(labels)
+    minutes = [OutcomeBucket(start + timedelta(minutes=i), start + timedelta(minutes=i + 1),
+                             1, 0) for i in range(3)]
+    assert all(len(label) == 8 for label in _bucket_labels(minutes))  # past a minute: whole

@@ -48,7 +48,18 @@ def _bucket_labels(buckets: list[OutcomeBucket]) -> list[str]:
         return []
     width = (buckets[0].end - buckets[0].start).total_seconds()
     seconds = width < 60 or any(b.start.second for b in buckets)
-    return [_clock(b.start, seconds) for b in buckets]
+    labels = [_clock(b.start, seconds) for b in buckets]
+    if seconds and (buckets[-1].start - buckets[0].start).total_seconds() < 60:
+        # Within one minute the seconds alone are distinct: "18:21:05", ":06", ":07"…, the
+        # minute written again where it changes; short labels stay level and whole.
+        labels = [label if i == 0 or label[:5] != labels[i - 1][:5] else label[5:]
+                  for i, label in enumerate(labels)]
+    return labels
+
+
+def _tilted(labels: list[str]) -> bool:
+    """Whole clock times side by side need room: more than six are tilted."""
+    return sum(len(label) > 3 for label in labels) > 6 or len(labels) > 12
 
 
 def count_axis(top: int) -> QValueAxis:
@@ -158,7 +169,7 @@ class OutcomeCharts(QWidget):
         x_axis = QBarCategoryAxis()
         x_axis.append(labels or [""])
         x_axis.setTitleText(_axis_title(buckets))
-        if len(labels) > 12:  # fewer read level, which needs less height
+        if _tilted(labels):
             x_axis.setLabelsAngle(-45)
         y_axis = count_axis(max((b.sent + b.failed for b in buckets), default=0))
         chart.addAxis(x_axis, Qt.AlignmentFlag.AlignBottom)
