@@ -54,7 +54,7 @@ def test_local_mode_says_so(sqlite_url: str, qtbot: QtBot) -> None:
         assert ctx.actor.user_id is None
         assert ctx.window.services.actor == ctx.actor
         assert _account_label(ctx) == "Local mode — single user, no sign-in"
-        group = ctx.window.findChild(AccountGroup, "settings_account")
+        group = ctx.window.settings_page.findChild(AccountGroup, "settings_account")
         assert group is not None
         assert not group.sign_out_button.isEnabled()
     finally:
@@ -67,7 +67,7 @@ def test_signed_in_actor_reaches_the_window(sqlite_url: str, qtbot: QtBot) -> No
         assert ctx.actor == MARKETER
         assert ctx.window.services.actor == MARKETER
         assert _account_label(ctx) == "Signed in as ana.lima@example.com (marketer)"
-        group = ctx.window.findChild(AccountGroup, "settings_account")
+        group = ctx.window.settings_page.findChild(AccountGroup, "settings_account")
         assert group is not None
         assert group.sign_out_button.isEnabled()
         assert not group.choose_button.isEnabled()  # only admins change settings
