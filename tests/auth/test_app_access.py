@@ -156,7 +156,7 @@ def test_start_up_without_oauth_client(
 
     from minicrm_desktop.app import open_database
     from minicrm_desktop.services.access.actor import LOCAL_ADMIN
-    from minicrm_desktop.views.access.sign_in_dialog import sign_in_at_start
+    from minicrm_desktop.views.access import sign_in_at_start
 
     monkeypatch.delenv("MINICRM_DEV_IDP", raising=False)
     monkeypatch.delenv("MINICRM_GOOGLE_CLIENT_SECRETS", raising=False)
