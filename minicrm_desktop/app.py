@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
     from minicrm_desktop.services.campaigns.email import EmailDefaults
+    from minicrm_desktop.services.campaigns.engine import DeliveryEngine
     from minicrm_desktop.services.core.bus import EventBus
     from minicrm_desktop.services.core.secrets import SharedSecretStore
     from minicrm_desktop.services.core.settings import Settings
@@ -89,6 +90,14 @@ def email_defaults(settings: Settings) -> EmailDefaults:
     return EmailDefaults.from_settings(settings)
 
 
+def delivery_engine(engine: Engine) -> DeliveryEngine:
+    """The app's delivery engine, made (and its modules loaded) when first needed."""
+    from minicrm_desktop.services.campaigns.engine import DeliveryEngine
+    from minicrm_desktop.services.campaigns.vendor import default_ledger_path
+
+    return DeliveryEngine(engine, ledger_path=default_ledger_path())
+
+
 def bootstrap(
     url: URL | str,
     *,
@@ -101,8 +110,6 @@ def bootstrap(
     database. Tests call this with their own URL and a dict-backed settings store."""
     from sqlalchemy.engine import make_url
 
-    from minicrm_desktop.services.campaigns.engine import DeliveryEngine
-    from minicrm_desktop.services.campaigns.vendor import default_ledger_path
     from minicrm_desktop.services.core.bus import EventBus
     from minicrm_desktop.services.core.database import (
         MysqlTls,
@@ -125,8 +132,7 @@ def bootstrap(
     bus = EventBus()
     runner = TaskRunner(bus)
     description = describe_url(url)
-    campaigns = CampaignControl(engine, runner, bus,
-                                DeliveryEngine(engine, ledger_path=default_ledger_path()),
+    campaigns = CampaignControl(engine, runner, bus, partial(delivery_engine, engine),
                                 scheduler=SYSTEM if is_sqlite(url) else actor)
     campaigns.email_defaults = partial(email_defaults, settings)
     try:

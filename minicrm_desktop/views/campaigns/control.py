@@ -48,7 +48,8 @@ class CampaignControl(QObject):
     notice = Signal(str)
 
     def __init__(self, engine: Engine, runner: TaskRunner, bus: EventBus,
-                 delivery: DeliveryEngine, parent: QObject | None = None, *,
+                 delivery: DeliveryEngine | Callable[[], DeliveryEngine],
+                 parent: QObject | None = None, *,
                  scheduler: Actor = SYSTEM) -> None:
         super().__init__(parent)
         self.engine = engine
@@ -58,9 +59,31 @@ class CampaignControl(QObject):
         self.scheduler = scheduler
         self.runner = runner
         self.bus = bus
-        self.delivery = delivery
+        # The engine (its modules, its writer thread) may be made when first needed: the
+        # app passes a factory, so start-up neither imports nor starts it (startup.py).
+        self._delivery: DeliveryEngine | None = None
+        self._make_delivery = delivery if callable(delivery) else None
+        if not callable(delivery):
+            self._use(delivery)
         #: A new email campaign's sender and footer (the app reads them from Settings).
         self.email_defaults: Callable[[], EmailDefaults] = plain_email_defaults
+        self.timer = QTimer(self)
+        self.timer.setInterval(SCHEDULE_CHECK_MS)
+        self.timer.timeout.connect(self.launch_due)
+        self._launching: set[int] = set()
+        self._closed = False
+
+    @property
+    def delivery(self) -> DeliveryEngine:
+        if self._delivery is None:
+            assert self._make_delivery is not None
+            self._use(self._make_delivery())
+            assert self._delivery is not None
+        return self._delivery
+
+    def _use(self, delivery: DeliveryEngine) -> None:
+        self._delivery = delivery
+        bus = self.bus
         delivery.progress.connect(bus.campaign_progress)
         delivery.finished.connect(bus.campaign_finished)
         delivery.finished.connect(lambda _cid, _status: bus.campaigns_changed.emit())
@@ -68,17 +91,14 @@ class CampaignControl(QObject):
         delivery.waiting.connect(self._waiting)
         delivery.faulted.connect(
             lambda cid, reason: self.failed.emit(f"Campaign {cid} stopped: {reason}"))
-        self.timer = QTimer(self)
-        self.timer.setInterval(SCHEDULE_CHECK_MS)
-        self.timer.timeout.connect(self.launch_due)
-        self._launching: set[int] = set()
-        self._closed = False
 
     # -- start-up and schedule -------------------------------------------------------------
 
     def recover(self) -> None:
         """Resume campaigns left running (a crash or a quit mid-send) and launch those due;
-        then check the schedule every SCHEDULE_CHECK_MS."""
+        then check the schedule every SCHEDULE_CHECK_MS. The delivery engine is made here
+        if it was not yet: once the database is open, after the window is shown."""
+        self.delivery  # noqa: B018 - made now (a property)
         engine = self.engine
 
         scheduler = self.scheduler
@@ -247,4 +267,5 @@ class CampaignControl(QObject):
         records every outcome). Call before the task runner shuts down."""
         self._closed = True
         self.timer.stop()
-        self.delivery.shutdown()
+        if self._delivery is not None:  # never made, nothing to stop
+            self._delivery.shutdown()
