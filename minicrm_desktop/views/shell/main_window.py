@@ -334,6 +334,10 @@ class MainWindow(QMainWindow):
 
     def _database_ready(self) -> None:
         self.database_is_ready = True
+        # The window is up: load the heaviest modules of the pages not built yet on a worker
+        # (services and models only: no widgets), so a page's first showing stays quick.
+        self.services.runner.run(_warm_up, title="Loading", quiet=True,
+                                 on_error=lambda _exc: None)
 
     @property
     def ai(self) -> AISettings:
@@ -537,6 +541,18 @@ class MainWindow(QMainWindow):
                 cast(Any, page).shutdown()
         runner.cancel_all()
         super().closeEvent(event)
+
+
+#: Modules (no Qt widgets in them) that pages built later import; loaded after start-up.
+WARM_UP = ("minicrm_desktop.models.rules", "minicrm_desktop.services.segments",
+           "minicrm_desktop.services.ai.offline_parser")
+
+
+def _warm_up(_ctx: object) -> None:
+    import importlib
+
+    for module in WARM_UP:
+        importlib.import_module(module)
 
 
 def keyboard_friendly(window: QWidget, named: QWidget | None = None) -> None:
