@@ -329,9 +329,6 @@ class MainWindow(QMainWindow):
         if "settings" in self._pages:
             cast("SettingsPage", self._pages["settings"]).add_section(make())
 
-    def page_built(self, name: str) -> bool:
-        return name in self._pages
-
     def _database_ready(self) -> None:
         self.database_is_ready = True
         # The window is up: load the heaviest modules of the pages not built yet on a worker
