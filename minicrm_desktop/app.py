@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     from PySide6.QtWidgets import QApplication
     from sqlalchemy import Engine
 
+    from minicrm_desktop.services.campaigns.email import EmailDefaults
+    from minicrm_desktop.services.campaigns.engine import DeliveryEngine
     from minicrm_desktop.services.core.bus import EventBus
     from minicrm_desktop.services.core.secrets import SharedSecretStore
     from minicrm_desktop.services.core.settings import Settings
@@ -81,6 +83,21 @@ def open_database(engine: Engine) -> OpenResult:
     return OpenResult(is_empty=first is None)
 
 
+def email_defaults(settings: Settings) -> EmailDefaults:
+    """A new email campaign's sender and footer, from Settings (loaded when first asked)."""
+    from minicrm_desktop.services.campaigns.email import EmailDefaults
+
+    return EmailDefaults.from_settings(settings)
+
+
+def delivery_engine(engine: Engine) -> DeliveryEngine:
+    """The app's delivery engine, made (and its modules loaded) when first needed."""
+    from minicrm_desktop.services.campaigns.engine import DeliveryEngine
+    from minicrm_desktop.services.campaigns.vendor import default_ledger_path
+
+    return DeliveryEngine(engine, ledger_path=default_ledger_path())
+
+
 def bootstrap(
     url: URL | str,
     *,
@@ -93,9 +110,6 @@ def bootstrap(
     database. Tests call this with their own URL and a dict-backed settings store."""
     from sqlalchemy.engine import make_url
 
-    from minicrm_desktop.services.campaigns.email import EmailDefaults
-    from minicrm_desktop.services.campaigns.engine import DeliveryEngine
-    from minicrm_desktop.services.campaigns.vendor import default_ledger_path
     from minicrm_desktop.services.core.bus import EventBus
     from minicrm_desktop.services.core.database import (
         MysqlTls,
@@ -109,7 +123,6 @@ def bootstrap(
     from minicrm_desktop.services.core.settings import Settings as SettingsClass
     from minicrm_desktop.services.core.tasks import TaskRunner
     from minicrm_desktop.views.campaigns.control import CampaignControl
-    from minicrm_desktop.views.customers.demo_data_dialog import should_offer_demo
     from minicrm_desktop.views.settings.account import install_account_ui
     from minicrm_desktop.views.shell.main_window import MainWindow, Services
 
@@ -119,10 +132,9 @@ def bootstrap(
     bus = EventBus()
     runner = TaskRunner(bus)
     description = describe_url(url)
-    campaigns = CampaignControl(engine, runner, bus,
-                                DeliveryEngine(engine, ledger_path=default_ledger_path()),
+    campaigns = CampaignControl(engine, runner, bus, partial(delivery_engine, engine),
                                 scheduler=SYSTEM if is_sqlite(url) else actor)
-    campaigns.email_defaults = partial(EmailDefaults.from_settings, settings)
+    campaigns.email_defaults = partial(email_defaults, settings)
     try:
         window = MainWindow(Services(engine, bus, runner, settings, description, campaigns,
                                      actor=actor, secrets=secrets or SharedStore()))
@@ -141,6 +153,8 @@ def bootstrap(
         log.info("database ready: %s", description)
         bus.database_ready.emit()
         campaigns.recover()  # campaigns left running by a crash, and those now due
+        from minicrm_desktop.views.customers import should_offer_demo
+
         if offer_demo and should_offer_demo(is_sqlite(url), result.is_empty, settings):
             window.offer_demo_data()
 
@@ -222,7 +236,7 @@ def run_gui(db: str | None = None, debug: bool = False) -> int:
     from minicrm_desktop.services.core.redact import scrub
     from minicrm_desktop.services.core.secrets import SharedSecretStore
     from minicrm_desktop.services.core.settings import QSettingsStore, Settings
-    from minicrm_desktop.views.access.sign_in_dialog import sign_in_at_start
+    from minicrm_desktop.views.access import sign_in_at_start
     from minicrm_desktop.views.common.resources import app_icon
     from minicrm_desktop.views.shell.errors import ErrorReporter
 

@@ -54,7 +54,7 @@ def test_local_mode_says_so(sqlite_url: str, qtbot: QtBot) -> None:
         assert ctx.actor.user_id is None
         assert ctx.window.services.actor == ctx.actor
         assert _account_label(ctx) == "Local mode — single user, no sign-in"
-        group = ctx.window.findChild(AccountGroup, "settings_account")
+        group = ctx.window.settings_page.findChild(AccountGroup, "settings_account")
         assert group is not None
         assert not group.sign_out_button.isEnabled()
     finally:
@@ -67,7 +67,7 @@ def test_signed_in_actor_reaches_the_window(sqlite_url: str, qtbot: QtBot) -> No
         assert ctx.actor == MARKETER
         assert ctx.window.services.actor == MARKETER
         assert _account_label(ctx) == "Signed in as ana.lima@example.com (marketer)"
-        group = ctx.window.findChild(AccountGroup, "settings_account")
+        group = ctx.window.settings_page.findChild(AccountGroup, "settings_account")
         assert group is not None
         assert group.sign_out_button.isEnabled()
         assert not group.choose_button.isEnabled()  # only admins change settings
@@ -156,7 +156,7 @@ def test_start_up_without_oauth_client(
 
     from minicrm_desktop.app import open_database
     from minicrm_desktop.services.access.actor import LOCAL_ADMIN
-    from minicrm_desktop.views.access.sign_in_dialog import sign_in_at_start
+    from minicrm_desktop.views.access import sign_in_at_start
 
     monkeypatch.delenv("MINICRM_DEV_IDP", raising=False)
     monkeypatch.delenv("MINICRM_GOOGLE_CLIENT_SECRETS", raising=False)

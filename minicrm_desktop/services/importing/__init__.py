@@ -10,15 +10,10 @@ from minicrm_desktop.services.core.faces import lazy_face
 
 if TYPE_CHECKING:
     from .batches import RowError
-    from .customers import (
-        CUSTOMER_FIELDS,
-        import_customers,
-        replace_customer_tags,
-        validate_customer,
-    )
+    from .customers import import_customers, replace_customer_tags, validate_customer
     from .detect import ColumnFormat, Example, FormatReport, detect_format
     from .jobs import import_file_job
-    from .kinds import WrongKindError
+    from .kinds import CUSTOMER_FIELDS, WrongKindError
     from .options import AMOUNT_READINGS, DATE_ORDERS, STRICT, DateOrder, ImportOptions
     from .orders import ORDER_FIELDS, import_orders
     from .reader import CsvRow
@@ -28,15 +23,11 @@ if TYPE_CHECKING:
 
 __getattr__ = lazy_face(__name__, {
     "batches": ("RowError",),
-    "customers": (
-        "CUSTOMER_FIELDS",
-        "import_customers",
-        "replace_customer_tags",
-        "validate_customer",
-    ),
+    "customers": ("import_customers", "replace_customer_tags", "validate_customer"),
     "detect": ("ColumnFormat", "Example", "FormatReport", "detect_format"),
     "jobs": ("import_file_job",),
-    "kinds": ("WrongKindError",),
+    # The field names alone (the customers page's export) need not load the importer.
+    "kinds": ("CUSTOMER_FIELDS", "WrongKindError"),
     "options": ("AMOUNT_READINGS", "DATE_ORDERS", "STRICT", "DateOrder", "ImportOptions"),
     "orders": ("ORDER_FIELDS", "import_orders"),
     "reader": ("CsvRow",),

@@ -13,7 +13,7 @@ import logging
 import sys
 from collections.abc import Callable
 
-from PySide6.QtCore import QObject, Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import QObject, Qt, QUrl, Signal
 from PySide6.QtGui import QCloseEvent, QDesktopServices, QGuiApplication
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -26,7 +26,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 from sqlalchemy import Engine
-from sqlalchemy.engine import URL
 
 from minicrm_desktop.errors import MiniCRMError
 from minicrm_desktop.services.access.actor import Actor
@@ -40,7 +39,6 @@ from minicrm_desktop.services.auth import (
     sign_in,
 )
 from minicrm_desktop.services.core.secrets import SecretStore
-from minicrm_desktop.services.core.settings import Settings
 from minicrm_desktop.services.core.tasks import TaskContext, TaskRunner
 from minicrm_desktop.views.common.passphrase import ask_secrets_passphrase
 from minicrm_desktop.views.common.resources import app_icon
@@ -301,67 +299,3 @@ class SignInDialog(QDialog):
         if self._waker is not None:
             self._waker.cancel()
         super().closeEvent(event)
-
-
-def sign_in_at_start(
-    url: URL, settings: Settings, prepare: Callable[[Engine], object], *,
-    secrets: Callable[[], SecretStore] | None = None,
-) -> Actor | None:
-    """Who uses the app this time: the local admin (embedded database, no OAuth client), or
-    whoever signs in through the window. None when the user quits instead. A shared MySQL
-    database without an OAuth client offers to choose its client-secrets file first."""
-    from minicrm_desktop.services.access.actor import LOCAL_ADMIN
-    from minicrm_desktop.services.auth import requires_sign_in, resolve_oauth_config
-    from minicrm_desktop.services.core.bus import EventBus
-    from minicrm_desktop.services.core.database import MysqlTls, create_db_engine, is_sqlite
-    from minicrm_desktop.services.core.secrets import default_secret_store
-
-    config = resolve_oauth_config(settings)
-    if config is None and not is_sqlite(url):
-        if not _choose_client_for_mysql(settings):
-            return None
-        config = resolve_oauth_config(settings)
-    if not requires_sign_in(url, config):
-        return LOCAL_ADMIN
-    assert config is not None
-    engine = create_db_engine(url, tls=MysqlTls.configured(settings))
-    runner = TaskRunner(EventBus())
-    try:
-        dialog = SignInDialog(config, engine, runner, (secrets or default_secret_store)(),
-                              prepare_database=lambda: prepare(engine))
-        QTimer.singleShot(0, dialog.restore)
-        dialog.exec()
-        return dialog.actor
-    finally:
-        runner.shutdown()
-        engine.dispose()
-
-
-def _choose_client_for_mysql(settings: Settings) -> bool:
-    from pathlib import Path
-
-    from PySide6.QtWidgets import QFileDialog, QMessageBox
-
-    from minicrm_desktop.services.auth import GOOGLE_CLIENT_SECRETS, load_client_secrets
-
-    while True:
-        answer = QMessageBox.question(
-            None, "Sign-in required — MiniCRM",
-            "This database is shared over MySQL, so everyone signs in with Google, and no "
-            "OAuth client is configured yet.\n\nChoose the client-secrets JSON of the "
-            "\"Desktop app\" OAuth client your admin created?",
-            QMessageBox.StandardButton.Open | QMessageBox.StandardButton.Close)
-        if answer != QMessageBox.StandardButton.Open:
-            return False
-        name, _ = QFileDialog.getOpenFileName(None, "OAuth client secrets — MiniCRM",
-                                              str(Path.home()), "JSON files (*.json)")
-        if not name:
-            continue
-        try:
-            load_client_secrets(Path(name))
-        except MiniCRMError as exc:
-            QMessageBox.warning(None, "MiniCRM", str(exc))
-            continue
-        settings.set(GOOGLE_CLIENT_SECRETS, name)
-        settings.sync()
-        return True

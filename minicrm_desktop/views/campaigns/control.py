@@ -9,33 +9,35 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer, Signal
-from sqlalchemy import Engine
 
-from minicrm_desktop.models.base import utcnow
-from minicrm_desktop.models.campaign import CampaignStatus
 from minicrm_desktop.services.access.actor import SYSTEM, AccessDenied, Actor, Permission, can
-from minicrm_desktop.services.campaigns import history, stats
-from minicrm_desktop.services.campaigns.email import EmailDefaults
-from minicrm_desktop.services.campaigns.engine import DeliveryEngine
-from minicrm_desktop.services.campaigns.launch import (
-    CampaignDraft,
-    LaunchSummary,
-    create_campaign,
-    launch_campaign,
-)
-from minicrm_desktop.services.campaigns.testsend import TestMessage, send_test_draft
 from minicrm_desktop.services.core.bus import EventBus
 from minicrm_desktop.services.core.tasks import TaskContext, TaskHandle, TaskRunner
+
+# The launch, history and test-send services (and the rule models under them) load when
+# first used, after the window is shown: this object is made at start-up.
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from minicrm_desktop.services.campaigns.email import EmailDefaults
+    from minicrm_desktop.services.campaigns.engine import DeliveryEngine
+    from minicrm_desktop.services.campaigns.launch import CampaignDraft, LaunchSummary
+    from minicrm_desktop.services.campaigns.testsend import TestMessage
 
 log = logging.getLogger(__name__)
 SCHEDULE_CHECK_MS = 30_000
 
 
+def plain_email_defaults() -> EmailDefaults:
+    from minicrm_desktop.services.campaigns.email import EmailDefaults
+
+    return EmailDefaults()
+
+
 class CampaignControl(QObject):
-    #: A new email campaign's sender and footer (the app reads them from Settings).
-    email_defaults: Callable[[], EmailDefaults] = EmailDefaults
     #: (campaign id, LaunchSummary) — a campaign was frozen and handed to the engine.
     launched = Signal(int, object)
     #: A launch or control step failed (the message is fit for a user).
@@ -46,7 +48,8 @@ class CampaignControl(QObject):
     notice = Signal(str)
 
     def __init__(self, engine: Engine, runner: TaskRunner, bus: EventBus,
-                 delivery: DeliveryEngine, parent: QObject | None = None, *,
+                 delivery: DeliveryEngine | Callable[[], DeliveryEngine],
+                 parent: QObject | None = None, *,
                  scheduler: Actor = SYSTEM) -> None:
         super().__init__(parent)
         self.engine = engine
@@ -56,7 +59,31 @@ class CampaignControl(QObject):
         self.scheduler = scheduler
         self.runner = runner
         self.bus = bus
-        self.delivery = delivery
+        # The engine (its modules, its writer thread) may be made when first needed: the
+        # app passes a factory, so start-up neither imports nor starts it (startup.py).
+        self._delivery: DeliveryEngine | None = None
+        self._make_delivery = delivery if callable(delivery) else None
+        if not callable(delivery):
+            self._use(delivery)
+        #: A new email campaign's sender and footer (the app reads them from Settings).
+        self.email_defaults: Callable[[], EmailDefaults] = plain_email_defaults
+        self.timer = QTimer(self)
+        self.timer.setInterval(SCHEDULE_CHECK_MS)
+        self.timer.timeout.connect(self.launch_due)
+        self._launching: set[int] = set()
+        self._closed = False
+
+    @property
+    def delivery(self) -> DeliveryEngine:
+        if self._delivery is None:
+            assert self._make_delivery is not None
+            self._use(self._make_delivery())
+            assert self._delivery is not None
+        return self._delivery
+
+    def _use(self, delivery: DeliveryEngine) -> None:
+        self._delivery = delivery
+        bus = self.bus
         delivery.progress.connect(bus.campaign_progress)
         delivery.finished.connect(bus.campaign_finished)
         delivery.finished.connect(lambda _cid, _status: bus.campaigns_changed.emit())
@@ -64,22 +91,22 @@ class CampaignControl(QObject):
         delivery.waiting.connect(self._waiting)
         delivery.faulted.connect(
             lambda cid, reason: self.failed.emit(f"Campaign {cid} stopped: {reason}"))
-        self.timer = QTimer(self)
-        self.timer.setInterval(SCHEDULE_CHECK_MS)
-        self.timer.timeout.connect(self.launch_due)
-        self._launching: set[int] = set()
-        self._closed = False
 
     # -- start-up and schedule -------------------------------------------------------------
 
     def recover(self) -> None:
         """Resume campaigns left running (a crash or a quit mid-send) and launch those due;
-        then check the schedule every SCHEDULE_CHECK_MS."""
+        then check the schedule every SCHEDULE_CHECK_MS. The delivery engine is made here
+        if it was not yet: once the database is open, after the window is shown."""
+        self.delivery  # noqa: B018 - made now (a property)
         engine = self.engine
 
         scheduler = self.scheduler
 
         def task(_ctx: TaskContext) -> list[int]:
+            from minicrm_desktop.models.campaign import CampaignStatus
+            from minicrm_desktop.services.campaigns import history, stats
+
             if not can(scheduler, Permission.CONTROL_CAMPAIGNS):
                 return []
             running = stats.campaigns_in_status(engine, CampaignStatus.RUNNING)
@@ -108,6 +135,10 @@ class CampaignControl(QObject):
         scheduler = self.scheduler
 
         def task(_ctx: TaskContext) -> list[tuple[int, LaunchSummary]]:
+            from minicrm_desktop.models.base import utcnow
+            from minicrm_desktop.services.campaigns import stats
+            from minicrm_desktop.services.campaigns.launch import launch_campaign
+
             launched: list[tuple[int, LaunchSummary]] = []
             if not can(scheduler, Permission.LAUNCH_CAMPAIGNS):
                 return launched
@@ -135,6 +166,8 @@ class CampaignControl(QObject):
         engine = self.engine
 
         def task(_ctx: TaskContext) -> tuple[int, LaunchSummary | None]:
+            from minicrm_desktop.services.campaigns.launch import create_campaign, launch_campaign
+
             campaign_id = create_campaign(engine, draft, actor=actor,
                                           replacing_draft=replacing_draft)
             if draft.scheduled_at is not None:
@@ -180,6 +213,8 @@ class CampaignControl(QObject):
 
     def resume(self, campaign_id: int, *, actor: Actor) -> None:
         """Requeue what a killed run left claimed (in a task), then send again."""
+        from minicrm_desktop.services.campaigns import history
+
         engine = self.engine
 
         def done(_result: None) -> None:
@@ -201,6 +236,8 @@ class CampaignControl(QObject):
                   actor: Actor) -> TaskHandle[list[TestMessage]]:
         """Send a campaign not created yet to a few addresses (or the actor's own) through
         this app's vendor, marked as a test (in a task; the handle says how it went)."""
+        from minicrm_desktop.services.campaigns.testsend import send_test_draft
+
         engine, ledger = self.engine, self.delivery.ledger_path
         return self.runner.run(
             lambda _ctx: send_test_draft(engine, draft, addresses, actor=actor,
@@ -230,4 +267,5 @@ class CampaignControl(QObject):
         records every outcome). Call before the task runner shuts down."""
         self._closed = True
         self.timer.stop()
-        self.delivery.shutdown()
+        if self._delivery is not None:  # never made, nothing to stop
+            self._delivery.shutdown()

@@ -154,9 +154,12 @@ class SegmentBulkActions(QObject):
         self.result = QLabel("")
         self.result.setObjectName("bulk_result")
         self.result.setWordWrap(True)
-        # A viewer is not offered them at all.
-        self.button.setVisible(self.allowed)
-        self.result.setVisible(self.allowed)
+        # A viewer is not offered them at all. (Only hidden, never shown here: shown before
+        # the page takes them in, each would open as a window of its own for a moment and
+        # take the activation from the main window, which builds this page when first shown.)
+        if not self.allowed:
+            self.button.hide()
+            self.result.hide()
         self.refresh_enabled()
 
     @property

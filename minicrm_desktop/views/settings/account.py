@@ -179,15 +179,12 @@ class AccountGroup(QGroupBox):
 
 
 def install_account_ui(window: MainWindow, actor: Actor, settings: Settings,
-                       runner: TaskRunner) -> AccountGroup:
-    """Add the Sign-in section to the Settings page and the account to the status bar."""
+                       runner: TaskRunner) -> None:
+    """Add the account to the status bar, and the Sign-in section to the Settings page
+    (made when that page is first shown)."""
     status = QLabel(account_text(actor))
     status.setObjectName("account_status")
     window.statusBar().addPermanentWidget(status)
-    changes = SettingChanges(window.services.engine, runner, actor)
-    group = AccountGroup(actor, settings, runner, changes=changes,
-                         find_secrets=window.services.secrets)
-    window.settings_page.add_section(group)
 
     def signed_out(message: str) -> None:
         QMessageBox.information(window, "Signed out — MiniCRM",
@@ -195,5 +192,11 @@ def install_account_ui(window: MainWindow, actor: Actor, settings: Settings,
                                 "next start.")
         window.close()
 
-    group.signed_out.connect(signed_out)
-    return group
+    def make() -> AccountGroup:
+        changes = SettingChanges(window.services.engine, runner, actor)
+        group = AccountGroup(actor, settings, runner, changes=changes,
+                             find_secrets=window.services.secrets)
+        group.signed_out.connect(signed_out)
+        return group
+
+    window.add_settings_section(make)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
+from typing import TYPE_CHECKING, Any, cast
 
 from PySide6.QtCore import QByteArray, QEvent, QSize, Qt
 from PySide6.QtGui import QAccessible, QAction, QCloseEvent, QKeySequence
@@ -26,11 +27,9 @@ from PySide6.QtWidgets import (
     QStackedWidget,
     QWidget,
 )
-from sqlalchemy import Engine
 
 from minicrm_desktop import __version__
 from minicrm_desktop.services.access.actor import LOCAL_ADMIN, Actor, Permission, can
-from minicrm_desktop.services.ai import AISettings
 from minicrm_desktop.services.core.bus import EventBus
 from minicrm_desktop.services.core.changes import ChangeWatcher
 from minicrm_desktop.services.core.secrets import SecretStore, SharedSecretStore
@@ -41,21 +40,21 @@ from minicrm_desktop.services.core.settings import (
     Settings,
 )
 from minicrm_desktop.services.core.tasks import TaskRunner
-from minicrm_desktop.views.access import AuditPage, UsersPage
-from minicrm_desktop.views.campaigns import CampaignControl, CampaignsPage
 from minicrm_desktop.views.common.resources import app_icon, icon, refresh_themed_icons, themed_icon
-from minicrm_desktop.views.customers import CustomersPage, DemoDataDialog, ImportDialog
-from minicrm_desktop.views.segments import SegmentsPage
-from minicrm_desktop.views.settings import (
-    AISettingsGroup,
-    EmailSettingsGroup,
-    MysqlTlsGroup,
-    SettingChanges,
-    SettingsPage,
-)
+from minicrm_desktop.views.customers import CustomersPage
 from minicrm_desktop.views.shell.focus_ring import FocusRing
 from minicrm_desktop.views.shell.palette import restyle_style_sheets
 from minicrm_desktop.views.shell.status_bar import AppStatusBar
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from minicrm_desktop.services.ai import AISettings
+    from minicrm_desktop.views.access import AuditPage, UsersPage
+    from minicrm_desktop.views.campaigns import CampaignControl, CampaignsPage
+    from minicrm_desktop.views.customers import DemoDataDialog, ImportDialog
+    from minicrm_desktop.views.segments import SegmentsPage
+    from minicrm_desktop.views.settings import EmailSettingsGroup, MysqlTlsGroup, SettingsPage
 
 # palette(...) in a style sheet is resolved when the sheet is set: it is set again on a
 # palette change (see changeEvent).
@@ -116,38 +115,22 @@ class MainWindow(QMainWindow):
         self.sidebar.setStyleSheet(SIDEBAR_STYLE)
         self.sidebar.setAccessibleName("Pages")
         actor = services.actor
-        self.ai = AISettings(services.settings, services.secrets)
-        self.customers_page = CustomersPage(services.engine, services.runner, bus,
-                                            settings=services.settings, actor=actor)
-        self.segments_page = SegmentsPage(services.engine, services.runner, bus, actor=actor,
-                                          ai=self.ai)
-        self.campaigns_page = CampaignsPage(services.engine, services.runner, bus,
-                                            services.campaigns, actor=actor, ai=self.ai)
-        self.settings_page = SettingsPage(services.database_description)
-        self.tls_group = MysqlTlsGroup(services.engine, services.runner, services.settings,
-                                       actor=actor)
-        self.settings_page.add_section(self.tls_group)
-        self.settings_page.add_section(AISettingsGroup(
-            self.ai, SettingChanges(services.engine, services.runner, actor)))
-        self.email_settings = EmailSettingsGroup(
-            services.settings, SettingChanges(services.engine, services.runner, actor))
-        self.settings_page.add_section(self.email_settings)
-        pages: list[QWidget] = [self.customers_page, self.segments_page, self.campaigns_page,
-                                self.settings_page]
-        self.users_page: UsersPage | None = None
-        self.audit_page: AuditPage | None = None
+        # Pages are built when first shown (start-up imports and builds only Customers);
+        # the properties below build a page when anything asks for it.
+        self._pages: dict[str, QWidget] = {}
+        self.stale: set[str] = set()  # pages to read again when next shown
+        self._settings_sections: list[Callable[[], QWidget]] = []
+        self._ai: AISettings | None = None
+        self.database_is_ready = False
+        bus.database_ready.connect(self._database_ready)
         self.page_names: tuple[str, ...] = PAGES
         if can(actor, Permission.MANAGE_USERS):
-            self.users_page = UsersPage(services.engine, services.runner, bus, actor=actor)
-            self.audit_page = AuditPage(services.engine, services.runner, bus, actor=actor)
-            pages += [self.users_page, self.audit_page]
             self.page_names = PAGES + ADMIN_PAGES
-        self.customers_page.import_button.setEnabled(can(actor, Permission.IMPORT_DATA))
         self.stack = QStackedWidget()
-        for name, page in zip(self.page_names, pages, strict=True):
-            page.setObjectName(f"{name}_page")
-            self.stack.addWidget(page)
+        for name in self.page_names:
             QListWidgetItem(icon(name), _TITLES[name], self.sidebar)
+        self.customers_page = cast(CustomersPage, self._page("customers"))
+        self.customers_page.import_button.setEnabled(can(actor, Permission.IMPORT_DATA))
 
         self.sidebar.currentRowChanged.connect(self._row_changed)
         self.sidebar.itemClicked.connect(self._sidebar_clicked)
@@ -177,7 +160,6 @@ class MainWindow(QMainWindow):
             lambda report: self.status.showMessage(report.summary(), 10_000))
 
         # Changes by other processes (the CLI, a colleague on the shared database).
-        self.stale: set[str] = set()
         self.watcher = ChangeWatcher(services.engine, services.runner, parent=self)
         self.watcher.changed.connect(self.data_changed_elsewhere)
         bus.database_ready.connect(self.watcher.start)
@@ -275,7 +257,125 @@ class MainWindow(QMainWindow):
         self.addAction(action)  # shortcuts work even when the menu bar is hidden
         return action
 
-    # --- pages ---------------------------------------------------------------------------
+    # --- pages, built when first asked for ----------------------------------------------
+
+    def _page(self, name: str) -> QWidget:
+        """The page called `name`, built (with its module imported) the first time."""
+        page = self._pages.get(name)
+        if page is not None:
+            return page
+        s, actor = self.services, self.services.actor
+        start: Callable[[], object] | None = None
+        if name == "customers":
+            made = CustomersPage(s.engine, s.runner, s.bus, settings=s.settings, actor=actor)
+            page, start = made, made.start
+        elif name == "segments":
+            from minicrm_desktop.views.segments import SegmentsPage
+
+            segments = SegmentsPage(s.engine, s.runner, s.bus, actor=actor, ai=self.ai)
+            page, start = segments, segments.start
+        elif name == "campaigns":
+            from minicrm_desktop.views.campaigns import CampaignsPage
+
+            campaigns = CampaignsPage(s.engine, s.runner, s.bus, s.campaigns, actor=actor,
+                                      ai=self.ai)
+            page, start = campaigns, campaigns.model.refresh
+        elif name == "settings":
+            page = self._build_settings_page()
+        elif name == "users":
+            from minicrm_desktop.views.access import UsersPage
+
+            users = UsersPage(s.engine, s.runner, s.bus, actor=actor)
+            page, start = users, users.refresh
+        elif name == "audit":
+            from minicrm_desktop.views.access import AuditPage
+
+            audit = AuditPage(s.engine, s.runner, s.bus, actor=actor)
+            page, start = audit, audit.start
+        else:
+            raise KeyError(name)
+        page.setObjectName(f"{name}_page")
+        self._pages[name] = page
+        self.stack.addWidget(page)
+        self.stale.discard(name)  # it reads the database now, or when it is ready
+        if self.database_is_ready and start is not None:
+            start()  # it missed `database_ready`: load now
+        return page
+
+    def _build_settings_page(self) -> QWidget:
+        from minicrm_desktop.views.settings import (
+            AISettingsGroup,
+            EmailSettingsGroup,
+            MysqlTlsGroup,
+            SettingChanges,
+            SettingsPage,
+        )
+
+        s, actor = self.services, self.services.actor
+        page = SettingsPage(s.database_description)
+        self._tls_group = MysqlTlsGroup(s.engine, s.runner, s.settings, actor=actor)
+        page.add_section(self._tls_group)
+        page.add_section(AISettingsGroup(self.ai, SettingChanges(s.engine, s.runner, actor)))
+        self._email_settings = EmailSettingsGroup(
+            s.settings, SettingChanges(s.engine, s.runner, actor))
+        page.add_section(self._email_settings)
+        for make in self._settings_sections:
+            page.add_section(make())
+        return page
+
+    def add_settings_section(self, make: Callable[[], QWidget]) -> None:
+        """A section for the Settings page, made when the page is built."""
+        self._settings_sections.append(make)
+        if "settings" in self._pages:
+            cast("SettingsPage", self._pages["settings"]).add_section(make())
+
+    def _database_ready(self) -> None:
+        self.database_is_ready = True
+        # The window is up: load the heaviest modules of the pages not built yet on a worker
+        # (services and models only: no widgets), so a page's first showing stays quick.
+        self.services.runner.run(_warm_up, title="Loading", quiet=True,
+                                 on_error=lambda _exc: None)
+
+    @property
+    def ai(self) -> AISettings:
+        if self._ai is None:
+            from minicrm_desktop.services.ai import AISettings
+
+            self._ai = AISettings(self.services.settings, self.services.secrets)
+        return self._ai
+
+    @property
+    def segments_page(self) -> SegmentsPage:
+        return cast("SegmentsPage", self._page("segments"))
+
+    @property
+    def campaigns_page(self) -> CampaignsPage:
+        return cast("CampaignsPage", self._page("campaigns"))
+
+    @property
+    def settings_page(self) -> SettingsPage:
+        return cast("SettingsPage", self._page("settings"))
+
+    @property
+    def tls_group(self) -> MysqlTlsGroup:
+        self._page("settings")
+        return self._tls_group
+
+    @property
+    def email_settings(self) -> EmailSettingsGroup:
+        self._page("settings")
+        return self._email_settings
+
+    @property
+    def users_page(self) -> UsersPage | None:
+        """None for who may not manage users (no such page)."""
+        return cast("UsersPage", self._page("users")) if "users" in self.page_names else None
+
+    @property
+    def audit_page(self) -> AuditPage | None:
+        return cast("AuditPage", self._page("audit")) if "audit" in self.page_names else None
+
+    # --- navigation ----------------------------------------------------------------------
 
     def _page_action(self, name: str, _checked: bool = False) -> None:
         """Ctrl+1…: show the page and put the keyboard focus into it."""
@@ -291,7 +391,7 @@ class MainWindow(QMainWindow):
 
     @property
     def current_page(self) -> str:
-        return self.page_names[max(0, self.stack.currentIndex())]
+        return self.page_names[max(0, self.sidebar.currentRow())]
 
     def find_customers(self) -> None:
         self.show_page("customers")
@@ -304,6 +404,8 @@ class MainWindow(QMainWindow):
 
     def refresh_page(self, name: str) -> None:
         self.stale.discard(name)
+        if name not in self._pages:
+            return  # not built yet: it reads the database when it is
         if name == "customers":
             self.customers_page.refresh()
         elif name == "segments":
@@ -333,10 +435,12 @@ class MainWindow(QMainWindow):
             self.campaigns_page.show_list(focus=False)
 
     def _row_changed(self, row: int) -> None:
-        self.stack.setCurrentIndex(row)
+        if not 0 <= row < len(self.page_names):
+            return
+        self.stack.setCurrentWidget(self._page(self.page_names[row]))
         self._size_to_current_page()
         self._keyboard_friendly()
-        if 0 <= row < len(self.page_names) and self.page_names[row] in self.stale:
+        if self.page_names[row] in self.stale:
             self.refresh_page(self.page_names[row])
 
     def new_segment(self) -> None:
@@ -344,6 +448,8 @@ class MainWindow(QMainWindow):
         self.segments_page.new_segment()
 
     def open_import(self) -> ImportDialog:
+        from minicrm_desktop.views.customers import ImportDialog
+
         if self.import_dialog is None:
             s = self.services
             self.import_dialog = ImportDialog(s.engine, s.runner, s.bus, actor=s.actor,
@@ -359,6 +465,8 @@ class MainWindow(QMainWindow):
             self.import_dialog = None
 
     def offer_demo_data(self) -> DemoDataDialog | None:
+        from minicrm_desktop.views.customers import DemoDataDialog
+
         s = self.services
         if not can(s.actor, Permission.SEED_DEMO_DATA):
             return None
@@ -412,7 +520,8 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         # Unsaved segment edits: save (then close), discard, or stay.
-        if self.isVisible() and not self.segments_page.may_close(self.close):
+        segments = cast("SegmentsPage | None", self._pages.get("segments"))
+        if self.isVisible() and segments is not None and not segments.may_close(self.close):
             event.ignore()
             return
         runner = self.services.runner
@@ -423,12 +532,24 @@ class MainWindow(QMainWindow):
             return
         self.save_state()
         self.watcher.stop()
-        self.segments_page.shutdown()
-        self.campaigns_page.shutdown()
-        if self.audit_page is not None:
-            self.audit_page.shutdown()
+        for name in ("segments", "campaigns", "audit"):  # only those built
+            page = self._pages.get(name)
+            if page is not None:
+                cast(Any, page).shutdown()
         runner.cancel_all()
         super().closeEvent(event)
+
+
+#: Modules (no Qt widgets in them) that pages built later import; loaded after start-up.
+WARM_UP = ("minicrm_desktop.models.rules", "minicrm_desktop.services.segments",
+           "minicrm_desktop.services.ai.offline_parser")
+
+
+def _warm_up(_ctx: object) -> None:
+    import importlib
+
+    for module in WARM_UP:
+        importlib.import_module(module)
 
 
 def keyboard_friendly(window: QWidget, named: QWidget | None = None) -> None:
