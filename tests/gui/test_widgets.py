@@ -25,21 +25,21 @@ def test_elided_label_gives_up_width_and_keeps_the_full_text(qtbot: QtBot) -> No
 
 
 def test_timeline_labels_stay_distinct_and_short_within_a_minute() -> None:
-    """Buckets of one second within a minute: "18:21:58", ":59", then the minute again."""
+    """Buckets of one second within a minute read as seconds (":58", ":59", ":00"); the
+    axis title gives the first one's whole time."""
     from datetime import UTC, datetime, timedelta
 
     from minicrm_desktop.services.campaigns.stats import OutcomeBucket
-    from minicrm_desktop.views.campaigns.charts import _bucket_labels
+    from minicrm_desktop.views.campaigns.charts import _axis_title, _bucket_labels
 
     start = datetime(2026, 12, 2, 12, 50, 55, tzinfo=UTC)
     buckets = [OutcomeBucket(start + timedelta(seconds=i), start + timedelta(seconds=i + 1),
                              1, 0) for i in range(8)]
     labels = _bucket_labels(buckets)
     local = [b.start.astimezone().strftime("%H:%M:%S") for b in buckets]
-    assert labels[0] == local[0]
-    assert labels[1:5] == [t[5:] for t in local[1:5]]  # :56 … :59
-    assert labels[5] == local[5]  # a new minute is written whole
+    assert labels == [t[5:] for t in local]  # ":55" … ":02": the seconds alone
     assert len(set(labels)) == len(labels)
+    assert _axis_title(buckets).endswith(f"{local[0][:5]}{local[0][5:]})")
     minutes = [OutcomeBucket(start + timedelta(minutes=i), start + timedelta(minutes=i + 1),
                              1, 0) for i in range(3)]
     assert all(len(label) == 8 for label in _bucket_labels(minutes))  # past a minute: whole

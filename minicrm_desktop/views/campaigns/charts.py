@@ -38,7 +38,10 @@ def _axis_title(buckets: list[OutcomeBucket]) -> str:
         return ""
     width = int((buckets[0].end - buckets[0].start).total_seconds())
     step = f"{width} s" if width < 60 else f"{width // 60} min"
-    return f"Local time, {step} per bar (from {format_datetime(buckets[0].start)})"
+    start = format_datetime(buckets[0].start)
+    if _within_a_minute(buckets, True) and width < 60:
+        start += _clock(buckets[0].start, True)[5:]  # the labels are its seconds
+    return f"Local time, {step} per bar (from {start})"
 
 
 def _bucket_labels(buckets: list[OutcomeBucket]) -> list[str]:
@@ -49,12 +52,15 @@ def _bucket_labels(buckets: list[OutcomeBucket]) -> list[str]:
     width = (buckets[0].end - buckets[0].start).total_seconds()
     seconds = width < 60 or any(b.start.second for b in buckets)
     labels = [_clock(b.start, seconds) for b in buckets]
-    if seconds and (buckets[-1].start - buckets[0].start).total_seconds() < 60:
-        # Within one minute the seconds alone are distinct: "18:21:05", ":06", ":07"…, the
-        # minute written again where it changes; short labels stay level and whole.
-        labels = [label if i == 0 or label[:5] != labels[i - 1][:5] else label[5:]
-                  for i, label in enumerate(labels)]
+    if _within_a_minute(buckets, seconds):
+        # The seconds alone are distinct and fit under narrow bars (":37", ":38"…); the
+        # axis title gives the first bar's whole time.
+        labels = [label[5:] for label in labels]
     return labels
+
+
+def _within_a_minute(buckets: list[OutcomeBucket], seconds: bool) -> bool:
+    return seconds and (buckets[-1].start - buckets[0].start).total_seconds() < 60
 
 
 def _tilted(labels: list[str]) -> bool:
