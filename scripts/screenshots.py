@@ -387,24 +387,30 @@ def shoot_campaigns(app: object, window: object, out: Path) -> None:
     save_dialog(app, window, wizard, out / "campaign-wizard-review.png")
     wizard.done(0)  # closed as it was only for the picture: no "keep as draft?" question
     wait_for(app, lambda: not wizard.busy)
+    from screenshot_suggestions import shoot_variant_suggestions
+
+    shoot_variant_suggestions(app, window, out)
     shoot_ab_winner(app, window, out)
 
 
-def save_dialog(app: object, window: object, dialog: object, path: Path) -> None:
-    """A dialog over its dimmed window, as the user sees it."""
+def save_dialog(app: object, window: object, dialog: object, path: Path,
+                above: object | None = None) -> None:
+    """A dialog over its dimmed window, as the user sees it (and `above`, a dialog it
+    opened, over it dimmed in turn)."""
     from PySide6.QtCore import QPoint
     from PySide6.QtGui import QColor, QPainter
     from PySide6.QtWidgets import QApplication, QWidget
 
     assert isinstance(window, QWidget)
-    assert isinstance(dialog, QWidget)
     QApplication.processEvents()
     shot = window.grab()
     painter = QPainter(shot)
-    painter.fillRect(shot.rect(), QColor(0, 0, 0, 90))
-    inner = dialog.grab()
-    painter.drawPixmap(QPoint((shot.width() - inner.width()) // 2,
-                              (shot.height() - inner.height()) // 2), inner)
+    for layer in (dialog, above) if above is not None else (dialog,):
+        assert isinstance(layer, QWidget)
+        painter.fillRect(shot.rect(), QColor(0, 0, 0, 90))
+        inner = layer.grab()
+        painter.drawPixmap(QPoint((shot.width() - inner.width()) // 2,
+                                  (shot.height() - inner.height()) // 2), inner)
     painter.end()
     shot.save(str(path))
     print(path)
