@@ -193,3 +193,36 @@ def test_an_error_shown_is_dismissed_by_escape(person_app: AppContext, qtbot: Qt
     assert window.isVisible()
     press(Key.Key_2, Mod.ControlModifier, window)  # and the window still answers
     qtbot.waitUntil(window.segments_page.isVisible, timeout=5000)
+
+
+def test_quit_while_a_campaign_sends_names_it_and_can_be_cancelled(
+        person_app: AppContext, qtbot: QtBot) -> None:
+    """Ctrl+Q while a campaign sends from this window asks first, naming the campaign;
+    Escape keeps the window and the sending."""
+    from minicrm_desktop.services.campaigns.vendor import VendorConfig
+
+    from .test_person_campaign import _figure, _launch_elsewhere, _open_from_list
+
+    campaign_id = _launch_elsewhere(person_app, VendorConfig(success_rate=0.9, latency_ms=40,
+                                                             seed=7))
+    detail = _open_from_list(person_app, qtbot, "Autumn offer")
+    click(detail.resume_button)
+    qtbot.waitUntil(lambda: _figure(detail, "sent") > 0, timeout=20_000)
+    assert person_app.campaigns.is_running(campaign_id)
+    window = person_app.window
+    patch = pytest.MonkeyPatch()
+    patch.setattr(QuitWhileBusy, "ask", REAL_QUIT_ASK)
+    try:
+        log = DialogLog()
+        answer_dialog(log, key=Key.Key_Escape)
+        press(Key.Key_Q, Mod.ControlModifier, window)
+        qtbot.waitUntil(partial(_answered, log), timeout=5000)
+        qtbot.waitUntil(no_dialog_open, timeout=3000)
+    finally:
+        patch.undo()
+    assert "Quit MiniCRM?" in log.seen[0]
+    assert "Sending campaign “Autumn offer”" in log.seen[0]
+    assert window.isVisible()
+    sent = _figure(detail, "sent")
+    qtbot.waitUntil(lambda: _figure(detail, "sent") > sent, timeout=20_000)  # still sending
+    assert person_app.campaigns.is_running(campaign_id)

@@ -183,6 +183,11 @@ class DeliveryEngine(QObject):
         with self._active_lock:
             return campaign_id in self._active
 
+    def running(self) -> list[int]:
+        """The campaigns this process sends (or waits to send), by id."""
+        with self._active_lock:
+            return sorted(self._active)
+
     def shutdown(self) -> None:
         """Stop every run, wait for the workers, record what they learned, stop the writer."""
         blocking = Qt.ConnectionType.BlockingQueuedConnection

@@ -223,6 +223,11 @@ class TaskRunner(QObject):
         handle.deleteLater()
 
     @property
+    def closed(self) -> bool:
+        """Shut down (the window is closing): nothing new may start."""
+        return self._closed
+
+    @property
     def active_count(self) -> int:
         """Tasks started whose results have not yet been delivered."""
         return len(self._active)

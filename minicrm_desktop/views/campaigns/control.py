@@ -227,6 +227,10 @@ class CampaignControl(QObject):
     def is_running(self, campaign_id: int) -> bool:
         return self.delivery.is_running(campaign_id)
 
+    def running(self) -> list[int]:
+        """The campaigns this window sends, by id (asked before quitting)."""
+        return self.delivery.running()
+
     @property
     def owner_id(self) -> str:
         """How this app names itself as a campaign's delivering process."""

@@ -57,6 +57,8 @@ class KeysetTableModel(QAbstractTableModel):
         or `cancel` came first."""
         if self._handle is not None:
             self._handle.cancel()
+        if self._runner.closed:  # a late change (a campaign stopping at quit): no one to show
+            return
         self._generation += 1
         generation = self._generation
         self.page_fetches += 1

@@ -525,7 +525,7 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         runner = self.services.runner
-        titles = runner.active_titles()
+        titles = runner.active_titles() + self._sending_titles()
         if titles and QApplication.instance() is not None and self.isVisible() and \
                 QuitWhileBusy.ask(self, titles) is False:
             event.ignore()
@@ -538,6 +538,18 @@ class MainWindow(QMainWindow):
                 cast(Any, page).shutdown()
         runner.cancel_all()
         super().closeEvent(event)
+
+    def _sending_titles(self) -> list[str]:
+        """Campaigns this window is sending: quitting stops them here (they stay Running,
+        for a Resume here or in another installation)."""
+        page = cast("Any", self._pages.get("campaigns"))
+        titles = []
+        for campaign_id in self.services.campaigns.running():
+            row = page.model.row_of(campaign_id) if page is not None else None
+            campaign = page.model.campaign(row) if row is not None else None
+            name = f"“{campaign.name}”" if campaign is not None else f"#{campaign_id}"
+            titles.append(f"Sending campaign {name} (it stops here; Resume sends the rest)")
+        return titles
 
 
 #: Modules (no Qt widgets in them) that pages built later import; loaded after start-up.
