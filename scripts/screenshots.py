@@ -311,6 +311,10 @@ def shoot_all(app: Any, out: Path, folder: Path) -> None:
     window.show_page("segments")
     save(app, window, out / "segments-1024x640.png")
 
+    from minicrm_desktop.views.shell.main_window import QuitWhileBusy
+
+    # The demo campaign may still be sending: quit without asking (it stays Running).
+    QuitWhileBusy.ask = classmethod(lambda *_a, **_k: True)  # type: ignore[method-assign,assignment]
     window.close()
     ctx.shutdown()
 
