@@ -222,6 +222,8 @@ def shoot_all(app: Any, out: Path, folder: Path) -> None:
     wait_for(app, lambda: not dialog.detecting)  # the file's format report comes first
     dialog.start_import()
     wait_for(app, lambda: dialog.report is not None)
+    # The import changed the customers: the table behind reads its rows again first.
+    wait_for(app, lambda: page.model.index(0, 0).data() not in (None, "", "…"))
     dialog.resize(860, 560)
     app.processEvents()
     shot = window.grab()
@@ -356,6 +358,11 @@ def shoot_campaigns(app: object, window: object, out: Path) -> None:
     QApplication.setPalette(dark_palette())
     save(app, window, out / "campaign-detail-dark.png")
     QApplication.setPalette(light_palette())
+    # The smallest window the app is made for: the log keeps several rows in view.
+    size = window.size()
+    window.resize(*SMALL)
+    save(app, window, out / "campaign-detail-1024x640.png")
+    window.resize(size)
     detail.back_requested.emit()
 
     wizard = page.new_campaign()

@@ -138,22 +138,44 @@ def _rows_on_screen(view: QAbstractItemView, area: QWidget) -> int:
     return max(0, seen.height()) // view.sizeHintForRow(0)
 
 
-def test_the_recipients_log_shows_rows_at_1280_by_800(person_app: AppContext,
-                                                      qtbot: QtBot) -> None:
-    """Beside the figures and the charts, the log shows a useful number of rows, and the
-    time axis's ticks read whole (not elided)."""
+def test_a_campaign_page_fits_1024_by_640(person_app: AppContext, qtbot: QtBot) -> None:
+    """At the smallest size the app is made for, the campaign page does not scroll: the
+    Overview tab's charts draw with whole tick labels, and a click on the Recipients tab
+    (or Alt+R) shows a screenful of the log."""
+    from PySide6.QtCharts import QBarCategoryAxis
+
     from minicrm_desktop.services.campaigns.vendor import VendorConfig
 
+    from .person import press
     from .test_person_campaign import _launch_elsewhere, _open_from_list
 
     window = person_app.window
-    window.resize(1280, 800)
-    qtbot.waitUntil(lambda: window.width() == 1280 and window.height() == 800, timeout=3000)
+    window.resize(1024, 640)
+    qtbot.waitUntil(lambda: window.width() == 1024 and window.height() == 640, timeout=3000)
     _launch_elsewhere(person_app, VendorConfig(success_rate=0.8, seed=3))
     detail = _open_from_list(person_app, qtbot, "Autumn offer")
     click(detail.resume_button)
     qtbot.waitUntil(lambda: "Completed" in detail.header.subtitle.text(), timeout=30_000)
-    qtbot.waitUntil(lambda: detail.log_model.rowCount() >= 8, timeout=10_000)
-    rows = _rows_on_screen(detail.log, window.page_area.viewport())
-    assert rows >= 5, f"the recipients log shows {rows} rows at 1280x800"
-    assert detail.timeline_chart.plotArea().height() > 60  # the charts still draw
+    area = window.page_area
+    assert not area.verticalScrollBar().isVisible(), "the campaign page scrolls at 1024x640"
+    assert not area.horizontalScrollBar().isVisible()
+    tabs = detail.tabs
+    assert tabs.tabText(tabs.currentIndex()) == "&Overview"
+    chart = detail.timeline_chart
+    assert chart.plotArea().height() > 100, "the charts are squeezed"
+    times = next(a for a in chart.axes() if isinstance(a, QBarCategoryAxis))
+    assert all(label and "…" not in label and "..." not in label
+               for label in times.categories())
+
+    bar = tabs.tabBar()
+    click(bar, bar.tabRect(1).center())
+    assert tabs.currentWidget() is detail.recipients
+    assert tabs.tabText(1).startswith("&Recipients (")
+    qtbot.waitUntil(lambda: detail.log_model.rowCount() >= 12, timeout=10_000)
+    rows = _rows_on_screen(detail.log, area.viewport())
+    assert rows >= 10, f"the recipients log shows {rows} rows at 1024x640"
+    assert not area.verticalScrollBar().isVisible()
+    press(Qt.Key.Key_O, Qt.KeyboardModifier.AltModifier, window)  # and back by its key
+    qtbot.waitUntil(lambda: tabs.currentIndex() == 0, timeout=3000)
+    press(Qt.Key.Key_R, Qt.KeyboardModifier.AltModifier, window)
+    qtbot.waitUntil(lambda: tabs.currentIndex() == 1, timeout=3000)

@@ -14,7 +14,7 @@ from PySide6.QtCharts import (
     QStackedBarSeries,
     QValueAxis,
 )
-from PySide6.QtCore import QEvent, QMargins, Qt
+from PySide6.QtCore import QEvent, QMargins, QSize, Qt
 from PySide6.QtGui import QBrush, QColor, QPainter, QPalette, QPen
 from PySide6.QtWidgets import QHBoxLayout, QWidget
 
@@ -41,7 +41,7 @@ def _axis_title(buckets: list[OutcomeBucket]) -> str:
     start = format_datetime(buckets[0].start)
     if _within_a_minute(buckets, True) and width < 60:
         start += _clock(buckets[0].start, True)[5:]  # the labels are its seconds
-    return f"Local time, {step} per bar (from {start})"
+    return f"{step} per bar from {start}"  # short: a 1024-wide window keeps it whole
 
 
 def _bucket_labels(buckets: list[OutcomeBucket]) -> list[str]:
@@ -121,13 +121,22 @@ def apply_chart_palette(chart: QChart, palette: QPalette) -> None:
 
 
 
+class _ChartView(QChartView):
+    """A chart that asks for a modest height and grows into whatever room is left: a
+    graphics view otherwise asks for most of the screen, and the scrolling page area gives
+    a page its preferred height, so a short window would scroll."""
+
+    def sizeHint(self) -> QSize:
+        return QSize(super().sizeHint().width(), 180)
+
+
 def _chart_view(chart: QChart) -> QChartView:
     chart.setBackgroundRoundness(4)
     chart.setMargins(QMargins(4, 4, 4, 4))
     chart.legend().setAlignment(Qt.AlignmentFlag.AlignBottom)
-    view = QChartView(chart)
+    view = _ChartView(chart)
     view.setRenderHint(QPainter.RenderHint.Antialiasing)
-    view.setMinimumHeight(140)  # short windows give the room to the recipients log
+    view.setMinimumHeight(180)  # below this the axes' labels are elided
     return view
 
 
@@ -146,8 +155,8 @@ class OutcomeCharts(QWidget):
         self._theme_charts()
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
-        row.addWidget(_chart_view(self.timeline_chart), 3)
-        row.addWidget(_chart_view(self.reasons_chart), 2)
+        row.addWidget(_chart_view(self.timeline_chart), 1)
+        row.addWidget(_chart_view(self.reasons_chart), 1)  # its labels need the width
 
     def show_outcomes(self, buckets: list[OutcomeBucket], failures: list[tuple[str, int]],
                       skips: list[tuple[str, int]]) -> None:

@@ -16,9 +16,9 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QPushButton,
-    QSplitter,
     QTableWidget,
     QTableWidgetItem,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -190,14 +190,14 @@ class CampaignDetail(QWidget):
             lower.log_model
         lower.exported.connect(self.exported)
 
-        splitter = QSplitter(Qt.Orientation.Vertical)
-        splitter.addWidget(upper)
-        splitter.addWidget(lower)
-        # Even shares: at 1024x640 the log still shows several rows (the charts shrink).
-        splitter.setStretchFactor(0, 1)
-        splitter.setStretchFactor(1, 1)
-        splitter.setChildrenCollapsible(False)
-        layout.addWidget(splitter, 1)
+        # Two tabs below the figures: each gets the page's full height, so at 1024x640 the
+        # charts stay legible and the log shows a screenful of rows.
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("campaign_tabs")
+        self.tabs.setDocumentMode(True)
+        self.tabs.addTab(upper, "&Overview")
+        self.tabs.addTab(lower, "&Recipients")
+        layout.addWidget(self.tabs, 1)
 
         bus.campaign_finished.connect(self._finished)
         bus.campaign_progress.connect(self._progress)
@@ -208,6 +208,7 @@ class CampaignDetail(QWidget):
 
     def show_campaign(self, campaign_id: int) -> None:
         self.campaign_id = campaign_id
+        self.tabs.setTabText(1, "&Recipients")
         self.recipients.reset(campaign_id)
         self.refresh()
 
@@ -310,6 +311,7 @@ class CampaignDetail(QWidget):
         for key in FIGURES[:-1]:
             self.figure_labels[key].setText(f"{info[key]:,}")
         self.figure_labels["success"].setText("—" if rate is None else f"{rate:.1%}")
+        self.tabs.setTabText(1, f"&Recipients ({info['audience']:,})")
         cancelled = info["status"] == "cancelled"
         self.figure_titles["cancelled"].setVisible(cancelled)
         self.figure_labels["cancelled"].setVisible(cancelled)

@@ -15,7 +15,6 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QPushButton,
-    QStackedWidget,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -49,7 +48,7 @@ from minicrm_desktop.views.campaigns.progress_poll import RunningPoll
 from minicrm_desktop.views.campaigns.wizard import CampaignWizard
 from minicrm_desktop.views.campaigns.wizard.drafts import go_to_step
 from minicrm_desktop.views.common.formatting import format_datetime
-from minicrm_desktop.views.common.widgets import PageHeader
+from minicrm_desktop.views.common.widgets import CurrentPageStack, PageHeader
 
 
 class CampaignsPage(QWidget):
@@ -72,7 +71,7 @@ class CampaignsPage(QWidget):
         self.detail: CampaignDetail | None = None
         self.wizard: CampaignWizard | None = None
 
-        self.stack = QStackedWidget()
+        self.stack = CurrentPageStack()
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.addWidget(self.stack)

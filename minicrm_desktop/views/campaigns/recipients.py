@@ -50,12 +50,11 @@ class RecipientsLog(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         log_bar = QHBoxLayout()
-        log_title = QLabel("Recipients")
-        font = log_title.font()
-        font.setBold(True)
-        log_title.setFont(font)
-        log_bar.addWidget(log_title)
+        # The page's tab names the log; the bar says what it filters.
+        show = QLabel("Sta&tus:")
+        log_bar.addWidget(show)
         self.status_filter = QComboBox()
+        show.setBuddy(self.status_filter)
         for text, _status in STATUS_FILTERS:
             self.status_filter.addItem(text)
         self.status_filter.currentIndexChanged.connect(self._filter_changed)

@@ -4,10 +4,20 @@ from __future__ import annotations
 
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QColor, QResizeEvent
-from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QSizePolicy, QStackedWidget, QVBoxLayout, QWidget
 
 # The one red for error text and invalid rule nodes, readable on both themes.
 ERROR_COLOR = QColor("#cf222e")
+
+
+class CurrentPageStack(QStackedWidget):
+    """A stack as tall as the page it shows. Qt's stack answers height-for-width with the
+    tallest of all its pages, and a scrolling page area gives its widget that height: a
+    short window would scroll for a page nobody sees."""
+
+    def heightForWidth(self, width: int) -> int:  # noqa: N802 - Qt's name
+        page = self.currentWidget()
+        return -1 if page is None else page.heightForWidth(width)
 
 
 class PageHeader(QWidget):

@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QScrollArea,
     QSizePolicy,
-    QStackedWidget,
     QWidget,
 )
 
@@ -41,6 +40,7 @@ from minicrm_desktop.services.core.settings import (
 )
 from minicrm_desktop.services.core.tasks import TaskRunner
 from minicrm_desktop.views.common.resources import app_icon, icon, refresh_themed_icons, themed_icon
+from minicrm_desktop.views.common.widgets import CurrentPageStack
 from minicrm_desktop.views.customers import CustomersPage
 from minicrm_desktop.views.shell.focus_ring import FocusRing
 from minicrm_desktop.views.shell.palette import restyle_style_sheets
@@ -126,7 +126,7 @@ class MainWindow(QMainWindow):
         self.page_names: tuple[str, ...] = PAGES
         if can(actor, Permission.MANAGE_USERS):
             self.page_names = PAGES + ADMIN_PAGES
-        self.stack = QStackedWidget()
+        self.stack = CurrentPageStack()
         for name in self.page_names:
             QListWidgetItem(icon(name), _TITLES[name], self.sidebar)
         self.customers_page = cast(CustomersPage, self._page("customers"))
