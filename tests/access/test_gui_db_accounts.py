@@ -16,8 +16,10 @@ from minicrm_desktop.services.access.actor import Role
 from minicrm_desktop.services.access.users import add_user, admit, list_users
 from minicrm_desktop.services.core.bus import EventBus
 from minicrm_desktop.services.core.database import create_db_engine
+from minicrm_desktop.services.core.settings import Settings
 from minicrm_desktop.services.core.tasks import TaskRunner
 from minicrm_desktop.views.access.users_page import UsersPage
+from minicrm_desktop.views.shell.main_window import MainWindow, Services
 from tests.access.conftest import identity
 
 pytestmark = pytest.mark.mysql
@@ -83,3 +85,50 @@ def test_admin_makes_a_database_account_and_copies_its_password(
     assert mira.db_account == account
     qtbot.waitUntil(lambda: page.db_account_button.text() == "New database password")
     assert page.users_model.index(row, 5).data() == account
+
+
+def test_credentials_dialog_escapes_back_to_the_window(
+    mysql_engine: Engine, runner: TaskRunner, bus: EventBus, settings: Settings,
+    make_control: object, qtbot: QtBot, made_accounts: list[str],
+) -> None:
+    """From the admin's real window: Ctrl+5, the colleague's row, Create database account;
+    Escape closes the password dialog, forgets the password, and leaves the Users page."""
+    from tests.gui.person import back_to, click, press
+
+    admin = admit(mysql_engine, identity("admin@crm.example"))
+    add_user(mysql_engine, "noor@crm.example", role=Role.VIEWER, actor=admin)
+    control = make_control(mysql_engine)  # type: ignore[operator]
+    window = MainWindow(Services(mysql_engine, bus, runner, settings, "test database",
+                                 control, actor=admin))
+    qtbot.addWidget(window)
+    window.resize(1280, 800)
+    window.show()
+    qtbot.waitExposed(window)
+    back_to(window, qtbot)
+    bus.database_ready.emit()
+    press(Qt.Key.Key_5, Qt.KeyboardModifier.ControlModifier, window)
+    qtbot.waitUntil(lambda: window.current_page == "users", timeout=3000)
+    page = window.users_page
+    assert page is not None
+    assert page.isVisible()
+    qtbot.waitUntil(lambda: page.users_model.row_of("noor@crm.example") is not None,
+                    timeout=10_000)
+    row = page.users_model.row_of("noor@crm.example")
+    assert row is not None
+    table = page.users_table
+    click(table.viewport(), table.visualRect(page.users_model.index(row, 0)).center())
+    click(page.db_account_button)
+    qtbot.waitUntil(lambda: page.credentials_dialog is not None
+                    and page.credentials_dialog.isVisible(), timeout=20_000)
+    dialog = page.credentials_dialog
+    assert dialog is not None
+    made_accounts.append(dialog.account_edit.text())
+    assert dialog.password_edit.text()
+    press(Qt.Key.Key_Escape, widget=dialog.focusWidget() or dialog)
+    qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=3000)
+    assert dialog.password_edit.text() == ""
+    assert window.isVisible()
+    assert window.current_page == "users"
+    assert page.isVisible()
+    window.close()
+    qtbot.waitUntil(lambda: runner.active_count == 0, timeout=10_000)  # the page's reload

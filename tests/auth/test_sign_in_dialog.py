@@ -112,6 +112,27 @@ def test_copy_button_copies_the_address(
     assert dialog.cancel_button.text() == "Quit"
 
 
+def test_escape_stops_waiting_then_quits(
+    qtbot: QtBot, make_dialog: Callable[..., SignInDialog]
+) -> None:
+    """By keys, as a person at the start-up window: Escape while the browser is awaited
+    stops waiting (the dialog stays, ready to try again); Escape again quits."""
+    dialog = make_dialog(Browser(act=False))
+    qtbot.mouseClick(dialog.sign_in_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.url_field.text().startswith("http://127.0.0.1"))
+    assert dialog.cancel_button.text() == "Cancel"
+    with qtbot.waitSignal(dialog.idle, timeout=10_000):
+        qtbot.keyClick(dialog.focusWidget() or dialog, Qt.Key.Key_Escape)
+    assert dialog.isVisible()
+    assert dialog.status_text.startswith("Sign-in cancelled")
+    assert dialog.sign_in_button.isEnabled()
+    assert dialog.cancel_button.text() == "Quit"
+    qtbot.keyClick(dialog.focusWidget() or dialog, Qt.Key.Key_Escape)
+    qtbot.waitUntil(lambda: not dialog.isVisible())
+    assert dialog.result() == SignInDialog.DialogCode.Rejected
+    assert dialog.actor is None  # the app does not start
+
+
 def test_timeout_message(qtbot: QtBot, make_dialog: Callable[..., SignInDialog]) -> None:
     dialog = make_dialog(Browser(act=False), timeout_s=0.3)
     with qtbot.waitSignal(dialog.idle, timeout=10_000):

@@ -14,7 +14,7 @@ import sys
 from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Qt, QUrl, Signal
-from PySide6.QtGui import QCloseEvent, QDesktopServices, QGuiApplication
+from PySide6.QtGui import QCloseEvent, QDesktopServices, QGuiApplication, QKeyEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -287,6 +287,14 @@ class SignInDialog(QDialog):
     @property
     def status_text(self) -> str:
         return self.status.text()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
+        """Escape does what the Cancel button says: it stops waiting for the browser first
+        (the dialog stays, to try again), and only then quits."""
+        if event.key() == Qt.Key.Key_Escape and self._waker is not None and self._busy:
+            self.cancel()
+            return
+        super().keyPressEvent(event)
 
     def reject(self) -> None:
         self._closing = True
