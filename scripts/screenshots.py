@@ -1,4 +1,4 @@
-"""Render the main views to docs/screenshots/*.png at 1280x800 (two also at 1024x640), offscreen.
+"""Render the main views to docs/screenshots/*.png at 1280x800 (three also at 1024x640), offscreen.
 
 Seeds a demo database (fixed seed and date, so the pictures are reproducible) in a
 temporary folder, opens the real window on it and grabs each view:
