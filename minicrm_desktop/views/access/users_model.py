@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Generic, TypeVar
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, Qt
+from PySide6.QtCore import QModelIndex, QObject, Qt
 from PySide6.QtGui import QPalette
 
 from minicrm_desktop.services.access.users import DomainRow, UserRow
 from minicrm_desktop.views.common.formatting import format_datetime
-from minicrm_desktop.views.common.keyset_model import ModelIndex
+from minicrm_desktop.views.common.titled_model import ModelIndex, TitledTableModel
 
 T = TypeVar("T")
 
@@ -18,8 +18,7 @@ USER_COLUMNS = ("Email", "Name", "Role", "Status", "Last sign-in", "Database acc
 DOMAIN_COLUMNS = ("Domain", "Role", "Allowed by")
 
 
-class _RowsModel(QAbstractTableModel, Generic[T]):
-    columns: tuple[str, ...] = ()
+class _RowsModel(TitledTableModel, Generic[T]):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -38,16 +37,6 @@ class _RowsModel(QAbstractTableModel, Generic[T]):
 
     def rowCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.columns)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and 0 <= section < len(self.columns) \
-                and role == Qt.ItemDataRole.DisplayRole:
-            return self.columns[section]
-        return None
 
     def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or index.parent().isValid():

@@ -10,27 +10,19 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from PySide6.QtCore import (
-    QAbstractTableModel,
-    QModelIndex,
-    QObject,
-    QPersistentModelIndex,
-    Qt,
-    Signal,
-)
+from PySide6.QtCore import QModelIndex, QObject, Qt, Signal
 from sqlalchemy import Engine
 
 from minicrm_desktop.services.core.tasks import TaskHandle, TaskRunner
+from minicrm_desktop.views.common.titled_model import ModelIndex, TitledTableModel
 
-ModelIndex = QModelIndex | QPersistentModelIndex
+__all__ = ["KeysetTableModel", "ModelIndex"]
 
 
-class KeysetTableModel(QAbstractTableModel):
+class KeysetTableModel(TitledTableModel):
     #: A page (or a refresh) arrived.
     loaded = Signal()
     load_failed = Signal(str)
-    #: The column headers; each model names its own.
-    columns: tuple[str, ...] = ()
 
     def __init__(self, engine: Engine, runner: TaskRunner, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -114,16 +106,6 @@ class KeysetTableModel(QAbstractTableModel):
             self._generation += 1
 
     # --- QAbstractTableModel --------------------------------------------------------------
-
-    def columnCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.columns)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and 0 <= section < len(self.columns) \
-                and role == Qt.ItemDataRole.DisplayRole:
-            return self.columns[section]
-        return None
 
     def canFetchMore(self, parent: ModelIndex = QModelIndex()) -> bool:  # noqa: B008
         return not parent.isValid() and self._more and self._handle is None
