@@ -57,6 +57,27 @@ def test_every_column_shows_beside_the_detail_panel_at_1280(person_app: AppConte
     assert detail.width() >= 240
 
 
+def test_who_the_customer_is_stays_readable_at_1024(person_app: AppContext,
+                                                   qtbot: QtBot) -> None:
+    """At 1024x640 beside the detail panel, names read whole for most rows and emails show
+    their mailbox (the last columns scroll instead of every column shrinking to its title)."""
+    window = person_app.window
+    window.resize(1024, 640)
+    qtbot.waitUntil(lambda: window.width() == 1024, timeout=3000)
+    table = _select_first_customer(person_app, qtbot)
+    QTest.qWait(0)
+    model = table.model()
+    metrics = table.fontMetrics()
+    rows = range(min(15, model.rowCount()))
+    for column in (0, 1):
+        assert table.columnViewportPosition(column) + table.columnWidth(column) \
+            <= table.viewport().width()
+    whole = [row for row in rows if metrics.horizontalAdvance(str(model.index(row, 0).data()))
+             + 8 <= table.columnWidth(0)]
+    assert len(whole) >= 0.6 * len(rows), f"{len(whole)} of {len(rows)} names read whole"
+    assert table.columnWidth(1) >= metrics.horizontalAdvance("firstname.lastname")  # mailbox
+
+
 def _hover_tooltip(view: QAbstractItemView, index: QModelIndex, qtbot: QtBot) -> str:
     """Rest the mouse on a cell and wait for the tooltip, as a person does."""
     viewport = view.viewport()

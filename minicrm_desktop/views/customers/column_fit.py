@@ -1,6 +1,8 @@
 """Fits the customers table's columns into its width: beside the detail panel at 1280 px
 every column stays on screen, narrowed down to its title's width at the least; longer
-cells elide and show their whole text as a tooltip (the model's ToolTipRole)."""
+cells elide and show their whole text as a tooltip (the model's ToolTipRole). In a
+narrower window the leading columns (who the customer is) stay readable and the last
+ones scroll."""
 
 from __future__ import annotations
 
@@ -9,6 +11,8 @@ from PySide6.QtWidgets import QTableView
 
 # Room for the sort indicator and the header's padding beside a column's title.
 _TITLE_PADDING = 26
+#: The leading columns never narrow below this share of their preferred width.
+_KEPT_SHARE = 0.75
 
 
 class ColumnFitter(QObject):
@@ -16,10 +20,12 @@ class ColumnFitter(QObject):
     proportion (never below their title) when they do not. Once a person drags a column
     edge, their widths stand until the view is resized again."""
 
-    def __init__(self, table: QTableView, preferred: list[int]) -> None:
+    def __init__(self, table: QTableView, preferred: list[int], *, keep: int = 0) -> None:
+        """`keep`: how many leading columns stay readable (see _KEPT_SHARE)."""
         super().__init__(table)
         self._table = table
         self._preferred = preferred
+        self._keep = keep
         self._fitting = False
         table.viewport().installEventFilter(self)
         table.horizontalHeader().sectionResized.connect(self._user_resized)
@@ -47,6 +53,8 @@ class ColumnFitter(QObject):
         metrics = header.fontMetrics()
         least = {i: metrics.horizontalAdvance(str(model.headerData(i, header.orientation())))
                  + _TITLE_PADDING for i in shown}
+        for i in shown[:self._keep]:
+            least[i] = max(least[i], round(self._preferred[i] * _KEPT_SHARE))
         room = table.viewport().width()
         wanted = sum(self._preferred[i] for i in shown)
         widths = {i: self._preferred[i] for i in shown}

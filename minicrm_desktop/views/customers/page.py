@@ -137,7 +137,8 @@ class CustomersPage(QWidget):
         header.setHighlightSections(False)
         header.setStretchLastSection(True)
         header.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
-        self.column_fit = ColumnFitter(self.table, [_WIDTHS.get(c.key, 100) for c in COLUMNS])
+        self.column_fit = ColumnFitter(self.table, [_WIDTHS.get(c.key, 100) for c in COLUMNS],
+                                       keep=2)  # name and email
         header.sortIndicatorChanged.connect(self._on_sort)
         header.setSortIndicatorShown(True)
         header.setSectionsClickable(True)
