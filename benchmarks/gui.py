@@ -88,10 +88,17 @@ def start_job(ctx: Any, job_name: str) -> Callable[[], bool]:
 
 
 def database(customers: int) -> Path:
-    """The cached benchmark database, built on first use."""
+    """The cached benchmark database, built on first use by a child process: seeding's
+    memory must not count in this process's peak (peak_rss_mb)."""
     path = CACHE / f"customers-{customers}.db"
-    if path.exists():
-        return path
+    if not path.exists():
+        subprocess.run([sys.executable, __file__, "--seed-only", "--customers",
+                        str(customers)], check=True)
+    return path
+
+
+def _seed(customers: int) -> Path:
+    path = CACHE / f"customers-{customers}.db"
     from minicrm_desktop.services.access.actor import LOCAL_ADMIN
     from minicrm_desktop.services.core.database import create_db_engine
     from minicrm_desktop.services.core.migrate import upgrade_to_head
@@ -289,7 +296,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--database", type=Path,
                         help="an existing SQLite file to use instead of the seeded one")
+    parser.add_argument("--seed-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.seed_only:
+        _seed(args.customers)
+        return 0
 
     import tempfile
 
