@@ -240,13 +240,23 @@ def test_sqlite_average_order_value_seeks_the_truncated_average(sqlite_engine: E
     sql = str(count_statement(compile_rule(rule, None, "sqlite")).compile(sqlite_engine))
     # Not a multiplication for every customer with orders: a range of the truncated average.
     assert "customers.avg_order_minor >= " in sql
+    wrong = ("SELECT count(*) FROM customers WHERE avg_order_minor IS NOT (CASE WHEN "
+             "order_count > 0 THEN total_spend_minor / order_count END)")
     with sqlite_engine.connect() as conn:
-        # The generated column really is the truncated average (NULL without orders).
+        # The stored column really is the truncated average (NULL without orders).
+        assert conn.exec_driver_sql(wrong).scalar() == 0
+    with sqlite_engine.begin() as conn:
+        # Writers that do not set it (plain SQL here) are corrected by the triggers.
+        conn.exec_driver_sql(
+            "INSERT INTO customers (email, email_norm, signup_date, total_spend_minor, "
+            "order_count) VALUES ('t@x.in', 't@x.in', '2026-01-01 00:00:00.000000', -7, 2)")
+        conn.exec_driver_sql("UPDATE customers SET total_spend_minor = total_spend_minor + 1, "
+                             "order_count = order_count + 1 WHERE email_norm <> 't@x.in'")
+        conn.exec_driver_sql("UPDATE customers SET avg_order_minor = 12345")
+        assert conn.exec_driver_sql(wrong).scalar() == 0
         assert conn.exec_driver_sql(
-            "SELECT count(*) FROM customers WHERE avg_order_minor IS NOT (CASE WHEN "
-            "order_count > 0 THEN total_spend_minor / order_count END)"
-        ).scalar() == 0
-    assert "ix_customers_avg_order_minor (avg_order_minor>?)" in _plan(
+            "SELECT avg_order_minor FROM customers WHERE email_norm = 't@x.in'").scalar() == -3
+    assert "COVERING INDEX ix_customers_avg_order_minor (avg_order_minor>?)" in _plan(
         sqlite_engine, where(cond("avg_order_value", ">", 1500)))
     # Under an OR the exact form stays, read from an index holding total and count.
     sql_or = str(compile_rule(parse_rule(where(

@@ -288,15 +288,14 @@ def _average_seek(
     truncated: Any, total: Any, count: Any, lo: _Bound | None, hi: _Bound | None
 ) -> Predicate:
     """SQLite, a positive average test outside OR and NOT: decided by the truncated average
-    (customers.avg_order_minor, NULL without orders) wherever it can be.
+    (customers.avg_order_minor, NULL without orders, migration 0017) wherever it can be.
 
     T = trunc(total / count) is within a unit of the average and rounds toward zero, so for
     an integer bound V: average > V implies T >= V, and T > V implies average > V (and the
     mirror for upper bounds). Only customers with T == V need the exact total <op> V * count.
-    The range seek in ix_customers_avg_order_minor then decides almost every entry from the
-    index alone: SQLite defers the row lookup until a term needs total or count. Under an OR
-    or a NOT the old form stays, answered by indexes that hold total and count (the
-    complement of this one would read every row).
+    A count is then one range of the covering ix_customers_avg_order_minor, and most entries
+    are decided by their first column. Under an OR or a NOT the old form stays: it is read
+    from an index that the other terms of such a tree share (ix_customers_spend_activity).
     """
     terms: list[Predicate] = [truncated.is_not(None)]
     if lo is not None:
