@@ -110,6 +110,9 @@ DUCKDB_TABLES: dict[str, dict[str, str]] = {
         "visits": "INTEGER", "last_visit": "TIMESTAMP", "subscribed": "BOOLEAN",
         "total_spend_minor": "BIGINT", "order_count": "INTEGER",
         "first_order_at": "TIMESTAMP", "last_order_at": "TIMESTAMP", "tags_norm": "VARCHAR",
+        # The truncated average both engines keep beside the rows (a generated column, see
+        # models/engine_only.py): DuckDB gets its values too, so it runs the same WHERE.
+        "avg_order_minor": "BIGINT",
     },
     "customer_tags": {"customer_id": "BIGINT", "tag_id": "BIGINT"},
     "tags": {"id": "BIGINT", "name_norm": "VARCHAR"},
@@ -217,8 +220,9 @@ def open_duckdb(engine: Engine, n: int) -> Any:
     path = CACHE / f"segments-{engine.dialect.name}-{n}-{SEED}.duckdb"
     CACHE.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(path), config={"threads": 1})
-    present = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
-    if present >= set(DUCKDB_TABLES):
+    present = {(r[0], r[1]) for r in con.execute(
+        "SELECT table_name, column_name FROM duckdb_columns()").fetchall()}
+    if present >= {(t, c) for t, columns in DUCKDB_TABLES.items() for c in columns}:
         loaded = con.execute("SELECT count(*) FROM customers").fetchone()
         if loaded is not None and loaded[0] == n:
             return con

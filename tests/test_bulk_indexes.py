@@ -165,3 +165,24 @@ def test_bulk_load_defers_sqlite_checkpoints_for_its_duration(
                 "(SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20000) "
                 "SELECT i, printf('%.200c', 'x') AS pad FROM n")
     assert autocheckpoint() == indexes.DEFAULT_WAL_PAGES  # normal checkpoints again
+
+
+def test_sqlite_average_index_is_set_aside_by_loads_that_write_aggregates(
+    sqlite_engine: Engine,
+) -> None:
+    """ix_customers_avg_order_minor (migration 0017) is outside the ORM metadata: loads that
+    write the aggregates set it aside and rebuild it; a customer load keeps it; start-up
+    restores it if a load was interrupted."""
+    from minicrm_desktop.services.importing.orders import AGGREGATE_COLUMNS
+
+    name = "ix_customers_avg_order_minor"
+    assert name in index_names(sqlite_engine)
+    with indexes.indexes_set_aside(sqlite_engine, (customers_table,), AGGREGATE_COLUMNS):
+        assert name not in index_names(sqlite_engine)
+    assert name in index_names(sqlite_engine)
+    with indexes.indexes_set_aside(sqlite_engine, (customers_table,), CUSTOMER_COLUMNS_WRITTEN):
+        assert name in index_names(sqlite_engine)
+    with sqlite_engine.begin() as conn:
+        conn.exec_driver_sql(f"DROP INDEX {name}")
+    assert name in indexes.restore_missing_indexes(sqlite_engine)
+    assert name in index_names(sqlite_engine)

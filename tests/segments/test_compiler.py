@@ -199,3 +199,67 @@ def test_mysql_average_order_value_seeks_the_truncated_average(mysql_engine: Eng
         plan = conn.exec_driver_sql("EXPLAIN FORMAT=JSON " + compiled.string,
                                     compiled.params).scalar_one()
     assert '"key": "ix_customers_avg_order_minor"' in plan
+
+
+@pytest.mark.parametrize(
+    ("operator", "value", "expected"),
+    [
+        (">", 1500, {"above"}),
+        (">=", 1500, {"at", "above"}),
+        ("<", 1500, {"below", "refund"}),
+        ("<=", -0.02, set()),
+        ("between", [1499.99, 1500], {"below", "at"}),
+    ],
+)
+def test_average_order_value_is_the_same_inside_or_and_not(
+    engine: Engine, operator: str, value: Any, expected: set[str]
+) -> None:
+    """SQLite answers a plain average test from the truncated average and keeps the exact
+    old form under OR and NOT: every shape must select the same customers."""
+    ids = insert_people(engine, _average_people())
+    names = {i: e.split("@")[0] for e, i in ids.items()}
+    everyone = set(names.values())
+    test = cond("avg_order_value", operator, value)
+    nobody = cond("email", "=", "nobody@x.in")
+    shapes = {
+        "plain": (where(test), expected),
+        "or": (where(test, nobody, combinator="or"), expected),
+        "not": ({**where(test), "not": True}, everyone - expected),
+        "not not": ({"combinator": "and", "not": True,
+                     "rules": [{**where(test), "not": True}]}, expected),
+    }
+    for label, (rule, wanted) in shapes.items():
+        found = audience(engine, rule)
+        assert {names[i] for i in found} == wanted, label
+
+
+def test_sqlite_average_order_value_seeks_the_truncated_average(sqlite_engine: Engine) -> None:
+    insert_people(sqlite_engine, _average_people())
+    optimize_database(sqlite_engine)
+    rule = parse_rule(where(cond("avg_order_value", ">", 1500)))
+    sql = str(count_statement(compile_rule(rule, None, "sqlite")).compile(sqlite_engine))
+    # Not a multiplication for every customer with orders: a range of the truncated average.
+    assert "customers.avg_order_minor >= " in sql
+    wrong = ("SELECT count(*) FROM customers WHERE avg_order_minor IS NOT (CASE WHEN "
+             "order_count > 0 THEN total_spend_minor / order_count END)")
+    with sqlite_engine.connect() as conn:
+        # The stored column really is the truncated average (NULL without orders).
+        assert conn.exec_driver_sql(wrong).scalar() == 0
+    with sqlite_engine.begin() as conn:
+        # Writers that do not set it (plain SQL here) are corrected by the triggers.
+        conn.exec_driver_sql(
+            "INSERT INTO customers (email, email_norm, signup_date, total_spend_minor, "
+            "order_count) VALUES ('t@x.in', 't@x.in', '2026-01-01 00:00:00.000000', -7, 2)")
+        conn.exec_driver_sql("UPDATE customers SET total_spend_minor = total_spend_minor + 1, "
+                             "order_count = order_count + 1 WHERE email_norm <> 't@x.in'")
+        conn.exec_driver_sql("UPDATE customers SET avg_order_minor = 12345")
+        assert conn.exec_driver_sql(wrong).scalar() == 0
+        assert conn.exec_driver_sql(
+            "SELECT avg_order_minor FROM customers WHERE email_norm = 't@x.in'").scalar() == -3
+    assert "COVERING INDEX ix_customers_avg_order_minor (avg_order_minor>?)" in _plan(
+        sqlite_engine, where(cond("avg_order_value", ">", 1500)))
+    # Under an OR the exact form stays, read from an index holding total and count.
+    sql_or = str(compile_rule(parse_rule(where(
+        cond("avg_order_value", ">", 1500), cond("city", "=", "Pune"), combinator="or")),
+        None, "sqlite").compile(sqlite_engine))
+    assert "avg_order_minor" not in sql_or

@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import Engine, Index, Table, event, inspect
 
 from minicrm_desktop.models import Base
+from minicrm_desktop.models.engine_only import EngineIndex, engine_indexes
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +56,7 @@ def indexes_set_aside(
     """Drop the tables' secondary indexes (or those led by `leading` columns) for the
     duration; rebuild them whatever happens, then refresh the planner's statistics."""
     dropped: list[Index] = []
+    dropped_engine: list[EngineIndex] = []
     if not tables:
         yield
         return
@@ -69,11 +71,19 @@ def indexes_set_aside(
                         if index.name in present[table.name] and _droppable(index, engine):
                             index.drop(conn)  # MySQL DDL commits at once: record each one
                             dropped.append(index)
+                    for extra in engine_indexes(engine.dialect.name, table.name):
+                        if extra.name in present[table.name] and (
+                            leading is None or extra.derived_from & set(leading)
+                        ):
+                            conn.exec_driver_sql(extra.drop_sql)
+                            dropped_engine.append(extra)
             yield
         finally:
             with engine.begin() as conn:
                 for index in dropped:
                     index.create(conn, checkfirst=True)
+                for extra in dropped_engine:
+                    conn.exec_driver_sql(extra.create_sql)
             refresh_statistics(engine)
 
 
@@ -142,6 +152,14 @@ def restore_missing_indexes(engine: Engine) -> list[str]:
                 if index.name not in present:
                     index.create(conn)
                     created.append(str(index.name))
+            missing = [ix for ix in engine_indexes(engine.dialect.name, table.name)
+                       if ix.name not in present]
+            if missing:  # only where the migration adding its column has run
+                columns = {c["name"] for c in inspector.get_columns(table.name)}
+                for extra in missing:
+                    if extra.column in columns:
+                        conn.exec_driver_sql(extra.create_sql)
+                        created.append(extra.name)
     if created:
         log.warning("restored indexes left out by an interrupted bulk load: %s", created)
     return created

@@ -9,9 +9,11 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Connection, func, select
 
+from minicrm_desktop.models.engine_only import AVG_ORDER_COLUMN, sqlite_average
 from minicrm_desktop.models.tables import customers_table, orders_table
 from minicrm_desktop.services.bulkload.bulk import placeholders
 
@@ -25,8 +27,10 @@ _AGGREGATE = (
 )
 _UPDATE = (
     "UPDATE customers SET total_spend_minor = {p}, order_count = {p}, first_order_at = {p}, "
-    "last_order_at = {p} WHERE id = {p}"
+    "last_order_at = {p}{extra} WHERE id = {p}"
 )
+# SQLite stores the truncated average (migration 0017); set here, its trigger has no work.
+_SQLITE_AVERAGE = ", avg_order_minor = {p}"
 
 
 def refresh_aggregates(
@@ -39,19 +43,33 @@ def refresh_aggregates(
     `maybe_empty` names customers who may have no orders left (an order moved away).
     """
     ids = sorted(set(customer_ids) | set(maybe_empty))
-    update_sql = _UPDATE.format(p=placeholders(conn, 1))
+    p = placeholders(conn, 1)
+    sqlite = stores_sqlite_average(conn)
+    update_sql = _UPDATE.format(p=p, extra=_SQLITE_AVERAGE.format(p=p) if sqlite else "")
     for start in range(0, len(ids), _CHUNK):
         chunk = ids[start : start + _CHUNK]
         sql = _AGGREGATE.format(ids=placeholders(conn, len(chunk)))
         cursor = conn.exec_driver_sql(sql, tuple(chunk)).cursor
         found = {row[0]: row for row in (cursor.fetchall() if cursor is not None else [])}
-        rows = [
+        rows: list[tuple[Any, ...]] = [
             (row[1], row[2], row[3], row[4], cid)
             if (row := found.get(cid))
             else (0, 0, None, None, cid)
             for cid in chunk
         ]
+        if sqlite:
+            rows = [(*r[:4], sqlite_average(int(r[0]), int(r[1])), r[4]) for r in rows]
         conn.exec_driver_sql(update_sql, rows)
+
+
+def stores_sqlite_average(conn: Connection) -> bool:
+    """Whether this is SQLite with the stored avg_order_minor of migration 0017 (a database
+    opened at an older revision, as during an upgrade, lacks it: its triggers then set
+    nothing, and writers must not name it)."""
+    if conn.dialect.name != "sqlite":
+        return False
+    columns = conn.exec_driver_sql("PRAGMA table_info(customers)").fetchall()
+    return any(row[1] == AVG_ORDER_COLUMN for row in columns)
 
 
 @dataclass(frozen=True)

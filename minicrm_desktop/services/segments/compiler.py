@@ -86,6 +86,7 @@ class _Compiler:
         self.as_of = as_of
         self.sqlite = dialect == "sqlite"
         self.or_depth = 0
+        self.not_depth = 0  # inside negated groups: NOT (a AND b) is an OR in disguise
 
     def col(self, column: Any) -> Any:
         """A column as a condition should read it.
@@ -113,11 +114,13 @@ class _Compiler:
         ]
         branching = group.combinator == "or" and len(active) > 1
         self.or_depth += branching
+        self.not_depth += group.negated
         parts = [
             self.group(rule) if isinstance(rule, RuleGroup) else self.condition(rule)
             for rule in active
         ]
         self.or_depth -= branching
+        self.not_depth -= group.negated
         joined = _balanced(and_ if group.combinator == "and" else or_, parts)
         return not_(Grouping(joined)) if group.negated else joined
 
@@ -198,11 +201,13 @@ class _Compiler:
         if op == "null":
             return has_orders if negate else not_(has_orders)
         lo, hi = _number_interval(op, value, lambda n: int(n * 100))
+        truncated = literal_column(f"customers.{AVG_ORDER_COLUMN}", BigInteger())
+        if self.sqlite and not (negate or self.or_depth or self.not_depth):
+            return _average_seek(truncated, total, count, lo, hi)
         terms: list[Predicate] = [has_orders]
         if not self.sqlite:
             # Implied by the exact terms (truncation keeps an integer bound on its side), so
             # only narrows: a range seek in ix_customers_avg_order_minor (engine_only.py).
-            truncated = literal_column(f"customers.{AVG_ORDER_COLUMN}", BigInteger())
             if lo is not None:
                 terms.append(truncated >= lo.value)
             if hi is not None:
@@ -277,6 +282,31 @@ def _tagged_with(names: list[str]) -> Predicate:
         .where(tags_table.c.name_norm.in_(names))
     )
     return customers.c.id.in_(tagged)
+
+
+def _average_seek(
+    truncated: Any, total: Any, count: Any, lo: _Bound | None, hi: _Bound | None
+) -> Predicate:
+    """SQLite, a positive average test outside OR and NOT: decided by the truncated average
+    (customers.avg_order_minor, NULL without orders, migration 0017) wherever it can be.
+
+    T = trunc(total / count) is within a unit of the average and rounds toward zero, so for
+    an integer bound V: average > V implies T >= V, and T > V implies average > V (and the
+    mirror for upper bounds). Only customers with T == V need the exact total <op> V * count.
+    A count is then one range of the covering ix_customers_avg_order_minor, and most entries
+    are decided by their first column. Under an OR or a NOT the old form stays: it is read
+    from an index that the other terms of such a tree share (ix_customers_spend_activity).
+    """
+    terms: list[Predicate] = [truncated.is_not(None)]
+    if lo is not None:
+        scaled = count * lo.value
+        exact = total >= scaled if lo.inclusive else total > scaled
+        terms += [truncated >= lo.value, or_(truncated > lo.value, exact)]
+    if hi is not None:
+        scaled = count * hi.value
+        exact = total <= scaled if hi.inclusive else total < scaled
+        terms += [truncated <= hi.value, or_(truncated < hi.value, exact)]
+    return and_(*terms)
 
 
 def _lowered(values: Sequence[str]) -> list[str]:
