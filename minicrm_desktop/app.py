@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import logging.handlers
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING
@@ -53,6 +54,8 @@ class AppContext:
     window: MainWindow
     campaigns: CampaignControl
     actor: Actor = LOCAL_ADMIN  # who signed in; the local admin in single-user mode
+    #: Starts opening the database on a worker (bootstrap calls it unless told to wait).
+    start_opening: Callable[[], None] = lambda: None
 
     def shutdown(self) -> None:
         """Stop background work and close the database; nothing outlives the window.
@@ -105,9 +108,12 @@ def bootstrap(
     offer_demo: bool = True,
     actor: Actor = LOCAL_ADMIN,
     secrets: SharedSecretStore | None = None,
+    open_now: bool = True,
 ) -> AppContext:
     """Build the engine, bus, runner, settings and main window, and start opening the
-    database. Tests call this with their own URL and a dict-backed settings store."""
+    database (or, with `open_now=False`, leave that to `ctx.start_opening()`: the app
+    calls it once the window is painted). Tests call this with their own URL and a
+    dict-backed settings store."""
     from sqlalchemy.engine import make_url
 
     from minicrm_desktop.services.core.bus import EventBus
@@ -169,8 +175,13 @@ def bootstrap(
         log.error("database unavailable: %s", message)
         bus.database_failed.emit(message)
 
-    runner.run(lambda _ctx: open_database(engine), title="Opening database",
-               on_success=opened, on_error=failed)
+    def start_opening() -> None:
+        runner.run(lambda _ctx: open_database(engine), title="Opening database",
+                   on_success=opened, on_error=failed)
+
+    ctx.start_opening = start_opening
+    if open_now:
+        start_opening()
     return ctx
 
 
@@ -227,10 +238,20 @@ def create_application(argv: list[str] | None = None) -> QApplication:
     return app
 
 
+def _after_first_paint(ctx: AppContext) -> None:
+    from minicrm_desktop.packaged import resume_gc
+
+    resume_gc()  # paused by the entry point for the start (packaged.pause_gc_for_start)
+    ctx.start_opening()
+
+
 def run_gui(db: str | None = None, debug: bool = False) -> int:
     """Open the desktop app; returns the process exit status."""
     from PySide6.QtWidgets import QMessageBox
 
+    from minicrm_desktop.views.shell.feature_scan import use_cheap_scan
+
+    use_cheap_scan()  # before the imports below: each would have its source read
     from minicrm_desktop.errors import MiniCRMError
     from minicrm_desktop.services.core.database import resolve_database_url
     from minicrm_desktop.services.core.redact import scrub
@@ -252,7 +273,7 @@ def run_gui(db: str | None = None, debug: bool = False) -> int:
         actor = sign_in_at_start(url, settings, open_database, secrets=secrets)
         if actor is None:  # quit at the sign-in window
             return 0
-        ctx = bootstrap(url, settings=settings, actor=actor, secrets=secrets)
+        ctx = bootstrap(url, settings=settings, actor=actor, secrets=secrets, open_now=False)
     except MiniCRMError as exc:
         QMessageBox.critical(None, "MiniCRM", scrub(str(exc)))
         return exc.exit_code
@@ -267,9 +288,14 @@ def run_gui(db: str | None = None, debug: bool = False) -> int:
 
     ctx.bus.database_failed.connect(database_failed)
     from minicrm_desktop.views.shell import startup_probe
+    from minicrm_desktop.views.shell.first_paint import after_first_paint
 
     if startup_probe.wanted():  # benchmarks/startup.py
         startup_probe.exit_when_painted(ctx.window)
+    # The database opens once the window is painted: on two cores a worker importing and
+    # querying beside the GUI thread (both need the GIL) only delays that first paint, and
+    # what the pages do when it is open would otherwise run before the paint.
+    after_first_paint(ctx.window, partial(_after_first_paint, ctx))
     ctx.window.show()
     try:
         status = app.exec()

@@ -81,7 +81,11 @@ def main(argv: Sequence[str] | None = None, *, actor: Actor | None = None) -> in
     scripts) names who acts instead of the sign-in the command line would look up."""
     argv = list(sys.argv[1:] if argv is None else argv)
     window = _window_args(argv)
-    if window is not None:
+    if window is None:
+        from ..packaged import resume_gc
+
+        resume_gc()  # a command: the collector paused for the window's start runs again
+    else:
         logging.basicConfig(level=logging.DEBUG if window.debug else logging.WARNING)
         from ..app import run_gui  # Qt is imported only when the window is wanted
 

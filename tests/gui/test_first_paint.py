@@ -1,0 +1,121 @@
+"""Start-up order: the window is painted first, the database opens after (app.run_gui);
+the garbage collector paused for the start, and PySide6's module scan made cheap."""
+
+from __future__ import annotations
+
+import gc
+import sys
+import types
+from collections.abc import Iterator
+
+import pytest
+from PySide6.QtCore import QEvent, QObject
+from PySide6.QtWidgets import QApplication, QWidget
+from pytestqt.qtbot import QtBot
+
+from minicrm_desktop import packaged
+from minicrm_desktop.services.core.settings import Settings
+from minicrm_desktop.views.shell import feature_scan
+from minicrm_desktop.views.shell.first_paint import after_first_paint
+
+from .conftest import close_app
+
+
+class _Paints(QObject):
+    def __init__(self, seen: list[str]) -> None:
+        super().__init__()
+        self.seen = seen
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        if event.type() == QEvent.Type.Paint:
+            self.seen.append("paint")
+        return False
+
+
+def test_the_action_runs_once_just_after_the_first_paint(qtbot: QtBot) -> None:
+    seen: list[str] = []
+    widget = QWidget()
+    qtbot.addWidget(widget)
+    paints = _Paints(seen)
+    widget.installEventFilter(paints)
+    after_first_paint(widget, lambda: seen.append("action"))
+    QApplication.processEvents()
+    assert seen == []  # not shown, so not painted: nothing yet
+
+    widget.show()
+    qtbot.waitUntil(lambda: "action" in seen, timeout=5000)
+    assert seen.index("paint") < seen.index("action")
+    widget.repaint()
+    widget.hide()
+    widget.show()
+    QApplication.processEvents()
+    assert seen.count("action") == 1
+
+
+def test_the_app_can_wait_to_open_its_database(seeded_url: str, settings: Settings,
+                                                qtbot: QtBot) -> None:
+    """run_gui builds the window with `open_now=False` and opens the database once the
+    window is painted: until then no task runs and no page has asked for data."""
+    from minicrm_desktop.app import bootstrap
+
+    ctx = bootstrap(seeded_url, settings=settings, offer_demo=False, open_now=False)
+    qtbot.addWidget(ctx.window)
+    QApplication.processEvents()
+    assert ctx.runner.active_count == 0
+    assert not ctx.window.database_is_ready
+    with qtbot.waitSignal(ctx.bus.database_ready, timeout=20_000):
+        ctx.start_opening()
+    assert ctx.window.database_is_ready
+    qtbot.waitUntil(lambda: ctx.window.customers_page.model.rowCount() > 0, timeout=10_000)
+    close_app(ctx, qtbot)
+
+
+@pytest.fixture
+def collector_back_on() -> Iterator[None]:
+    was_enabled = gc.isenabled()
+    yield
+    packaged._gc_paused = False
+    gc.unfreeze()
+    if was_enabled:
+        gc.enable()
+
+
+def test_the_collector_pauses_for_the_start_and_resumes(collector_back_on: None) -> None:
+    gc.enable()
+    packaged.pause_gc_for_start()
+    assert not gc.isenabled()
+    packaged.resume_gc()
+    assert gc.isenabled()
+    assert gc.get_freeze_count() > 0  # what start-up made is out of the collector's way
+    packaged.resume_gc()  # a second call changes nothing
+    assert gc.isenabled()
+
+
+def test_resuming_leaves_a_collector_someone_else_turned_off(collector_back_on: None) -> None:
+    gc.disable()
+    packaged.pause_gc_for_start()  # already off: not paused by us
+    packaged.resume_gc()
+    assert not gc.isenabled()
+
+
+def test_the_cheap_scan_tells_qt_modules_from_others() -> None:
+    with_qt = types.ModuleType("uses_qt")
+    with_qt.QWidget = QWidget  # type: ignore[attr-defined]
+    with_qt_module = types.ModuleType("uses_qt_module")
+    with_qt_module.QtCore = sys.modules["PySide6.QtCore"]  # type: ignore[attr-defined]
+    plain = types.ModuleType("plain")
+    plain.value = 3  # type: ignore[attr-defined]
+    assert feature_scan._uses_pyside(with_qt)
+    assert feature_scan._uses_pyside(with_qt_module)
+    assert feature_scan._uses_pyside(sys.modules["PySide6.QtWidgets"])
+    assert not feature_scan._uses_pyside(plain)
+
+
+def test_the_cheap_scan_replaces_pysides_source_reading(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    feature = sys.modules.get("shibokensupport.feature")
+    if feature is None:
+        pytest.skip("this PySide6 has no module scan")
+    monkeypatch.setattr(feature, "_mod_uses_pyside", feature._mod_uses_pyside)
+    assert feature_scan.use_cheap_scan()
+    assert feature._mod_uses_pyside is feature_scan._uses_pyside
