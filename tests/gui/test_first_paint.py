@@ -4,9 +4,12 @@ the garbage collector paused for the start, and PySide6's module scan made cheap
 from __future__ import annotations
 
 import gc
+import os
+import subprocess
 import sys
 import types
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QEvent, QObject
@@ -119,3 +122,37 @@ def test_the_cheap_scan_replaces_pysides_source_reading(
     monkeypatch.setattr(feature, "_mod_uses_pyside", feature._mod_uses_pyside)
     assert feature_scan.use_cheap_scan()
     assert feature._mod_uses_pyside is feature_scan._uses_pyside
+
+
+WINDOW_ONLY = """
+import sys
+from minicrm_desktop.app import bootstrap, create_application
+from minicrm_desktop.services.core.settings import DictStore, Settings
+app = create_application([])
+ctx = bootstrap(sys.argv[1], settings=Settings(DictStore()), offer_demo=False, open_now=False)
+ctx.window.show()
+app.processEvents()
+print(sorted(n for n in sys.argv[2:] if n in sys.modules))
+ctx.shutdown()
+"""
+
+
+def test_the_window_is_built_without_the_models_or_the_orm(tmp_path: Path) -> None:
+    """What the first paint waits for stays small: the models, the ORM, the MySQL dialect
+    and the customers queries load after it (in the tasks that need them)."""
+    heavy = ["minicrm_desktop.models", "sqlalchemy.orm", "sqlalchemy.dialects.mysql",
+             "minicrm_desktop.services.customers.queries",
+             "minicrm_desktop.services.customers.edits", "minicrm_desktop.views.settings.changes"]
+    run = subprocess.run(
+        [sys.executable, "-c", WINDOW_ONLY, f"sqlite:///{tmp_path / 'crm.db'}", *heavy],
+        capture_output=True, text=True, timeout=120, check=False,
+        env=dict(os.environ, QT_QPA_PLATFORM="offscreen"))
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "[]"
+
+
+def test_the_views_sort_keys_are_the_queries_sort_columns() -> None:
+    from minicrm_desktop.services.customers.queries import SORT_COLUMNS
+    from minicrm_desktop.services.customers.rows import SORT_KEYS
+
+    assert set(SORT_COLUMNS) == SORT_KEYS

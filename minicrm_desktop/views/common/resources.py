@@ -74,7 +74,7 @@ def _icon(name: str, hex_color: str) -> QIcon:
     renderer = QSvgRenderer(QByteArray(svg.encode("utf-8")))
     result = QIcon()
     for size in _ICON_SIZES:
-        for scale in (1, 2):
+        for scale in _scales():
             pixmap = QPixmap(size * scale, size * scale)
             pixmap.fill(Qt.GlobalColor.transparent)
             painter = QPainter(pixmap)
@@ -84,6 +84,16 @@ def _icon(name: str, hex_color: str) -> QIcon:
             pixmap.setDevicePixelRatio(scale)
             result.addPixmap(pixmap)
     return result
+
+
+def _scales() -> tuple[int, ...]:
+    """The device pixel ratios to render for: 2 as well as 1 only when a screen needs it
+    (half the rendering at start on ordinary screens; high-DPI ones still get sharp icons)."""
+    from PySide6.QtGui import QGuiApplication
+
+    if any(screen.devicePixelRatio() > 1 for screen in QGuiApplication.screens()):
+        return (1, 2)
+    return (1,)
 
 
 _themed: list[tuple[weakref.ref[QObject], str, Callable[[Any, QIcon], None]]] = []

@@ -22,17 +22,18 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from sqlalchemy import Engine
 
 from minicrm_desktop.errors import MiniCRMError
 from minicrm_desktop.services.access.actor import LOCAL_ADMIN, Actor, Permission, can
 from minicrm_desktop.services.core.bus import EventBus
 from minicrm_desktop.services.core.tasks import TaskContext, TaskHandle, TaskRunner
-from minicrm_desktop.services.customers.queries import CustomerDetail, customer_detail
+from minicrm_desktop.services.customers.rows import CustomerDetail
 from minicrm_desktop.views.common.formatting import format_date, format_datetime, format_money
 from minicrm_desktop.views.common.widgets import TagChip
 
 if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
     # The edits module (with the import and bulk-load code it shares) loads when the
     # panel first edits a customer, not while the window is made.
     from minicrm_desktop.services.customers.edits import (
@@ -146,6 +147,8 @@ class CustomerDetailPanel(QWidget):
         engine = self._engine
 
         def task(_ctx: TaskContext) -> CustomerDetail | None:
+            from minicrm_desktop.services.customers.queries import customer_detail
+
             with engine.connect() as conn:
                 return customer_detail(conn, customer_id)
 
