@@ -17,6 +17,7 @@ from PySide6.QtSvg import QSvgRenderer
 _ICON_SIZES = (16, 20, 24, 32, 48, 64)
 
 
+@cache  # where it is does not change while the app runs; each look asks the import system
 def resources_dir() -> Path:
     """The `resources/` folder: in the unpacked bundle of a PyInstaller build (which sets
     sys._MEIPASS); installed as the package data `minicrm_desktop.resources` (a wheel, or
