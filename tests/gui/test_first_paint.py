@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
 from minicrm_desktop import packaged
+from minicrm_desktop.services.core.deferred_engine import DeferredEngine, real_engine, sqlite_file
 from minicrm_desktop.services.core.settings import Settings
 from minicrm_desktop.views.shell import feature_scan
 from minicrm_desktop.views.shell.first_paint import after_first_paint
@@ -138,9 +139,10 @@ ctx.shutdown()
 
 
 def test_the_window_is_built_without_the_models_or_the_orm(tmp_path: Path) -> None:
-    """What the first paint waits for stays small: the models, the ORM, the MySQL dialect
-    and the customers queries load after it (in the tasks that need them)."""
-    heavy = ["minicrm_desktop.models", "sqlalchemy.orm", "sqlalchemy.dialects.mysql",
+    """What the first paint waits for stays small: with a plain SQLite URL, SQLAlchemy
+    itself, the models, the customers queries... load after it (in the tasks that need
+    them; the engine is made by the one that opens the database)."""
+    heavy = ["sqlalchemy", "minicrm_desktop.models", "sqlalchemy.orm", "sqlalchemy.dialects.mysql",
              "minicrm_desktop.services.customers.queries",
              "minicrm_desktop.services.customers.edits", "minicrm_desktop.views.settings.changes"]
     run = subprocess.run(
@@ -156,3 +158,42 @@ def test_the_views_sort_keys_are_the_queries_sort_columns() -> None:
     from minicrm_desktop.services.customers.rows import SORT_KEYS
 
     assert set(SORT_COLUMNS) == SORT_KEYS
+
+
+@pytest.mark.parametrize("url", ["sqlite:////tmp/x/crm.db", "sqlite:///relative/crm.db",
+                                 "sqlite:///with space/crm.db", "sqlite:///C:/Users/x/crm.db"])
+def test_a_plain_sqlite_url_is_read_as_sqlalchemy_reads_it(url: str) -> None:
+    from sqlalchemy.engine import make_url
+
+    assert sqlite_file(url) == make_url(url).database
+
+
+@pytest.mark.parametrize("url", ["sqlite://", "sqlite:///x.db?mode=ro", "sqlite:///a%20b.db",
+                                 "mysql+pymysql://u@h:3306/crm", "sqlite+pysqlcipher:///x.db"])
+def test_any_other_url_is_left_to_sqlalchemy(url: str) -> None:
+    assert sqlite_file(url) is None
+
+
+def test_the_deferred_engine_is_made_once_at_its_first_use(tmp_path: Path) -> None:
+    from sqlalchemy import Engine, text
+
+    from minicrm_desktop.services.core.database import create_db_engine
+
+    made: list[Engine] = []
+
+    def make() -> Engine:
+        made.append(create_db_engine(f"sqlite:///{tmp_path / 'crm.db'}"))
+        return made[-1]
+
+    deferred = DeferredEngine(make)
+    deferred.dispose()  # never made: nothing to close, and nothing is made
+    assert not deferred.made
+    assert made == []
+    with deferred.connect() as conn:
+        assert conn.execute(text("SELECT 1")).scalar() == 1
+    assert deferred.dialect.name == "sqlite"
+    assert len(made) == 1
+    assert deferred.made
+    assert real_engine(deferred) is made[0]
+    assert real_engine(made[0]) is made[0]
+    deferred.dispose()

@@ -17,6 +17,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 
 from minicrm_desktop.errors import ConfigError, DatabaseUnavailable
+from minicrm_desktop.services.core.deferred_engine import DATABASE_URL_ENV
 from minicrm_desktop.services.core.paths import default_database_path
 from minicrm_desktop.services.core.redact import register_secret, scrub
 
@@ -25,7 +26,6 @@ if TYPE_CHECKING:
 
     from minicrm_desktop.services.core.settings import Settings
 
-DATABASE_URL_ENV = "MINICRM_DATABASE_URL"
 MYSQL_SSL_CA_ENV = "MINICRM_MYSQL_SSL_CA"
 MYSQL_REQUIRE_TLS_ENV = "MINICRM_MYSQL_REQUIRE_TLS"
 #: The MySQL password for a URL that has none, ahead of the one kept in the secret store.
