@@ -10,6 +10,7 @@ import sys
 import types
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PySide6.QtCore import QEvent, QObject
@@ -197,3 +198,86 @@ def test_the_deferred_engine_is_made_once_at_its_first_use(tmp_path: Path) -> No
     assert real_engine(deferred) is made[0]
     assert real_engine(made[0]) is made[0]
     deferred.dispose()
+
+
+class _Stop(Exception):
+    pass
+
+
+class _QuietReporter:
+    dialog_parent: object = None
+
+    def install(self) -> None:
+        pass
+
+    def uninstall(self) -> None:
+        pass
+
+
+@pytest.fixture
+def gui_start(monkeypatch: pytest.MonkeyPatch, qapp: QApplication) -> dict[str, Any]:
+    """run_gui up to the sign-in decision: what it passed to sign-in and to bootstrap."""
+    import minicrm_desktop.app as app_module
+    import minicrm_desktop.services.auth as auth
+    import minicrm_desktop.services.core.settings as settings_module
+    import minicrm_desktop.views.access as access
+    import minicrm_desktop.views.shell.errors as errors
+    from minicrm_desktop.services.core.settings import DictStore
+
+    seen: dict[str, Any] = {"config": None}
+    # The test process's application, theme and logging stay as they are.
+    monkeypatch.setattr(app_module, "create_application", lambda argv=None: qapp)
+    monkeypatch.setattr(app_module, "configure_logging", lambda debug: None)
+    monkeypatch.setattr(errors, "ErrorReporter", _QuietReporter)
+    monkeypatch.setattr(settings_module, "QSettingsStore", DictStore)
+    monkeypatch.setattr(auth, "resolve_oauth_config", lambda settings: seen["config"])
+
+    def sign_in(url: object, *args: object, **kwargs: object) -> None:
+        seen["sign_in_url"] = url
+        return None  # the user quit at the sign-in window
+
+    def bootstrap(url: object, **kwargs: object) -> None:
+        seen["bootstrap"] = (url, kwargs["actor"])
+        raise _Stop
+
+    monkeypatch.setattr(access, "sign_in_at_start", sign_in)
+    monkeypatch.setattr(app_module, "bootstrap", bootstrap)
+    return seen
+
+
+def test_the_embedded_database_without_a_client_opens_as_the_local_admin(
+        gui_start: dict[str, Any], tmp_path: Path) -> None:
+    from minicrm_desktop.app import run_gui
+    from minicrm_desktop.services.access.actor import LOCAL_ADMIN
+
+    url = f"sqlite:///{tmp_path / 'crm.db'}"
+    with pytest.raises(_Stop):
+        run_gui(db=url)
+    assert gui_start["bootstrap"] == (url, LOCAL_ADMIN)
+    assert "sign_in_url" not in gui_start
+
+
+def test_with_a_client_configured_the_embedded_database_still_asks_to_sign_in(
+        gui_start: dict[str, Any], tmp_path: Path) -> None:
+    from sqlalchemy.engine import URL
+
+    from minicrm_desktop.app import run_gui
+
+    gui_start["config"] = object()
+    assert run_gui(db=f"sqlite:///{tmp_path / 'crm.db'}") == 0
+    url = gui_start["sign_in_url"]
+    assert isinstance(url, URL)
+    assert url.database == str(tmp_path / "crm.db")
+    assert "bootstrap" not in gui_start
+
+
+def test_a_mysql_database_goes_through_sign_in(gui_start: dict[str, Any]) -> None:
+    from sqlalchemy.engine import URL
+
+    from minicrm_desktop.app import run_gui
+
+    gui_start["config"] = object()
+    assert run_gui(db="mysql+pymysql://someone@127.0.0.1:3306/crm") == 0
+    url = gui_start["sign_in_url"]
+    assert isinstance(url, URL)
+    assert url.get_backend_name() == "mysql"
