@@ -11,17 +11,17 @@ from __future__ import annotations
 import logging
 import logging.handlers
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import TYPE_CHECKING
-
-from sqlalchemy.engine import URL
+from typing import TYPE_CHECKING, cast
 
 from minicrm_desktop.services.access.actor import LOCAL_ADMIN, SYSTEM, Actor
 
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QApplication
     from sqlalchemy import Engine
+    from sqlalchemy.engine import URL
 
     from minicrm_desktop.services.campaigns.email import EmailDefaults
     from minicrm_desktop.services.campaigns.engine import DeliveryEngine
@@ -45,7 +45,7 @@ class OpenResult:
 
 @dataclass
 class AppContext:
-    url: URL
+    url: URL | str  # a plain `sqlite:///FILE` stays a string (see bootstrap)
     engine: Engine
     bus: EventBus
     runner: TaskRunner
@@ -53,6 +53,8 @@ class AppContext:
     window: MainWindow
     campaigns: CampaignControl
     actor: Actor = LOCAL_ADMIN  # who signed in; the local admin in single-user mode
+    #: Starts opening the database on a worker (bootstrap calls it unless told to wait).
+    start_opening: Callable[[], None] = lambda: None
 
     def shutdown(self) -> None:
         """Stop background work and close the database; nothing outlives the window.
@@ -64,13 +66,15 @@ class AppContext:
 
 def open_database(engine: Engine) -> OpenResult:
     """Connect, migrate to the newest schema, and say whether there are customers yet.
-    Runs on a worker thread."""
+    Runs on a worker thread; the first use of the app's engine, which makes it."""
     from sqlalchemy import select
 
     from minicrm_desktop.models.tables import customers_table
     from minicrm_desktop.services.core.database import check_connection
+    from minicrm_desktop.services.core.deferred_engine import real_engine
     from minicrm_desktop.services.core.schema_version import schema_is_current
 
+    engine = real_engine(engine)  # Alembic's env.py checks its type
     check_connection(engine)
     # One query says whether the schema is current; Alembic (a third of a second to import,
     # with its migration scripts) runs only when it is not.
@@ -81,6 +85,14 @@ def open_database(engine: Engine) -> OpenResult:
     with engine.connect() as conn:
         first = conn.execute(select(customers_table.c.id).limit(1)).first()
     return OpenResult(is_empty=first is None)
+
+
+def _sqlite_engine(url: str) -> Engine:
+    """The engine of a `sqlite:///FILE` URL (a DeferredEngine's maker: runs in the task that
+    opens the database). The URL goes through the same checks as any other."""
+    from minicrm_desktop.services.core.database import create_db_engine, resolve_database_url
+
+    return create_db_engine(resolve_database_url(url))
 
 
 def email_defaults(settings: Settings) -> EmailDefaults:
@@ -105,18 +117,18 @@ def bootstrap(
     offer_demo: bool = True,
     actor: Actor = LOCAL_ADMIN,
     secrets: SharedSecretStore | None = None,
+    open_now: bool = True,
 ) -> AppContext:
     """Build the engine, bus, runner, settings and main window, and start opening the
-    database. Tests call this with their own URL and a dict-backed settings store."""
-    from sqlalchemy.engine import make_url
+    database (or, with `open_now=False`, leave that to `ctx.start_opening()`: the app
+    calls it once the window is painted). Tests call this with their own URL and a
+    dict-backed settings store.
 
+    A plain `sqlite:///FILE` string gets a DeferredEngine: the window is then built, and
+    painted, before SQLAlchemy is imported; the task that opens the database makes the
+    engine. Any other URL is parsed (and its engine made) here."""
     from minicrm_desktop.services.core.bus import EventBus
-    from minicrm_desktop.services.core.database import (
-        MysqlTls,
-        create_db_engine,
-        describe_url,
-        is_sqlite,
-    )
+    from minicrm_desktop.services.core.deferred_engine import DeferredEngine, sqlite_file
     from minicrm_desktop.services.core.redact import scrub
     from minicrm_desktop.services.core.secrets import SharedSecretStore as SharedStore
     from minicrm_desktop.services.core.settings import QSettingsStore
@@ -126,14 +138,29 @@ def bootstrap(
     from minicrm_desktop.views.settings.account import install_account_ui
     from minicrm_desktop.views.shell.main_window import MainWindow, Services
 
-    url = make_url(url) if isinstance(url, str) else url
     settings = settings or SettingsClass(QSettingsStore())
-    engine = create_db_engine(url, tls=MysqlTls.configured(settings))
+    file = sqlite_file(url)
+    engine: Engine
+    if file is not None:
+        engine = cast("Engine", DeferredEngine(partial(_sqlite_engine, str(url))))
+        description, sqlite = f"Embedded database {file}", True
+    else:
+        from sqlalchemy.engine import make_url
+
+        from minicrm_desktop.services.core.database import (
+            MysqlTls,
+            create_db_engine,
+            describe_url,
+            is_sqlite,
+        )
+
+        url = make_url(url) if isinstance(url, str) else url
+        engine = create_db_engine(url, tls=MysqlTls.configured(settings))
+        description, sqlite = describe_url(url), is_sqlite(url)
     bus = EventBus()
     runner = TaskRunner(bus)
-    description = describe_url(url)
     campaigns = CampaignControl(engine, runner, bus, partial(delivery_engine, engine),
-                                scheduler=SYSTEM if is_sqlite(url) else actor)
+                                scheduler=SYSTEM if sqlite else actor)
     campaigns.email_defaults = partial(email_defaults, settings)
     try:
         window = MainWindow(Services(engine, bus, runner, settings, description, campaigns,
@@ -155,7 +182,7 @@ def bootstrap(
         campaigns.recover()  # campaigns left running by a crash, and those now due
         from minicrm_desktop.views.customers import should_offer_demo
 
-        if offer_demo and should_offer_demo(is_sqlite(url), result.is_empty, settings):
+        if offer_demo and should_offer_demo(sqlite, result.is_empty, settings):
             window.offer_demo_data()
 
     def failed(exc: BaseException) -> None:
@@ -169,8 +196,13 @@ def bootstrap(
         log.error("database unavailable: %s", message)
         bus.database_failed.emit(message)
 
-    runner.run(lambda _ctx: open_database(engine), title="Opening database",
-               on_success=opened, on_error=failed)
+    def start_opening() -> None:
+        runner.run(lambda _ctx: open_database(engine), title="Opening database",
+                   on_success=opened, on_error=failed)
+
+    ctx.start_opening = start_opening
+    if open_now:
+        start_opening()
     return ctx
 
 
@@ -227,12 +259,29 @@ def create_application(argv: list[str] | None = None) -> QApplication:
     return app
 
 
+def _after_first_paint(ctx: AppContext) -> None:
+    from minicrm_desktop.packaged import resume_gc
+
+    resume_gc()  # paused by the entry point for the start (packaged.pause_gc_for_start)
+    ctx.start_opening()
+
+
+def _parsed(db: str | None) -> URL:
+    from minicrm_desktop.services.core.database import resolve_database_url
+
+    return resolve_database_url(db)
+
+
 def run_gui(db: str | None = None, debug: bool = False) -> int:
     """Open the desktop app; returns the process exit status."""
     from PySide6.QtWidgets import QMessageBox
 
+    from minicrm_desktop.views.shell.feature_scan import use_cheap_scan
+
+    use_cheap_scan()  # before the imports below: each would have its source read
     from minicrm_desktop.errors import MiniCRMError
-    from minicrm_desktop.services.core.database import resolve_database_url
+    from minicrm_desktop.services.auth import resolve_oauth_config
+    from minicrm_desktop.services.core.deferred_engine import database_url_text, sqlite_file
     from minicrm_desktop.services.core.redact import scrub
     from minicrm_desktop.services.core.secrets import SharedSecretStore
     from minicrm_desktop.services.core.settings import QSettingsStore, Settings
@@ -246,13 +295,25 @@ def run_gui(db: str | None = None, debug: bool = False) -> int:
     reporter.install()
     app.setWindowIcon(app_icon())
     try:
-        url = resolve_database_url(db)
-        settings = Settings(QSettingsStore())
-        secrets = SharedSecretStore()  # one for sign-in, Settings and the AI key
-        actor = sign_in_at_start(url, settings, open_database, secrets=secrets)
+        url: URL | str = database_url_text(db)
+        if sqlite_file(url) is not None:
+            settings = Settings(QSettingsStore())
+            secrets = SharedSecretStore()  # one for sign-in, Settings and the AI key
+            if resolve_oauth_config(settings) is None:
+                # The embedded database and no OAuth client: the local admin, as
+                # sign_in_at_start would say, and no SQLAlchemy before the first paint.
+                actor: Actor | None = LOCAL_ADMIN
+            else:
+                actor = sign_in_at_start(_parsed(str(url)), settings, open_database,
+                                         secrets=secrets)
+        else:
+            url = _parsed(db)
+            settings = Settings(QSettingsStore())
+            secrets = SharedSecretStore()
+            actor = sign_in_at_start(url, settings, open_database, secrets=secrets)
         if actor is None:  # quit at the sign-in window
             return 0
-        ctx = bootstrap(url, settings=settings, actor=actor, secrets=secrets)
+        ctx = bootstrap(url, settings=settings, actor=actor, secrets=secrets, open_now=False)
     except MiniCRMError as exc:
         QMessageBox.critical(None, "MiniCRM", scrub(str(exc)))
         return exc.exit_code
@@ -267,9 +328,14 @@ def run_gui(db: str | None = None, debug: bool = False) -> int:
 
     ctx.bus.database_failed.connect(database_failed)
     from minicrm_desktop.views.shell import startup_probe
+    from minicrm_desktop.views.shell.first_paint import after_first_paint
 
     if startup_probe.wanted():  # benchmarks/startup.py
         startup_probe.exit_when_painted(ctx.window)
+    # The database opens once the window is painted: on two cores a worker importing and
+    # querying beside the GUI thread (both need the GIL) only delays that first paint, and
+    # what the pages do when it is open would otherwise run before the paint.
+    after_first_paint(ctx.window, partial(_after_first_paint, ctx))
     ctx.window.show()
     try:
         status = app.exec()

@@ -14,14 +14,11 @@ import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
-from sqlalchemy.exc import SQLAlchemyError
-
 from minicrm_desktop.services.core.redact import scrub, scrub_log_handlers, scrubbing_excepthook
 
 from .. import __version__
 from ..errors import MiniCRMError
 from ..services.access.actor import Actor
-from .context import CliContext
 
 # Imported only when a command is given: opening the window must not pay for the modules
 # the commands use (the OpenAI client and Alembic alone take half a second).
@@ -81,11 +78,20 @@ def main(argv: Sequence[str] | None = None, *, actor: Actor | None = None) -> in
     scripts) names who acts instead of the sign-in the command line would look up."""
     argv = list(sys.argv[1:] if argv is None else argv)
     window = _window_args(argv)
-    if window is not None:
+    if window is None:
+        from ..packaged import resume_gc
+
+        resume_gc()  # a command: the collector paused for the window's start runs again
+    else:
         logging.basicConfig(level=logging.DEBUG if window.debug else logging.WARNING)
         from ..app import run_gui  # Qt is imported only when the window is wanted
 
         return run_gui(db=window.db, debug=window.debug)
+    # SQLAlchemy only for a command: the window is painted before it loads.
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from .context import CliContext
+
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING)
     # A password (from the URL, the environment or the secret store) never reaches the

@@ -85,16 +85,16 @@ def test_quit_while_an_export_runs_can_be_cancelled(person_app: AppContext, qtbo
     """Ctrl+Q while an export runs asks first; Escape or No keeps the window and the
     export, which then finishes and writes its file. (The export waits below the window
     until the questions are answered, so it is surely still running.)"""
-    from minicrm_desktop.views.customers import page as customers_page
+    from minicrm_desktop.services.customers import queries  # the page's task imports it
 
     release = threading.Event()
-    real_export = customers_page.export_customers_csv
+    real_export = queries.export_customers_csv
 
     def held_export(*args: Any, **kwargs: Any) -> Any:
         release.wait(timeout=60)
         return real_export(*args, **kwargs)
 
-    monkeypatch.setattr(customers_page, "export_customers_csv", held_export)
+    monkeypatch.setattr(queries, "export_customers_csv", held_export)
     window = person_app.window
     page = window.customers_page
     qtbot.waitUntil(lambda: page.count_label.text() == "3,000 customers", timeout=20_000)

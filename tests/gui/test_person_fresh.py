@@ -30,11 +30,17 @@ from .person import LONG, Key, Mod, click, press, type_text
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def url_text(ctx: AppContext) -> str:
+    """The app's database URL as text (a plain SQLite URL is kept as a string)."""
+    url = ctx.url
+    return url if isinstance(url, str) else url.render_as_string(hide_password=False)
+
+
 def minicrm(ctx: AppContext, *args: str) -> str:
     """Run the real command line, as another process on the same database."""
     env = {**os.environ, "PYTHONPATH": str(ROOT), "QT_QPA_PLATFORM": "offscreen"}
     done = subprocess.run([sys.executable, "-m", "minicrm_desktop",
-                           "--db", ctx.url.render_as_string(hide_password=False), *args],
+                           "--db", url_text(ctx), *args],
                           capture_output=True, text=True, env=env, timeout=120, check=False)
     assert done.returncode == 0, done.stderr
     return done.stdout

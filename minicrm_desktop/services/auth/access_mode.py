@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from minicrm_desktop.services.core.database import is_sqlite
-
 from ...errors import ConfigError
 from .config import CLIENT_SECRETS_ENV, OAuthConfig
 
@@ -24,6 +22,9 @@ def requires_sign_in(url: URL, config: OAuthConfig | None) -> bool:
     """False only for the local single-user mode; ConfigError for MySQL with no client."""
     if config is not None:
         return True
+    # Here, not with the module: the window shows LOCAL_MODE_TEXT before SQLAlchemy loads.
+    from minicrm_desktop.services.core.database import is_sqlite
+
     if is_sqlite(url):
         return False
     raise ConfigError(

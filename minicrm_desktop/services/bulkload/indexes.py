@@ -24,6 +24,7 @@ from sqlalchemy import Engine, Index, Table, event, inspect
 
 from minicrm_desktop.models import Base
 from minicrm_desktop.models.engine_only import EngineIndex, engine_indexes
+from minicrm_desktop.services.core.deferred_engine import real_engine
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +92,7 @@ def indexes_set_aside(
 def _checkpoints_deferred(engine: Engine) -> Iterator[None]:
     """SQLite: connections checked out meanwhile checkpoint only every BULK_WAL_PAGES; one
     checkpoint at the end folds the log back into the database."""
+    engine = real_engine(engine)  # event.listen checks the target's type
     if engine.dialect.name != "sqlite":
         yield
         return

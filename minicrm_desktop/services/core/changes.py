@@ -9,22 +9,17 @@ MAX/COUNT queries, in the TaskRunner) and reports the areas whose stamp moved. O
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
-from sqlalchemy import Engine, func, select
-from sqlalchemy.engine import Connection
 
-from minicrm_desktop.models.campaign import Campaign
-from minicrm_desktop.models.segment import segments_table
-from minicrm_desktop.models.tables import (
-    allowed_domains_table,
-    audit_table,
-    customers_table,
-    orders_table,
-    users_table,
-)
 from minicrm_desktop.services.core.tasks import TaskHandle, TaskRunner
+
+if TYPE_CHECKING:
+    # The queries (SQLAlchemy and the models) load in the first task that reads a stamp:
+    # the window makes its watcher before its first paint, and needs none of them then.
+    from sqlalchemy import Engine
+    from sqlalchemy.engine import Connection
 
 POLL_MS = 3_000
 AREAS = ("customers", "segments", "campaigns", "users", "audit")
@@ -47,6 +42,10 @@ class DataStamp:
 def _last_audit(conn: Connection, *families: str) -> int | None:
     """The newest audit entry of the given action families ("import.") — via the
     (action, id) index: one short range per family."""
+    from sqlalchemy import func, select
+
+    from minicrm_desktop.models.tables import audit_table
+
     a = audit_table.c
     best: int | None = None
     for family in families:
@@ -61,6 +60,18 @@ def _last_audit(conn: Connection, *families: str) -> int | None:
 
 def read_stamp(engine: Engine) -> DataStamp:
     """One short read of every area's stamp (runs in a task)."""
+    from sqlalchemy import func, select
+
+    from minicrm_desktop.models.campaign import Campaign
+    from minicrm_desktop.models.segment import segments_table
+    from minicrm_desktop.models.tables import (
+        allowed_domains_table,
+        audit_table,
+        customers_table,
+        orders_table,
+        users_table,
+    )
+
     with engine.connect() as conn:
         one = conn.execute
         customers = (one(select(func.max(customers_table.c.id))).scalar(),

@@ -15,16 +15,17 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
-from sqlalchemy.orm import Session, sessionmaker
 
 from minicrm_desktop.errors import ConfigError, DatabaseUnavailable
+from minicrm_desktop.services.core.deferred_engine import DATABASE_URL_ENV
 from minicrm_desktop.services.core.paths import default_database_path
 from minicrm_desktop.services.core.redact import register_secret, scrub
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
+
     from minicrm_desktop.services.core.settings import Settings
 
-DATABASE_URL_ENV = "MINICRM_DATABASE_URL"
 MYSQL_SSL_CA_ENV = "MINICRM_MYSQL_SSL_CA"
 MYSQL_REQUIRE_TLS_ENV = "MINICRM_MYSQL_REQUIRE_TLS"
 #: The MySQL password for a URL that has none, ahead of the one kept in the secret store.
@@ -326,6 +327,9 @@ def _reason(exc: OperationalError) -> str:
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
+    # The ORM loads here, not with this module: the window is made (and painted) before.
+    from sqlalchemy.orm import sessionmaker
+
     return sessionmaker(engine, expire_on_commit=False)
 
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from array import array
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import chain
 from pathlib import Path
@@ -40,6 +39,13 @@ from sqlalchemy import (
 from minicrm_desktop.models import Customer, Order, Tag, customer_tags
 from minicrm_desktop.models.money import minor_to_decimal
 from minicrm_desktop.services.core.csv_export import csv_writer
+from minicrm_desktop.services.customers.rows import (
+    SORT_KEYS,  # noqa: F401 - the views' list of SORT_COLUMNS' keys (a test compares them)
+    CustomerDetail,
+    CustomerQuery,
+    CustomerRow,
+    OrderRow,
+)
 from minicrm_desktop.services.importing import CUSTOMER_FIELDS
 
 customers = Customer.__table__
@@ -67,56 +73,6 @@ _SEARCHED = (
     customers.c.phone_norm,
     customers.c.city_norm,
 )
-
-
-@dataclass(frozen=True)
-class CustomerQuery:
-    """What the customers view shows: a search and a sort."""
-
-    search: str = ""
-    sort: str = "id"
-    descending: bool = False
-
-    def __post_init__(self) -> None:
-        if self.sort not in SORT_COLUMNS:
-            raise ValueError(f"cannot sort customers by {self.sort!r}")
-
-
-@dataclass(frozen=True)
-class CustomerRow:
-    id: int
-    name: str | None
-    email: str
-    phone: str | None
-    city: str | None
-    signup_date: datetime
-    visits: int
-    order_count: int
-    total_spend_minor: int
-    last_order_at: datetime | None
-    subscribed: bool
-
-
-@dataclass(frozen=True)
-class OrderRow:
-    order_id: str
-    amount_minor: int
-    order_date: datetime
-
-
-@dataclass(frozen=True)
-class CustomerDetail:
-    customer: CustomerRow
-    first_order_at: datetime | None
-    last_visit: datetime | None
-    tags: tuple[str, ...]
-    orders: tuple[OrderRow, ...]  # newest first
-    orders_total: int  # every order; `orders` may be capped
-
-    @property
-    def avg_order_value_minor(self) -> int | None:
-        c = self.customer
-        return None if c.order_count == 0 else round(c.total_spend_minor / c.order_count)
 
 
 _ROW_COLUMNS = (

@@ -41,7 +41,10 @@ def sign_in_at_start(
     if not requires_sign_in(url, config):
         return LOCAL_ADMIN
     assert config is not None
+    from minicrm_desktop.packaged import resume_gc
     from minicrm_desktop.services.core.tasks import TaskRunner
+
+    resume_gc()  # the sign-in window may stay open for long: collect as usual meanwhile
     from minicrm_desktop.views.access.sign_in_dialog import SignInDialog
 
     engine = create_db_engine(url, tls=MysqlTls.configured(settings))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from minicrm_desktop.models.money import format_money
+from minicrm_desktop.money import format_money
 
 __all__ = ["format_date", "format_datetime", "format_money", "format_count"]
 

@@ -17,6 +17,7 @@ from PySide6.QtSvg import QSvgRenderer
 _ICON_SIZES = (16, 20, 24, 32, 48, 64)
 
 
+@cache  # where it is does not change while the app runs; each look asks the import system
 def resources_dir() -> Path:
     """The `resources/` folder: in the unpacked bundle of a PyInstaller build (which sets
     sys._MEIPASS); installed as the package data `minicrm_desktop.resources` (a wheel, or
@@ -74,7 +75,7 @@ def _icon(name: str, hex_color: str) -> QIcon:
     renderer = QSvgRenderer(QByteArray(svg.encode("utf-8")))
     result = QIcon()
     for size in _ICON_SIZES:
-        for scale in (1, 2):
+        for scale in _scales():
             pixmap = QPixmap(size * scale, size * scale)
             pixmap.fill(Qt.GlobalColor.transparent)
             painter = QPainter(pixmap)
@@ -84,6 +85,16 @@ def _icon(name: str, hex_color: str) -> QIcon:
             pixmap.setDevicePixelRatio(scale)
             result.addPixmap(pixmap)
     return result
+
+
+def _scales() -> tuple[int, ...]:
+    """The device pixel ratios to render for: 2 as well as 1 only when a screen needs it
+    (half the rendering at start on ordinary screens; high-DPI ones still get sharp icons)."""
+    from PySide6.QtGui import QGuiApplication
+
+    if any(screen.devicePixelRatio() > 1 for screen in QGuiApplication.screens()):
+        return (1, 2)
+    return (1,)
 
 
 _themed: list[tuple[weakref.ref[QObject], str, Callable[[Any, QIcon], None]]] = []

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
@@ -22,23 +22,25 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from sqlalchemy import Engine
 
 from minicrm_desktop.errors import MiniCRMError
 from minicrm_desktop.services.access.actor import LOCAL_ADMIN, Actor, Permission, can
 from minicrm_desktop.services.core.bus import EventBus
 from minicrm_desktop.services.core.tasks import TaskContext, TaskHandle, TaskRunner
-from minicrm_desktop.services.customers.edits import (
-    CustomerChanges,
-    EditableCustomer,
-    EditResult,
-    StaleCustomer,
-    edit_customer,
-    read_customer,
-)
-from minicrm_desktop.services.customers.queries import CustomerDetail, customer_detail
+from minicrm_desktop.services.customers.rows import CustomerDetail
 from minicrm_desktop.views.common.formatting import format_date, format_datetime, format_money
 from minicrm_desktop.views.common.widgets import TagChip
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    # The edits module (with the import and bulk-load code it shares) loads when the
+    # panel first edits a customer, not while the window is made.
+    from minicrm_desktop.services.customers.edits import (
+        CustomerChanges,
+        EditableCustomer,
+        EditResult,
+    )
 
 
 class CustomerDetailPanel(QWidget):
@@ -145,6 +147,8 @@ class CustomerDetailPanel(QWidget):
         engine = self._engine
 
         def task(_ctx: TaskContext) -> CustomerDetail | None:
+            from minicrm_desktop.services.customers.queries import customer_detail
+
             with engine.connect() as conn:
                 return customer_detail(conn, customer_id)
 
@@ -275,6 +279,8 @@ class CustomerDetailPanel(QWidget):
         engine, customer_id = self._engine, self.detail.customer.id
 
         def task(_ctx: TaskContext) -> EditableCustomer:
+            from minicrm_desktop.services.customers.edits import read_customer
+
             return read_customer(engine, customer_id)
 
         self._edit_handle = self._runner.run(
@@ -298,6 +304,8 @@ class CustomerDetailPanel(QWidget):
 
     def changes(self) -> CustomerChanges:
         """What the form holds; blank text clears a field."""
+        from minicrm_desktop.services.customers.edits import CustomerChanges
+
         tags = [t.strip() for t in self.tags_edit.text().split(",") if t.strip()]
         return CustomerChanges(name=self.name_edit.text(), phone=self.phone_edit.text(),
                                city=self.city_edit.text(), tags=tags,
@@ -310,6 +318,8 @@ class CustomerDetailPanel(QWidget):
         changes = self.changes()
 
         def task(_ctx: TaskContext) -> EditResult:
+            from minicrm_desktop.services.customers.edits import edit_customer
+
             return edit_customer(engine, editing.id, changes, expected=editing.version,
                                  actor=actor)
 
@@ -330,6 +340,8 @@ class CustomerDetailPanel(QWidget):
 
     def _edit_failed(self, exc: BaseException) -> None:
         """A refused value or a stale edit: said in the panel, the typed values kept."""
+        from minicrm_desktop.services.customers.edits import StaleCustomer
+
         self._edit_handle = None
         self.save_button.setEnabled(True)
         if isinstance(exc, StaleCustomer):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QItemSelection, QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence, QShortcut
@@ -23,7 +23,6 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from sqlalchemy import Engine
 
 from minicrm_desktop.services.access.actor import LOCAL_ADMIN, Actor
 from minicrm_desktop.services.core.bus import EventBus
@@ -34,7 +33,7 @@ from minicrm_desktop.services.core.settings import (
     Settings,
 )
 from minicrm_desktop.services.core.tasks import TaskCancelled, TaskContext, TaskHandle, TaskRunner
-from minicrm_desktop.services.customers.queries import CustomerQuery, export_customers_csv
+from minicrm_desktop.services.customers.rows import CustomerQuery
 from minicrm_desktop.views.common.file_dialogs import SaveCsvDialog
 from minicrm_desktop.views.common.formatting import format_count
 from minicrm_desktop.views.common.resources import icon, themed_icon
@@ -42,6 +41,10 @@ from minicrm_desktop.views.common.widgets import PageHeader
 from minicrm_desktop.views.customers.column_fit import ColumnFitter
 from minicrm_desktop.views.customers.detail import CustomerDetailPanel
 from minicrm_desktop.views.customers.table_model import COLUMNS, CustomerTableModel
+
+if TYPE_CHECKING:
+    # SQLAlchemy and the queries load in the page's tasks, after the window's first paint.
+    from sqlalchemy import Engine
 
 SEARCH_DELAY_MS = 250
 # Preferred widths: every column fits a 1280 px window; beside the detail panel the
@@ -326,6 +329,8 @@ class CustomersPage(QWidget):
         def task(ctx: TaskContext) -> int | None:
             def progress(done: int, total: int) -> None:
                 ctx.progress(done / total if total else 1.0, f"{done:,} of {total:,} rows")
+
+            from minicrm_desktop.services.customers.queries import export_customers_csv
 
             return export_customers_csv(engine, query, path, progress=progress,
                                         should_cancel=ctx.cancelled)

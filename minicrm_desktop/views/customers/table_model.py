@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 from array import array
 from collections import OrderedDict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
     QAbstractTableModel,
@@ -22,16 +22,15 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from sqlalchemy import Engine
 
 from minicrm_desktop.services.core.tasks import TaskCancelled, TaskContext, TaskHandle, TaskRunner
-from minicrm_desktop.services.customers.queries import (
-    CustomerQuery,
-    CustomerRow,
-    fetch_rows,
-    ordered_ids,
-)
+from minicrm_desktop.services.customers.rows import CustomerQuery, CustomerRow
 from minicrm_desktop.views.common.formatting import format_date, format_datetime, format_money
+
+if TYPE_CHECKING:
+    # SQLAlchemy, the models and the queries load in the tasks that read (after the
+    # window's first paint), not when the page is built.
+    from sqlalchemy import Engine
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 
@@ -144,6 +143,8 @@ class CustomerTableModel(QAbstractTableModel):
         first = FIRST_CHUNK if show_first_chunk else 0
 
         def task(ctx: TaskContext) -> array[int] | None:
+            from minicrm_desktop.services.customers.queries import ordered_ids
+
             with engine.connect() as conn:
                 return ordered_ids(conn, query, first_chunk=first,
                                    on_first_chunk=ctx.partial, should_cancel=ctx.cancelled)
@@ -246,6 +247,8 @@ class CustomerTableModel(QAbstractTableModel):
 
         def task(_ctx: TaskContext) -> dict[int, CustomerRow]:
             # One indexed primary-key lookup of at most PAGE_SIZE rows.
+            from minicrm_desktop.services.customers.queries import fetch_rows
+
             with engine.connect() as conn:
                 return {r.id: r for r in fetch_rows(conn, ids)}
 

@@ -36,9 +36,9 @@ from minicrm_desktop.services.core.secrets import SecretStore, default_secret_st
 from minicrm_desktop.services.core.settings import Settings
 from minicrm_desktop.services.core.tasks import TaskRunner
 from minicrm_desktop.views.common.widgets import muted_label, value_label
-from minicrm_desktop.views.settings.changes import SettingChanges
 
 if TYPE_CHECKING:
+    from minicrm_desktop.views.settings.changes import SettingChanges
     from minicrm_desktop.views.shell import MainWindow
 
 log = logging.getLogger(__name__)
@@ -193,6 +193,9 @@ def install_account_ui(window: MainWindow, actor: Actor, settings: Settings,
         window.close()
 
     def make() -> AccountGroup:
+        # Loaded with the Settings page: its audit code and models are not needed at start.
+        from minicrm_desktop.views.settings.changes import SettingChanges
+
         changes = SettingChanges(window.services.engine, runner, actor)
         group = AccountGroup(actor, settings, runner, changes=changes,
                              find_secrets=window.services.secrets)
