@@ -91,6 +91,7 @@ def run_import(
     batch_size: int = DEFAULT_BATCH_SIZE,
     target: Table,
     scattered: Collection[str] = (),
+    load_local: bool = False,
     actor: Actor,
 ) -> ImportReport:
     """Stream `path`, validating each row; write each batch of good rows in one transaction.
@@ -101,6 +102,8 @@ def run_import(
     A file large next to the `target` table loads with the customer indexes led by the
     `scattered` columns (those the load writes in no particular order) set aside, rebuilt
     once at the end; indexes the load only appends to are kept.
+    With `load_local` (MySQL/MariaDB, when the server allows it) the batches are written
+    through an engine whose connections may LOAD DATA LOCAL the files the writer arms.
     The actor must be allowed to import; the import (or its failure) is audited.
     """
     authorize(engine, actor, Permission.IMPORT_DATA)
@@ -118,7 +121,7 @@ def run_import(
     bulk = False
     if scattered:
         with engine.connect() as conn:
-            bulk = worth_setting_aside(path, count_rows(conn, target))
+            bulk = worth_setting_aside(path, count_rows(conn, target), engine.dialect.name)
         shortfall = bulk_load_shortfall(engine) if bulk else None
         if shortfall:
             log.warning("importing %s in normal batches: %s", path.name, shortfall)
@@ -128,8 +131,9 @@ def run_import(
     )
     batches = nullcontext(_read_batches(reading))
     report = ImportReport(kind=kind, source=path)
+    writer = _load_local_writer(engine) if load_local else None
     try:
-        _load(engine, kind, write_batch, present, indexes, batches, report, progress,
+        _load(writer or engine, kind, write_batch, present, indexes, batches, report, progress,
               should_cancel)
     except BaseException as exc:
         reason = _failure(exc)
@@ -142,9 +146,41 @@ def run_import(
         if isinstance(exc, (SQLAlchemyError, OSError)):
             raise ImportInterrupted(report, reason, audited=audited) from exc
         raise
+    finally:
+        if writer is not None:
+            writer.dispose()
     report.rejected.sort(key=lambda r: r.line)
     _audit(engine, actor, kind, path, report)
     return report
+
+
+def _load_local_writer(engine: Engine) -> Engine | None:
+    """An engine for the batches that may LOAD DATA LOCAL (importing/staged.py), or None
+    where that cannot work: SQLite, a server with local_infile off, an account that may
+    not create temporary tables. Those import through multi-row INSERTs instead."""
+    if engine.dialect.name != "mysql":
+        return None
+    from minicrm_desktop.services.bulkload.load_local import load_local_engine
+
+    writer = load_local_engine(engine)
+    if writer is None:
+        return None
+    try:
+        with writer.connect() as conn:
+            if not conn.exec_driver_sql("SELECT @@local_infile").scalar():
+                raise _NotAvailable("the server has local_infile off")
+            conn.exec_driver_sql("CREATE TEMPORARY TABLE minicrm_import_probe (n INT)")
+            conn.exec_driver_sql("DROP TEMPORARY TABLE minicrm_import_probe")
+    except (_NotAvailable, SQLAlchemyError) as exc:
+        log.info("importing through INSERT statements, not LOAD DATA LOCAL: %s",
+                 _failure(exc))
+        writer.dispose()
+        return None
+    return writer
+
+
+class _NotAvailable(Exception):
+    pass
 
 
 def _failure(exc: BaseException) -> str:

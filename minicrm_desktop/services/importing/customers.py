@@ -86,6 +86,7 @@ def import_customers(
         target=customers,
         # New customers' aggregates are all zero: indexes led by them only grow at the end.
         scattered=CUSTOMER_COLUMNS_WRITTEN,
+        load_local=True,
     )
 
 
@@ -149,6 +150,9 @@ def _write_batch(
         _carry_signup_dates(batch)
         kept, folded_changed, folded_same = fold(batch, "email_norm")
     rows = [r for _, r in kept]
+    if conn.dialect.name == "mysql" and _loads_local(conn):
+        _write_staged(conn, rows, folded_changed, folded_same, present, report)
+        return
     sqlite = conn.dialect.name == "sqlite"
     # SQLite: the batch holds the write lock (BEGIN IMMEDIATE), so customers numbered past
     # the largest id now are the ones this batch adds; an empty table needs no look-up.
@@ -195,6 +199,37 @@ def _write_batch(
             conn,
             [(ids[r["email_norm"]], r["_tags"]) for r in (*retagged, *new)],
             [ids[r["email_norm"]] for r in retagged],
+        )
+
+
+def _loads_local(conn: Connection) -> bool:
+    from minicrm_desktop.services.bulkload.load_local import GuardedConnection
+
+    return isinstance(conn.connection.dbapi_connection, GuardedConnection)
+
+
+def _write_staged(conn: Connection, rows: list[dict[str, Any]], folded_changed: int,
+                  folded_same: int, present: set[str], report: ImportReport) -> None:
+    """MySQL/MariaDB through LOAD DATA LOCAL and a staging table (importing/staged.py)."""
+    from . import staged  # pymysql's modules: loaded only for MySQL
+
+    columns = [c.name for c in customers.c if c.name in rows[0]]
+    staged.stage(conn, columns, rows)
+    found = staged.existing(conn)
+    changed, inserted = staged.apply(conn, columns, len(rows), len(found))
+    report.updated += folded_changed + changed
+    report.unchanged += folded_same + len(found) - changed
+    report.imported += inserted
+    if "tags" in present:
+        ids = staged.ids(conn)
+        # As in _write_batch: a customer whose tags_norm the file repeats keeps its links.
+        retagged = [n for n, (_, tags) in found.items() if tags != rows[n]["tags_norm"]]
+        fresh = [n for n in range(len(rows)) if n not in found]
+        replace_customer_tags(
+            conn,
+            [(ids[n], rows[n]["_tags"]) for n in (*retagged, *fresh)],
+            [ids[n] for n in retagged],
+            staged.load_links,
         )
 
 
@@ -247,10 +282,12 @@ def _insert_new(
 
 
 def replace_customer_tags(
-    conn: Connection, assignments: list[tuple[int, list[str]]], existing: list[int]
+    conn: Connection, assignments: list[tuple[int, list[str]]], existing: list[int],
+    insert_links: Callable[[Connection, list[tuple[int, int]]], None] | None = None,
 ) -> None:
     """Set each customer's tags to exactly the file's labels (`existing`: customers that
-    may already have tags; new ones have none to remove)."""
+    may already have tags; new ones have none to remove). `insert_links` writes the
+    (customer id, tag id) links, by default with a multi-row INSERT."""
     names = {label.lower(): label for _, labels in assignments for label in labels}
     if names:
         upsert_rows(
@@ -265,4 +302,7 @@ def replace_customer_tags(
     }
     raw_delete_in(conn, customer_tags, "customer_id", existing)
     links = [(cid, tag_ids[label.lower()]) for cid, labels in assignments for label in labels]
-    raw_insert(conn, customer_tags, ("customer_id", "tag_id"), links)
+    if insert_links is not None:
+        insert_links(conn, links)
+    else:
+        raw_insert(conn, customer_tags, ("customer_id", "tag_id"), links)

@@ -1,0 +1,141 @@
+"""MySQL/MariaDB: a batch of validated customers handed to the server in bulk (issue 18).
+
+PyMySQL escaping every value into a multi-row INSERT cost more client time than the server's
+whole `LOAD DATA` of the file. Here the batch goes to a temporary file (the csv module), the
+server reads it with `LOAD DATA LOCAL INFILE` into a staging table of this session, and one
+`INSERT ... SELECT ... ON DUPLICATE KEY UPDATE` applies it; ids come back by a join.
+
+The file holds data only: every value hex-encoded (so no value can end a field or line, and
+quoting or escaping rules never matter), NULL as `\\N`. The staging columns are LONGTEXT,
+so loading never truncates or converts anything (LOAD DATA LOCAL would only warn); the
+strict INSERT ... SELECT does the conversions, and a value the table cannot hold fails it
+with the column named, as a multi-row INSERT would (the batch is then halved down to it).
+The client sends the server only the files written here (bulkload/load_local.py).
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Connection
+
+from minicrm_desktop.services.bulkload.bulk import found_rows
+from minicrm_desktop.services.bulkload.load_local import sending
+
+STAGING = "minicrm_import_staging"
+# Binary collation, as the *_norm keys have: the join on email_norm can use their index.
+_TEXT = "LONGTEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_nopad_bin NULL"
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "\\N"
+    if isinstance(value, str):
+        return value.encode("utf-8").hex()
+    return str(int(value)).encode("ascii").hex()
+
+
+def write_staging_file(path: str, columns: Sequence[str], rows: Sequence[dict[str, Any]]) -> None:
+    """One line per row: its position, whether it keeps a stored signup date, the columns."""
+    cells: list[list[Any]] = [list(range(len(rows))),
+                              [int("_signup_defaulted" in row) for row in rows]]
+    for column in columns:
+        values = [row[column] for row in rows]
+        try:  # the usual column, all text: encoded in C loops
+            cells.append(list(map(bytes.hex, map(str.encode, values))))
+        except TypeError:  # None or numbers in it
+            cells.append([_cell(value) for value in values])
+    with open(path, "w", newline="", encoding="ascii") as fh:
+        csv.writer(fh, lineterminator="\n").writerows(zip(*cells, strict=True))
+
+
+def stage(conn: Connection, columns: Sequence[str], rows: Sequence[dict[str, Any]]) -> None:
+    """(Re)create this session's staging table and load `rows` into it."""
+    prep = conn.dialect.identifier_preparer
+    conn.exec_driver_sql(f"DROP TEMPORARY TABLE IF EXISTS {STAGING}")
+    defs = ", ".join(f"{prep.quote(c)} {_TEXT}" for c in columns)
+    conn.exec_driver_sql(
+        f"CREATE TEMPORARY TABLE {STAGING} (n INT NOT NULL PRIMARY KEY, "
+        f"keep_signup TINYINT NOT NULL, {defs}) ENGINE=InnoDB")
+    with _temporary_file() as path:
+        write_staging_file(path, columns, rows)
+        variables = ", ".join(f"@c{i}" for i in range(len(columns)))
+        sets = ", ".join(f"{prep.quote(c)} = UNHEX(@c{i})" for i, c in enumerate(columns))
+        with sending(conn, path):
+            # The file name is a bound parameter, as every value is.
+            conn.exec_driver_sql(
+                f"LOAD DATA LOCAL INFILE %s INTO TABLE {STAGING} CHARACTER SET binary "
+                "FIELDS TERMINATED BY ',' LINES TERMINATED BY '\\n' "
+                f"(n, keep_signup, {variables}) SET {sets}", (path,))
+
+
+def load_links(conn: Connection, links: Sequence[tuple[int, int]]) -> None:
+    """Insert (customer id, tag id) links, ids this transaction read: whole numbers only."""
+    if not links:
+        return
+    with _temporary_file() as path:
+        with open(path, "w", newline="", encoding="ascii") as fh:
+            csv.writer(fh, lineterminator="\n").writerows(links)
+        with sending(conn, path):
+            conn.exec_driver_sql(
+                "LOAD DATA LOCAL INFILE %s INTO TABLE customer_tags "
+                "FIELDS TERMINATED BY ',' LINES TERMINATED BY '\\n' (customer_id, tag_id)",
+                (path,))
+
+
+@contextmanager
+def _temporary_file() -> Iterator[str]:
+    fd, path = tempfile.mkstemp(prefix="minicrm-import-", suffix=".csv")  # mode 0600
+    os.close(fd)
+    try:
+        yield path
+    finally:
+        os.unlink(path)
+
+
+def existing(conn: Connection) -> dict[int, tuple[int, str]]:
+    """Staged rows whose customer exists: position -> (id, stored tags_norm)."""
+    cursor = conn.exec_driver_sql(
+        f"SELECT s.n, c.id, c.tags_norm FROM {STAGING} s STRAIGHT_JOIN customers c "
+        "ON c.email_norm = s.email_norm").cursor
+    assert cursor is not None
+    return {n: (cid, tags) for n, cid, tags in cursor.fetchall()}
+
+
+def apply(conn: Connection, columns: Sequence[str], rows: int, found: int) -> tuple[int, int]:
+    """Upsert the staged rows into customers; return (changed, inserted). `found` of the
+    `rows` staged rows were existing customers when looked up in this transaction."""
+    prep = conn.dialect.identifier_preparer
+    names = ", ".join(prep.quote(c) for c in columns)
+    picked = ", ".join(f"s.{prep.quote(c)}" for c in columns)
+    sets = []
+    for c in columns:
+        if c == "email_norm":
+            continue
+        q = prep.quote(c)
+        # An empty signup_date keeps an existing customer's date (a new one gets "now").
+        sets.append(f"{q} = IF(s.keep_signup, customers.{q}, VALUES({q}))"
+                    if c == "signup_date" else f"{q} = VALUES({q})")
+    result = conn.exec_driver_sql(
+        f"INSERT INTO customers ({names}) SELECT {picked} FROM {STAGING} s ORDER BY s.n "
+        f"ON DUPLICATE KEY UPDATE {', '.join(sets)}")
+    affected = max(0, result.rowcount)
+    inserted = rows - found
+    # An insert counts 1, a changed row 2, an equal one 1 with CLIENT_FOUND_ROWS (else 0).
+    changed = affected - rows if found_rows(conn) else (affected - inserted) // 2
+    return min(found, max(0, changed)), inserted
+
+
+def ids(conn: Connection) -> dict[int, int]:
+    """Position of each staged row -> its customer's id."""
+    cursor = conn.exec_driver_sql(
+        f"SELECT s.n, c.id FROM {STAGING} s STRAIGHT_JOIN customers c "
+        "ON c.email_norm = s.email_norm").cursor
+    assert cursor is not None
+    return dict(cursor.fetchall())
+
