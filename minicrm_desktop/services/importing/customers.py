@@ -50,6 +50,8 @@ _NORMALIZED = (("name", "name_norm", 255), ("phone", "phone_norm", 64),
                ("city", "city_norm", 255))
 
 customers = customers_table
+# Columns the validator fills with whole numbers.
+_WHOLE_NUMBERS = frozenset({"visits", "subscribed"})
 
 
 def import_customers(
@@ -214,14 +216,14 @@ def _write_staged(conn: Connection, rows: list[dict[str, Any]], folded_changed: 
     from . import staged  # pymysql's modules: loaded only for MySQL
 
     columns = [c.name for c in customers.c if c.name in rows[0]]
-    staged.stage(conn, columns, rows)
+    staged.stage(conn, columns, rows, _WHOLE_NUMBERS)
     found = staged.existing(conn)
     changed, inserted = staged.apply(conn, columns, len(rows), len(found))
     report.updated += folded_changed + changed
     report.unchanged += folded_same + len(found) - changed
     report.imported += inserted
     if "tags" in present:
-        ids = staged.ids(conn)
+        ids = staged.ids(conn, len(rows))
         # As in _write_batch: a customer whose tags_norm the file repeats keeps its links.
         retagged = [n for n, (_, tags) in found.items() if tags != rows[n]["tags_norm"]]
         fresh = [n for n in range(len(rows)) if n not in found]

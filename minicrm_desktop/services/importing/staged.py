@@ -5,11 +5,12 @@ whole `LOAD DATA` of the file. Here the batch goes to a temporary file (the csv 
 server reads it with `LOAD DATA LOCAL INFILE` into a staging table of this session, and one
 `INSERT ... SELECT ... ON DUPLICATE KEY UPDATE` applies it; ids come back by a join.
 
-The file holds data only: every value hex-encoded (so no value can end a field or line, and
-quoting or escaping rules never matter), NULL as `\\N`. The staging columns are LONGTEXT,
-so loading never truncates or converts anything (LOAD DATA LOCAL would only warn); the
-strict INSERT ... SELECT does the conversions, and a value the table cannot hold fails it
-with the column named, as a multi-row INSERT would (the batch is then halved down to it).
+The file holds data only: every text value hex-encoded (so no value can end a field or line,
+and quoting or escaping rules never matter), whole numbers as digits, NULL as `\\N`. The
+staging columns are LONGTEXT, so loading never truncates or converts anything (LOAD DATA
+LOCAL would only warn); the strict INSERT ... SELECT does the conversions, and a value the
+table cannot hold fails it with the column named, as a multi-row INSERT would (the batch is
+then halved down to it).
 The client sends the server only the files written here (bulkload/load_local.py).
 """
 
@@ -18,7 +19,7 @@ from __future__ import annotations
 import csv
 import os
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -28,34 +29,35 @@ from minicrm_desktop.services.bulkload.bulk import found_rows
 from minicrm_desktop.services.bulkload.load_local import sending
 
 STAGING = "minicrm_import_staging"
+NULL = "\\N"
 # Binary collation, as the *_norm keys have: the join on email_norm can use their index.
 _TEXT = "LONGTEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_nopad_bin NULL"
 
 
-def _cell(value: Any) -> str:
-    if value is None:
-        return "\\N"
-    if isinstance(value, str):
-        return value.encode("utf-8").hex()
-    return str(int(value)).encode("ascii").hex()
-
-
-def write_staging_file(path: str, columns: Sequence[str], rows: Sequence[dict[str, Any]]) -> None:
-    """One line per row: its position, whether it keeps a stored signup date, the columns."""
+def write_staging_file(path: str, columns: Sequence[str], rows: Sequence[dict[str, Any]],
+                       numeric: Collection[str] = ()) -> None:
+    """One line per row: its position, whether it keeps a stored signup date, the columns
+    (the `numeric` ones as digits, the others hex-encoded; NULL as \\N)."""
     cells: list[list[Any]] = [list(range(len(rows))),
                               [int("_signup_defaulted" in row) for row in rows]]
     for column in columns:
         values = [row[column] for row in rows]
-        try:  # the usual column, all text: encoded in C loops
+        nulls = None in values
+        if column in numeric:
+            cells.append([NULL if v is None else str(int(v)) for v in values] if nulls
+                         else list(map(str, map(int, values))))
+        elif nulls:
+            cells.append([NULL if v is None else v.encode("utf-8").hex() for v in values])
+        else:  # encoded in C loops
             cells.append(list(map(bytes.hex, map(str.encode, values))))
-        except TypeError:  # None or numbers in it
-            cells.append([_cell(value) for value in values])
     with open(path, "w", newline="", encoding="ascii") as fh:
         csv.writer(fh, lineterminator="\n").writerows(zip(*cells, strict=True))
 
 
-def stage(conn: Connection, columns: Sequence[str], rows: Sequence[dict[str, Any]]) -> None:
-    """(Re)create this session's staging table and load `rows` into it."""
+def stage(conn: Connection, columns: Sequence[str], rows: Sequence[dict[str, Any]],
+          numeric: Collection[str] = ()) -> None:
+    """(Re)create this session's staging table and load `rows` into it (`numeric`: the
+    columns holding whole numbers)."""
     prep = conn.dialect.identifier_preparer
     conn.exec_driver_sql(f"DROP TEMPORARY TABLE IF EXISTS {STAGING}")
     defs = ", ".join(f"{prep.quote(c)} {_TEXT}" for c in columns)
@@ -63,9 +65,10 @@ def stage(conn: Connection, columns: Sequence[str], rows: Sequence[dict[str, Any
         f"CREATE TEMPORARY TABLE {STAGING} (n INT NOT NULL PRIMARY KEY, "
         f"keep_signup TINYINT NOT NULL, {defs}) ENGINE=InnoDB")
     with _temporary_file() as path:
-        write_staging_file(path, columns, rows)
+        write_staging_file(path, columns, rows, numeric)
         variables = ", ".join(f"@c{i}" for i in range(len(columns)))
-        sets = ", ".join(f"{prep.quote(c)} = UNHEX(@c{i})" for i, c in enumerate(columns))
+        sets = ", ".join(f"{prep.quote(c)} = @c{i}" if c in numeric
+                         else f"{prep.quote(c)} = UNHEX(@c{i})" for i, c in enumerate(columns))
         with sending(conn, path):
             # The file name is a bound parameter, as every value is.
             conn.exec_driver_sql(
@@ -131,11 +134,14 @@ def apply(conn: Connection, columns: Sequence[str], rows: int, found: int) -> tu
     return min(found, max(0, changed)), inserted
 
 
-def ids(conn: Connection) -> dict[int, int]:
-    """Position of each staged row -> its customer's id."""
+def ids(conn: Connection, rows: int) -> list[int]:
+    """The customer id of each staged row, in their order (all are stored by now)."""
     cursor = conn.exec_driver_sql(
-        f"SELECT s.n, c.id FROM {STAGING} s STRAIGHT_JOIN customers c "
-        "ON c.email_norm = s.email_norm").cursor
+        f"SELECT c.id FROM {STAGING} s STRAIGHT_JOIN customers c "
+        "ON c.email_norm = s.email_norm ORDER BY s.n").cursor
     assert cursor is not None
-    return dict(cursor.fetchall())
+    found = [row[0] for row in cursor.fetchall()]
+    if len(found) != rows:
+        raise RuntimeError(f"{rows} customers staged but {len(found)} found after writing")
+    return found
 
