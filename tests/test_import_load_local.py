@@ -155,3 +155,18 @@ def test_an_engine_made_elsewhere_imports_through_inserts(mysql_database_url: st
         assert report.imported + report.updated + report.unchanged == 1
     finally:
         plain.dispose()
+
+
+def test_a_server_without_local_infile_imports_through_inserts(
+    mysql_engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture
+) -> None:
+    import minicrm_desktop.services.bulkload.load_local as load_local
+
+    monkeypatch.setattr(load_local, "can_load_local", lambda _conn: False)
+    caplog.set_level("INFO", logger="minicrm_desktop.services.importing.batches")
+    report = import_customers(mysql_engine, write_csv(tmp_path / "c.csv", "email,visits\n"
+                              + "".join(f"f{i}@example.com,{i}\n" for i in range(50))),
+                              actor=LOCAL_ADMIN, batch_size=20)
+    assert report.imported == 50
+    assert "not LOAD DATA LOCAL: _NotAvailable: the server has local_infile off" in caplog.text

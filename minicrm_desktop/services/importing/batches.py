@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from functools import partial
@@ -134,7 +135,7 @@ def run_import(
     writer = _load_local_writer(engine) if load_local else None
     try:
         _load(writer or engine, kind, write_batch, present, indexes, batches, report, progress,
-              should_cancel)
+              should_cancel, overlap=writer is not None)
     except BaseException as exc:
         reason = _failure(exc)
         try:
@@ -160,14 +161,14 @@ def _load_local_writer(engine: Engine) -> Engine | None:
     not create temporary tables. Those import through multi-row INSERTs instead."""
     if engine.dialect.name != "mysql":
         return None
-    from minicrm_desktop.services.bulkload.load_local import load_local_engine
+    from minicrm_desktop.services.bulkload import load_local
 
-    writer = load_local_engine(engine)
+    writer = load_local.load_local_engine(engine)
     if writer is None:
         return None
     try:
         with writer.connect() as conn:
-            if not conn.exec_driver_sql("SELECT @@local_infile").scalar():
+            if not load_local.can_load_local(conn):
                 raise _NotAvailable("the server has local_infile off")
             conn.exec_driver_sql("CREATE TEMPORARY TABLE minicrm_import_probe (n INT)")
             conn.exec_driver_sql("DROP TEMPORARY TABLE minicrm_import_probe")
@@ -228,17 +229,63 @@ def _load(
     report: ImportReport,
     progress: ProgressCallback | None,
     should_cancel: CancelCheck | None,
+    overlap: bool = False,
 ) -> None:
-    with indexes, batches as stream:
+    """Write the batches one by one. With `overlap`, each batch is written on a second
+    thread while this one reads and validates the next: the server's work (a MySQL server
+    is another process, and PyMySQL waits with the GIL released) hides behind ours."""
+    with indexes, batches as stream, _Pipeline(overlap) as pipeline:
         for batch in stream:
             report.rejected.extend(batch.rejected)
-            if batch.rows:
-                report.merge(write_rows(engine, kind, write_batch, batch.rows, present))
-            if progress is not None:
-                progress(ImportProgress(batch.rows_read, batch.bytes_read, batch.bytes_total))
+            write = partial(write_rows, engine, kind, write_batch, batch.rows, present)
+            for done, written in pipeline.push(write if batch.rows else None, batch):
+                if written is not None:
+                    report.merge(written)
+                if progress is not None:
+                    progress(ImportProgress(done.rows_read, done.bytes_read, done.bytes_total))
             if should_cancel is not None and should_cancel():
                 report.cancelled = True
                 break
+        for done, written in pipeline.drain():
+            if written is not None:
+                report.merge(written)
+            if progress is not None:
+                progress(ImportProgress(done.rows_read, done.bytes_read, done.bytes_total))
+
+
+class _Pipeline:
+    """Batch writes in order, each one while the next is read (or inline, without overlap).
+    A batch starts only once the one before it committed: should that one fail, nothing
+    after it is written, so the report counts exactly what the database holds."""
+
+    def __init__(self, overlap: bool) -> None:
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="import-writer") if overlap else None
+        self._pending: list[tuple[_Batch, Future[ImportReport] | None]] = []
+
+    def push(self, write: Callable[[], ImportReport] | None,
+             batch: _Batch) -> list[tuple[_Batch, ImportReport | None]]:
+        """Start writing `batch`; return the batches finished before it, with their counts."""
+        if self._pool is None:
+            return [(batch, write() if write is not None else None)]
+        finished = self.drain()
+        self._pending.append((batch, self._pool.submit(write) if write is not None else None))
+        return finished
+
+    def drain(self) -> list[tuple[_Batch, ImportReport | None]]:
+        finished = []
+        while self._pending:
+            batch, future = self._pending.pop(0)
+            finished.append((batch, future.result() if future else None))
+        return finished
+
+    def __enter__(self) -> _Pipeline:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        # On a failure here, the batch being written still finishes (it commits or not)
+        # before the indexes are rebuilt and the failure is reported.
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
 
 
 def write_rows(
