@@ -223,14 +223,14 @@ def _write_staged(conn: Connection, rows: list[dict[str, Any]], folded_changed: 
     report.unchanged += folded_same + len(found) - changed
     report.imported += inserted
     if "tags" in present:
-        ids = staged.ids(conn, len(rows))
         # As in _write_batch: a customer whose tags_norm the file repeats keeps its links.
+        # The links name staged rows by position: the server finds their customers' ids.
         retagged = [n for n, (_, tags) in found.items() if tags != rows[n]["tags_norm"]]
         fresh = [n for n in range(len(rows)) if n not in found]
         replace_customer_tags(
             conn,
-            [(ids[n], rows[n]["_tags"]) for n in (*retagged, *fresh)],
-            [ids[n] for n in retagged],
+            [(n, rows[n]["_tags"]) for n in (*retagged, *fresh)],
+            [found[n][0] for n in retagged],
             staged.load_links,
         )
 
@@ -289,7 +289,8 @@ def replace_customer_tags(
 ) -> None:
     """Set each customer's tags to exactly the file's labels (`existing`: customers that
     may already have tags; new ones have none to remove). `insert_links` writes the
-    (customer id, tag id) links, by default with a multi-row INSERT."""
+    (customer, tag id) links, by default with a multi-row INSERT of (customer id, tag id);
+    with it, `assignments` name customers however it reads them."""
     names = {label.lower(): label for _, labels in assignments for label in labels}
     if names:
         upsert_rows(

@@ -3,7 +3,8 @@
 PyMySQL escaping every value into a multi-row INSERT cost more client time than the server's
 whole `LOAD DATA` of the file. Here the batch goes to a temporary file (the csv module), the
 server reads it with `LOAD DATA LOCAL INFILE` into a staging table of this session, and one
-`INSERT ... SELECT ... ON DUPLICATE KEY UPDATE` applies it; ids come back by a join.
+`INSERT ... SELECT ... ON DUPLICATE KEY UPDATE` applies it; the tag links, loaded the same way,
+find their customers by a join on the server (no ids travel to the client).
 
 The file holds data only: every text value hex-encoded (so no value can end a field or line,
 and quoting or escaping rules never matter), whole numbers as digits, NULL as `\\N`. The
@@ -29,6 +30,7 @@ from minicrm_desktop.services.bulkload.bulk import found_rows
 from minicrm_desktop.services.bulkload.load_local import sending
 
 STAGING = "minicrm_import_staging"
+LINKS = "minicrm_import_links"
 NULL = "\\N"
 # Binary collation, as the *_norm keys have: the join on email_norm can use their index.
 _TEXT = "LONGTEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_nopad_bin NULL"
@@ -78,17 +80,24 @@ def stage(conn: Connection, columns: Sequence[str], rows: Sequence[dict[str, Any
 
 
 def load_links(conn: Connection, links: Sequence[tuple[int, int]]) -> None:
-    """Insert (customer id, tag id) links, ids this transaction read: whole numbers only."""
+    """Link staged rows, named by position, to tags: (position, tag id) pairs, whole
+    numbers only. The customers' ids come from a join, not through the client."""
     if not links:
         return
+    conn.exec_driver_sql(f"DROP TEMPORARY TABLE IF EXISTS {LINKS}")
+    conn.exec_driver_sql(f"CREATE TEMPORARY TABLE {LINKS} (n INT NOT NULL, "
+                         "tag_id BIGINT NOT NULL) ENGINE=InnoDB")
     with _temporary_file() as path:
         with open(path, "w", newline="", encoding="ascii") as fh:
             csv.writer(fh, lineterminator="\n").writerows(links)
         with sending(conn, path):
             conn.exec_driver_sql(
-                "LOAD DATA LOCAL INFILE %s INTO TABLE customer_tags "
-                "FIELDS TERMINATED BY ',' LINES TERMINATED BY '\\n' (customer_id, tag_id)",
-                (path,))
+                f"LOAD DATA LOCAL INFILE %s INTO TABLE {LINKS} "
+                "FIELDS TERMINATED BY ',' LINES TERMINATED BY '\\n' (n, tag_id)", (path,))
+    conn.exec_driver_sql(
+        f"INSERT INTO customer_tags (customer_id, tag_id) SELECT c.id, l.tag_id "
+        f"FROM {LINKS} l STRAIGHT_JOIN {STAGING} s ON s.n = l.n "
+        "STRAIGHT_JOIN customers c ON c.email_norm = s.email_norm")
 
 
 @contextmanager
@@ -132,16 +141,3 @@ def apply(conn: Connection, columns: Sequence[str], rows: int, found: int) -> tu
     # An insert counts 1, a changed row 2, an equal one 1 with CLIENT_FOUND_ROWS (else 0).
     changed = affected - rows if found_rows(conn) else (affected - inserted) // 2
     return min(found, max(0, changed)), inserted
-
-
-def ids(conn: Connection, rows: int) -> list[int]:
-    """The customer id of each staged row, in their order (all are stored by now)."""
-    cursor = conn.exec_driver_sql(
-        f"SELECT c.id FROM {STAGING} s STRAIGHT_JOIN customers c "
-        "ON c.email_norm = s.email_norm ORDER BY s.n").cursor
-    assert cursor is not None
-    found = [row[0] for row in cursor.fetchall()]
-    if len(found) != rows:
-        raise RuntimeError(f"{rows} customers staged but {len(found)} found after writing")
-    return found
-
