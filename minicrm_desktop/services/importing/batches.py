@@ -44,6 +44,8 @@ DEFAULT_BATCH_SIZE = 10_000
 ParsedRow = tuple[int, dict[str, Any]]  # (line, parsed values)
 Validator = Callable[[CsvRow, set[str]], dict[str, Any]]
 BatchWriter = Callable[[Connection, list[ParsedRow], set[str], ImportReport], None]
+# Does a batch's Python work ahead of writing it: its writer, and what to call afterwards.
+Preparer = Callable[[list[ParsedRow], set[str]], tuple[BatchWriter, Callable[[], None]]]
 
 
 class RowError(ValueError):
@@ -93,6 +95,7 @@ def run_import(
     target: Table,
     scattered: Collection[str] = (),
     load_local: bool = False,
+    prepare: Preparer | None = None,
     actor: Actor,
 ) -> ImportReport:
     """Stream `path`, validating each row; write each batch of good rows in one transaction.
@@ -104,7 +107,8 @@ def run_import(
     `scattered` columns (those the load writes in no particular order) set aside, rebuilt
     once at the end; indexes the load only appends to are kept.
     With `load_local` (MySQL/MariaDB, when the server allows it) the batches are written
-    through an engine whose connections may LOAD DATA LOCAL the files the writer arms.
+    through an engine whose connections may LOAD DATA LOCAL the files the writer arms, each
+    while the next is read; `prepare` then does a batch's Python work on the reading thread.
     The actor must be allowed to import; the import (or its failure) is audited.
     """
     authorize(engine, actor, Permission.IMPORT_DATA)
@@ -135,7 +139,7 @@ def run_import(
     writer = _load_local_writer(engine) if load_local else None
     try:
         _load(writer or engine, kind, write_batch, present, indexes, batches, report, progress,
-              should_cancel, overlap=writer is not None)
+              should_cancel, prepare if writer is not None else None, overlap=writer is not None)
     except BaseException as exc:
         reason = _failure(exc)
         try:
@@ -229,6 +233,7 @@ def _load(
     report: ImportReport,
     progress: ProgressCallback | None,
     should_cancel: CancelCheck | None,
+    prepare: Preparer | None = None,
     overlap: bool = False,
 ) -> None:
     """Write the batches one by one. With `overlap`, each batch is written on a second
@@ -237,7 +242,8 @@ def _load(
     with indexes, batches as stream, _Pipeline(overlap) as pipeline:
         for batch in stream:
             report.rejected.extend(batch.rejected)
-            write = partial(write_rows, engine, kind, write_batch, batch.rows, present)
+            write = _writer(engine, kind, write_batch, batch.rows, present,
+                            prepare if overlap else None)
             for done, written in pipeline.push(write if batch.rows else None, batch):
                 if written is not None:
                     report.merge(written)
@@ -251,6 +257,26 @@ def _load(
                 report.merge(written)
             if progress is not None:
                 progress(ImportProgress(done.rows_read, done.bytes_read, done.bytes_total))
+
+
+def _writer(engine: Engine, kind: str, write_batch: BatchWriter, rows: list[ParsedRow],
+            present: set[str], prepare: Preparer | None) -> Callable[[], ImportReport]:
+    plain = partial(write_rows, engine, kind, write_batch, rows, present)
+    if prepare is None or not rows:
+        return plain
+    try:
+        prepared, cleanup = prepare(rows, present)
+    except (ValueError, OSError) as exc:  # the writer meets it again, and says which row
+        log.info("writing a batch unprepared: %s", _failure(exc))
+        return plain
+
+    def write() -> ImportReport:
+        try:
+            return write_rows(engine, kind, prepared, rows, present)
+        finally:
+            cleanup()
+
+    return write
 
 
 class _Pipeline:

@@ -21,7 +21,7 @@ import csv
 import os
 import tempfile
 from collections.abc import Collection, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Any
 
 from sqlalchemy import Connection
@@ -56,18 +56,32 @@ def write_staging_file(path: str, columns: Sequence[str], rows: Sequence[dict[st
         csv.writer(fh, lineterminator="\n").writerows(zip(*cells, strict=True))
 
 
+def prepared_file(columns: Sequence[str], rows: Sequence[dict[str, Any]],
+                  numeric: Collection[str] = ()) -> str:
+    """Write the staging file for `rows` ahead of `stage` (the caller deletes it)."""
+    fd, path = tempfile.mkstemp(prefix="minicrm-import-", suffix=".csv")  # mode 0600
+    os.close(fd)
+    try:
+        write_staging_file(path, columns, rows, numeric)
+    except BaseException:
+        os.unlink(path)
+        raise
+    return path
+
+
 def stage(conn: Connection, columns: Sequence[str], rows: Sequence[dict[str, Any]],
-          numeric: Collection[str] = ()) -> None:
+          numeric: Collection[str] = (), prepared: str | None = None) -> None:
     """(Re)create this session's staging table and load `rows` into it (`numeric`: the
-    columns holding whole numbers)."""
+    columns holding whole numbers; `prepared`: their file, written by `prepared_file`)."""
     prep = conn.dialect.identifier_preparer
     conn.exec_driver_sql(f"DROP TEMPORARY TABLE IF EXISTS {STAGING}")
     defs = ", ".join(f"{prep.quote(c)} {_TEXT}" for c in columns)
     conn.exec_driver_sql(
         f"CREATE TEMPORARY TABLE {STAGING} (n INT NOT NULL PRIMARY KEY, "
         f"keep_signup TINYINT NOT NULL, {defs}) ENGINE=InnoDB")
-    with _temporary_file() as path:
-        write_staging_file(path, columns, rows, numeric)
+    with _temporary_file() if prepared is None else nullcontext(prepared) as path:
+        if prepared is None:
+            write_staging_file(path, columns, rows, numeric)
         variables = ", ".join(f"@c{i}" for i in range(len(columns)))
         sets = ", ".join(f"{prep.quote(c)} = @c{i}" if c in numeric
                          else f"{prep.quote(c)} = UNHEX(@c{i})" for i, c in enumerate(columns))
