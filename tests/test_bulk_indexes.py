@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import Engine, inspect
 
 import minicrm_desktop.services.bulkload.indexes as indexes
+from minicrm_desktop.models.engine_only import MYSQL_INDEX_COLUMNS
 from minicrm_desktop.models.tables import customer_tags, customers_table, orders_table
 from minicrm_desktop.services.access.actor import LOCAL_ADMIN
 from minicrm_desktop.services.core.migrate import upgrade_to_head
@@ -50,8 +51,14 @@ def test_bulk_import_drops_then_restores(engine: Engine, tmp_path: Path) -> None
     scattered = secondary_names(CUSTOMER_COLUMNS_WRITTEN)
     assert {"ix_customers_name_norm", "ix_customers_signup_date"} <= scattered
     assert all(not (names & scattered) for names in during)
-    # Indexes led by aggregates (all zero for new customers) only grow at the end: kept.
-    assert all("ix_customers_spend_activity" in names for names in during)
+    if engine.dialect.name == "sqlite":
+        # Indexes led by aggregates (all zero for new customers) only grow at the end: kept.
+        assert all("ix_customers_spend_activity" in names for names in during)
+    else:
+        # InnoDB pays for every index on every row: all of them go, engine-only ones too.
+        engine_only = set(MYSQL_INDEX_COLUMNS["customers"])
+        assert all(not (names & (secondary_names() | engine_only)) for names in during)
+        assert engine_only <= index_names(engine)
     assert secondary_names() <= index_names(engine)
 
 
@@ -95,6 +102,22 @@ def test_start_up_restores_indexes_an_interrupted_load_left_out(engine: Engine) 
     assert not secondary_names() <= index_names(engine)
     upgrade_to_head(engine)
     assert secondary_names() <= index_names(engine)
+
+
+@pytest.mark.mysql
+def test_start_up_restores_the_engine_only_indexes(mysql_engine: Engine) -> None:
+    with mysql_engine.begin() as conn:
+        conn.exec_driver_sql("ALTER TABLE customers DROP INDEX ix_customers_email_rev")
+    assert "ix_customers_email_rev" not in index_names(mysql_engine)
+    assert "ix_customers_email_rev" in indexes.restore_missing_indexes(mysql_engine)
+    assert set(MYSQL_INDEX_COLUMNS["customers"]) <= index_names(mysql_engine)
+
+
+def test_mysql_sets_aside_from_smaller_files(tmp_path: Path) -> None:
+    path = customers_csv(tmp_path, 30_000)  # about 1.3 MB
+    assert not indexes.worth_setting_aside(path, table_rows=0)
+    assert indexes.worth_setting_aside(path, table_rows=0, dialect="mysql")
+    assert not indexes.worth_setting_aside(path, table_rows=1_000_000, dialect="mysql")
 
 
 def test_small_files_next_to_big_tables_stay_row_by_row(tmp_path: Path, monkeypatch) -> None:

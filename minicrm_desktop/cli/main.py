@@ -25,6 +25,17 @@ from ..services.access.actor import Actor
 COMMAND_MODULES = ["data_commands", "segment_commands", "campaign_commands",
                    "access_commands", "auth_commands", "selftest_commands", "ai_commands",
                    "db_password_commands", "customer_commands"]
+# The module registering each command: a command line names one command, and only its
+# module need be imported (all of them cost ~0.4 s CPU, paid by every `minicrm import`).
+# tests/test_cli_lazy.py checks this against what the modules register.
+COMMAND_OWNERS = {
+    "import": "data_commands", "init-db": "data_commands", "seed": "data_commands",
+    "segment": "segment_commands", "campaign": "campaign_commands",
+    "vendor": "campaign_commands", "audit": "access_commands", "users": "access_commands",
+    "dev-idp": "auth_commands", "login": "auth_commands", "logout": "auth_commands",
+    "whoami": "auth_commands", "selftest": "selftest_commands", "ai": "ai_commands",
+    "db-password": "db_password_commands", "customer": "customer_commands",
+}
 EXIT_USAGE = 2
 HELP_FLAGS = ("-h", "--help", "--version")
 #: Arguments that name files (as text), so may hold any bytes the file system allows.
@@ -57,12 +68,20 @@ def _global_parser(**kwargs: Any) -> argparse.ArgumentParser:
     return parser
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The parser for `argv`: with only the module of the command it names, if it names
+    one (else, and without `argv`, all of them: `--help` and errors list every command)."""
     parser = _global_parser()
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for name in COMMAND_MODULES:
+    owner = _owner(argv) if argv is not None else None
+    for name in [owner] if owner else COMMAND_MODULES:
         importlib.import_module(f"{__package__}.{name}").register(commands)
     return parser
+
+
+def _owner(argv: Sequence[str]) -> str | None:
+    _args, rest = _global_parser(add_help=False).parse_known_args(argv)
+    return COMMAND_OWNERS.get(rest[0]) if rest else None
 
 
 def _window_args(argv: Sequence[str]) -> argparse.Namespace | None:
@@ -92,7 +111,7 @@ def main(argv: Sequence[str] | None = None, *, actor: Actor | None = None) -> in
 
     from .context import CliContext
 
-    args = build_parser().parse_args(argv)
+    args = build_parser(argv).parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING)
     # A password (from the URL, the environment or the secret store) never reaches the
     # terminal: not in a log line, an error line, nor a --debug traceback.

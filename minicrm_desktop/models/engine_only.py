@@ -34,6 +34,16 @@ AVG_ORDER_INDEX = "ix_customers_avg_order_minor"
 EMAIL_DOMAIN_COLUMN = "email_domain"
 EMAIL_DOMAIN_INDEX = "ix_customers_email_domain"
 
+# Their columns, as the migrations create them: a bulk load sets them aside on MySQL too
+# (services/bulkload/indexes.py), and start-up restores any an interrupted load left out.
+MYSQL_INDEX_COLUMNS = {
+    "customers": {
+        EMAIL_REV_INDEX: "(email_rev)",
+        AVG_ORDER_INDEX: "(avg_order_minor, order_count, total_spend_minor)",
+        EMAIL_DOMAIN_INDEX: "(email_domain)",
+    },
+}
+
 _COLUMNS = {("customers", EMAIL_REV_COLUMN), ("customers", AVG_ORDER_COLUMN),
             ("customers", EMAIL_DOMAIN_COLUMN)}
 _INDEXES = {EMAIL_REV_INDEX, AVG_ORDER_INDEX, EMAIL_DOMAIN_INDEX}

@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
@@ -154,7 +155,8 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
 
 
 def create_db_engine(
-    url: URL | str, *, echo: bool = False, tls: MysqlTls | None = None
+    url: URL | str, *, echo: bool = False, tls: MysqlTls | None = None,
+    load_local_files: bool = False,
 ) -> Engine:
     """Create an engine tuned for the dialect. Does not connect yet.
 
@@ -162,7 +164,9 @@ def create_db_engine(
     password takes MINICRM_MYSQL_PASSWORD, else the one kept in the secret store for that
     user, host and port, fetched when the first connection opens (on that connection's
     thread); neither is ever put in the URL, so it appears nowhere. A stored password goes
-    to another machine only over verified TLS.
+    to another machine only over verified TLS. `load_local_files` (MySQL, bulk loads only):
+    connections that send the server the files services/bulkload/load_local.py arms, and no
+    other.
     """
     url = make_url(url) if isinstance(url, str) else url
     try:
@@ -203,6 +207,12 @@ def create_db_engine(
                          _GivenPassword(from_env) if from_env else _StoredPassword())
         else:
             register_secret(url.password if isinstance(url.password, str) else None)
+        if load_local_files:
+            from minicrm_desktop.services.bulkload.load_local import guarded_connect
+
+            # After the password listeners: it opens the connection with their parameters.
+            event.listen(engine, "do_connect", guarded_connect)
+        _OPENED[engine] = (url, echo, tls)
         from minicrm_desktop.services.access.db_roles import activate_database_role
 
         # Each person's account holds one server role; MariaDB turns it on only on request.
@@ -210,6 +220,20 @@ def create_db_engine(
         return engine
     except NoSuchModuleError as exc:
         raise ConfigError(f"no database driver for {url.drivername!r}: {exc}") from None
+
+
+# How each MySQL engine was made, so a sibling for bulk loads can be made alike.
+_OPENED: WeakKeyDictionary[Engine, tuple[URL, bool, MysqlTls]] = WeakKeyDictionary()
+
+
+def sibling_engine(engine: Engine, *, load_local_files: bool) -> Engine | None:
+    """Another engine to the same MySQL database, made as `engine` was (URL, TLS, password
+    source), or None if MiniCRM did not make `engine`."""
+    made = _OPENED.get(engine)
+    if made is None:
+        return None
+    url, echo, tls = made
+    return create_db_engine(url, echo=echo, tls=tls, load_local_files=load_local_files)
 
 
 class _GivenPassword:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from functools import partial
@@ -43,6 +44,8 @@ DEFAULT_BATCH_SIZE = 10_000
 ParsedRow = tuple[int, dict[str, Any]]  # (line, parsed values)
 Validator = Callable[[CsvRow, set[str]], dict[str, Any]]
 BatchWriter = Callable[[Connection, list[ParsedRow], set[str], ImportReport], None]
+# Does a batch's Python work ahead of writing it: its writer, and what to call afterwards.
+Preparer = Callable[[list[ParsedRow], set[str]], tuple[BatchWriter, Callable[[], None]]]
 
 
 class RowError(ValueError):
@@ -91,6 +94,8 @@ def run_import(
     batch_size: int = DEFAULT_BATCH_SIZE,
     target: Table,
     scattered: Collection[str] = (),
+    load_local: bool = False,
+    prepare: Preparer | None = None,
     actor: Actor,
 ) -> ImportReport:
     """Stream `path`, validating each row; write each batch of good rows in one transaction.
@@ -101,6 +106,9 @@ def run_import(
     A file large next to the `target` table loads with the customer indexes led by the
     `scattered` columns (those the load writes in no particular order) set aside, rebuilt
     once at the end; indexes the load only appends to are kept.
+    With `load_local` (MySQL/MariaDB, when the server allows it) the batches are written
+    through an engine whose connections may LOAD DATA LOCAL the files the writer arms, each
+    while the next is read; `prepare` then does a batch's Python work on the reading thread.
     The actor must be allowed to import; the import (or its failure) is audited.
     """
     authorize(engine, actor, Permission.IMPORT_DATA)
@@ -118,7 +126,7 @@ def run_import(
     bulk = False
     if scattered:
         with engine.connect() as conn:
-            bulk = worth_setting_aside(path, count_rows(conn, target))
+            bulk = worth_setting_aside(path, count_rows(conn, target), engine.dialect.name)
         shortfall = bulk_load_shortfall(engine) if bulk else None
         if shortfall:
             log.warning("importing %s in normal batches: %s", path.name, shortfall)
@@ -128,9 +136,10 @@ def run_import(
     )
     batches = nullcontext(_read_batches(reading))
     report = ImportReport(kind=kind, source=path)
+    writer = _load_local_writer(engine) if load_local else None
     try:
-        _load(engine, kind, write_batch, present, indexes, batches, report, progress,
-              should_cancel)
+        _load(writer or engine, kind, write_batch, present, indexes, batches, report, progress,
+              should_cancel, prepare if writer is not None else None, overlap=writer is not None)
     except BaseException as exc:
         reason = _failure(exc)
         try:
@@ -142,9 +151,41 @@ def run_import(
         if isinstance(exc, (SQLAlchemyError, OSError)):
             raise ImportInterrupted(report, reason, audited=audited) from exc
         raise
+    finally:
+        if writer is not None:
+            writer.dispose()
     report.rejected.sort(key=lambda r: r.line)
     _audit(engine, actor, kind, path, report)
     return report
+
+
+def _load_local_writer(engine: Engine) -> Engine | None:
+    """An engine for the batches that may LOAD DATA LOCAL (importing/staged.py), or None
+    where that cannot work: SQLite, a server with local_infile off, an account that may
+    not create temporary tables. Those import through multi-row INSERTs instead."""
+    if engine.dialect.name != "mysql":
+        return None
+    from minicrm_desktop.services.bulkload import load_local
+
+    writer = load_local.load_local_engine(engine)
+    if writer is None:
+        return None
+    try:
+        with writer.connect() as conn:
+            if not load_local.can_load_local(conn):
+                raise _NotAvailable("the server has local_infile off")
+            conn.exec_driver_sql("CREATE TEMPORARY TABLE minicrm_import_probe (n INT)")
+            conn.exec_driver_sql("DROP TEMPORARY TABLE minicrm_import_probe")
+    except (_NotAvailable, SQLAlchemyError) as exc:
+        log.info("importing through INSERT statements, not LOAD DATA LOCAL: %s",
+                 _failure(exc))
+        writer.dispose()
+        return None
+    return writer
+
+
+class _NotAvailable(Exception):
+    pass
 
 
 def _failure(exc: BaseException) -> str:
@@ -192,17 +233,85 @@ def _load(
     report: ImportReport,
     progress: ProgressCallback | None,
     should_cancel: CancelCheck | None,
+    prepare: Preparer | None = None,
+    overlap: bool = False,
 ) -> None:
-    with indexes, batches as stream:
+    """Write the batches one by one. With `overlap`, each batch is written on a second
+    thread while this one reads and validates the next: the server's work (a MySQL server
+    is another process, and PyMySQL waits with the GIL released) hides behind ours."""
+    with indexes, batches as stream, _Pipeline(overlap) as pipeline:
         for batch in stream:
             report.rejected.extend(batch.rejected)
-            if batch.rows:
-                report.merge(write_rows(engine, kind, write_batch, batch.rows, present))
-            if progress is not None:
-                progress(ImportProgress(batch.rows_read, batch.bytes_read, batch.bytes_total))
+            write = _writer(engine, kind, write_batch, batch.rows, present,
+                            prepare if overlap else None)
+            for done, written in pipeline.push(write if batch.rows else None, batch):
+                if written is not None:
+                    report.merge(written)
+                if progress is not None:
+                    progress(ImportProgress(done.rows_read, done.bytes_read, done.bytes_total))
             if should_cancel is not None and should_cancel():
                 report.cancelled = True
                 break
+        for done, written in pipeline.drain():
+            if written is not None:
+                report.merge(written)
+            if progress is not None:
+                progress(ImportProgress(done.rows_read, done.bytes_read, done.bytes_total))
+
+
+def _writer(engine: Engine, kind: str, write_batch: BatchWriter, rows: list[ParsedRow],
+            present: set[str], prepare: Preparer | None) -> Callable[[], ImportReport]:
+    plain = partial(write_rows, engine, kind, write_batch, rows, present)
+    if prepare is None or not rows:
+        return plain
+    try:
+        prepared, cleanup = prepare(rows, present)
+    except (ValueError, OSError) as exc:  # the writer meets it again, and says which row
+        log.info("writing a batch unprepared: %s", _failure(exc))
+        return plain
+
+    def write() -> ImportReport:
+        try:
+            return write_rows(engine, kind, prepared, rows, present)
+        finally:
+            cleanup()
+
+    return write
+
+
+class _Pipeline:
+    """Batch writes in order, each one while the next is read (or inline, without overlap).
+    A batch starts only once the one before it committed: should that one fail, nothing
+    after it is written, so the report counts exactly what the database holds."""
+
+    def __init__(self, overlap: bool) -> None:
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="import-writer") if overlap else None
+        self._pending: list[tuple[_Batch, Future[ImportReport] | None]] = []
+
+    def push(self, write: Callable[[], ImportReport] | None,
+             batch: _Batch) -> list[tuple[_Batch, ImportReport | None]]:
+        """Start writing `batch`; return the batches finished before it, with their counts."""
+        if self._pool is None:
+            return [(batch, write() if write is not None else None)]
+        finished = self.drain()
+        self._pending.append((batch, self._pool.submit(write) if write is not None else None))
+        return finished
+
+    def drain(self) -> list[tuple[_Batch, ImportReport | None]]:
+        finished = []
+        while self._pending:
+            batch, future = self._pending.pop(0)
+            finished.append((batch, future.result() if future else None))
+        return finished
+
+    def __enter__(self) -> _Pipeline:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        # On a failure here, the batch being written still finishes (it commits or not)
+        # before the indexes are rebuilt and the failure is reported.
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
 
 
 def write_rows(

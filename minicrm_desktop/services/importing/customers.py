@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
 from operator import itemgetter
@@ -26,7 +28,14 @@ from ...models.customer import TAGS_NORM_LEN
 from ...models.tables import customer_tags, customers_table, tags_table
 from ..access.actor import Actor
 from . import values as v
-from .batches import DEFAULT_BATCH_SIZE, ParsedRow, RowError, fold, run_import
+from .batches import (
+    DEFAULT_BATCH_SIZE,
+    BatchWriter,
+    ParsedRow,
+    RowError,
+    fold,
+    run_import,
+)
 from .kinds import CUSTOMER_FIELDS
 from .lenient import date_reader
 from .options import STRICT, ImportOptions
@@ -50,6 +59,8 @@ _NORMALIZED = (("name", "name_norm", 255), ("phone", "phone_norm", 64),
                ("city", "city_norm", 255))
 
 customers = customers_table
+# Columns the validator fills with whole numbers.
+_WHOLE_NUMBERS = frozenset({"visits", "subscribed"})
 
 
 def import_customers(
@@ -86,6 +97,8 @@ def import_customers(
         target=customers,
         # New customers' aggregates are all zero: indexes led by them only grow at the end.
         scattered=CUSTOMER_COLUMNS_WRITTEN,
+        load_local=True,
+        prepare=_prepare_staged,
     )
 
 
@@ -141,14 +154,54 @@ def validate_customer(
     return out
 
 
-def _write_batch(
-    conn: Connection, batch: list[ParsedRow], present: set[str], report: ImportReport
-) -> None:
+@dataclass(frozen=True)
+class _Prepared:
+    """A batch folded and its staging file written on the reading thread (MySQL)."""
+
+    batch: list[ParsedRow]
+    rows: list[dict[str, Any]]
+    folded_changed: int
+    folded_same: int
+    path: str
+
+
+def _fold(batch: list[ParsedRow]) -> tuple[list[dict[str, Any]], int, int]:
     kept, folded_changed, folded_same = fold(batch, "email_norm")
     if len(kept) < len(batch):  # a customer repeated within the batch
         _carry_signup_dates(batch)
         kept, folded_changed, folded_same = fold(batch, "email_norm")
-    rows = [r for _, r in kept]
+    return [r for _, r in kept], folded_changed, folded_same
+
+
+def _prepare_staged(batch: list[ParsedRow], _present: set[str]) -> tuple[BatchWriter,
+                                                                          Callable[[], None]]:
+    """For run_import's overlapped writes: the Python work of staging a batch is done here,
+    on the reading thread, so the writing thread only waits for the server."""
+    from . import staged
+
+    rows, folded_changed, folded_same = _fold(batch)
+    path = staged.prepared_file(_staged_columns(rows), rows, _WHOLE_NUMBERS)
+    ready = _Prepared(batch, rows, folded_changed, folded_same, path)
+    return partial(_write_batch, prepared=ready), partial(os.unlink, path)
+
+
+def _staged_columns(rows: list[dict[str, Any]]) -> list[str]:
+    return [c.name for c in customers.c if c.name in rows[0]]
+
+
+def _write_batch(
+    conn: Connection, batch: list[ParsedRow], present: set[str], report: ImportReport,
+    prepared: _Prepared | None = None,
+) -> None:
+    if conn.dialect.name == "mysql" and _loads_local(conn):
+        # A prepared batch (its halves, should the database refuse a row, are staged anew).
+        if prepared is not None and prepared.batch is batch:
+            _write_staged(conn, prepared.rows, prepared.folded_changed, prepared.folded_same,
+                          present, report, prepared.path)
+        else:
+            _write_staged(conn, *_fold(batch), present, report)
+        return
+    rows, folded_changed, folded_same = _fold(batch)
     sqlite = conn.dialect.name == "sqlite"
     # SQLite: the batch holds the write lock (BEGIN IMMEDIATE), so customers numbered past
     # the largest id now are the ones this batch adds; an empty table needs no look-up.
@@ -195,6 +248,39 @@ def _write_batch(
             conn,
             [(ids[r["email_norm"]], r["_tags"]) for r in (*retagged, *new)],
             [ids[r["email_norm"]] for r in retagged],
+        )
+
+
+def _loads_local(conn: Connection) -> bool:
+    from minicrm_desktop.services.bulkload.load_local import GuardedConnection
+
+    return isinstance(conn.connection.dbapi_connection, GuardedConnection)
+
+
+def _write_staged(conn: Connection, rows: list[dict[str, Any]], folded_changed: int,
+                  folded_same: int, present: set[str], report: ImportReport,
+                  path: str | None = None) -> None:
+    """MySQL/MariaDB through LOAD DATA LOCAL and a staging table (importing/staged.py);
+    `path`: the rows' staging file, if written already."""
+    from . import staged  # pymysql's modules: loaded only for MySQL
+
+    columns = _staged_columns(rows)
+    staged.stage(conn, columns, rows, _WHOLE_NUMBERS, path)
+    found = staged.existing(conn)
+    changed, inserted = staged.apply(conn, columns, len(rows), len(found))
+    report.updated += folded_changed + changed
+    report.unchanged += folded_same + len(found) - changed
+    report.imported += inserted
+    if "tags" in present:
+        # As in _write_batch: a customer whose tags_norm the file repeats keeps its links.
+        # The links name staged rows by position: the server finds their customers' ids.
+        retagged = [n for n, (_, tags) in found.items() if tags != rows[n]["tags_norm"]]
+        fresh = [n for n in range(len(rows)) if n not in found]
+        replace_customer_tags(
+            conn,
+            [(n, rows[n]["_tags"]) for n in (*retagged, *fresh)],
+            [found[n][0] for n in retagged],
+            staged.load_links,
         )
 
 
@@ -247,10 +333,13 @@ def _insert_new(
 
 
 def replace_customer_tags(
-    conn: Connection, assignments: list[tuple[int, list[str]]], existing: list[int]
+    conn: Connection, assignments: list[tuple[int, list[str]]], existing: list[int],
+    insert_links: Callable[[Connection, list[tuple[int, int]]], None] | None = None,
 ) -> None:
     """Set each customer's tags to exactly the file's labels (`existing`: customers that
-    may already have tags; new ones have none to remove)."""
+    may already have tags; new ones have none to remove). `insert_links` writes the
+    (customer, tag id) links, by default with a multi-row INSERT of (customer id, tag id);
+    with it, `assignments` name customers however it reads them."""
     names = {label.lower(): label for _, labels in assignments for label in labels}
     if names:
         upsert_rows(
@@ -265,4 +354,7 @@ def replace_customer_tags(
     }
     raw_delete_in(conn, customer_tags, "customer_id", existing)
     links = [(cid, tag_ids[label.lower()]) for cid, labels in assignments for label in labels]
-    raw_insert(conn, customer_tags, ("customer_id", "tag_id"), links)
+    if insert_links is not None:
+        insert_links(conn, links)
+    else:
+        raw_insert(conn, customer_tags, ("customer_id", "tag_id"), links)
