@@ -117,6 +117,7 @@ def bootstrap(
         describe_url,
         is_sqlite,
     )
+    from minicrm_desktop.services.core.heap import freeze_long_lived
     from minicrm_desktop.services.core.redact import scrub
     from minicrm_desktop.services.core.secrets import SharedSecretStore as SharedStore
     from minicrm_desktop.services.core.settings import QSettingsStore
@@ -151,6 +152,8 @@ def bootstrap(
 
     def opened(result: OpenResult) -> None:
         log.info("database ready: %s", description)
+        # Started: what exists now lives as long as the app (services/core/heap.py).
+        freeze_long_lived()
         bus.database_ready.emit()
         campaigns.recover()  # campaigns left running by a crash, and those now due
         from minicrm_desktop.views.customers import should_offer_demo
