@@ -129,6 +129,7 @@ def bootstrap(
     engine. Any other URL is parsed (and its engine made) here."""
     from minicrm_desktop.services.core.bus import EventBus
     from minicrm_desktop.services.core.deferred_engine import DeferredEngine, sqlite_file
+    from minicrm_desktop.services.core.heap import freeze_long_lived
     from minicrm_desktop.services.core.redact import scrub
     from minicrm_desktop.services.core.secrets import SharedSecretStore as SharedStore
     from minicrm_desktop.services.core.settings import QSettingsStore
@@ -178,6 +179,8 @@ def bootstrap(
 
     def opened(result: OpenResult) -> None:
         log.info("database ready: %s", description)
+        # Started: what exists now lives as long as the app (services/core/heap.py).
+        freeze_long_lived()
         bus.database_ready.emit()
         campaigns.recover()  # campaigns left running by a crash, and those now due
         from minicrm_desktop.views.customers import should_offer_demo

@@ -54,6 +54,8 @@ _DUE_IDS = (
     .order_by(d.next_attempt_at, d.id)
     .limit(bindparam("limit", type_=Integer()))
 )
+# Without the lease's lock (MySQL), concurrent claimers skip each other's rows.
+_DUE_IDS_LOCKED = _DUE_IDS.with_for_update(skip_locked=True)
 _TAKE = (
     update(deliveries_table)
     .where(d.id.in_(bindparam("ids", expanding=True)), d.status == QUEUED)
@@ -82,9 +84,13 @@ def claim(
             _hold_lease(conn, campaign_id, owner)
         elif sqlite:
             _lock_campaign(conn, campaign_id)  # the write lock first: select and claim as one
-        # SQLite runs one writer at a time, and this transaction already writes; MySQL locks
-        # the rows, skipping those another transaction holds.
-        due = _DUE_IDS if sqlite else _DUE_IDS.with_for_update(skip_locked=True)
+        # SQLite runs one writer at a time, and this transaction already writes. On MySQL
+        # the lease's row lock, held to the end of this transaction, already makes claims of
+        # the campaign one at a time: a plain read finds the due rows (locking each one cost
+        # more than the rest of the claim), and _TAKE's own `status = queued` takes only
+        # rows still queued, which _CLAIMED then reads by the token. Without the lease, the
+        # rows are locked, skipping those another transaction holds.
+        due = _DUE_IDS if sqlite or owner is not None else _DUE_IDS_LOCKED
         taken = conn.execute(due, {"campaign_id": campaign_id, "now": utcnow(),
                                    "limit": limit}).scalars().all()
         if not taken:

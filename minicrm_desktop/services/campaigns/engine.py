@@ -138,6 +138,7 @@ class DeliveryEngine(QObject):
         self.pool.setMaxThreadCount(workers)
         self._active: set[int] = set()
         self._active_lock = threading.Lock()
+        self._shut_down = False
         self._writer_thread = QThread(self)
         self._writer_thread.setObjectName("delivery-writer")
         self._writer = _Writer(self)
@@ -189,14 +190,25 @@ class DeliveryEngine(QObject):
             return sorted(self._active)
 
     def shutdown(self) -> None:
-        """Stop every run, wait for the workers, record what they learned, stop the writer."""
+        """Stop every run, wait for the workers, record what they learned, stop the writer.
+        Only the first call does anything."""
+        if self._shut_down:
+            return
+        self._shut_down = True
         blocking = Qt.ConnectionType.BlockingQueuedConnection
         QMetaObject.invokeMethod(self._writer, "stop_all", blocking)
         self.pool.waitForDone()
         # Everything the workers published is applied before the writer's thread ends.
         QMetaObject.invokeMethod(self._writer, "close_all", blocking)
+        # The writer (with its timers) is deleted on its own thread as that thread ends, and
+        # its back-reference to this engine goes: left to the garbage collector, the cycle
+        # engine <-> writer could be collected on any thread that happens to allocate —
+        # another engine's writer in the middle of a query — deleting Qt objects of a thread
+        # not its own (a rare segfault in the tests).
+        self._writer.deleteLater()
         self._writer_thread.quit()
         self._writer_thread.wait()
+        del self._writer.owner
 
     # -- called from the writer and worker threads --------------------------------------
 

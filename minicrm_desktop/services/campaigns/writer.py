@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 
+from minicrm_desktop.services.core.heap import freeze_long_lived
 from minicrm_desktop.services.core.retry import with_retries
 
 from ...models.campaign import CampaignStatus
@@ -113,6 +114,8 @@ class _Writer(QObject):
         if plan.rate_per_second:
             run.bucket = _Pacer(plan.rate_per_second)
         run.active = owner.workers
+        # The app's state lives through the run: full collections skip it (core/heap.py).
+        freeze_long_lived()
         self.runs[campaign_id] = run
         owner._mark_active(campaign_id, True)
         self._ensure_heartbeat()

@@ -160,6 +160,8 @@ class OutcomeCharts(QWidget):
 
     def show_outcomes(self, buckets: list[OutcomeBucket], failures: list[tuple[str, int]],
                       skips: list[tuple[str, int]]) -> None:
+        if (buckets, failures, skips) == self._data:
+            return  # a poll that found nothing new: no rebuild
         self._data = (buckets, failures, skips)
         self._show_timeline(buckets)
         self._show_reasons(failures, skips)
@@ -173,9 +175,10 @@ class OutcomeCharts(QWidget):
         colours = outcome_colours(self._dark())
         sent, failed = _bar_set("Sent", colours["sent"]), _bar_set("Failed", colours["failed"])
         labels = _bucket_labels(buckets)
-        for bucket in buckets:
-            sent.append(bucket.sent)
-            failed.append(bucket.failed)
+        # One call per bar set, not one per bucket: while a campaign sends, each call from
+        # Python into Qt on the GUI thread may wait for the GIL the workers hold.
+        sent.append([float(b.sent) for b in buckets])
+        failed.append([float(b.failed) for b in buckets])
         series = QStackedBarSeries()
         series.append(sent)
         series.append(failed)
@@ -207,9 +210,8 @@ class OutcomeCharts(QWidget):
         colours = outcome_colours(self._dark())
         failed = _bar_set("Failed", colours["failed"])
         skipped = _bar_set("Skipped", colours["skipped"])
-        for _reason, (f, k) in ordered:
-            failed.append(f)
-            skipped.append(k)
+        failed.append([float(f) for _reason, (f, _k) in ordered])
+        skipped.append([float(k) for _reason, (_f, k) in ordered])
         series = QHorizontalStackedBarSeries()
         series.append(failed)
         series.append(skipped)

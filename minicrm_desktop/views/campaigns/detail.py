@@ -345,6 +345,9 @@ class CampaignDetail(QWidget):
                       f"{variant['skipped']:,}", f"{variant['cancelled']:,}",
                       "—" if attempted == 0 else f"{variant['sent'] / attempted:.1%}")
             for column, value in enumerate(values):
+                current = table.item(row, column)
+                if current is not None and current.text() == value:
+                    continue  # unchanged: each call into Qt may wait for the GIL mid-run
                 item = QTableWidgetItem(value)
                 if column >= 2:
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight
