@@ -77,6 +77,8 @@ def _suggestions(wizard: CampaignWizard, qtbot: QtBot) -> SuggestVariantsDialog:
     dialog = message.suggestions
     assert dialog is not None
     qtbot.waitUntil(lambda: dialog.answer is not None and not dialog.busy, timeout=20_000)
+    # Cards added to a shown dialog appear on its next event-loop turn, as a person sees.
+    qtbot.waitUntil(lambda: all(b.isVisible() for b in dialog.use_buttons), timeout=5_000)
     return dialog
 
 
