@@ -58,11 +58,13 @@ def shoot_bulk(app: object, window: object, out: Path, engine: object,
     from screenshots import save_dialog, wait_for
     from sqlalchemy import Engine
 
+    from minicrm_desktop.services.core.deferred_engine import real_engine
     from minicrm_desktop.services.segments.bulk_actions import preview_tag
     from minicrm_desktop.views.segments.bulk_actions import bulk_question, tag_question
     from minicrm_desktop.views.shell.main_window import MainWindow
 
     assert isinstance(window, MainWindow)
+    engine = real_engine(engine)  # type: ignore[arg-type]  # the window's may be deferred
     assert isinstance(engine, Engine)
     segments = window.segments_page
     window.show_page("segments")

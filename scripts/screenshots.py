@@ -174,10 +174,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def shoot_all(app: Any, out: Path, folder: Path) -> None:
-    from PySide6.QtCore import QItemSelectionModel, QPoint
-    from PySide6.QtGui import QColor, QPainter, QPixmap
-    from PySide6.QtWidgets import QApplication
-
     from minicrm_desktop.app import bootstrap
     from minicrm_desktop.services.access.actor import LOCAL_ADMIN
     from minicrm_desktop.services.core.database import create_db_engine
@@ -200,6 +196,23 @@ def shoot_all(app: Any, out: Path, folder: Path) -> None:
     engine.dispose()
 
     ctx = bootstrap(url, settings=Settings(DictStore()), offer_demo=False)
+    try:
+        shoot_window(app, ctx, out, folder, url)
+    finally:  # a failed shot too: every thread stops before the application goes
+        from minicrm_desktop.views.shell.main_window import QuitWhileBusy
+
+        # The demo campaign may still be sending: quit without asking (it stays Running).
+        QuitWhileBusy.ask = classmethod(lambda *_a, **_k: True)  # type: ignore[method-assign,assignment]
+        ctx.window.close()
+        ctx.shutdown()
+
+
+def shoot_window(app: Any, ctx: Any, out: Path, folder: Path, url: str) -> None:
+    """Every picture of the main window and its dialogs."""
+    from PySide6.QtCore import QItemSelectionModel, QPoint
+    from PySide6.QtGui import QColor, QPainter, QPixmap
+    from PySide6.QtWidgets import QApplication
+
     window = ctx.window
     window.resize(*SIZE)
     window.show()
@@ -312,13 +325,6 @@ def shoot_all(app: Any, out: Path, folder: Path) -> None:
     save(app, window, out / "customers-1024x640.png")
     window.show_page("segments")
     save(app, window, out / "segments-1024x640.png")
-
-    from minicrm_desktop.views.shell.main_window import QuitWhileBusy
-
-    # The demo campaign may still be sending: quit without asking (it stays Running).
-    QuitWhileBusy.ask = classmethod(lambda *_a, **_k: True)  # type: ignore[method-assign,assignment]
-    window.close()
-    ctx.shutdown()
 
 
 def shoot_campaigns(app: object, window: object, out: Path) -> None:
