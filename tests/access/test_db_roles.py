@@ -14,10 +14,11 @@ import os
 import secrets
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from alembic import command
@@ -214,8 +215,12 @@ def test_a_marketers_own_account_imports_through_load_data_local(
 
     staged_batches: list[int] = []
     real_stage = staged.stage
-    monkeypatch.setattr(staged, "stage", lambda conn, columns, rows, *rest: (
-        staged_batches.append(len(rows)), real_stage(conn, columns, rows, *rest))[1])
+
+    def counted(conn: Any, columns: Any, rows: Sequence[Any], *rest: Any) -> None:
+        staged_batches.append(len(rows))
+        real_stage(conn, columns, rows, *rest)
+
+    monkeypatch.setattr(staged, "stage", counted)
     caplog.set_level("INFO", logger="minicrm_desktop.services.importing.batches")
     marketer = team[Role.MARKETER]
     path = _bulk_file(tmp_path / "bulk.csv", 12_000)

@@ -169,8 +169,8 @@ _TABLE_ACCESS_DENIED = 1142
 
 
 def _alter_denied(exc: DBAPIError) -> bool:
-    args = getattr(exc.orig, "args", ())
-    return bool(args) and args[0] == _TABLE_ACCESS_DENIED and "ALTER" in str(args[-1])
+    args: tuple[object, ...] = tuple(getattr(exc.orig, "args", ()))
+    return len(args) > 1 and args[0] == _TABLE_ACCESS_DENIED and "ALTER" in str(args[-1])
 
 
 def _create_index(clause: str, table_sql: str) -> str:
