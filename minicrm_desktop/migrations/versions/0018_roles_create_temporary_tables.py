@@ -45,29 +45,22 @@ def _grants(conn: Connection) -> list[tuple[str, str]]:
     if not _DATABASE.match(database):
         return []
     wanted = [f"{database}_{role}" for role in IMPORTING_ROLES]
-    # MariaDB grants a role to the account that created it (the owner, with ADMIN OPTION).
+    # MariaDB grants a role to the account that created it (the owner) with ADMIN OPTION;
+    # a person holding one of them sees it too, but may not grant it (nor migrate).
     present = {str(r[0]) for r in conn.execute(
         text("SELECT ROLE_NAME FROM information_schema.APPLICABLE_ROLES "
-             "WHERE ROLE_NAME IN (:a, :b)"), {"a": wanted[0], "b": wanted[1]})}
+             "WHERE ROLE_NAME IN (:a, :b) AND IS_GRANTABLE = 'YES'"),
+        {"a": wanted[0], "b": wanted[1]})}
     return [(f"`{database}`.*", f"`{name}`") for name in wanted if name in present]
-
-
-def _run(conn: Connection, statement: str) -> None:
-    # As is, through the driver: no parameters (a GRANT names identifiers only).
-    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-    try:
-        cursor.execute(statement)
-    finally:
-        cursor.close()
 
 
 def upgrade() -> None:
     conn = op.get_bind()
     for on, role in _grants(conn):
-        _run(conn, f"GRANT CREATE TEMPORARY TABLES ON {on} TO {role}")
+        conn.exec_driver_sql(f"GRANT CREATE TEMPORARY TABLES ON {on} TO {role}")
 
 
 def downgrade() -> None:
     conn = op.get_bind()
     for on, role in _grants(conn):
-        _run(conn, f"REVOKE CREATE TEMPORARY TABLES ON {on} FROM {role}")
+        conn.exec_driver_sql(f"REVOKE CREATE TEMPORARY TABLES ON {on} FROM {role}")
