@@ -6,8 +6,12 @@ import argparse
 import importlib
 import subprocess
 import sys
+from pathlib import Path
+
+from sqlalchemy import create_engine
 
 from minicrm_desktop.cli.main import COMMAND_MODULES, COMMAND_OWNERS, _owner, build_parser
+from tests.helpers import write_csv
 
 
 def _choices(parser: argparse.ArgumentParser) -> set[str]:
@@ -41,3 +45,30 @@ def test_an_import_does_not_load_the_campaign_modules() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
     assert out.stdout.strip() == "False"
+
+
+def _import_loads_alembic(db: str, csv: Path) -> bool:
+    code = ("import sys; from minicrm_desktop.cli.main import main; "
+            f"code = main(['--db', {db!r}, 'import', 'customers', {str(csv)!r}]); "
+            "print(code, 'alembic' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    code, loaded = out.stdout.split()[-2:]
+    assert code == "0", out
+    return loaded == "True"
+
+
+def test_a_command_on_a_current_schema_checks_it_with_one_query_not_alembic(
+    tmp_path: Path
+) -> None:
+    db = f"sqlite:///{tmp_path / 'crm.db'}"
+    csv = write_csv(tmp_path / "c.csv", "email\na@x.example\n")
+    assert _import_loads_alembic(db, csv)  # a new database: Alembic creates the schema
+    assert not _import_loads_alembic(db, csv)  # now current: one query says so
+    engine = create_engine(db)
+    try:
+        with engine.begin() as conn:  # an older schema version: Alembic runs again
+            conn.exec_driver_sql("UPDATE alembic_version SET version_num = '0017'")
+    finally:
+        engine.dispose()
+    assert _import_loads_alembic(db, csv)

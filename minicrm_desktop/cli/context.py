@@ -45,19 +45,29 @@ class CliContext:
     def url(self) -> URL:
         return resolve_database_url(self.db)
 
-    def engine(self, *, signed_in: bool = True) -> Engine:
+    def engine(self, *, signed_in: bool = True, verify: bool = False) -> Engine:
         """The database engine, connected and migrated to the current schema.
 
         Reading a shared database needs a signed-in user as much as changing it does, so
-        by default the acting user is resolved first; only `minicrm login` opts out."""
+        by default the acting user is resolved first; only `minicrm login` opts out.
+        One query says whether the schema is current (services/core/schema_version.py);
+        Alembic (0.1-0.2 s to import and load its scripts) runs only when it is not, or
+        with `verify` (`minicrm init-db`: it also mends the safeguards and the roles)."""
         if self._engine is None:
-            from minicrm_desktop.services.core.migrate import (
-                upgrade_to_head,  # imports Alembic: ~0.1 s
-            )
+            from minicrm_desktop.services.core.schema_version import schema_is_current
 
             engine = create_db_engine(self.url, tls=MysqlTls.configured(self.settings()))
             check_connection(engine)
-            self.notices = upgrade_to_head(engine)
+            if verify or not schema_is_current(engine):
+                from minicrm_desktop.services.core.migrate import upgrade_to_head
+
+                self.notices = upgrade_to_head(engine)
+            else:
+                # What upgrade_to_head does besides migrating that a command relies on:
+                # indexes an interrupted bulk import left set aside come back.
+                from minicrm_desktop.services.bulkload.indexes import restore_missing_indexes
+
+                restore_missing_indexes(engine)
             self._engine = engine
         if signed_in:
             self.actor()

@@ -139,7 +139,7 @@ def _init_db(ctx: CliContext, args: argparse.Namespace) -> int:
     # No sign-in: on a shared database the server decides, and only its owner account
     # may create or upgrade the schema (anyone else is told to ask an admin). Trusting the
     # dev IdP needs a database nobody has an account in yet: nobody to sign in as either.
-    engine = ctx.engine(signed_in=False)
+    engine = ctx.engine(signed_in=False, verify=True)
     for notice in ctx.notices:
         print(notice)
     if args.trust_dev_idp is not None:

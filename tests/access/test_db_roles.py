@@ -14,10 +14,11 @@ import os
 import secrets
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from alembic import command
@@ -194,6 +195,81 @@ def test_a_marketer_imports_and_sends_a_campaign_with_their_own_account(
     summary = json.loads(capsys.readouterr().out)
     assert summary["status"] == "completed"
     assert summary["sent"] + summary["failed"] + summary["skipped"] == 180
+
+
+def _bulk_file(path: Path, rows: int) -> Path:
+    """Customers with tags, over 1 MB: the MariaDB import sets indexes aside for it too."""
+    lines = ["email,name,city,visits,subscribed,tags"]
+    lines += [f"bulk{i}@example.com,Person {i} {'x' * 80},Pune,{i % 9},yes,vip|t{i % 5}"
+              for i in range(rows)]
+    return write_csv(path, "\n".join(lines) + "\n")
+
+
+def test_a_marketers_own_account_imports_through_load_data_local(
+    team: Team, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture
+) -> None:
+    """The role may create the temporary staging table, so the bulk path is taken (before
+    migration 0018 the probe failed and the import fell back to INSERTs)."""
+    from minicrm_desktop.services.importing import staged
+
+    staged_batches: list[int] = []
+    real_stage = staged.stage
+
+    def counted(conn: Any, columns: Any, rows: Sequence[Any], *rest: Any) -> None:
+        staged_batches.append(len(rows))
+        real_stage(conn, columns, rows, *rest)
+
+    monkeypatch.setattr(staged, "stage", counted)
+    caplog.set_level("INFO", logger="minicrm_desktop.services.importing.batches")
+    marketer = team[Role.MARKETER]
+    path = _bulk_file(tmp_path / "bulk.csv", 12_000)
+    assert path.stat().st_size > 1024 * 1024
+    report = import_customers(marketer.engine, path, actor=marketer.actor)
+    assert (report.imported, len(report.rejected)) == (12_000, 0)
+    assert "not LOAD DATA LOCAL" not in caplog.text
+    assert sum(staged_batches) == 12_000
+    with team.root.connect() as conn:
+        assert conn.execute(text(
+            "SELECT COUNT(*) FROM customer_tags ct JOIN tags t ON t.id = ct.tag_id "
+            "WHERE t.name = 'vip'")).scalar_one() == 12_000
+        indexes = {r[2] for r in conn.execute(text("SHOW INDEX FROM customers"))}
+    assert "ix_customers_email_rev" in indexes  # set aside and rebuilt
+
+
+def test_a_viewer_may_not_create_temporary_tables_nor_import(
+    team: Team, tmp_path: Path
+) -> None:
+    viewer = team[Role.VIEWER]
+    assert "denied" in refused(viewer.engine, "CREATE TEMPORARY TABLE scratch (n INT)")
+    for role in (Role.MARKETER, Role.ADMIN):
+        with team[role].engine.connect() as conn:
+            conn.exec_driver_sql("CREATE TEMPORARY TABLE scratch (n INT)")
+    # The app refuses the viewer first; the server refuses the same writes by hand.
+    with pytest.raises(AccessDenied):
+        import_customers(viewer.engine, write_csv(tmp_path / "c.csv", "email\nv@x.example\n"),
+                         actor=viewer.actor)
+    assert "denied" in refused(viewer.engine,
+                               "INSERT INTO customers (email, email_norm) VALUES ('v@x', 'v@x')")
+
+
+def _temporary_tables_granted(root: Engine) -> dict[Role, bool]:
+    with root.connect() as conn:
+        database = conn.execute(text("SELECT DATABASE()")).scalar_one()
+        return {role: any("CREATE TEMPORARY TABLES" in row[0] for row in conn.exec_driver_sql(
+            f"SHOW GRANTS FOR `{database}_{role.value}`")) for role in Role}
+
+
+def test_migration_0018_lets_the_importing_roles_of_an_older_database_stage(team: Team) -> None:
+    everyone = {Role.ADMIN: True, Role.MARKETER: True, Role.VIEWER: False}
+    assert _temporary_tables_granted(team.root) == everyone
+    downgrade_to(team.root, "0017")
+    assert not any(_temporary_tables_granted(team.root).values())
+    cfg = alembic_config(team.root)  # the migration alone, not the roles' refresh after it
+    with team.root.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0018")
+    assert _temporary_tables_granted(team.root) == everyone
 
 
 def test_the_server_names_the_account_behind_each_audit_entry(team: Team) -> None:

@@ -9,7 +9,8 @@ match what the app lets that role do:
   DROP: only the owner account that created the schema can rewrite it) and, for its own
   sign-in, updates the sign-in columns of `users`;
 - marketers also write customers, orders, tags, segments, campaigns and deliveries (and
-  may set indexes aside during a bulk import);
+  may set indexes aside during a bulk import, and create temporary tables: a MariaDB
+  import stages its batches in one, migration 0018);
 - admins also write users (except `db_account`) and allowed domains, and may call the
   owner's procedures that create database accounts, change their role or lock them.
 
@@ -149,6 +150,11 @@ def grants(database: str) -> dict[Role, list[str]]:
     everyone += [f"GRANT INSERT ON {db}.`audit_log`",
                  f"GRANT UPDATE ({cols(sign_in)}) ON {db}.`users`"]
     marketing = [f"GRANT INSERT, UPDATE, DELETE, INDEX ON {db}.`{t}`" for t in MARKETER_DATA]
+    # Imports stage each batch in a temporary table (importing/staged.py). A temporary
+    # table is the session's own: writing it changes nothing another session sees (one
+    # named like a real table hides that table from its own session only), and it goes
+    # with the session. Viewers don't get it: they may not import.
+    marketing += [f"GRANT CREATE TEMPORARY TABLES ON {db}.*"]
     marketing += [f"GRANT INSERT, UPDATE, DELETE ON {db}.`{t}`" for t in MARKETER_WORK]
     admin = [f"GRANT INSERT, UPDATE, DELETE ON {db}.`{t}`" for t in ADMIN_TABLES]
     admin += [f"GRANT INSERT ({cols(admin_insert)}), UPDATE ({cols(admin_update)}) "

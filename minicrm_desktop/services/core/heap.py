@@ -17,9 +17,47 @@ stays is bounded by what the last full pass had not yet reached.
 from __future__ import annotations
 
 import gc
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 
 def freeze_long_lived() -> None:
     """Exempt the objects alive now from later full collections (see the module's text)."""
     gc.collect(1)
     gc.freeze()
+
+
+# Young-generation threshold while a bulk job runs (CPython's default is 700).
+BULK_YOUNG_THRESHOLD = 10_000
+_bulk_lock = threading.Lock()
+_bulk_jobs = 0
+_saved_threshold: tuple[int, int, int] | None = None
+
+
+@contextmanager
+def bulk_allocations(young: int = BULK_YOUNG_THRESHOLD) -> Iterator[None]:
+    """For a job that makes many short-lived containers (an import: each row is a few dicts
+    and lists that live until its batch is written). With the default thresholds they
+    outlive young passes, reach the oldest generation and make full passes walk them and
+    all of the process's state: about 1 s of a 100,000-row import's 3.5 s CPU (measured with
+    gc.callbacks). The state alive now is frozen (`freeze_long_lived`) and young passes come
+    every `young` allocations instead of 700, so most rows die before a pass sees them
+    (0.3 s). Process-wide, so nested or concurrent jobs share one setting, restored when
+    the last ends."""
+    global _bulk_jobs, _saved_threshold
+    with _bulk_lock:
+        if _bulk_jobs == 0:
+            freeze_long_lived()
+            now = gc.get_threshold()
+            _saved_threshold = (now[0], now[1], now[2])
+            gc.set_threshold(max(young, now[0]), now[1], now[2])
+        _bulk_jobs += 1
+    try:
+        yield
+    finally:
+        with _bulk_lock:
+            _bulk_jobs -= 1
+            if _bulk_jobs == 0 and _saved_threshold is not None:
+                gc.set_threshold(*_saved_threshold)
+                _saved_threshold = None

@@ -25,6 +25,7 @@ from minicrm_desktop.services.bulkload.indexes import (
     worth_setting_aside,
 )
 from minicrm_desktop.services.bulkload.upsert import count_rows
+from minicrm_desktop.services.core.heap import bulk_allocations
 from minicrm_desktop.services.core.retry import with_retries
 
 from ...errors import MiniCRMError
@@ -138,8 +139,10 @@ def run_import(
     report = ImportReport(kind=kind, source=path)
     writer = _load_local_writer(engine) if load_local else None
     try:
-        _load(writer or engine, kind, write_batch, present, indexes, batches, report, progress,
-              should_cancel, prepare if writer is not None else None, overlap=writer is not None)
+        with bulk_allocations():  # the rows die young: keep the collector off them
+            _load(writer or engine, kind, write_batch, present, indexes, batches, report,
+                  progress, should_cancel, prepare if writer is not None else None,
+                  overlap=writer is not None)
     except BaseException as exc:
         reason = _failure(exc)
         try:

@@ -20,8 +20,9 @@ from __future__ import annotations
 import csv
 import os
 import tempfile
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Connection
@@ -39,11 +40,20 @@ _TEXT = "LONGTEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_nopad_bin NULL"
 def write_staging_file(path: str, columns: Sequence[str], rows: Sequence[dict[str, Any]],
                        numeric: Collection[str] = ()) -> None:
     """One line per row: its position, whether it keeps a stored signup date, the columns
-    (the `numeric` ones as digits, the others hex-encoded; NULL as \\N)."""
-    cells: list[list[Any]] = [list(range(len(rows))),
-                              [int("_signup_defaulted" in row) for row in rows]]
-    for column in columns:
-        values = [row[column] for row in rows]
+    (the `numeric` ones as digits, the others hex-encoded; NULL as \\N).
+
+    Built column by column in C loops (itemgetter, map, str.join): no field can hold a comma,
+    a quote or a line break, so the csv module's per-character quoting checks are not needed
+    (they were half the time of writing a batch)."""
+    if not rows:
+        open(path, "w", encoding="ascii").close()
+        return
+    cells: list[Sequence[str]] = [list(map(str, range(len(rows)))),
+                                  ["1" if "_signup_defaulted" in row else "0" for row in rows]]
+    pick = itemgetter(*columns)
+    by_column: Iterable[Sequence[Any]] = (zip(*map(pick, rows), strict=True)
+                                          if len(columns) > 1 else [list(map(pick, rows))])
+    for column, values in zip(columns, by_column, strict=True):
         nulls = None in values
         if column in numeric:
             cells.append([NULL if v is None else str(int(v)) for v in values] if nulls
@@ -53,7 +63,8 @@ def write_staging_file(path: str, columns: Sequence[str], rows: Sequence[dict[st
         else:  # encoded in C loops
             cells.append(list(map(bytes.hex, map(str.encode, values))))
     with open(path, "w", newline="", encoding="ascii") as fh:
-        csv.writer(fh, lineterminator="\n").writerows(zip(*cells, strict=True))
+        fh.write("\n".join(map(",".join, zip(*cells, strict=True))))
+        fh.write("\n")
 
 
 def prepared_file(columns: Sequence[str], rows: Sequence[dict[str, Any]],
