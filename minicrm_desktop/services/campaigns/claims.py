@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, Integer, bindparam, func, select, update
+from sqlalchemy import Connection, Engine, Integer, bindparam, func, select, update
 
 from ...models.base import UTCDateTime, utcnow
 from ...models.tables import customers_table
@@ -84,19 +84,33 @@ def claim(
             _hold_lease(conn, campaign_id, owner)
         elif sqlite:
             _lock_campaign(conn, campaign_id)  # the write lock first: select and claim as one
-        # SQLite runs one writer at a time, and this transaction already writes. On MySQL
-        # the lease's row lock, held to the end of this transaction, already makes claims of
-        # the campaign one at a time: a plain read finds the due rows (locking each one cost
-        # more than the rest of the claim), and _TAKE's own `status = queued` takes only
-        # rows still queued, which _CLAIMED then reads by the token. Without the lease, the
-        # rows are locked, skipping those another transaction holds.
-        due = _DUE_IDS if sqlite or owner is not None else _DUE_IDS_LOCKED
-        taken = conn.execute(due, {"campaign_id": campaign_id, "now": utcnow(),
-                                   "limit": limit}).scalars().all()
-        if not taken:
-            return []
-        conn.execute(_TAKE, {"ids": taken, "token": token})
-        rows = conn.execute(_CLAIMED, {"ids": taken, "token": token}).all()
+        rows = take(conn, campaign_id, token, limit, leased=owner is not None)
+    return messages(rows)
+
+
+def take(
+    conn: Connection, campaign_id: int, token: str, limit: int, *, leased: bool
+) -> Sequence[Any]:
+    """The claim's statements, in the caller's transaction: with `leased`, the caller holds
+    the lease's lock (_hold_lease); without, on SQLite, the database's write lock."""
+    sqlite = conn.dialect.name == "sqlite"
+    # SQLite runs one writer at a time, and this transaction already writes. On MySQL
+    # the lease's row lock, held to the end of this transaction, already makes claims of
+    # the campaign one at a time: a plain read finds the due rows (locking each one cost
+    # more than the rest of the claim), and _TAKE's own `status = queued` takes only
+    # rows still queued, which _CLAIMED then reads by the token. Without the lease, the
+    # rows are locked, skipping those another transaction holds.
+    due = _DUE_IDS if sqlite or leased else _DUE_IDS_LOCKED
+    taken = conn.execute(due, {"campaign_id": campaign_id, "now": utcnow(),
+                               "limit": limit}).scalars().all()
+    if not taken:
+        return []
+    conn.execute(_TAKE, {"ids": taken, "token": token})
+    return conn.execute(_CLAIMED, {"ids": taken, "token": token}).all()
+
+
+def messages(rows: Sequence[Any]) -> list[ClaimedMessage]:
+    """Claimed rows as plain data (made after the commit: no lock is held meanwhile)."""
     return [
         ClaimedMessage(delivery_id, customer_id, address, variant, attempts, key,
                        {"name": name, "email": email, "city": city,
