@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, update
 
 from minicrm_desktop.models.base import utcnow
 from minicrm_desktop.models.campaign import campaigns_table, deliveries_table
@@ -117,3 +117,24 @@ def test_outcomes_and_the_next_claim_share_one_transaction(population: Engine) -
     assert counts is not None
     assert (counts.sent, counts.failed) == (sent, failed)
     assert count_in(population, campaign_id, "sending") == len(theirs)
+
+
+def test_a_claim_reads_its_messages_as_a_plain_read_does(population: Engine) -> None:
+    """SQLite's claim reads its rows as one JSON row: the same messages, times as times."""
+    from minicrm_desktop.models.tables import customers_table
+    from minicrm_desktop.services.campaigns import claims
+
+    when = utcnow().replace(microsecond=123456)
+    with population.begin() as conn:
+        conn.execute(update(customers_table).values(last_order_at=when))
+    campaign_id = create_campaign(population, draft(), actor=LOCAL_ADMIN)
+    launch_campaign(population, campaign_id, actor=LOCAL_ADMIN)
+    claimed = store.claim(population, campaign_id, "token-json", 50)
+    ids = [m.delivery_id for m in claimed]
+    assert len(ids) == 50
+    assert ids == sorted(ids)
+    with population.connect() as conn:
+        plain = claims.messages(conn.execute(claims._CLAIMED,
+                                             {"ids": ids, "token": "token-json"}).all())
+    assert claimed == plain
+    assert {m.customer["last_order_at"] for m in claimed} == {when}
