@@ -3,10 +3,11 @@ claim take an outcome, and the campaign's counters move exactly with the log."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, update
 
 from minicrm_desktop.models.base import utcnow
 from minicrm_desktop.models.campaign import campaigns_table, deliveries_table
@@ -15,6 +16,7 @@ from minicrm_desktop.services.campaigns import outcomes, store
 from minicrm_desktop.services.campaigns.events import DeliveryEvent
 from minicrm_desktop.services.campaigns.launch import create_campaign, launch_campaign
 from tests.campaigns.conftest import draft
+from tests.campaigns.processes import count_in
 
 KINDS = ("sent", "failed", "queued")
 
@@ -73,3 +75,66 @@ def test_outcomes_are_recorded_only_under_the_current_claim(
         c = campaigns_table.c
         again = conn.execute(select(c.sent, c.failed).where(c.id == campaign_id)).one()
     assert tuple(again) == (sent, failed)
+
+
+def test_outcomes_and_the_next_claim_share_one_transaction(population: Engine) -> None:
+    """record_and_claim: the outcomes go in before the claim reads the queue; without the
+    lease the outcomes are still recorded (each under its own claim) and nothing is claimed."""
+    from tests.campaigns.test_lease_store import A, B, expire
+
+    campaign_id = create_campaign(population, draft(), actor=LOCAL_ADMIN)
+    launch_campaign(population, campaign_id, actor=LOCAL_ADMIN)
+    assert store.acquire_lease(population, campaign_id, A, 30).acquired
+    first = store.claim(population, campaign_id, "token-1", 30, owner=A)
+    mine = events_for(campaign_id, first, "token-1")
+    # A retry due at once: the claim in the same transaction takes it again.
+    due = [e for e in mine if e.status == "queued"][0]
+    mine = [replace(e, retry_at=utcnow() - timedelta(seconds=1)) if e is due else e
+            for e in mine]
+    sent = sum(e.status == "sent" for e in mine)
+    failed = sum(e.status == "failed" for e in mine)
+    queued_before = store.queued_count(population, campaign_id)
+
+    snapshots, claimed = store.record_and_claim(
+        population, mine, [campaign_id], campaign_id, "token-2", 10_000, A)
+    assert claimed is not None
+    assert due.delivery_id in {m.delivery_id for m in claimed}
+    # Everything queued was claimed: the due retry and the queue, not the later retries.
+    later = sum(e.status == "queued" for e in mine) - 1
+    assert len(claimed) == queued_before + 1
+    assert [(s.sent, s.failed) for s in snapshots if s is not None] == [(sent, failed)]
+    assert store.queued_count(population, campaign_id) == later
+
+    # The lease is lost: the second chunk's outcomes are recorded, nothing more is claimed.
+    expire(population, campaign_id)
+    assert store.acquire_lease(population, campaign_id, B, 30).acquired  # requeues token-2
+    theirs = store.claim(population, campaign_id, "token-b", 5, owner=B)
+    late = events_for(campaign_id, claimed, "token-2")
+    snapshots, none = store.record_and_claim(
+        population, late, [campaign_id], campaign_id, "token-3", 10, A)
+    assert none is None
+    counts = store.counts(population, campaign_id)
+    assert counts is not None
+    assert (counts.sent, counts.failed) == (sent, failed)
+    assert count_in(population, campaign_id, "sending") == len(theirs)
+
+
+def test_a_claim_reads_its_messages_as_a_plain_read_does(population: Engine) -> None:
+    """SQLite's claim reads its rows as one JSON row: the same messages, times as times."""
+    from minicrm_desktop.models.tables import customers_table
+    from minicrm_desktop.services.campaigns import claims
+
+    when = utcnow().replace(microsecond=123456)
+    with population.begin() as conn:
+        conn.execute(update(customers_table).values(last_order_at=when))
+    campaign_id = create_campaign(population, draft(), actor=LOCAL_ADMIN)
+    launch_campaign(population, campaign_id, actor=LOCAL_ADMIN)
+    claimed = store.claim(population, campaign_id, "token-json", 50)
+    ids = [m.delivery_id for m in claimed]
+    assert len(ids) == 50
+    assert ids == sorted(ids)
+    with population.connect() as conn:
+        plain = claims.messages(conn.execute(claims._CLAIMED,
+                                             {"ids": ids, "token": "token-json"}).all())
+    assert claimed == plain
+    assert {m.customer["last_order_at"] for m in claimed} == {when}

@@ -7,11 +7,12 @@ primary key only: no index on the claim token is needed.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, Integer, bindparam, func, select, update
+from sqlalchemy import Connection, Engine, Integer, bindparam, func, select, update
 
 from ...models.base import UTCDateTime, utcnow
 from ...models.tables import customers_table
@@ -73,6 +74,17 @@ _CLAIMED = (
 )
 
 
+# SQLite hands a result over one row per step, letting go of the GIL around each: with the
+# workers busy, each row then waits to get it back (up to a switch interval). The writer
+# reads a claim's rows as one JSON row instead, a single step (MySQL's driver reads the
+# whole result at once anyway).
+_due = _DUE_IDS.subquery()
+_DUE_IDS_JSON = select(func.json_group_array(_due.c.id))
+_claimed = _CLAIMED.subquery()
+_CLAIMED_JSON = select(func.json_group_array(func.json_array(*_claimed.c)))
+_TIME = UTCDateTime()
+
+
 def claim(
     engine: Engine, campaign_id: int, token: str, limit: int, *, owner: str | None = None
 ) -> list[ClaimedMessage]:
@@ -84,19 +96,44 @@ def claim(
             _hold_lease(conn, campaign_id, owner)
         elif sqlite:
             _lock_campaign(conn, campaign_id)  # the write lock first: select and claim as one
-        # SQLite runs one writer at a time, and this transaction already writes. On MySQL
-        # the lease's row lock, held to the end of this transaction, already makes claims of
-        # the campaign one at a time: a plain read finds the due rows (locking each one cost
-        # more than the rest of the claim), and _TAKE's own `status = queued` takes only
-        # rows still queued, which _CLAIMED then reads by the token. Without the lease, the
-        # rows are locked, skipping those another transaction holds.
-        due = _DUE_IDS if sqlite or owner is not None else _DUE_IDS_LOCKED
-        taken = conn.execute(due, {"campaign_id": campaign_id, "now": utcnow(),
-                                   "limit": limit}).scalars().all()
-        if not taken:
-            return []
-        conn.execute(_TAKE, {"ids": taken, "token": token})
-        rows = conn.execute(_CLAIMED, {"ids": taken, "token": token}).all()
+        rows = take(conn, campaign_id, token, limit, leased=owner is not None)
+    return messages(rows)
+
+
+def take(
+    conn: Connection, campaign_id: int, token: str, limit: int, *, leased: bool
+) -> Sequence[Any]:
+    """The claim's statements, in the caller's transaction: with `leased`, the caller holds
+    the lease's lock (_hold_lease); without, on SQLite, the database's write lock."""
+    sqlite = conn.dialect.name == "sqlite"
+    # SQLite runs one writer at a time, and this transaction already writes. On MySQL
+    # the lease's row lock, held to the end of this transaction, already makes claims of
+    # the campaign one at a time: a plain read finds the due rows (locking each one cost
+    # more than the rest of the claim), and _TAKE's own `status = queued` takes only
+    # rows still queued, which _CLAIMED then reads by the token. Without the lease, the
+    # rows are locked, skipping those another transaction holds.
+    due = {"campaign_id": campaign_id, "now": utcnow(), "limit": limit}
+    if sqlite:
+        taken = json.loads(conn.execute(_DUE_IDS_JSON, due).scalar_one())
+    else:
+        taken = conn.execute(_DUE_IDS if leased else _DUE_IDS_LOCKED, due).scalars().all()
+    if not taken:
+        return []
+    conn.execute(_TAKE, {"ids": taken, "token": token})
+    if not sqlite:
+        return conn.execute(_CLAIMED, {"ids": taken, "token": token}).all()
+    rows = json.loads(conn.execute(_CLAIMED_JSON, {"ids": taken, "token": token}).scalar_one())
+    # JSON carries the stored text of the last order's time: the column type reads it.
+    to_time = _TIME.dialect_impl(conn.dialect).result_processor(conn.dialect, None)
+    if to_time is not None:
+        for row in rows:
+            row[-1] = to_time(row[-1])
+    rows.sort()  # by id, as _CLAIMED orders them
+    return rows
+
+
+def messages(rows: Sequence[Any]) -> list[ClaimedMessage]:
+    """Claimed rows as plain data (made after the commit: no lock is held meanwhile)."""
     return [
         ClaimedMessage(delivery_id, customer_id, address, variant, attempts, key,
                        {"name": name, "email": email, "city": city,

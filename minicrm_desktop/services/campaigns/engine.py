@@ -4,8 +4,9 @@ One thread — the writer — is the only one in this process that writes delive
 claims chunks of queued deliveries and hands them to the workers through a queue; workers
 render each message, hand it to the vendor, and publish every outcome as a `DeliveryEvent`
 on the engine's `events` signal (the pub-sub bus). The writer consumes those events and
-applies them in batches — every FLUSH_EVERY events or FLUSH_MS milliseconds, one transaction
-each, one UPDATE per kind of outcome — then publishes the campaign's counters on `progress`
+applies them in batches, one UPDATE per kind of outcome — with the next claim when a chunk is
+done (one transaction for both), else every FLUSH_EVERY events or FLUSH_MS milliseconds — then
+publishes the campaign's counters on `progress`
 (at most every PROGRESS_SECONDS: each report wakes the GUI thread). Views subscribe to it
 for live progress. A single writer keeps SQLite's one write lock uncontended and
 MySQL free of deadlocks between claims and outcomes. QtCore only: the CLI runs this on a

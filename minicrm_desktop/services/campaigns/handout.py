@@ -63,8 +63,7 @@ def refill(writer: _Writer, run: _Run) -> None:
     try:
         while run.in_flight < run.workers:
             token = uuid.uuid4().hex
-            claimed = writer._db("claiming messages", partial(
-                store.claim, writer.engine, cid, token, run.chunk, owner=writer.me))
+            claimed = writer.claim_next(run, token)
             if not claimed:
                 break
             run.in_flight += 1

@@ -160,6 +160,13 @@ def _release_lease(conn: Connection, campaign_id: int, owner: str) -> None:
 def _hold_lease(conn: Connection, campaign_id: int, owner: str) -> None:
     """Check, and keep until this transaction ends, that `owner` holds a valid lease on a
     running campaign; a takeover waits for the transaction (it locks the row first)."""
+    if not _lease_held(conn, campaign_id, owner):
+        raise LeaseLost(f"campaign {campaign_id}: the delivery lease is no longer held")
+
+
+def _lease_held(conn: Connection, campaign_id: int, owner: str) -> bool:
+    """_hold_lease without the exception: whether the lease is held (if so, its row stays
+    locked to the end of the transaction)."""
     valid = and_(
         c.id == campaign_id,
         c.status == RUNNING,
@@ -172,8 +179,7 @@ def _hold_lease(conn: Connection, campaign_id: int, owner: str) -> None:
         ).rowcount
     else:
         held = len(conn.execute(select(c.id).where(valid).with_for_update()).all())
-    if held != 1:
-        raise LeaseLost(f"campaign {campaign_id}: the delivery lease is no longer held")
+    return held == 1
 
 
 def pause_for_fault(engine: Engine, campaign_id: int, owner: str, reason: str) -> str | None:

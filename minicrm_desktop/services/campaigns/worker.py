@@ -32,7 +32,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 # Messages claimed at a time (fewer for a small campaign: see handout.py). Each claim is a
-# transaction of its own, a sync to disk on MySQL: 500 halves them against 250.
+# transaction (a sync to disk on MySQL) that also records the outcomes so far. 1,000 used
+# less of the writer's CPU headless, but in the app (6 pairs each, SQLite) it sent no faster
+# and the GUI thread's stalls were longer (median 36 ms on the campaign's page against 28).
 CHUNK = 500
 PUBLISH_EVERY = 125
 PUBLISH_SECONDS = 0.1
