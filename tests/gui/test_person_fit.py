@@ -35,13 +35,20 @@ def _select_first_customer(ctx: AppContext, qtbot: QtBot) -> QTableView:
     return table
 
 
+def _customers_at(ctx: AppContext, qtbot: QtBot, width: int, height: int) -> QTableView:
+    """The window at `width` x `height`, with a customer's detail panel open beside the
+    table; the table, its columns fitted."""
+    window = ctx.window
+    window.resize(width, height)
+    qtbot.waitUntil(lambda: window.width() == width, timeout=3000)
+    table = _select_first_customer(ctx, qtbot)
+    QTest.qWait(0)  # the columns fit on the resize's event-loop turn
+    return table
+
+
 def test_every_column_shows_beside_the_detail_panel_at_1280(person_app: AppContext,
                                                            qtbot: QtBot) -> None:
-    window = person_app.window
-    window.resize(1280, 800)
-    qtbot.waitUntil(lambda: window.width() == 1280, timeout=3000)
-    table = _select_first_customer(person_app, qtbot)
-    QTest.qWait(0)
+    table = _customers_at(person_app, qtbot, 1280, 800)
     model = table.model()
     viewport = table.viewport().width()
     for column in range(model.columnCount()):
@@ -61,11 +68,7 @@ def test_who_the_customer_is_stays_readable_at_1024(person_app: AppContext,
                                                    qtbot: QtBot) -> None:
     """At 1024x640 beside the detail panel, names read whole for most rows and emails show
     their mailbox (the last columns scroll instead of every column shrinking to its title)."""
-    window = person_app.window
-    window.resize(1024, 640)
-    qtbot.waitUntil(lambda: window.width() == 1024, timeout=3000)
-    table = _select_first_customer(person_app, qtbot)
-    QTest.qWait(0)
+    table = _customers_at(person_app, qtbot, 1024, 640)
     model = table.model()
     metrics = table.fontMetrics()
     rows = range(min(15, model.rowCount()))
