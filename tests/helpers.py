@@ -66,3 +66,29 @@ def assert_tags_consistent(engine: Engine) -> None:
             names.setdefault(cid, []).append(name)
         stored = dict(conn.execute(select(c.c.id, c.c.tags_norm)).all())
     assert stored == {cid: tags_key(names.get(cid, [])) for cid in stored}
+
+
+def customers_by_email(engine: Engine) -> dict[str, Customer]:
+    """Every customer, tags loaded, by normalised email."""
+    from sqlalchemy.orm import Session
+
+    with Session(engine) as session:
+        rows = session.scalars(select(Customer)).all()
+        for row in rows:
+            _ = row.tags
+        return {c.email_norm: c for c in rows}
+
+
+def refused_visits_batch() -> list[tuple[int, dict[str, Any]]]:
+    """40 validated customer rows (line, values) of which rows 17 (2**70 visits, past any
+    column) and 30 (2**40, past 32 bits: MariaDB refuses it, SQLite stores it) are built
+    past the validator, for the database to refuse."""
+    def row(i: int, visits: int) -> tuple[int, dict[str, Any]]:
+        email = f"r{i}@example.com"
+        return i + 2, {"email": email, "email_norm": email, "visits": visits,
+                       "signup_date": "2026-01-01 00:00:00.000000"}
+
+    batch = [row(i, i) for i in range(40)]
+    batch[17] = row(17, 2**70)
+    batch[30] = row(30, 2**40)
+    return batch

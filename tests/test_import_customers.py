@@ -6,29 +6,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
 from minicrm_desktop.errors import ImportFileError
-from minicrm_desktop.models import Customer
 from minicrm_desktop.services.access.actor import LOCAL_ADMIN
 from minicrm_desktop.services.importing import ImportProgress, import_customers
-from tests.helpers import assert_tags_consistent, snapshot, write_csv
+from tests.helpers import assert_tags_consistent, customers_by_email, snapshot, write_csv
 
 GOOD = """email,name,phone,city,signup_date,visits,last_visit,subscribed,tags
 asha@example.com,Asha Rao,+91 98200 1,Mumbai,2024-03-01,12,2026-10-01T09:30:00Z,yes,vip|newsletter
 ZOE@Example.com,Zoë Müller,,MÜNCHEN,2025-01-15T10:00:00+05:30,0,,no,
 raj@example.com,Raj,,Pune,,,,,VIP| |Festive
 """
-
-
-def customers_by_email(engine: Engine) -> dict[str, Customer]:
-    from sqlalchemy.orm import Session
-
-    with Session(engine) as session:
-        rows = session.scalars(select(Customer)).all()
-        for row in rows:
-            _ = row.tags
-        return {c.email_norm: c for c in rows}
 
 
 def test_imports_every_column(engine: Engine, tmp_path: Path) -> None:

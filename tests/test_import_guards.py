@@ -19,7 +19,7 @@ from minicrm_desktop.services.importing import ImportReport, import_customers, i
 from minicrm_desktop.services.importing.batches import ImportInterrupted, write_rows
 from minicrm_desktop.services.importing.customers import _write_batch as write_customers
 from minicrm_desktop.services.importing.orders import within_totals
-from tests.helpers import assert_aggregates_consistent, write_csv
+from tests.helpers import assert_aggregates_consistent, refused_visits_batch, write_csv
 
 
 def rows(engine: Engine, sql: str) -> list[tuple[Any, ...]]:
@@ -111,14 +111,7 @@ def test_an_order_that_would_overflow_its_customers_total_is_the_one_rejected() 
 def test_a_row_the_database_still_refuses_is_written_alone(engine: Engine) -> None:
     """The safety net under the checks: rows that pass validation yet fail in the database
     (here a count no column holds, built past the validator) cost only themselves."""
-    def row(i: int, visits: int) -> tuple[int, dict[str, Any]]:
-        email = f"r{i}@example.com"
-        return i + 2, {"email": email, "email_norm": email, "visits": visits,
-                       "signup_date": "2026-01-01 00:00:00.000000"}
-
-    batch = [row(i, i) for i in range(40)]
-    batch[17] = row(17, 2**70)
-    batch[30] = row(30, 2**40)  # past 32 bits: MariaDB refuses it; SQLite stores it
+    batch = refused_visits_batch()  # row 30: MariaDB refuses it; SQLite stores it
     report = write_rows(engine, "customers", write_customers, batch, {"email", "visits"})
     refused = [17, 30] if engine.dialect.name != "sqlite" else [17]
     assert [r.line for r in report.rejected] == [i + 2 for i in refused]

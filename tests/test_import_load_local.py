@@ -8,11 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, create_engine, select, text
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session
 
-from minicrm_desktop.models.customer import Customer
 from minicrm_desktop.services.access.actor import LOCAL_ADMIN
 from minicrm_desktop.services.bulkload.load_local import (
     GuardedConnection,
@@ -23,17 +21,14 @@ from minicrm_desktop.services.bulkload.load_local import (
 from minicrm_desktop.services.importing import import_customers
 from minicrm_desktop.services.importing.batches import write_rows
 from minicrm_desktop.services.importing.customers import _write_batch as write_customers
-from tests.helpers import assert_tags_consistent, write_csv
+from tests.helpers import (
+    assert_tags_consistent,
+    customers_by_email,
+    refused_visits_batch,
+    write_csv,
+)
 
 pytestmark = pytest.mark.mysql
-
-
-def customers_by_email(engine: Engine) -> dict[str, Customer]:
-    with Session(engine) as session:
-        rows = session.scalars(select(Customer)).all()
-        for row in rows:
-            _ = row.tags
-        return {c.email_norm: c for c in rows}
 
 
 @pytest.fixture
@@ -109,14 +104,7 @@ def test_values_arrive_exactly(mysql_engine: Engine, tmp_path: Path) -> None:
 
 
 def test_a_refused_row_is_isolated_when_staged(loader: Engine) -> None:
-    def row(i: int, visits: int) -> tuple[int, dict[str, Any]]:
-        email = f"r{i}@example.com"
-        return i + 2, {"email": email, "email_norm": email, "visits": visits,
-                       "signup_date": "2026-01-01 00:00:00.000000"}
-
-    batch = [row(i, i) for i in range(40)]
-    batch[17] = row(17, 2**70)
-    batch[30] = row(30, 2**40)
+    batch = refused_visits_batch()
     report = write_rows(loader, "customers", write_customers, batch, {"email", "visits"})
     assert [(r.line, r.column) for r in report.rejected] == [(19, "visits"), (32, "visits")]
     assert all("the database refused this row" in r.reason for r in report.rejected)
