@@ -10,9 +10,9 @@ import sys
 from minicrm_desktop.packaged import (
     enable_crash_traces,
     packaged_argv,
-    pause_gc_for_start,
     use_certifi_without_system_store,
 )
+from minicrm_desktop.services.core.heap import pause_gc_for_start
 
 if __name__ == "__main__":
     # The packaged app starts helper processes (demo data generation) through itself:

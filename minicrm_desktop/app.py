@@ -263,9 +263,9 @@ def create_application(argv: list[str] | None = None) -> QApplication:
 
 
 def _after_first_paint(ctx: AppContext) -> None:
-    from minicrm_desktop.packaged import resume_gc
+    from minicrm_desktop.services.core.heap import resume_gc
 
-    resume_gc()  # paused by the entry point for the start (packaged.pause_gc_for_start)
+    resume_gc()  # paused by the entry point for the start (heap.pause_gc_for_start)
     ctx.start_opening()
 
 

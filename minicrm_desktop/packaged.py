@@ -4,11 +4,8 @@ command line runs: the packaged app's own flags, and its certificate store."""
 from __future__ import annotations
 
 import faulthandler
-import gc
 import os
 import sys
-
-_gc_paused = False
 
 
 def is_packaged() -> bool:
@@ -46,26 +43,3 @@ def use_certifi_without_system_store() -> None:
     import certifi
 
     os.environ["SSL_CERT_FILE"] = certifi.where()
-
-
-def pause_gc_for_start() -> None:
-    """Turn the cyclic garbage collector off while the app starts. Start-up creates some
-    hundreds of thousands of long-lived objects (modules, classes, Qt wrappers), and the
-    collector would walk them again and again: about a tenth of the CPU time to the first
-    paint. `resume_gc()` turns it back on (the window once painted, a command at once)."""
-    global _gc_paused
-    if gc.isenabled():
-        gc.disable()
-        _gc_paused = True
-
-
-def resume_gc() -> None:
-    """Undo `pause_gc_for_start()` (nothing if it did not pause the collector). What
-    start-up made is moved out of the collector's sight first (`gc.freeze`): it lives as
-    long as the process, and later full collections then need not walk it, which keeps
-    their pauses of the GUI thread short."""
-    global _gc_paused
-    if _gc_paused:
-        _gc_paused = False
-        gc.freeze()
-        gc.enable()

@@ -98,7 +98,7 @@ def main(argv: Sequence[str] | None = None, *, actor: Actor | None = None) -> in
     argv = list(sys.argv[1:] if argv is None else argv)
     window = _window_args(argv)
     if window is None:
-        from ..packaged import resume_gc
+        from ..services.core.heap import resume_gc
 
         resume_gc()  # a command: the collector paused for the window's start runs again
     else:

@@ -17,7 +17,7 @@ from PySide6.QtCore import QEvent, QObject
 from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
-from minicrm_desktop import packaged
+from minicrm_desktop.services.core import heap
 from minicrm_desktop.services.core.deferred_engine import DeferredEngine, real_engine, sqlite_file
 from minicrm_desktop.services.core.settings import Settings
 from minicrm_desktop.views.shell import feature_scan
@@ -79,7 +79,7 @@ def test_the_app_can_wait_to_open_its_database(seeded_url: str, settings: Settin
 def collector_back_on() -> Iterator[None]:
     was_enabled = gc.isenabled()
     yield
-    packaged._gc_paused = False
+    heap._gc_paused = False
     gc.unfreeze()
     if was_enabled:
         gc.enable()
@@ -87,19 +87,19 @@ def collector_back_on() -> Iterator[None]:
 
 def test_the_collector_pauses_for_the_start_and_resumes(collector_back_on: None) -> None:
     gc.enable()
-    packaged.pause_gc_for_start()
+    heap.pause_gc_for_start()
     assert not gc.isenabled()
-    packaged.resume_gc()
+    heap.resume_gc()
     assert gc.isenabled()
     assert gc.get_freeze_count() > 0  # what start-up made is out of the collector's way
-    packaged.resume_gc()  # a second call changes nothing
+    heap.resume_gc()  # a second call changes nothing
     assert gc.isenabled()
 
 
 def test_resuming_leaves_a_collector_someone_else_turned_off(collector_back_on: None) -> None:
     gc.disable()
-    packaged.pause_gc_for_start()  # already off: not paused by us
-    packaged.resume_gc()
+    heap.pause_gc_for_start()  # already off: not paused by us
+    heap.resume_gc()
     assert not gc.isenabled()
 
 

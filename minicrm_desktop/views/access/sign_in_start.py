@@ -41,7 +41,7 @@ def sign_in_at_start(
     if not requires_sign_in(url, config):
         return LOCAL_ADMIN
     assert config is not None
-    from minicrm_desktop.packaged import resume_gc
+    from minicrm_desktop.services.core.heap import resume_gc
     from minicrm_desktop.services.core.tasks import TaskRunner
 
     resume_gc()  # the sign-in window may stay open for long: collect as usual meanwhile
