@@ -5,6 +5,7 @@ the Users page's columns and its local admin, and the warning before a lock-out.
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
 from minicrm_desktop.app import AppContext
@@ -137,3 +138,19 @@ def test_audit_log_headers_read_whole(person_app: AppContext, qtbot: QtBot) -> N
         title = str(model.headerData(column, Qt.Orientation.Horizontal))
         assert header.sectionSize(column) >= metrics.horizontalAdvance(title) + 8, title
     assert header.length() <= audit.table.viewport().width() + 1  # no sideways scrolling
+
+
+def test_pages_seen_before_do_not_size_the_one_shown(person_app: AppContext,
+                                                     qtbot: QtBot) -> None:
+    """In the narrowest window (760x520), after a visit to every page, the settings page
+    fits: the customers page, wider than that, no longer sets the page area's size."""
+    window = person_app.window
+    window.resize(760, 520)
+    qtbot.waitUntil(lambda: window.width() == 760 and window.height() == 520, timeout=3000)
+    for number in (*range(1, 7), 4):
+        press(Key(Key.Key_0.value + number), Mod.ControlModifier, window)
+    qtbot.waitUntil(lambda: window.settings_page.isVisible(), timeout=3000)
+    QTest.qWait(0)  # the page area lays out on the next event-loop turn
+    area = window.page_area
+    assert not area.horizontalScrollBar().isVisible(), "the settings page scrolls sideways"
+    assert not area.verticalScrollBar().isVisible(), "the settings page scrolls"

@@ -11,9 +11,24 @@ ERROR_COLOR = QColor("#cf222e")
 
 
 class CurrentPageStack(QStackedWidget):
-    """A stack as tall as the page it shows. Qt's stack answers height-for-width with the
-    tallest of all its pages, and a scrolling page area gives its widget that height: a
-    short window would scroll for a page nobody sees."""
+    """A stack as large as the page it shows. Qt's stack takes the largest of all its
+    pages, both as its minimum size and in height-for-width, and a scrolling page area
+    gives its widget that size: a short window would scroll for a page nobody sees."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.currentChanged.connect(self._size_to_current_page)
+
+    def _size_to_current_page(self) -> None:
+        """Pages not shown ignore their size, so only the shown one's minimum counts."""
+        policy = QSizePolicy.Policy
+        for index in range(self.count()):
+            page = self.widget(index)
+            if page is None:
+                continue
+            shown = policy.Preferred if index == self.currentIndex() else policy.Ignored
+            page.setSizePolicy(QSizePolicy(shown, shown))
+        self.updateGeometry()
 
     def heightForWidth(self, width: int) -> int:  # noqa: N802 - Qt's name
         page = self.currentWidget()

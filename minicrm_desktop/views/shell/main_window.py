@@ -23,7 +23,6 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMessageBox,
     QScrollArea,
-    QSizePolicy,
     QWidget,
 )
 
@@ -174,19 +173,6 @@ class MainWindow(QMainWindow):
         self._restore()
 
     # --- menus and shortcuts -------------------------------------------------------------
-
-    def _size_to_current_page(self) -> None:
-        """Only the shown page's minimum size counts: a stack is otherwise as large as its
-        largest page, and the page area would scroll for a page nobody sees."""
-        policy = QSizePolicy.Policy
-        for index in range(self.stack.count()):
-            page = self.stack.widget(index)
-            if page is None:
-                continue
-            shown = index == self.stack.currentIndex()
-            page.setSizePolicy(QSizePolicy(policy.Preferred if shown else policy.Ignored,
-                                           policy.Preferred if shown else policy.Ignored))
-        self.stack.updateGeometry()
 
     def _keyboard_friendly(self) -> None:
         """Tab leaves every table and list (arrow keys move inside them), also in pages
@@ -438,7 +424,6 @@ class MainWindow(QMainWindow):
         if not 0 <= row < len(self.page_names):
             return
         self.stack.setCurrentWidget(self._page(self.page_names[row]))
-        self._size_to_current_page()
         self._keyboard_friendly()
         if self.page_names[row] in self.stale:
             self.refresh_page(self.page_names[row])
