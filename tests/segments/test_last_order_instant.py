@@ -205,3 +205,27 @@ def test_sqlite_lapsed_rule_reads_the_integer_index(sqlite_engine: Engine) -> No
     assert "ix_customers_last_order_us" in plan
     steps = [step for step in plan.split(" | ") if "customers" in step]
     assert all("USING COVERING INDEX" in step for step in steps), plan
+
+
+def test_migration_0019_fills_the_column_of_existing_customers(sqlite_engine: Engine) -> None:
+    """Customers written before the migration get their instant; stepping back removes the
+    column, its index and triggers, and stepping forward again restores them."""
+    from minicrm_desktop.services.core.migrate import downgrade_to, upgrade_to_head
+
+    engine = sqlite_engine
+    downgrade_to(engine, "0018")
+    with engine.begin() as conn:
+        columns = {row[1] for row in conn.exec_driver_sql("PRAGMA table_info(customers)")}
+        assert "last_order_us" not in columns
+        conn.exec_driver_sql(
+            "INSERT INTO customers (email, email_norm, signup_date, last_order_at) VALUES "
+            "('a@x.in', 'a@x.in', '2026-01-01 00:00:00.000000', '2026-05-01 10:00:00.000001'), "
+            "('b@x.in', 'b@x.in', '2026-01-01 00:00:00.000000', NULL)")
+    upgrade_to_head(engine)
+    assert _stored(engine, "a@x.in")[1] == _micros(datetime(2026, 5, 1, 10, 0, 0, 1, tzinfo=UTC))
+    assert _stored(engine, "b@x.in") == (None, None)
+    with engine.connect() as conn:
+        names = {row[0] for row in conn.exec_driver_sql(
+            "SELECT name FROM sqlite_master WHERE tbl_name = 'customers'")}
+    assert {"ix_customers_last_order_us", "tr_customers_last_order_insert",
+            "tr_customers_last_order_update"} <= names
