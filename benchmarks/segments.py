@@ -117,6 +117,12 @@ DUCKDB_TABLES: dict[str, dict[str, str]] = {
     "customer_tags": {"customer_id": "BIGINT", "tag_id": "BIGINT"},
     "tags": {"id": "BIGINT", "name_norm": "VARCHAR"},
 }
+#: Columns DuckDB computes from those it loaded, as SQLite stores them beside the rows (and
+#: MySQL lacks): last_order_at as integer microseconds, which SQLite's WHERE compares
+#: (migration 0019, models/engine_only.py). DuckDB runs that WHERE on its own integers.
+DUCKDB_DERIVED: dict[str, dict[str, str]] = {
+    "customers": {"last_order_us": "epoch_us(last_order_at)::BIGINT"},
+}
 #: SQL that DuckDB parses: PostgreSQL's, with `?` placeholders.
 DUCKDB_SQL = postgresql.dialect(paramstyle="qmark")
 
@@ -222,7 +228,9 @@ def open_duckdb(engine: Engine, n: int) -> Any:
     con = duckdb.connect(str(path), config={"threads": 1})
     present = {(r[0], r[1]) for r in con.execute(
         "SELECT table_name, column_name FROM duckdb_columns()").fetchall()}
-    if present >= {(t, c) for t, columns in DUCKDB_TABLES.items() for c in columns}:
+    wanted = {(t, c) for t, columns in DUCKDB_TABLES.items() for c in columns}
+    wanted |= {(t, c) for t, columns in DUCKDB_DERIVED.items() for c in columns}
+    if present >= wanted:
         loaded = con.execute("SELECT count(*) FROM customers").fetchone()
         if loaded is not None and loaded[0] == n:
             return con
@@ -232,9 +240,11 @@ def open_duckdb(engine: Engine, n: int) -> Any:
             _export_csv(engine, table, list(columns), csv_path)
             spec = ", ".join(f"'{c}': '{t}'" for c, t in columns.items())
             con.execute(f"DROP TABLE IF EXISTS {table}")
+            derived = "".join(f", {expr} AS {name}"
+                              for name, expr in DUCKDB_DERIVED.get(table, {}).items())
             con.execute(
-                f"CREATE TABLE {table} AS SELECT * FROM read_csv('{csv_path}', header=false, "
-                f"quote='\"', escape='\"', nullstr='\\N', columns={{{spec}}})"
+                f"CREATE TABLE {table} AS SELECT *{derived} FROM read_csv('{csv_path}', "
+                f"header=false, quote='\"', escape='\"', nullstr='\\N', columns={{{spec}}})"
             )
         finally:
             csv_path.unlink(missing_ok=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +52,25 @@ def assert_aggregates_consistent(engine: Engine) -> None:
         stored = stored_aggregates(conn)
         recomputed = recomputed_aggregates(conn)
     assert stored == recomputed
+    assert_sqlite_shadows_consistent(engine)
+
+
+def assert_sqlite_shadows_consistent(engine: Engine) -> None:
+    """SQLite's stored copies of the aggregates (migrations 0017, 0019) match them: the
+    truncated average, and the last order as microseconds since 1970 UTC."""
+    if engine.dialect.name != "sqlite":
+        return
+    from minicrm_desktop.models.engine_only import sqlite_average, sqlite_instant
+
+    with engine.connect() as conn:
+        rows = conn.exec_driver_sql(
+            "SELECT total_spend_minor, order_count, avg_order_minor, last_order_at, "
+            "last_order_us FROM customers").all()
+    for total, count, average, last_text, last_us in rows:
+        assert average == sqlite_average(total, count)
+        assert last_us == sqlite_instant(last_text)
+        if last_text is not None:  # the instant the text names, to the microsecond
+            assert last_us == sqlite_instant(datetime.fromisoformat(last_text))
 
 
 def assert_tags_consistent(engine: Engine) -> None:

@@ -190,15 +190,15 @@ def test_bulk_load_defers_sqlite_checkpoints_for_its_duration(
     assert autocheckpoint() == indexes.DEFAULT_WAL_PAGES  # normal checkpoints again
 
 
-def test_sqlite_average_index_is_set_aside_by_loads_that_write_aggregates(
-    sqlite_engine: Engine,
+@pytest.mark.parametrize("name", ["ix_customers_avg_order_minor", "ix_customers_last_order_us"])
+def test_sqlite_aggregate_indexes_are_set_aside_by_loads_that_write_aggregates(
+    sqlite_engine: Engine, name: str
 ) -> None:
-    """ix_customers_avg_order_minor (migration 0017) is outside the ORM metadata: loads that
-    write the aggregates set it aside and rebuild it; a customer load keeps it; start-up
-    restores it if a load was interrupted."""
+    """ix_customers_avg_order_minor (migration 0017) and ix_customers_last_order_us (0019) are
+    outside the ORM metadata: loads that write the aggregates set them aside and rebuild
+    them; a customer load keeps them; start-up restores them if a load was interrupted."""
     from minicrm_desktop.services.importing.orders import AGGREGATE_COLUMNS
 
-    name = "ix_customers_avg_order_minor"
     assert name in index_names(sqlite_engine)
     with indexes.indexes_set_aside(sqlite_engine, (customers_table,), AGGREGATE_COLUMNS):
         assert name not in index_names(sqlite_engine)

@@ -13,7 +13,12 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select
 
-from minicrm_desktop.models.engine_only import AVG_ORDER_COLUMN, sqlite_average
+from minicrm_desktop.models.engine_only import (
+    AVG_ORDER_COLUMN,
+    LAST_ORDER_US_COLUMN,
+    sqlite_average,
+    sqlite_instant,
+)
 from minicrm_desktop.models.tables import customers_table, orders_table
 from minicrm_desktop.services.bulkload.bulk import placeholders
 
@@ -29,8 +34,10 @@ _UPDATE = (
     "UPDATE customers SET total_spend_minor = {p}, order_count = {p}, first_order_at = {p}, "
     "last_order_at = {p}{extra} WHERE id = {p}"
 )
-# SQLite stores the truncated average (migration 0017); set here, its trigger has no work.
+# SQLite stores the truncated average (migration 0017) and the last order as an integer
+# (0019); set here, their triggers have no work.
 _SQLITE_AVERAGE = ", avg_order_minor = {p}"
+_SQLITE_LAST_ORDER = ", last_order_us = {p}"
 
 
 def refresh_aggregates(
@@ -44,8 +51,11 @@ def refresh_aggregates(
     """
     ids = sorted(set(customer_ids) | set(maybe_empty))
     p = placeholders(conn, 1)
-    sqlite = stores_sqlite_average(conn)
-    update_sql = _UPDATE.format(p=p, extra=_SQLITE_AVERAGE.format(p=p) if sqlite else "")
+    stored = sqlite_stored_columns(conn)
+    sqlite = AVG_ORDER_COLUMN in stored
+    instants = LAST_ORDER_US_COLUMN in stored
+    extra = (_SQLITE_AVERAGE if sqlite else "") + (_SQLITE_LAST_ORDER if instants else "")
+    update_sql = _UPDATE.format(p=p, extra=extra.format(p=p))
     for start in range(0, len(ids), _CHUNK):
         chunk = ids[start : start + _CHUNK]
         sql = _AGGREGATE.format(ids=placeholders(conn, len(chunk)))
@@ -57,19 +67,25 @@ def refresh_aggregates(
             else (0, 0, None, None, cid)
             for cid in chunk
         ]
-        if sqlite:
-            rows = [(*r[:4], sqlite_average(int(r[0]), int(r[1])), r[4]) for r in rows]
+        if sqlite or instants:
+            rows = [
+                (*r[:4],
+                 *((sqlite_average(int(r[0]), int(r[1])),) if sqlite else ()),
+                 *((sqlite_instant(r[3]),) if instants else ()),
+                 r[4])
+                for r in rows
+            ]
         conn.exec_driver_sql(update_sql, rows)
 
 
-def stores_sqlite_average(conn: Connection) -> bool:
-    """Whether this is SQLite with the stored avg_order_minor of migration 0017 (a database
-    opened at an older revision, as during an upgrade, lacks it: its triggers then set
-    nothing, and writers must not name it)."""
+def sqlite_stored_columns(conn: Connection) -> set[str]:
+    """The SQLite-only stored columns this database has: avg_order_minor (migration 0017),
+    last_order_us (0019). A database opened at an older revision, as during an upgrade,
+    lacks them: its triggers then set nothing, and writers must not name them."""
     if conn.dialect.name != "sqlite":
-        return False
-    columns = conn.exec_driver_sql("PRAGMA table_info(customers)").fetchall()
-    return any(row[1] == AVG_ORDER_COLUMN for row in columns)
+        return set()
+    columns = {row[1] for row in conn.exec_driver_sql("PRAGMA table_info(customers)")}
+    return columns & {AVG_ORDER_COLUMN, LAST_ORDER_US_COLUMN}
 
 
 @dataclass(frozen=True)
