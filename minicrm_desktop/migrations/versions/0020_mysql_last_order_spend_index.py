@@ -2,11 +2,11 @@
 
 "Haven't ordered in N months and spent over X" was a range on ix_customers_spend_activity,
 which leads with the spend: at a million customers it read the 468,000 who spent over
-₹5,000 to find the 83,000 who also lapsed. Led by the last order instead, the index seeks
-past the customers who never ordered with their spend (the NULL dates with spend over X: none,
-their spend is 0) and reads only the customers whose last order is older than the cut-off
-(251,000), checking the spend beside each date. Both ranges are index-only; the planner
-estimates both as half the table at this size and picks this one, the narrower entry.
+₹5,000 to find the 83,000 who also lapsed. Led by the last order instead, the range reads
+the customers whose last order is older than the cut-off (251,000), checking the spend
+beside each date; those who never ordered (a NULL date) are passed over by one seek to
+(NULL, X), since their spend is 0. Both ranges are index-only; the planner estimates both
+as half the table at this size and picks this one, the narrower entry.
 SQLite is unchanged (its planner keeps the spend range: see models/engine_only.py).
 
 Revision ID: 0020
