@@ -11,6 +11,9 @@ truncated average and checks the exact total > V x count on the same entries.
 And `customers.email_domain` (the part after the `@`), generated and indexed, so
 the rule builder's email-domain suggestions are a range seek and an index-ordered count
 (services/segments/suggestions.py); SQLite counts from its covering email index instead.
+And `ix_customers_last_order_spend (last_order_at, total_spend_minor)` (migration 0020):
+"lapsed N months and spent over X" reads only the customers whose last order is older than
+the cut-off (a quarter of them at a million) instead of everyone over the spend (half).
 
 SQLite has `customers.avg_order_minor` too since migration 0017, with the same values and
 index, but as a plain column kept by triggers: SQLite never reads an index on a generated
@@ -43,6 +46,7 @@ LAST_ORDER_US_COLUMN = "last_order_us"
 LAST_ORDER_US_INDEX = "ix_customers_last_order_us"
 EMAIL_DOMAIN_COLUMN = "email_domain"
 EMAIL_DOMAIN_INDEX = "ix_customers_email_domain"
+LAST_ORDER_SPEND_INDEX = "ix_customers_last_order_spend"
 
 # Their columns, as the migrations create them: a bulk load sets them aside on MySQL too
 # (services/bulkload/indexes.py), and start-up restores any an interrupted load left out.
@@ -51,12 +55,14 @@ MYSQL_INDEX_COLUMNS = {
         EMAIL_REV_INDEX: "(email_rev)",
         AVG_ORDER_INDEX: "(avg_order_minor, order_count, total_spend_minor)",
         EMAIL_DOMAIN_INDEX: "(email_domain)",
+        LAST_ORDER_SPEND_INDEX: "(last_order_at, total_spend_minor)",
     },
 }
 
 _COLUMNS = {("customers", EMAIL_REV_COLUMN), ("customers", AVG_ORDER_COLUMN),
             ("customers", EMAIL_DOMAIN_COLUMN), ("customers", LAST_ORDER_US_COLUMN)}
-_INDEXES = {EMAIL_REV_INDEX, AVG_ORDER_INDEX, EMAIL_DOMAIN_INDEX, LAST_ORDER_US_INDEX}
+_INDEXES = {EMAIL_REV_INDEX, AVG_ORDER_INDEX, EMAIL_DOMAIN_INDEX, LAST_ORDER_US_INDEX,
+            LAST_ORDER_SPEND_INDEX}
 
 
 @dataclass(frozen=True)

@@ -6,15 +6,18 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, inspect
 
+from minicrm_desktop.models.engine_only import LAST_ORDER_SPEND_INDEX
 from minicrm_desktop.models.rules import parse_rule
 from minicrm_desktop.models.rules_values import Period
+from minicrm_desktop.services.core.migrate import alembic_config, downgrade_to, upgrade_to_head
 from minicrm_desktop.services.segments import count_statement, optimize_database
 from minicrm_desktop.services.segments.compiler import compile_rule
 from minicrm_desktop.services.segments.periods import months_before, period_start, resolve_as_of
 
-from .conftest import at, audience, cond, edge_people, where
+from .conftest import AS_OF, at, audience, cond, edge_people, where
 from .population import Person, insert_people
 
 
@@ -265,3 +268,50 @@ def test_sqlite_average_order_value_seeks_the_truncated_average(sqlite_engine: E
         cond("avg_order_value", ">", 1500), cond("city", "=", "Pune"), combinator="or")),
         None, "sqlite").compile(sqlite_engine))
     assert "avg_order_minor" not in sql_or
+
+
+def test_mysql_lapsed_big_spenders_seek_the_last_order_index(mysql_engine: Engine) -> None:
+    """"Lapsed 6 months and spent over ₹5,000" reads the customers whose last order is old
+    (ix_customers_last_order_spend, migration 0020), not everyone over the spend."""
+    recent, old = at("2026-08-01T00:00:00"), at("2025-01-01T00:00:00")
+    people = (
+        [Person(email=f"recent{i}@x.in", orders=[(600_000, recent)]) for i in range(40)]
+        + [Person(email=f"lapsed{i}@x.in", orders=[(500_001 + i, old)]) for i in range(3)]
+        + [Person(email=f"small{i}@x.in", orders=[(500_000, old)]) for i in range(3)]
+        + [Person(email=f"never{i}@x.in") for i in range(10)]
+    )
+    ids = insert_people(mysql_engine, people)
+    optimize_database(mysql_engine)
+    rule = where(cond("last_order_date", "notWithinLast", {"amount": 6, "unit": "months"}),
+                 cond("total_spend", ">", 5000))
+    assert audience(mysql_engine, rule) == {ids[f"lapsed{i}@x.in"] for i in range(3)}
+    stmt = count_statement(compile_rule(parse_rule(rule), AS_OF, "mysql"))
+    compiled = stmt.compile(mysql_engine)
+    with mysql_engine.connect() as conn:
+        plan = conn.exec_driver_sql("EXPLAIN FORMAT=JSON " + compiled.string,
+                                    compiled.params).scalar_one()
+    assert '"key": "ix_customers_last_order_spend"' in plan
+    assert '"using_index": true' in plan
+
+
+def test_mysql_last_order_spend_index_comes_and_goes_with_migration_0020(
+    mysql_engine: Engine,
+) -> None:
+    def names() -> set[str]:
+        return {str(ix["name"]) for ix in inspect(mysql_engine).get_indexes("customers")}
+
+    assert LAST_ORDER_SPEND_INDEX in names()
+    script = ScriptDirectory.from_config(alembic_config(mysql_engine))
+    before = script.get_revision("0020").down_revision  # 0018, or whatever it is rebased on
+    assert isinstance(before, str)
+    downgrade_to(mysql_engine, before)
+    assert LAST_ORDER_SPEND_INDEX not in names()
+    upgrade_to_head(mysql_engine)
+    assert LAST_ORDER_SPEND_INDEX in names()
+    assert [ix["column_names"] for ix in inspect(mysql_engine).get_indexes("customers")
+            if ix["name"] == LAST_ORDER_SPEND_INDEX] == [["last_order_at", "total_spend_minor"]]
+
+
+def test_sqlite_has_no_last_order_spend_index(sqlite_engine: Engine) -> None:
+    names = {str(ix["name"]) for ix in inspect(sqlite_engine).get_indexes("customers")}
+    assert LAST_ORDER_SPEND_INDEX not in names
