@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, delete, insert, select, update
 
 from minicrm_desktop.services.bulkload.bulk import raw_insert, storage_timestamp
+from minicrm_desktop.services.core.heap import bulk_allocations
 
 from ...errors import MiniCRMError
 from ...models.base import utcnow
@@ -318,50 +319,60 @@ def _freeze(
     reasons: dict[str, int] = {}
     audience = 0
     after = 0
-    while True:
-        # Keyset chunks inside the one transaction: memory stays flat at any audience size.
-        # In id order, so of customers sharing an address the lowest id gets the message.
-        chunk = conn.execute(
-            select(cust.id, cust.email, cust.phone, cust.subscribed)
-            .where(where, cust.id > after)
-            .order_by(cust.id)
-            .limit(_INSERT_CHUNK)
-        ).all()
-        if not chunk:
-            break
-        after = chunk[-1][0]
-        rows: list[tuple[Any, ...]] = []
-        for customer_id, email, phone, subscribed in chunk:
-            address = email if channel == Channel.EMAIL else phone
-            reason = _suppression(
-                subscribed, address, customer_id in recent, recent_hours, channel, seen
-            )
-            if reason:
-                reasons[reason] = reasons.get(reason, 0) + 1
-            variant = variant_for(campaign_id, customer_id, variant_count)
-            status = DeliveryStatus.SKIPPED if reason else DeliveryStatus.QUEUED
-            if not reason and test_share is not None and not in_test_share(
-                campaign_id, customer_id, test_share
-            ):
-                # The rest of an A/B audience: its variant is the winner, chosen later.
-                status, variant = DeliveryStatus.HELD, ""
-            rows.append(
-                (
-                    campaign_id,
-                    customer_id,
-                    address,
-                    variant,
-                    status.value,
-                    reason,
-                    0,
-                    # The only place a key is made: later it is read from this row.
-                    idempotency_key(uid, customer_id),
-                    stamp,
-                    stamp,
+    queued, skipped, held = (DeliveryStatus.QUEUED.value, DeliveryStatus.SKIPPED.value,
+                             DeliveryStatus.HELD.value)
+    email = channel == Channel.EMAIL
+    # Short-lived rows by the thousand: young collections rarely, and never over the app's
+    # own objects (heap.py); a full pass here held the GIL, and the GUI, for tens of ms.
+    with bulk_allocations():
+        while True:
+            # Keyset chunks inside the one transaction: memory stays flat at any audience
+            # size. In id order, so of customers sharing an address the lowest id gets the
+            # message.
+            chunk = conn.execute(
+                select(cust.id, cust.email, cust.phone, cust.subscribed)
+                .where(where, cust.id > after)
+                .order_by(cust.id)
+                .limit(_INSERT_CHUNK)
+            ).all()
+            if not chunk:
+                break
+            after = chunk[-1][0]
+            rows: list[tuple[Any, ...]] = []
+            for customer_id, email_address, phone, subscribed in chunk:
+                address = email_address if email else phone
+                reason = _suppression(
+                    subscribed, address, customer_id in recent, recent_hours, channel, seen
                 )
-            )
-        raw_insert(conn, deliveries_table, FROZEN_COLUMNS, rows)
-        audience += len(chunk)
+                if reason:
+                    reasons[reason] = reasons.get(reason, 0) + 1
+                    status, variant = skipped, variant_for(campaign_id, customer_id,
+                                                           variant_count)
+                elif test_share is not None and not in_test_share(
+                    campaign_id, customer_id, test_share
+                ):
+                    # The rest of an A/B audience: its variant is the winner, chosen later.
+                    status, variant = held, ""
+                else:
+                    status = queued
+                    variant = variant_for(campaign_id, customer_id, variant_count)
+                rows.append(
+                    (
+                        campaign_id,
+                        customer_id,
+                        address,
+                        variant,
+                        status,
+                        reason,
+                        0,
+                        # The only place a key is made: later it is read from this row.
+                        idempotency_key(uid, customer_id),
+                        stamp,
+                        stamp,
+                    )
+                )
+            raw_insert(conn, deliveries_table, FROZEN_COLUMNS, rows)
+            audience += len(chunk)
     skipped = sum(reasons.values())
     return LaunchSummary(campaign_id, audience, audience - skipped, skipped, reasons)
 

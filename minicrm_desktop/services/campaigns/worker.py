@@ -24,7 +24,7 @@ from . import store
 from .email import compose_body, unsubscribe_url
 from .events import DeliveryEvent
 from .templates import Template
-from .vendor import Message, PendingOutcome, Vendor
+from .vendor import Message, Outcome, PendingBatch, Vendor
 
 if TYPE_CHECKING:
     from .engine import DeliveryEngine
@@ -39,6 +39,10 @@ CHUNK = 500
 PUBLISH_EVERY = 125
 PUBLISH_SECONDS = 0.1
 _Chunk = tuple[str, list[store.ClaimedMessage]]  # (claim token, messages)
+_SENT = DeliveryStatus.SENT.value
+_QUEUED = DeliveryStatus.QUEUED.value
+_FAILED = DeliveryStatus.FAILED.value
+_EMAIL = Channel.EMAIL.value
 
 
 @dataclass
@@ -113,64 +117,55 @@ class _Worker(QRunnable):
             self.owner._worker_exited(run)
 
     def _send(self, token: str, claimed: list[store.ClaimedMessage]) -> None:
-        """Send a chunk, keeping up to PUBLISH_EVERY messages in flight at the vendor."""
+        """Send a chunk, handing the vendor's answers to its ledger in groups of up to
+        PUBLISH_EVERY (one hand-over between threads a group, not one a message)."""
         run = self.run_state
-        in_flight: list[tuple[store.ClaimedMessage, PendingOutcome]] = []
+        vendor, bucket = run.vendor, run.bucket
+        group: list[store.ClaimedMessage] = []
+        answered: list[tuple[Message, Outcome]] = []
         published = time.monotonic()
         for index, msg in enumerate(claimed):
-            if (
-                not run.may_send()
-                or (run.bucket and not run.bucket.wait(run.stop))
-                or not run.may_send()
+            if not run.may_send() or (
+                bucket is not None and (not bucket.wait(run.stop) or not run.may_send())
             ):
                 # Paused, cancelled, or the lease not renewed in time: the rest goes back.
                 self.owner._release.emit(run, token, [m.delivery_id for m in claimed[index:]])
                 break
             message = _message(run, msg)
-            in_flight.append((msg, run.vendor.submit(message)))
+            answered.append((message, vendor.answer(message)))
+            group.append(msg)
             # Publish in groups, and at least every PUBLISH_SECONDS when sending is slow.
-            if len(in_flight) >= PUBLISH_EVERY or time.monotonic() - published > PUBLISH_SECONDS:
-                self._publish(token, in_flight)
-                in_flight = []
+            if len(group) >= PUBLISH_EVERY or time.monotonic() - published > PUBLISH_SECONDS:
+                self._publish(token, group, vendor.record(answered))
+                group, answered = [], []
                 published = time.monotonic()
-        self._publish(token, in_flight)
+        if group:
+            self._publish(token, group, vendor.record(answered))
 
-    def _publish(
-        self, token: str, in_flight: list[tuple[store.ClaimedMessage, PendingOutcome]]
-    ) -> None:
-        """Wait for the vendor's answers and publish them as delivery events."""
-        if not in_flight:
-            return
+    def _publish(self, token: str, group: list[store.ClaimedMessage],
+                 pending: PendingBatch) -> None:
+        """Wait for the ledger to make the group's outcomes final; publish them as delivery
+        events (dated once for the group: they were learned together)."""
         plan = self.run_state.plan
+        outcomes = pending.result()
+        now = utcnow()
+        max_attempts, cid = plan.max_attempts, plan.campaign_id
+        retry_base = self.owner.retry_base_seconds
         events: list[DeliveryEvent] = []
-        for msg, pending in in_flight:
-            outcome = pending.result()
+        for msg, outcome in zip(group, outcomes, strict=True):
             attempt = msg.attempts + 1
-            now = utcnow()
             retry_at = None
             if outcome.sent:
-                status = DeliveryStatus.SENT.value
-            elif outcome.transient and attempt < plan.max_attempts:
-                status = DeliveryStatus.QUEUED.value
-                retry_at = now + timedelta(
-                    seconds=self.owner.retry_base_seconds * 2 ** (attempt - 1)
-                )
+                status = _SENT
+            elif outcome.transient and attempt < max_attempts:
+                status = _QUEUED
+                retry_at = now + timedelta(seconds=retry_base * 2 ** (attempt - 1))
             else:
-                status = DeliveryStatus.FAILED.value
+                status = _FAILED
             events.append(
-                DeliveryEvent(
-                    plan.campaign_id,
-                    msg.delivery_id,
-                    msg.customer_id,
-                    msg.variant,
-                    token,
-                    status,
-                    outcome.reason,
-                    attempt,
-                    now,
-                    retry_at,
-                    outcome.opened if outcome.sent else None,
-                )
+                DeliveryEvent(cid, msg.delivery_id, msg.customer_id, msg.variant, token,
+                              status, outcome.reason, attempt, now, retry_at,
+                              outcome.opened if outcome.sent else None)
             )
         self.owner.events.emit(events)
 
@@ -180,7 +175,7 @@ def _message(run: _Run, msg: store.ClaimedMessage) -> Message:
     and its own unsubscribe link (the same on every attempt: it derives from the key)."""
     plan = run.plan
     fields = dict(msg.customer)
-    if plan.channel == Channel.EMAIL.value:
+    if plan.channel == _EMAIL:
         fields["unsubscribe_url"] = unsubscribe_url(plan.link_secret, msg.key)
     body = compose_body(run.templates[msg.variant], run.footer, fields)
     return Message(
