@@ -38,6 +38,14 @@ log = logging.getLogger(__name__)
 CHUNK = 500
 PUBLISH_EVERY = 125
 PUBLISH_SECONDS = 0.1
+# How many of a run's workers send at once adapts to the vendor. While it answers at once
+# (a group's answers mostly under SLOW_ANSWER_SECONDS), sending is CPU work under the GIL:
+# more threads add nothing but queue for it, the writer and the GUI thread among them
+# (each waits up to a switch interval per thread ahead of it). FEW_WORKERS then send —
+# two, so one renders while the other waits for the ledger. Once answers take longer
+# (network latency), every worker sends, to keep that many messages in flight.
+FEW_WORKERS = 2
+SLOW_ANSWER_SECONDS = 0.002
 _Chunk = tuple[str, list[store.ClaimedMessage]]  # (claim token, messages)
 _SENT = DeliveryStatus.SENT.value
 _QUEUED = DeliveryStatus.QUEUED.value
@@ -68,6 +76,33 @@ class _Run:
     starved: bool = False  # a refill waited for the lease: the next heartbeat refills
     fault: str | None = None  # why the run stopped on its own (a database error, …)
     lost: bool = False  # another process has the lease: record nothing more under it
+    # Workers allowed to send now (the rest wait on `wake`): see FEW_WORKERS.
+    sending: int = FEW_WORKERS
+    ending: bool = False  # told to end: all workers stay awake
+    wake: threading.Condition = field(default_factory=threading.Condition)
+
+    def __post_init__(self) -> None:
+        self.sending = min(self.workers, FEW_WORKERS)
+
+    def adapt(self, slow: bool) -> bool:
+        """A group's answers were mostly slow (or not): set how many workers send. True
+        when more may send now (the writer then hands out more work)."""
+        want = self.workers if slow else min(self.workers, FEW_WORKERS)
+        if want == self.sending or self.ending:
+            return False
+        self.sending = want
+        if want < self.workers:
+            return False
+        self.wake_all()
+        return True
+
+    def wake_all(self, ending: bool = False) -> None:
+        """Every worker takes work again: more are needed, or (`ending`) the run ends and
+        each must take its None from the queue."""
+        self.ending = self.ending or ending
+        self.sending = self.workers
+        with self.wake:
+            self.wake.notify_all()
 
     def may_send(self) -> bool:
         return not self.stop.is_set() and time.monotonic() < self.deadline
@@ -91,15 +126,21 @@ class _Pacer:
 
 
 class _Worker(QRunnable):
-    def __init__(self, owner: DeliveryEngine, run: _Run) -> None:
+    def __init__(self, owner: DeliveryEngine, run: _Run, index: int) -> None:
         super().__init__()
         self.owner = owner
         self.run_state = run
+        self.index = index
 
     def run(self) -> None:
         run = self.run_state
         try:
             while not run.stop.is_set():
+                if self.index >= run.sending:
+                    with run.wake:  # not needed now: see FEW_WORKERS
+                        if self.index >= run.sending and not run.stop.is_set():
+                            run.wake.wait(0.5)
+                    continue
                 try:
                     chunk = run.work.get(timeout=0.5)
                 except queue.Empty:
@@ -124,6 +165,8 @@ class _Worker(QRunnable):
         group: list[store.ClaimedMessage] = []
         answered: list[tuple[Message, Outcome]] = []
         published = time.monotonic()
+        slow = 0  # answers of the group that took SLOW_ANSWER_SECONDS or more
+        clock = time.perf_counter
         for index, msg in enumerate(claimed):
             if not run.may_send() or (
                 bucket is not None and (not bucket.wait(run.stop) or not run.may_send())
@@ -132,13 +175,18 @@ class _Worker(QRunnable):
                 self.owner._release.emit(run, token, [m.delivery_id for m in claimed[index:]])
                 break
             message = _message(run, msg)
+            asked = clock()
             answered.append((message, vendor.answer(message)))
+            slow += clock() - asked >= SLOW_ANSWER_SECONDS
             group.append(msg)
             # Publish in groups, and at least every PUBLISH_SECONDS when sending is slow.
             if len(group) >= PUBLISH_EVERY or time.monotonic() - published > PUBLISH_SECONDS:
+                if run.adapt(slow * 2 > len(group)):
+                    self.owner._more.emit(run)
                 self._publish(token, group, vendor.record(answered))
                 group, answered = [], []
                 published = time.monotonic()
+                slow = 0
         if group:
             self._publish(token, group, vendor.record(answered))
 
