@@ -142,8 +142,8 @@ def take(
         if not ids:
             return []
         conn.exec_driver_sql(_take_mysql(len(ids)), (token, *ids))
-        found = conn.exec_driver_sql(_claimed_mysql(len(ids), conn.dialect.is_mariadb),
-                                     (*ids, token)).scalar_one()
+        mariadb = bool(getattr(conn.dialect, "is_mariadb", False))
+        found = conn.exec_driver_sql(_claimed_mysql(len(ids), mariadb), (*ids, token)).scalar_one()
         rows = json.loads(found) if found else []
     rows.sort()  # by id
     # JSON carries the last order's time as ISO text (read with the C parser: SQLAlchemy's

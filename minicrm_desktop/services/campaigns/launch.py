@@ -319,8 +319,8 @@ def _freeze(
     reasons: dict[str, int] = {}
     audience = 0
     after = 0
-    queued, skipped, held = (DeliveryStatus.QUEUED.value, DeliveryStatus.SKIPPED.value,
-                             DeliveryStatus.HELD.value)
+    queued, skip, held = (DeliveryStatus.QUEUED.value, DeliveryStatus.SKIPPED.value,
+                          DeliveryStatus.HELD.value)
     email = channel == Channel.EMAIL
     # Short-lived rows by the thousand: young collections rarely, and never over the app's
     # own objects (heap.py); a full pass here held the GIL, and the GUI, for tens of ms.
@@ -346,7 +346,7 @@ def _freeze(
                 )
                 if reason:
                     reasons[reason] = reasons.get(reason, 0) + 1
-                    status, variant = skipped, variant_for(campaign_id, customer_id,
+                    status, variant = skip, variant_for(campaign_id, customer_id,
                                                            variant_count)
                 elif test_share is not None and not in_test_share(
                     campaign_id, customer_id, test_share
