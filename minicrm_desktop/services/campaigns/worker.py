@@ -181,14 +181,21 @@ class _Worker(QRunnable):
             group.append(msg)
             # Publish in groups, and at least every PUBLISH_SECONDS when sending is slow.
             if len(group) >= PUBLISH_EVERY or time.monotonic() - published > PUBLISH_SECONDS:
-                if run.adapt(slow * 2 > len(group)):
-                    self.owner._more.emit(run)
-                self._publish(token, group, vendor.record(answered))
+                self._hand_over(token, group, answered, slow)
                 group, answered = [], []
                 published = time.monotonic()
                 slow = 0
         if group:
-            self._publish(token, group, vendor.record(answered))
+            self._hand_over(token, group, answered, slow)
+
+    def _hand_over(self, token: str, group: list[store.ClaimedMessage],
+                   answered: list[tuple[Message, Outcome]], slow: int) -> None:
+        """A group's answers to the ledger, then its outcomes to the writer; how many
+        workers send follows how fast the vendor answered the group."""
+        run = self.run_state
+        if run.adapt(slow * 2 > len(group)):
+            self.owner._more.emit(run)
+        self._publish(token, group, run.vendor.record(answered))
 
     def _publish(self, token: str, group: list[store.ClaimedMessage],
                  pending: PendingBatch) -> None:
