@@ -220,3 +220,35 @@ def test_a_campaign_that_cannot_start_says_why(
         assert not delivery.is_running(campaign_id)
     finally:
         delivery.shutdown()
+
+
+def test_workers_sending_at_once_follow_the_vendors_speed(
+    population: Engine, ledger_path: Path, qapp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A vendor answering at once is CPU work under the GIL: only FEW_WORKERS send; one that
+    takes its time (network latency) gets every worker, to keep messages in flight."""
+    import threading
+
+    from minicrm_desktop.services.campaigns import worker
+    from minicrm_desktop.services.campaigns.vendor import Vendor
+
+    senders: dict[str, set[int]] = {}
+    answer = Vendor.answer
+
+    def counted(self: Vendor, message: object) -> object:
+        key = "slow" if self.config.latency_ms else "fast"
+        senders.setdefault(key, set()).add(threading.get_ident())
+        return answer(self, message)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Vendor, "answer", counted)
+    for latency in (0.0, 5.0):
+        campaign_id = create_campaign(
+            population, draft(name=f"latency {latency}",
+                              vendor=VendorConfig(success_rate=1.0, seed=3, latency_ms=latency)),
+            actor=LOCAL_ADMIN)
+        launch_campaign(population, campaign_id, actor=LOCAL_ADMIN)
+        result = run_until_settled(population, campaign_id, workers=6, ledger_path=ledger_path)
+        assert result is not None
+        assert result.status == "completed"
+    assert len(senders["fast"]) <= worker.FEW_WORKERS
+    assert len(senders["slow"]) > worker.FEW_WORKERS

@@ -120,13 +120,21 @@ def test_outcomes_and_the_next_claim_share_one_transaction(population: Engine) -
 
 
 def test_a_claim_reads_its_messages_as_a_plain_read_does(population: Engine) -> None:
-    """SQLite's claim reads its rows as one JSON row: the same messages, times as times."""
+    """A claim reads its rows as one JSON row (both engines): the same messages as a plain
+    SQLAlchemy read of the claimed rows, times as aware times."""
+    from sqlalchemy import select
+
+    from minicrm_desktop.models.campaign import deliveries_table
     from minicrm_desktop.models.tables import customers_table
     from minicrm_desktop.services.campaigns import claims
 
+    d, cust = deliveries_table.c, customers_table.c
+
     when = utcnow().replace(microsecond=123456)
     with population.begin() as conn:
-        conn.execute(update(customers_table).values(last_order_at=when))
+        # Text JSON must carry as it is: quotes, a backslash, accents, an emoji.
+        conn.execute(update(customers_table).values(last_order_at=when,
+                                                    name='Zoë "Q" \\ 😀 Øst'))
     campaign_id = create_campaign(population, draft(), actor=LOCAL_ADMIN)
     launch_campaign(population, campaign_id, actor=LOCAL_ADMIN)
     claimed = store.claim(population, campaign_id, "token-json", 50)
@@ -134,7 +142,11 @@ def test_a_claim_reads_its_messages_as_a_plain_read_does(population: Engine) -> 
     assert len(ids) == 50
     assert ids == sorted(ids)
     with population.connect() as conn:
-        plain = claims.messages(conn.execute(claims._CLAIMED,
-                                             {"ids": ids, "token": "token-json"}).all())
+        plain = claims.messages(conn.execute(
+            select(d.id, d.customer_id, d.address, d.variant, d.attempts, d.idempotency_key,
+                   cust.name, cust.email, cust.city, cust.total_spend_minor, cust.last_order_at)
+            .join_from(deliveries_table, customers_table, cust.id == d.customer_id)
+            .where(d.claim == "token-json", d.status == "sending").order_by(d.id)).all())
     assert claimed == plain
     assert {m.customer["last_order_at"] for m in claimed} == {when}
+    assert {m.customer["name"] for m in claimed} == {'Zoë "Q" \\ 😀 Øst'}

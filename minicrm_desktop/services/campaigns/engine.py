@@ -102,6 +102,7 @@ class DeliveryEngine(QObject):
     _resume_request = Signal(int, object)
     _cancel_request = Signal(int, object)
     _chunk_done = Signal(object)
+    _more = Signal(object)  # _Run: more of its workers send now
     _release = Signal(object, str, object)
 
     def __init__(
@@ -152,6 +153,7 @@ class DeliveryEngine(QObject):
         self._resume_request.connect(self._writer.resume_run, queued)
         self._cancel_request.connect(self._writer.cancel_run, queued)
         self._chunk_done.connect(self._writer.chunk_done, queued)
+        self._more.connect(self._writer.more, queued)
         self._release.connect(self._writer.release, queued)
         self._writer.applied.connect(self.progress, queued)
         self._writer.changed.connect(self.status_changed, queued)

@@ -50,6 +50,7 @@ def halt(writer: _Writer, run: _Run) -> None:
                 writer.release(run, token, [m.delivery_id for m in messages])
     for _ in range(run.workers):
         run.work.put(None)
+    run.wake_all(ending=True)  # waiting workers too: each takes its None and ends
 
 
 def refill(writer: _Writer, run: _Run) -> None:
@@ -61,7 +62,8 @@ def refill(writer: _Writer, run: _Run) -> None:
         return
     cid = run.plan.campaign_id
     try:
-        while run.in_flight < run.workers:
+        # A chunk ready beyond those being sent, so a worker done with one never waits.
+        while run.in_flight < min(run.workers, run.sending + 1):
             token = uuid.uuid4().hex
             claimed = writer.claim_next(run, token)
             if not claimed:
@@ -85,6 +87,7 @@ def refill(writer: _Writer, run: _Run) -> None:
     if wait is None:
         for _ in range(run.workers):
             run.work.put(None)  # done: every worker ends
+        run.wake_all(ending=True)
     else:
         # Only retries waiting for their backoff: look again when the first is due.
         QTimer.singleShot(int(max(wait, 0.01) * 1000), writer, lambda: refill(writer, run))

@@ -12,6 +12,7 @@ kind were recorded, so the campaign's counters move exactly with the log.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from itertools import groupby
 from typing import Any
 
@@ -54,9 +55,18 @@ def _mysql_statement(rows: int) -> str:
     )
 
 
-def _row(e: DeliveryEvent) -> tuple[Any, ...]:
-    return (e.delivery_id, e.claim, e.reason, e.attempts, storage_timestamp(e.at),
-            storage_timestamp(e.retry_at), e.opened)
+class _Stamps(dict[datetime, str | None]):
+    """Storage text of each time, made once: a worker dates a whole group of outcomes with
+    one time, so a batch holds few distinct ones."""
+
+    def __missing__(self, value: datetime) -> str | None:
+        text = self[value] = storage_timestamp(value)
+        return text
+
+
+def _row(e: DeliveryEvent, stamps: _Stamps) -> tuple[Any, ...]:
+    return (e.delivery_id, e.claim, e.reason, e.attempts, stamps[e.at],
+            None if e.retry_at is None else stamps[e.retry_at], e.opened)
 
 
 def apply_events(conn: Connection, events: Sequence[DeliveryEvent]) -> dict[int, tuple[int, int]]:
@@ -67,6 +77,7 @@ def apply_events(conn: Connection, events: Sequence[DeliveryEvent]) -> dict[int,
     assert driver is not None
     cursor = driver.cursor()
     deltas: dict[int, list[int]] = {}
+    stamps = _Stamps()
     # One lock order for every writer (by id, within each kind): fewer deadlocks on MySQL.
     ordered = sorted(events, key=lambda e: (e.campaign_id, e.status, e.delivery_id))
     try:
@@ -75,7 +86,7 @@ def apply_events(conn: Connection, events: Sequence[DeliveryEvent]) -> dict[int,
             recorded = 0
             for start in range(0, len(batch), STATEMENT_ROWS):
                 part = batch[start : start + STATEMENT_ROWS]
-                values = [value for e in part for value in _row(e)]
+                values = [value for e in part for value in _row(e, stamps)]
                 if sqlite:
                     cursor.execute(_sqlite_statement(len(part)), [status, *values])
                 else:

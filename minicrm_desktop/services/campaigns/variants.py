@@ -11,6 +11,8 @@ KEY_LENGTH = 64  # deliveries.idempotency_key
 def variant_for(campaign_id: int, customer_id: int, variants: int) -> str:
     """The same customer always gets the same variant of a campaign, whatever the order of
     sending; the split is even because the hash is uniform."""
+    if variants == 1:
+        return VARIANT_LABELS[0]  # any hash modulo 1 is 0
     digest = hashlib.blake2b(f"{campaign_id}:{customer_id}".encode(), digest_size=8).digest()
     return VARIANT_LABELS[int.from_bytes(digest, "big") % variants]
 

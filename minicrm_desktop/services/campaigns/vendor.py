@@ -122,13 +122,24 @@ class Vendor:
     def submit(self, message: Message) -> PendingOutcome:
         """Send without waiting for the vendor's acknowledgement (as a pipelining client
         does); the outcome is known once the vendor has durably recorded the message."""
+        return self.ledger.submit(message, self.answer(message))
+
+    def answer(self, message: Message) -> Outcome:
+        """The vendor's answer to one message, before its ledger has recorded it: after the
+        message's latency, throttled above the rate limit. `record` makes it final."""
         latency = self._latency(message)
         if latency > 0:
             time.sleep(latency)  # the simulated network round trip
         candidate = self._decide(message)
         if self._bucket is not None and not self._bucket.take():
             candidate = Outcome(sent=False, reason=THROTTLED, transient=True)
-        return self.ledger.submit(message, candidate)
+        return candidate
+
+    def record(self, answered: list[tuple[Message, Outcome]]) -> PendingBatch:
+        """Hand answered messages to the ledger as one group: one hand-over between threads
+        for the group instead of one per message (each cost as much as the vendor's own
+        work). `result()` gives their outcomes, in order, once they are durable."""
+        return self.ledger.submit_batch(answered)
 
     def close(self) -> None:
         self.ledger.close()
@@ -179,26 +190,40 @@ class _TokenBucket:
             return False
 
 
-@dataclass
-class PendingOutcome:
-    message: Message
-    candidate: Outcome
-    # The ledger's, shared by every submission (an Event per message cost more than the
-    # rest of the vendor's work): notified after each group is durable.
-    ready: threading.Condition
-    finished: bool = False
-    outcome: Outcome | None = None
-    error: BaseException | None = None
+class PendingBatch:
+    """Messages handed to the ledger together; their outcomes once the ledger's group that
+    holds them is durable."""
 
-    def result(self) -> Outcome:
+    __slots__ = ("answered", "ready", "finished", "outcomes", "error")
+
+    def __init__(self, answered: list[tuple[Message, Outcome]],
+                 ready: threading.Condition) -> None:
+        self.answered = answered
+        # The ledger's, shared by every submission (an Event each cost more than the rest
+        # of the vendor's work): notified after each group is durable.
+        self.ready = ready
+        self.finished = False
+        self.outcomes: list[Outcome] = []
+        self.error: BaseException | None = None
+
+    def result(self) -> list[Outcome]:
         if not self.finished:
             with self.ready:
                 while not self.finished:
                     self.ready.wait()
         if self.error is not None:
             raise self.error
-        assert self.outcome is not None
-        return self.outcome
+        return self.outcomes
+
+
+@dataclass
+class PendingOutcome:
+    """One message's outcome once the ledger has recorded it (a batch of one)."""
+
+    batch: PendingBatch
+
+    def result(self) -> Outcome:
+        return self.batch.result()[0]
 
 
 class VendorLedger:
@@ -226,7 +251,7 @@ class VendorLedger:
             for column, kind in _LATER_COLUMNS:
                 if column not in have:
                     conn.execute(f"ALTER TABLE ledger ADD COLUMN {column} {kind}")
-        self._queue: queue.Queue[PendingOutcome | None] = queue.Queue()
+        self._queue: queue.Queue[PendingBatch | None] = queue.Queue()
         self._ready = threading.Condition()
         self._writer = threading.Thread(target=self._write_loop, name="vendor-ledger", daemon=True)
         self._writer.start()
@@ -238,7 +263,10 @@ class VendorLedger:
         return conn
 
     def submit(self, message: Message, candidate: Outcome) -> PendingOutcome:
-        pending = PendingOutcome(message, candidate, self._ready)
+        return PendingOutcome(self.submit_batch([(message, candidate)]))
+
+    def submit_batch(self, answered: list[tuple[Message, Outcome]]) -> PendingBatch:
+        pending = PendingBatch(answered, self._ready)
         self._queue.put(pending)
         return pending
 
@@ -254,7 +282,8 @@ class VendorLedger:
                 if first is None:
                     return
                 group = [first]
-                while len(group) < _GROUP_COMMIT_MAX:
+                size = len(first.answered)
+                while size < _GROUP_COMMIT_MAX:
                     try:
                         item = self._queue.get_nowait()
                     except queue.Empty:
@@ -263,6 +292,7 @@ class VendorLedger:
                         self._queue.put(None)  # finish this group, then stop
                         break
                     group.append(item)
+                    size += len(item.answered)
                 try:
                     self._commit(conn, group)
                 except BaseException as exc:  # every waiter must wake, with the error
@@ -275,12 +305,12 @@ class VendorLedger:
         finally:
             conn.close()
 
-    def _commit(self, conn: sqlite3.Connection, group: list[PendingOutcome]) -> None:
+    def _commit(self, conn: sqlite3.Connection, group: list[PendingBatch]) -> None:
         now = datetime.now(UTC).isoformat(timespec="microseconds")
         # IMMEDIATE: the check and the insert are one step, even across processes.
         conn.execute("BEGIN IMMEDIATE")
         try:
-            keys = list({p.message.key for p in group})
+            keys = list({msg.key for pending in group for msg, _ in pending.answered})
             known: dict[str, tuple[str, str | None, bool]] = {}
             for start in range(0, len(keys), 500):
                 chunk = keys[start : start + 500]
@@ -293,22 +323,24 @@ class VendorLedger:
                               for key, outcome, reason, opened in rows})
             accepted: list[tuple[Any, ...]] = []
             for pending in group:
-                msg = pending.message
-                if msg.key in known:
-                    outcome, reason, opened = known[msg.key]
-                    pending.outcome = Outcome(outcome == "sent", reason, False, duplicate=True,
-                                              opened=opened)
-                    continue
-                candidate = pending.candidate
-                pending.outcome = candidate
-                if candidate.transient:
-                    continue
-                status = "sent" if candidate.sent else "failed"
-                accepted.append(
-                    (msg.key, msg.campaign_id, msg.address, status, candidate.reason, now,
-                     msg.subject, msg.sender, int(msg.test), int(candidate.opened), msg.body)
-                )
-                known[msg.key] = (status, candidate.reason, candidate.opened)
+                outcomes: list[Outcome] = []
+                for msg, candidate in pending.answered:
+                    if msg.key in known:
+                        outcome, reason, opened = known[msg.key]
+                        outcomes.append(Outcome(outcome == "sent", reason, False,
+                                                duplicate=True, opened=opened))
+                        continue
+                    outcomes.append(candidate)
+                    if candidate.transient:
+                        continue
+                    status = "sent" if candidate.sent else "failed"
+                    accepted.append(
+                        (msg.key, msg.campaign_id, msg.address, status, candidate.reason, now,
+                         msg.subject, msg.sender, int(msg.test), int(candidate.opened),
+                         msg.body)
+                    )
+                    known[msg.key] = (status, candidate.reason, candidate.opened)
+                pending.outcomes = outcomes
             conn.executemany(f"INSERT INTO ledger ({_COLUMNS}) VALUES ({', '.join('?' * 11)})",
                              accepted)
             conn.execute("COMMIT")

@@ -24,7 +24,7 @@ from . import store
 from .email import compose_body, unsubscribe_url
 from .events import DeliveryEvent
 from .templates import Template
-from .vendor import Message, PendingOutcome, Vendor
+from .vendor import Message, Outcome, PendingBatch, Vendor
 
 if TYPE_CHECKING:
     from .engine import DeliveryEngine
@@ -38,7 +38,19 @@ log = logging.getLogger(__name__)
 CHUNK = 500
 PUBLISH_EVERY = 125
 PUBLISH_SECONDS = 0.1
+# How many of a run's workers send at once adapts to the vendor. While it answers at once
+# (a group's answers mostly under SLOW_ANSWER_SECONDS), sending is CPU work under the GIL:
+# more threads add nothing but queue for it, the writer and the GUI thread among them
+# (each waits up to a switch interval per thread ahead of it). FEW_WORKERS then send —
+# two, so one renders while the other waits for the ledger. Once answers take longer
+# (network latency), every worker sends, to keep that many messages in flight.
+FEW_WORKERS = 2
+SLOW_ANSWER_SECONDS = 0.002
 _Chunk = tuple[str, list[store.ClaimedMessage]]  # (claim token, messages)
+_SENT = DeliveryStatus.SENT.value
+_QUEUED = DeliveryStatus.QUEUED.value
+_FAILED = DeliveryStatus.FAILED.value
+_EMAIL = Channel.EMAIL.value
 
 
 @dataclass
@@ -64,6 +76,33 @@ class _Run:
     starved: bool = False  # a refill waited for the lease: the next heartbeat refills
     fault: str | None = None  # why the run stopped on its own (a database error, …)
     lost: bool = False  # another process has the lease: record nothing more under it
+    # Workers allowed to send now (the rest wait on `wake`): see FEW_WORKERS.
+    sending: int = FEW_WORKERS
+    ending: bool = False  # told to end: all workers stay awake
+    wake: threading.Condition = field(default_factory=threading.Condition)
+
+    def __post_init__(self) -> None:
+        self.sending = min(self.workers, FEW_WORKERS)
+
+    def adapt(self, slow: bool) -> bool:
+        """A group's answers were mostly slow (or not): set how many workers send. True
+        when more may send now (the writer then hands out more work)."""
+        want = self.workers if slow else min(self.workers, FEW_WORKERS)
+        if want == self.sending or self.ending:
+            return False
+        self.sending = want
+        if want < self.workers:
+            return False
+        self.wake_all()
+        return True
+
+    def wake_all(self, ending: bool = False) -> None:
+        """Every worker takes work again: more are needed, or (`ending`) the run ends and
+        each must take its None from the queue."""
+        self.ending = self.ending or ending
+        self.sending = self.workers
+        with self.wake:
+            self.wake.notify_all()
 
     def may_send(self) -> bool:
         return not self.stop.is_set() and time.monotonic() < self.deadline
@@ -87,15 +126,21 @@ class _Pacer:
 
 
 class _Worker(QRunnable):
-    def __init__(self, owner: DeliveryEngine, run: _Run) -> None:
+    def __init__(self, owner: DeliveryEngine, run: _Run, index: int) -> None:
         super().__init__()
         self.owner = owner
         self.run_state = run
+        self.index = index
 
     def run(self) -> None:
         run = self.run_state
         try:
             while not run.stop.is_set():
+                if self.index >= run.sending:
+                    with run.wake:  # not needed now: see FEW_WORKERS
+                        if self.index >= run.sending and not run.stop.is_set():
+                            run.wake.wait(0.5)
+                    continue
                 try:
                     chunk = run.work.get(timeout=0.5)
                 except queue.Empty:
@@ -113,64 +158,69 @@ class _Worker(QRunnable):
             self.owner._worker_exited(run)
 
     def _send(self, token: str, claimed: list[store.ClaimedMessage]) -> None:
-        """Send a chunk, keeping up to PUBLISH_EVERY messages in flight at the vendor."""
+        """Send a chunk, handing the vendor's answers to its ledger in groups of up to
+        PUBLISH_EVERY (one hand-over between threads a group, not one a message)."""
         run = self.run_state
-        in_flight: list[tuple[store.ClaimedMessage, PendingOutcome]] = []
+        vendor, bucket = run.vendor, run.bucket
+        group: list[store.ClaimedMessage] = []
+        answered: list[tuple[Message, Outcome]] = []
         published = time.monotonic()
+        slow = 0  # answers of the group that took SLOW_ANSWER_SECONDS or more
+        clock = time.perf_counter
         for index, msg in enumerate(claimed):
-            if (
-                not run.may_send()
-                or (run.bucket and not run.bucket.wait(run.stop))
-                or not run.may_send()
+            if not run.may_send() or (
+                bucket is not None and (not bucket.wait(run.stop) or not run.may_send())
             ):
                 # Paused, cancelled, or the lease not renewed in time: the rest goes back.
                 self.owner._release.emit(run, token, [m.delivery_id for m in claimed[index:]])
                 break
             message = _message(run, msg)
-            in_flight.append((msg, run.vendor.submit(message)))
+            asked = clock()
+            answered.append((message, vendor.answer(message)))
+            slow += clock() - asked >= SLOW_ANSWER_SECONDS
+            group.append(msg)
             # Publish in groups, and at least every PUBLISH_SECONDS when sending is slow.
-            if len(in_flight) >= PUBLISH_EVERY or time.monotonic() - published > PUBLISH_SECONDS:
-                self._publish(token, in_flight)
-                in_flight = []
+            if len(group) >= PUBLISH_EVERY or time.monotonic() - published > PUBLISH_SECONDS:
+                self._hand_over(token, group, answered, slow)
+                group, answered = [], []
                 published = time.monotonic()
-        self._publish(token, in_flight)
+                slow = 0
+        if group:
+            self._hand_over(token, group, answered, slow)
 
-    def _publish(
-        self, token: str, in_flight: list[tuple[store.ClaimedMessage, PendingOutcome]]
-    ) -> None:
-        """Wait for the vendor's answers and publish them as delivery events."""
-        if not in_flight:
-            return
+    def _hand_over(self, token: str, group: list[store.ClaimedMessage],
+                   answered: list[tuple[Message, Outcome]], slow: int) -> None:
+        """A group's answers to the ledger, then its outcomes to the writer; how many
+        workers send follows how fast the vendor answered the group."""
+        run = self.run_state
+        if run.adapt(slow * 2 > len(group)):
+            self.owner._more.emit(run)
+        self._publish(token, group, run.vendor.record(answered))
+
+    def _publish(self, token: str, group: list[store.ClaimedMessage],
+                 pending: PendingBatch) -> None:
+        """Wait for the ledger to make the group's outcomes final; publish them as delivery
+        events (dated once for the group: they were learned together)."""
         plan = self.run_state.plan
+        outcomes = pending.result()
+        now = utcnow()
+        max_attempts, cid = plan.max_attempts, plan.campaign_id
+        retry_base = self.owner.retry_base_seconds
         events: list[DeliveryEvent] = []
-        for msg, pending in in_flight:
-            outcome = pending.result()
+        for msg, outcome in zip(group, outcomes, strict=True):
             attempt = msg.attempts + 1
-            now = utcnow()
             retry_at = None
             if outcome.sent:
-                status = DeliveryStatus.SENT.value
-            elif outcome.transient and attempt < plan.max_attempts:
-                status = DeliveryStatus.QUEUED.value
-                retry_at = now + timedelta(
-                    seconds=self.owner.retry_base_seconds * 2 ** (attempt - 1)
-                )
+                status = _SENT
+            elif outcome.transient and attempt < max_attempts:
+                status = _QUEUED
+                retry_at = now + timedelta(seconds=retry_base * 2 ** (attempt - 1))
             else:
-                status = DeliveryStatus.FAILED.value
+                status = _FAILED
             events.append(
-                DeliveryEvent(
-                    plan.campaign_id,
-                    msg.delivery_id,
-                    msg.customer_id,
-                    msg.variant,
-                    token,
-                    status,
-                    outcome.reason,
-                    attempt,
-                    now,
-                    retry_at,
-                    outcome.opened if outcome.sent else None,
-                )
+                DeliveryEvent(cid, msg.delivery_id, msg.customer_id, msg.variant, token,
+                              status, outcome.reason, attempt, now, retry_at,
+                              outcome.opened if outcome.sent else None)
             )
         self.owner.events.emit(events)
 
@@ -180,7 +230,7 @@ def _message(run: _Run, msg: store.ClaimedMessage) -> Message:
     and its own unsubscribe link (the same on every attempt: it derives from the key)."""
     plan = run.plan
     fields = dict(msg.customer)
-    if plan.channel == Channel.EMAIL.value:
+    if plan.channel == _EMAIL:
         fields["unsubscribe_url"] = unsubscribe_url(plan.link_secret, msg.key)
     body = compose_body(run.templates[msg.variant], run.footer, fields)
     return Message(

@@ -121,8 +121,8 @@ class _Writer(QObject):
         self.runs[campaign_id] = run
         owner._mark_active(campaign_id, True)
         self._ensure_heartbeat()
-        for _ in range(owner.workers):
-            owner.pool.start(_Worker(owner, run))
+        for index in range(owner.workers):
+            owner.pool.start(_Worker(owner, run, index))
         handout.begin(self, run)
 
     def _start_failed(self, campaign_id: int, exc: BaseException) -> None:
@@ -314,6 +314,13 @@ class _Writer(QObject):
         if claimed is None:
             raise store.LeaseLost(f"campaign {cid}: the delivery lease is no longer held")
         return claimed
+
+    @Slot(object)
+    def more(self, run: _Run) -> None:
+        """More workers send now (the vendor answers slowly): a chunk ready for each."""
+        if run.plan.campaign_id in self.runs:
+            handout.refill(self, run)
+            self.flush()
 
     @Slot(object, str, object)
     def release(self, run: _Run, token: str, delivery_ids: list[int]) -> None:
