@@ -35,9 +35,8 @@ _UPDATE = (
     "last_order_at = {p}{extra} WHERE id = {p}"
 )
 # SQLite stores the truncated average (migration 0017) and the last order as an integer
-# (0019); set here, their triggers have no work.
-_SQLITE_AVERAGE = ", avg_order_minor = {p}"
-_SQLITE_LAST_ORDER = ", last_order_us = {p}"
+# (0019), in this order; set by their writers, their triggers have no work.
+_SQLITE_STORED = (AVG_ORDER_COLUMN, LAST_ORDER_US_COLUMN)
 
 
 def refresh_aggregates(
@@ -52,10 +51,7 @@ def refresh_aggregates(
     ids = sorted(set(customer_ids) | set(maybe_empty))
     p = placeholders(conn, 1)
     stored = sqlite_stored_columns(conn)
-    sqlite = AVG_ORDER_COLUMN in stored
-    instants = LAST_ORDER_US_COLUMN in stored
-    extra = (_SQLITE_AVERAGE if sqlite else "") + (_SQLITE_LAST_ORDER if instants else "")
-    update_sql = _UPDATE.format(p=p, extra=extra.format(p=p))
+    update_sql = _UPDATE.format(p=p, extra="".join(f", {c} = {p}" for c in stored))
     for start in range(0, len(ids), _CHUNK):
         chunk = ids[start : start + _CHUNK]
         sql = _AGGREGATE.format(ids=placeholders(conn, len(chunk)))
@@ -67,25 +63,29 @@ def refresh_aggregates(
             else (0, 0, None, None, cid)
             for cid in chunk
         ]
-        if sqlite or instants:
-            rows = [
-                (*r[:4],
-                 *((sqlite_average(int(r[0]), int(r[1])),) if sqlite else ()),
-                 *((sqlite_instant(r[3]),) if instants else ()),
-                 r[4])
-                for r in rows
-            ]
+        if stored:
+            rows = [(*r[:4], *sqlite_stored_values(stored, r[0], r[1], r[3]), r[4])
+                    for r in rows]
         conn.exec_driver_sql(update_sql, rows)
 
 
-def sqlite_stored_columns(conn: Connection) -> set[str]:
-    """The SQLite-only stored columns this database has: avg_order_minor (migration 0017),
-    last_order_us (0019). A database opened at an older revision, as during an upgrade,
-    lacks them: its triggers then set nothing, and writers must not name them."""
+def sqlite_stored_columns(conn: Connection) -> tuple[str, ...]:
+    """The SQLite-only stored columns this database has, in the order of
+    `sqlite_stored_values`: avg_order_minor (migration 0017), last_order_us (0019). A
+    database opened at an older revision, as during an upgrade, lacks them: its triggers
+    then set nothing, and writers must not name them."""
     if conn.dialect.name != "sqlite":
-        return set()
+        return ()
     columns = {row[1] for row in conn.exec_driver_sql("PRAGMA table_info(customers)")}
-    return columns & {AVG_ORDER_COLUMN, LAST_ORDER_US_COLUMN}
+    return tuple(c for c in _SQLITE_STORED if c in columns)
+
+
+def sqlite_stored_values(
+    stored: tuple[str, ...], total: Any, count: Any, last_order_at: Any
+) -> tuple[Any, ...]:
+    """The values of the `stored` columns for a customer's aggregates."""
+    return tuple(sqlite_average(int(total), int(count)) if column == AVG_ORDER_COLUMN
+                 else sqlite_instant(last_order_at) for column in stored)
 
 
 @dataclass(frozen=True)

@@ -18,12 +18,6 @@ from sqlalchemy import Connection, Engine, func, select
 from sqlalchemy.exc import IntegrityError
 
 from minicrm_desktop.errors import MiniCRMError
-from minicrm_desktop.models.engine_only import (
-    AVG_ORDER_COLUMN,
-    LAST_ORDER_US_COLUMN,
-    sqlite_average,
-    sqlite_instant,
-)
 from minicrm_desktop.models.tables import customer_tags, customers_table, orders_table, tags_table
 from minicrm_desktop.models.text import tags_key
 from minicrm_desktop.services.access.actor import Actor, Permission
@@ -38,7 +32,10 @@ from minicrm_desktop.services.bulkload.indexes import (
 from minicrm_desktop.services.bulkload.process_pipe import produced_in_helper
 from minicrm_desktop.services.bulkload.upsert import existing_keys, upsert_rows
 from minicrm_desktop.services.core.retry import with_retries
-from minicrm_desktop.services.customers.aggregates import sqlite_stored_columns
+from minicrm_desktop.services.customers.aggregates import (
+    sqlite_stored_columns,
+    sqlite_stored_values,
+)
 from minicrm_desktop.services.customers.demo_data import (
     CITIES,
     EMAIL_DOMAINS,
@@ -224,20 +221,15 @@ def _insert_customers(conn: Connection, rows: list[tuple[Any, ...]]) -> None:
     """Insert generated customers; on SQLite with their stored truncated average (migration
     0017) and last order instant (0019), so its triggers have nothing to correct for each of
     a million rows."""
-    stored = sqlite_stored_columns(conn) if rows else set()
+    stored = sqlite_stored_columns(conn) if rows else ()
     if not stored:
         raw_insert(conn, customers, CUSTOMER_COLUMNS, rows)
         return
-    average = AVG_ORDER_COLUMN in stored
-    instant = LAST_ORDER_US_COLUMN in stored
-    columns = (*CUSTOMER_COLUMNS, *((AVG_ORDER_COLUMN,) if average else ()),
-               *((LAST_ORDER_US_COLUMN,) if instant else ()))
+    columns = (*CUSTOMER_COLUMNS, *stored)
     sql = (f"INSERT INTO customers ({', '.join(columns)}) "
            f"VALUES ({', '.join('?' * len(columns))})")
     conn.exec_driver_sql(sql, [
-        (*r, *((sqlite_average(int(r[_TOTAL]), int(r[_COUNT])),) if average else ()),
-         *((sqlite_instant(r[_LAST]),) if instant else ()))
-        for r in rows
+        (*r, *sqlite_stored_values(stored, r[_TOTAL], r[_COUNT], r[_LAST])) for r in rows
     ])
 
 
