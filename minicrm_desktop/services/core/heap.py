@@ -12,7 +12,10 @@ the objects made since: a few milliseconds.
 
 The price: cyclic garbage that exists at the moment of a freeze is never collected. Each
 freeze first collects the young generations, where nearly all such garbage is, so what
-stays is bounded by what the last full pass had not yet reached.
+stays is bounded by what the last full pass had not yet reached. Measured (2026-12-03, one
+app launching 2, 8 and 16 campaigns in turn, then `gc.unfreeze(); gc.collect()`): the same
+~10,200 garbage objects each time, start-up's (frozen by `resume_gc` without a pass, which
+would cost the GUI thread a walk of everything start-up made); launches add none.
 """
 
 from __future__ import annotations
