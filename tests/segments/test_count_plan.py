@@ -267,3 +267,18 @@ def _mysql_plan(engine: Engine, stmt: Any) -> list[dict[str, Any]]:
     with engine.connect() as conn:
         result = conn.exec_driver_sql(f"EXPLAIN {compiled}")
         return [dict(r._mapping) for r in result]
+
+
+def test_the_planner_knows_only_indexes_the_database_has(engine: Engine) -> None:
+    """The split trusts its model of each engine's indexes: every one must exist as modelled
+    (a migration dropping or reordering one must update the model)."""
+    from sqlalchemy import inspect
+
+    from minicrm_desktop.services.segments.count_plan import _index_columns
+
+    inspector = inspect(engine)
+    present = {tuple(ix["column_names"]) for ix in inspector.get_indexes("customers")}
+    present |= {tuple(uq["column_names"])
+                for uq in inspector.get_unique_constraints("customers")}
+    modelled = set(_index_columns(engine.dialect.name))
+    assert modelled <= present, modelled - present

@@ -25,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from itertools import permutations
 from typing import Any
 
@@ -55,6 +56,8 @@ Item = Condition | RuleGroup
 
 #: Branch orders tried when splitting an OR (n! of them): beyond this only the given one.
 _MAX_PERMUTED = 4
+#: Larger trees keep their WHERE: planning stays a negligible part of a count.
+_MAX_CONDITIONS = 64
 #: A column no index holds: a leaf the model below does not describe.
 _UNKNOWN = "?"
 
@@ -171,7 +174,7 @@ def _group(items: Iterable[Item], *, negated: bool = False) -> RuleGroup:
 def _split_or(tree: RuleGroup, dialect: str) -> list[RuleGroup] | None:
     """The disjoint parts of the first OR in the tree's conjunction whose parts are each
     an index range, or None."""
-    if not _active(tree):
+    if not _active(tree) or sum(1 for _ in _conditions([tree])) > _MAX_CONDITIONS:
         return None
     items = _conjuncts(tree)
     if _served(items, dialect):
@@ -200,7 +203,8 @@ def _split_or(tree: RuleGroup, dialect: str) -> list[RuleGroup] | None:
 _SEEKABLE = frozenset({"=", "<", "<=", ">", ">=", "between", "withinLast", "in"})
 
 
-def _index_columns(dialect: str) -> list[tuple[str, ...]]:
+@cache
+def _index_columns(dialect: str) -> tuple[tuple[str, ...], ...]:
     """The customers indexes of `dialect` as column tuples, leading column first (each
     also holds the primary key). MySQL's tags_norm index is a prefix: it never covers."""
     found: list[tuple[str, ...]] = []
@@ -215,7 +219,7 @@ def _index_columns(dialect: str) -> list[tuple[str, ...]]:
         found += [_parse_columns(ix.create_sql) for ix in engine_indexes(dialect, "customers")]
     else:
         found += [_parse_columns(cols) for cols in MYSQL_INDEX_COLUMNS["customers"].values()]
-    return found
+    return tuple(found)
 
 
 def _parse_columns(sql: str) -> tuple[str, ...]:
@@ -238,12 +242,17 @@ def _served(items: list[Item], dialect: str) -> bool:
     )
 
 
-def _columns(items: Iterable[Item], dialect: str) -> Iterator[str]:
+def _conditions(items: Iterable[Item]) -> Iterator[Condition]:
     for item in items:
         if isinstance(item, RuleGroup):
-            yield from _columns(_children(item), dialect)
+            yield from _conditions(_children(item))
         else:
-            yield from _leaf_columns(item, dialect)
+            yield item
+
+
+def _columns(items: Iterable[Item], dialect: str) -> Iterator[str]:
+    for cond in _conditions(items):
+        yield from _leaf_columns(cond, dialect)
 
 
 def _leaf_columns(cond: Condition, dialect: str) -> tuple[str, ...]:
