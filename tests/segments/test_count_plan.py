@@ -282,3 +282,28 @@ def test_the_planner_knows_only_indexes_the_database_has(engine: Engine) -> None
                 for uq in inspector.get_unique_constraints("customers")}
     modelled = set(_index_columns(engine.dialect.name))
     assert modelled <= present, modelled - present
+
+
+def test_a_lone_group_is_counted_as_planned_in_the_builder(
+    random_db: tuple[Engine, dict[int, Person]],
+) -> None:
+    """The builder's per-group counts: a tree without subgroups is counted by the planned
+    statement (the tag's link rows here), not by a scan of every customer."""
+    from sqlalchemy import event
+
+    from minicrm_desktop.services.segments.group_counts import group_counts
+
+    engine, people = random_db
+    seen: list[str] = []
+
+    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        counts = group_counts(engine, parse_rule(TAG_VIP), as_of=AS_OF)
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert counts == {(): sum(matches(TAG_VIP, p, AS_OF) for p in people.values())}
+    assert any("FROM customer_tags" in s for s in seen), seen
+    assert not any("tags_norm" in s for s in seen), seen
