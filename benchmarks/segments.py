@@ -7,8 +7,10 @@ the MySQL/MariaDB database named by --db (emptied and re-seeded when its content
 The rows a rule can read (customers, customer_tags, tags) are copied once into a DuckDB file
 beside it (through a CSV file: nothing is downloaded at run time), with native types.
 
-Each rule compiles once to our SQL; DuckDB runs the same WHERE clause (rendered in a
-dialect it reads, with the same bound values). After one warm-up of each, MiniCRM and DuckDB
+Each rule becomes the count MiniCRM runs (count_audience's statement: the single WHERE, or
+a sum of cheaper counts where services/segments/count_plan.py knows one); DuckDB runs the
+single WHERE clause (rendered in a dialect it reads, with the same bound values), its best
+form for the same work. After one warm-up of each, MiniCRM and DuckDB
 are timed in turns, --runs times: `median_ms` and `duckdb_ms` are the medians and
 `ratio_to_duckdb` their quotient. Both counts must agree or the benchmark fails.
 `server_settings` records what decides the figures (page cache, mmap, buffer pool), and
@@ -47,11 +49,12 @@ from minicrm_desktop.services.core.database import create_db_engine  # noqa: E40
 from minicrm_desktop.services.core.migrate import upgrade_to_head  # noqa: E402
 from minicrm_desktop.services.customers.seed import seed_demo_data  # noqa: E402
 from minicrm_desktop.services.segments import (  # noqa: E402
-    audience_where,
+    audience_count_statement,
     compile_rule,
     count_statement,
     optimize_database,
 )
+from minicrm_desktop.services.segments.count_plan import plan_count  # noqa: E402
 
 DEFAULT_CACHE = Path(__file__).resolve().parent / ".cache"
 CACHE = DEFAULT_CACHE  # --cache
@@ -166,7 +169,8 @@ def main(argv: list[str] | None = None) -> int:
               f"{report['load_average']['start']} -> {report['load_average']['end']}")
         for name, row in report["rules"].items():
             print(f"{name:28} {row['median_ms']:8.1f} ms  DuckDB {row['duckdb_ms']:6.1f} ms  "
-                  f"x{row['ratio_to_duckdb']:.2f}  ({row['count']} customers)")
+                  f"x{row['ratio_to_duckdb']:.2f}  ({row['count']} customers, "
+                  f"{row['count_form']})")
     return 0
 
 
@@ -322,7 +326,7 @@ def run(engine: Engine, args: argparse.Namespace, build_s: float | None) -> dict
     rows: dict[str, dict[str, Any]] = {}
     try:
         for name, tree in trees.items():
-            stmt = count_statement(audience_where(engine, tree, AS_OF))
+            stmt = audience_count_statement(engine, tree, AS_OF)
             duck = duckdb_query(tree)
             if args.explain:
                 _explain(engine, stmt, name)
@@ -337,6 +341,7 @@ def run(engine: Engine, args: argparse.Namespace, build_s: float | None) -> dict
                 "range_ms": [round(min(ours), 2), round(max(ours), 2)],
                 "duckdb_range_ms": [round(min(theirs), 2), round(max(theirs), 2)],
                 "count": count,
+                "count_form": plan_count(tree, engine.dialect.name).form,
             }
         duck_settings = _duckdb_settings(con)
     finally:
@@ -371,7 +376,7 @@ def _count_memory(
     count (interpreter, SQLAlchemy and the engine's page cache included)."""
     tracemalloc.start()
     with engine.connect() as conn:
-        conn.execute(count_statement(audience_where(engine, tree, AS_OF))).scalar_one()
+        conn.execute(audience_count_statement(engine, tree, AS_OF)).scalar_one()
     _, python_peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     command = [sys.executable, __file__, "--customers", str(args.customers), "--count-once", rule,
@@ -390,7 +395,7 @@ def _count_once(url: str, rule: str) -> int:
     engine = create_db_engine(url)
     try:
         with engine.connect() as conn:
-            stmt = count_statement(audience_where(engine, parse_rule(RULES[rule]), AS_OF))
+            stmt = audience_count_statement(engine, parse_rule(RULES[rule]), AS_OF)
             conn.execute(stmt).scalar_one()
     finally:
         engine.dispose()

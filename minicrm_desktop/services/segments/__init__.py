@@ -4,6 +4,7 @@ from .compiler import compile_rule
 from .maintenance import optimize_database
 from .queries import (
     AudienceMember,
+    audience_count_statement,
     audience_page,
     audience_sample,
     audience_where,
@@ -19,6 +20,7 @@ __all__ = [
     "SavedSegment",
     "SegmentError",
     "SegmentNameTaken",
+    "audience_count_statement",
     "audience_page",
     "audience_sample",
     "audience_where",

@@ -132,15 +132,8 @@ class _Compiler:
     # -- conditions -----------------------------------------------------------------------
 
     def condition(self, cond: Condition) -> Predicate:
-        ftype = FIELDS[cond.field]
-        positive = NEGATIONS.get(cond.operator)
-        operator = positive or cond.operator
-        raw = cond.value.model_dump() if isinstance(cond.value, RelativePeriod) else cond.value
-        try:
-            value = read_value(cond.field, ftype, operator, raw, present=raw is not None)
-        except ValueProblem as exc:  # a tree built in code rather than by parse_rule
-            raise RuleError([f"{cond.field} {cond.operator}: {exc.message}"]) from None
-        return self._BUILDERS[ftype](self, cond.field, operator, value, positive is not None)
+        operator, value, negate = condition_value(cond)
+        return self._BUILDERS[FIELDS[cond.field]](self, cond.field, operator, value, negate)
 
     def _string(self, field: str, op: str, value: Any, negate: bool) -> Predicate:
         col = self.col(STRING_COLUMNS[field])
@@ -168,9 +161,7 @@ class _Compiler:
         col = self.col(customers.c.tags_norm)
         if op == "null":
             return col != "" if negate else col == ""
-        names = [value] if isinstance(value, str) else value
-        # A bar cannot be part of a tag name (it separates them), so such a name matches none.
-        wanted = list(dict.fromkeys(name.lower() for name in names if "|" not in name))
+        wanted = wanted_tags(value)
         if not wanted:
             return true() if negate else false()
         if not self.sqlite and not negate:
@@ -286,6 +277,26 @@ _Compiler._BUILDERS = {
     FieldType.INTEGER: _Compiler._number,
     FieldType.DATETIME: _Compiler._datetime,
 }
+
+
+def wanted_tags(value: str | Sequence[str]) -> list[str]:
+    """The normalised tag names a contains/in condition's value asks for.
+
+    A bar cannot be part of a tag name (it separates them), so such a name matches none."""
+    names = [value] if isinstance(value, str) else value
+    return list(dict.fromkeys(name.lower() for name in names if "|" not in name))
+
+
+def condition_value(cond: Condition) -> tuple[str, Any, bool]:
+    """The positive operator, the typed value and whether the condition is its negation."""
+    positive = NEGATIONS.get(cond.operator)
+    operator = positive or cond.operator
+    raw = cond.value.model_dump() if isinstance(cond.value, RelativePeriod) else cond.value
+    try:
+        value = read_value(cond.field, FIELDS[cond.field], operator, raw, present=raw is not None)
+    except ValueProblem as exc:  # a tree built in code rather than by parse_rule
+        raise RuleError([f"{cond.field} {cond.operator}: {exc.message}"]) from None
+    return operator, value, positive is not None
 
 
 def _tagged_with(names: list[str]) -> Predicate:

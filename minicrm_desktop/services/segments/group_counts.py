@@ -4,7 +4,10 @@ Each group is counted as a segment of its own (its `not` included). An empty roo
 everyone; in the builder's draft counts, a group below it with no active condition is not
 counted at all (its number would be everyone's, which says nothing about the group). All
 groups are counted in one scan of the customers table — one `SUM(CASE WHEN group THEN 1
-ELSE 0 END)` per group — split into a few queries for very large trees. Cancelling stops
+ELSE 0 END)` per group — split into a few queries for very large trees. A tree with no
+group below the root is counted as count_audience counts it (its WHERE can seek an index,
+or count_plan.py has a cheaper sum); several groups keep the one scan, which a sum of
+index ranges per group does not reliably beat. Cancelling stops
 between queries and also inside one: on SQLite a progress handler interrupts it, on
 MySQL/MariaDB a watcher thread sends `KILL QUERY` for this connection from a second one
 (an account may end its own queries).
@@ -26,6 +29,7 @@ from ...models.rule_tree import GroupNode, Path
 from ...models.rules import RuleGroup, parse_rule
 from ...models.tables import customers_table
 from .compiler import compile_rule
+from .count_plan import planned_count_statement
 from .periods import resolve_as_of
 from .pruning import prune_unset_mapped
 
@@ -64,9 +68,13 @@ def group_counts(
             if should_cancel is not None and should_cancel():
                 return None
             batch = groups[start:start + GROUPS_PER_QUERY]
-            sums = [func.coalesce(func.sum(case((compile_rule(g, moment, dialect), 1),
-                                                else_=0)), 0) for _, g in batch]
-            row = _run(conn, select(*sums).select_from(customers_table), should_cancel)
+            if len(groups) == 1:  # the root alone: its count as count_audience plans it
+                stmt: Any = planned_count_statement(tree, moment, dialect)
+            else:
+                sums = [func.coalesce(func.sum(case((compile_rule(g, moment, dialect), 1),
+                                                    else_=0)), 0) for _, g in batch]
+                stmt = select(*sums).select_from(customers_table)
+            row = _run(conn, stmt, should_cancel)
             if row is None:
                 return None
             counts.update((path, int(n)) for (path, _), n in zip(batch, row, strict=True))

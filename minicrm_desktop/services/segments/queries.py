@@ -1,6 +1,7 @@
 """Audience queries: count, pages for previews, every id for a launch, a small sample.
 
-Each compiles the rule once (one `as_of` for the whole operation) into one SELECT; rows
+Each compiles the rule once (one `as_of` for the whole operation) into one SELECT (a
+count may be planned as a sum of cheaper counts, count_plan.py; ids never are); rows
 come back as plain frozen dataclasses, never ORM objects, so they may cross threads.
 """
 
@@ -9,12 +10,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Connection, Engine, Select, func, select
 
 from ...models.rules import RuleGroup
 from ...models.tables import customers_table
 from .compiler import Predicate, compile_rule
+from .count_plan import planned_count_statement
 from .periods import resolve_as_of
 
 customers = customers_table
@@ -47,10 +50,17 @@ def count_statement(where: Predicate) -> Select[int]:
     return select(func.count()).select_from(customers).where(where)
 
 
+def audience_count_statement(
+    engine: Engine | Connection, tree: RuleGroup, as_of: datetime | None
+) -> Select[Any]:
+    """The count of `tree` as one SELECT, planned (count_plan.py): not always one WHERE."""
+    return planned_count_statement(tree, resolve_as_of(as_of), engine.dialect.name)
+
+
 def count_audience(engine: Engine, tree: RuleGroup, *, as_of: datetime | None = None) -> int:
-    where = audience_where(engine, tree, as_of)
+    stmt = audience_count_statement(engine, tree, as_of)
     with engine.connect() as conn:
-        return int(conn.execute(count_statement(where)).scalar_one())
+        return int(conn.execute(stmt).scalar_one())
 
 
 def audience_page(
