@@ -86,6 +86,28 @@ def compile_rule(tree: RuleGroup, as_of: datetime | None, dialect: str) -> Predi
     return compiler.group(tree) if compiler.group_is_active(tree) else true()
 
 
+def is_outside_period(cond: Condition) -> bool:
+    """Whether `cond` is a date outside a period or day ("not within the last…", "not
+    between", "is not on"): compiled as an OR of disjoint pieces (`outside_pieces`)."""
+    positive = NEGATIONS.get(cond.operator)
+    return FIELDS[cond.field] is FieldType.DATETIME and positive not in (None, "null")
+
+
+def outside_pieces(cond: Condition, as_of: datetime, dialect: str) -> list[Predicate]:
+    """The disjoint predicates whose OR is the compiled `cond` (see `is_outside_period`):
+    never set, before the period, after it; each alone is one range of the column's index,
+    where SQLite would answer their OR by merging rowids ("MULTI-INDEX OR")."""
+    operator, value, _ = condition_value(cond)
+    compiler = _Compiler(resolve_as_of(as_of), dialect)
+    lo, hi = compiler._datetime_interval(operator, value)
+    if compiler.sqlite and cond.field == "last_order_date":
+        col: Any = compiler.last_order_us()
+        lo, hi = _instant(lo), _instant(hi)
+    else:
+        col = DATETIME_COLUMNS[cond.field]
+    return _outside(col, lo, hi, nullable=bool(DATETIME_COLUMNS[cond.field].nullable))
+
+
 class _Compiler:
     def __init__(self, as_of: datetime, dialect: str) -> None:
         self.as_of = as_of
@@ -235,11 +257,15 @@ class _Compiler:
         integer is decoded and compared several times faster than the stored text, and
         ix_customers_last_order_us holds it with spend, count and consent.
         """
-        col = self.col(literal_column(f"customers.{LAST_ORDER_US_COLUMN}", BigInteger()))
+        col = self.col(self.last_order_us())
         if op == "null":
             return col.is_not(None) if negate else col.is_(None)
         lo, hi = self._datetime_interval(op, value)
         return _interval(col, _instant(lo), _instant(hi), nullable=True, negate=negate)
+
+    @staticmethod
+    def last_order_us() -> Any:
+        return literal_column(f"customers.{LAST_ORDER_US_COLUMN}", BigInteger())
 
     def _datetime_interval(self, op: str, value: Any) -> tuple[_Bound | None, _Bound | None]:
         if op == "withinLast":
@@ -400,22 +426,36 @@ def _interval(
     col: Any, lo: _Bound | None, hi: _Bound | None, *, nullable: bool, negate: bool
 ) -> Predicate:
     """`col` within [lo, hi] (or outside it, NULL included, when negated)."""
+    if negate:
+        outside = _outside(col, lo, hi, nullable=nullable)
+        return or_(*outside) if outside else false()
     if lo is not None and lo.value is None:  # after the end of all time: nothing
-        return true() if negate else false()
+        return false()
     if lo is not None and hi is not None and lo.inclusive and hi.inclusive and lo.value == hi.value:
         inside: list[Predicate] = [col == lo.value]
-        outside: list[Predicate] = [col != lo.value]
     else:
-        inside, outside = [], []
+        inside = []
         if lo is not None:
             inside.append(col >= lo.value if lo.inclusive else col > lo.value)
-            outside.append(col < lo.value if lo.inclusive else col <= lo.value)
         if hi is not None:
             inside.append(col <= hi.value if hi.inclusive else col < hi.value)
-            outside.append(col > hi.value if hi.inclusive else col >= hi.value)
     if nullable:
         inside.insert(0, col.is_not(None))
-        outside.insert(0, col.is_(None))
-    if negate:
-        return or_(*outside) if outside else false()
     return and_(*inside) if inside else true()
+
+
+def _outside(col: Any, lo: _Bound | None, hi: _Bound | None, *, nullable: bool) -> list[Predicate]:
+    """The disjoint pieces of `col` outside [lo, hi]: NULL, below, above (none: nothing)."""
+    if lo is not None and lo.value is None:  # after the end of all time: everything
+        return [true()]
+    if lo is not None and hi is not None and lo.inclusive and hi.inclusive and lo.value == hi.value:
+        outside: list[Predicate] = [col != lo.value]
+    else:
+        outside = []
+        if lo is not None:
+            outside.append(col < lo.value if lo.inclusive else col <= lo.value)
+        if hi is not None:
+            outside.append(col > hi.value if hi.inclusive else col >= hi.value)
+    if nullable:
+        outside.insert(0, col.is_(None))
+    return outside

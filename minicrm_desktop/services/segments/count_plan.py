@@ -13,7 +13,10 @@ NULL, so NOT is the exact complement and counts add up exactly:
   (`_served`, from the indexes each engine has), and the tree itself is not (then the
   single WHERE is as good). On SQLite a tree over spend, order count, consent and last
   order splits this way (ix_customers_last_order_us); MariaDB has no index leading with
-  the last order that holds count and consent, so such a tree keeps its WHERE there.
+  the last order that holds count and consent, so such a tree keeps its WHERE there;
+- on SQLite, `R AND date outside a period` ("not within the last 6 months") is R AND each
+  of the date's disjoint pieces (never set, before, after), each a range of an index that
+  leads with the date and holds what R reads (`_split_outside`).
 
 Not planned, as measured at a million on MariaDB: `R AND NOT tag` as count(R) minus
 count(R AND tag) halves the time for a rare tag but triples it for a common one (the
@@ -50,6 +53,8 @@ from .compiler import (
     STRING_COLUMNS,
     compile_rule,
     condition_value,
+    is_outside_period,
+    outside_pieces,
     wanted_tags,
 )
 from .periods import resolve_as_of
@@ -75,11 +80,14 @@ class Part:
     sign: int
     tree: RuleGroup | None = None
     tag: str | None = None
+    #: Count `tree` AND each disjoint piece of this date-outside-a-period condition apart.
+    outside: Condition | None = None
 
 
 @dataclass(frozen=True)
 class CountPlan:
-    form: str  # "where", "tag links", "everyone minus tag links", "disjoint branches"
+    # "where", "tag links", "everyone minus tag links", "disjoint branches", "disjoint ranges"
+    form: str
     parts: tuple[Part, ...]
 
 
@@ -95,6 +103,9 @@ def plan_count(tree: RuleGroup, dialect: str) -> CountPlan:
     split = _split_or(tree, dialect)
     if split is not None:
         return CountPlan("disjoint branches", tuple(Part(1, t) for t in split))
+    ranges = _split_outside(tree, dialect)
+    if ranges is not None:
+        return CountPlan("disjoint ranges", (ranges,))
     return CountPlan("where", (Part(1, tree),))
 
 
@@ -103,14 +114,26 @@ def planned_count_statement(
 ) -> Select[Any]:
     """The count of `tree` at `as_of` as one SELECT (see the module docstring)."""
     moment = resolve_as_of(as_of)
-    first, *others = plan_count(tree, dialect).parts
+    counts = [
+        (part.sign, stmt)
+        for part in plan_count(tree, dialect).parts
+        for stmt in _part_statements(part, moment, dialect)
+    ]
+    (_, first), *others = counts
     if not others:
-        return _part_statement(first, moment, dialect)
-    total: ColumnElement[Any] = _part_statement(first, moment, dialect).scalar_subquery()
-    for part in others:
-        sub = _part_statement(part, moment, dialect).scalar_subquery()
-        total = total + sub if part.sign > 0 else total - sub
+        return first
+    total: ColumnElement[Any] = first.scalar_subquery()
+    for sign, stmt in others:
+        sub = stmt.scalar_subquery()
+        total = total + sub if sign > 0 else total - sub
     return select(total)
+
+
+def _part_statements(part: Part, moment: datetime, dialect: str) -> list[Select[Any]]:
+    if part.outside is None:
+        return [_part_statement(part, moment, dialect)]
+    stmt = _part_statement(part, moment, dialect)
+    return [stmt.where(piece) for piece in outside_pieces(part.outside, moment, dialect)]
 
 
 def _part_statement(part: Part, moment: datetime, dialect: str) -> Select[Any]:
@@ -198,6 +221,28 @@ def _split_or(tree: RuleGroup, dialect: str) -> list[RuleGroup] | None:
             ]
             if all(_served(part, dialect) for part in parts):
                 return [_group(part) for part in parts]
+    return None
+
+
+def _split_outside(tree: RuleGroup, dialect: str) -> Part | None:
+    """SQLite: `R AND date outside a period` as R AND each disjoint piece of the date
+    (never, before, after), when one index leads with the date and holds all R reads.
+    SQLite answers the pieces' OR by merging rowids ("MULTI-INDEX OR"); counted apart each
+    is a plain range (lapsed big spenders at 1M: 19 -> 10.5 ms). MySQL and MariaDB scan
+    several ranges of one index natively, so their single WHERE is kept."""
+    if dialect != "sqlite" or not _active(tree):
+        return None
+    if sum(1 for _ in _conditions([tree])) > _MAX_CONDITIONS:
+        return None
+    items = _conjuncts(tree)
+    for index, item in enumerate(items):
+        if not (isinstance(item, Condition) and is_outside_period(item)):
+            continue
+        rest = items[:index] + items[index + 1:]
+        lead = _leaf_columns(item, dialect)[0]
+        read = {lead, *_columns(rest, dialect)}
+        if any(ix[0] == lead and read <= {*ix, "id"} for ix in _index_columns(dialect)):
+            return Part(1, _group(rest), outside=item)
     return None
 
 
