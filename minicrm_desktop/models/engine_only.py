@@ -7,7 +7,8 @@ and needs none (its scan of the covering email index is fast enough).
 
 They also get `customers.avg_order_minor`, total_spend_minor DIV order_count (NULL without
 orders), indexed with both columns: "average order value > V" seeks the range of the
-truncated average and checks the exact total > V x count on the same entries.
+truncated average and checks the exact total > V x count on the same entries (a plain
+test outside OR/NOT only on those whose truncated average equals V: compiler.py).
 And `customers.email_domain` (the part after the `@`), generated and indexed, so
 the rule builder's email-domain suggestions are a range seek and an index-ordered count
 (services/segments/suggestions.py); SQLite counts from its covering email index instead.

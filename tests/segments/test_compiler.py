@@ -219,8 +219,8 @@ def test_mysql_average_order_value_seeks_the_truncated_average(mysql_engine: Eng
 def test_average_order_value_is_the_same_inside_or_and_not(
     engine: Engine, operator: str, value: Any, expected: set[str]
 ) -> None:
-    """SQLite answers a plain average test from the truncated average and keeps the exact
-    old form under OR and NOT: every shape must select the same customers."""
+    """Both engines answer a plain average test from the truncated average and keep the
+    exact old form under OR and NOT: every shape must select the same customers."""
     ids = insert_people(engine, _average_people())
     names = {i: e.split("@")[0] for e, i in ids.items()}
     everyone = set(names.values())

