@@ -94,8 +94,9 @@ def _ordered(pair: list[Any]) -> bool:
 
 
 @st.composite
-def conditions(draw: st.DrawFn) -> dict[str, Any]:
-    field = draw(st.sampled_from(sorted(FIELDS)))
+def conditions(draw: st.DrawFn, fields: list[str] | None = None) -> dict[str, Any]:
+    """One condition on any field (or one of `fields`) with a valid operator and value."""
+    field = draw(st.sampled_from(sorted(fields or FIELDS)))
     op = draw(st.sampled_from(OPERATORS[FIELDS[field]]))
     value = draw(_value(field, op))
     out: dict[str, Any] = {"field": field, "operator": op}

@@ -21,7 +21,7 @@ from tests.examples import examples
 from .conftest import AS_OF, PROPERTY_SETTINGS
 from .population import Person, insert_people
 from .reference import matches
-from .strategies import TAGS, _value, random_people, trees
+from .strategies import TAGS, _value, conditions, random_people, trees
 
 PEOPLE = random_people(seed=20261203, n=160)
 
@@ -73,19 +73,6 @@ _INDEXED = ["subscribed", "total_spend", "order_count", "last_order_date", "avg_
             "visits", "signup_date"]
 
 
-@st.composite
-def _condition_of(draw: st.DrawFn, fields: list[str]) -> dict[str, Any]:
-    from minicrm_desktop.models.rules_fields import FIELDS, OPERATORS
-
-    field = draw(st.sampled_from(fields))
-    op = draw(st.sampled_from(OPERATORS[FIELDS[field]]))
-    value = draw(_value(field, op))
-    out: dict[str, Any] = {"field": field, "operator": op}
-    if value is not None:
-        out["value"] = value
-    return out
-
-
 def _group_of(children: st.SearchStrategy[Any], combinator: str,
               size: tuple[int, int]) -> st.SearchStrategy[dict[str, Any]]:
     return st.builds(lambda neg, rules: {"combinator": combinator, "not": neg, "rules": rules},
@@ -95,7 +82,7 @@ def _group_of(children: st.SearchStrategy[Any], combinator: str,
 
 def or_under_and() -> st.SearchStrategy[dict[str, Any]]:
     """`R AND (B1 OR B2 ...)`, each branch a condition or a small AND (maybe negated)."""
-    leaf = _condition_of(_INDEXED)
+    leaf = conditions(_INDEXED)
     branch = leaf | _group_of(leaf, "and", (1, 3))
     ors = _group_of(branch, "or", (2, 4))
     return st.builds(
@@ -132,11 +119,11 @@ def split_trees() -> st.SearchStrategy[dict[str, Any]]:
     """`R AND (B1 OR ...)` that SQLite's plan must split: each branch seeks a last-order
     range and reads only columns ix_customers_last_order_us holds; R seeks nothing that
     covers the last order."""
-    rest = _condition_of(["subscribed", "total_spend", "order_count"])
+    rest = conditions(["subscribed", "total_spend", "order_count"])
     seek = st.sampled_from(_LAST_ORDER_RANGES).flatmap(
         lambda op: _value("last_order_date", op).map(
             lambda v: {"field": "last_order_date", "operator": op, "value": v}))
-    extra = _condition_of(["subscribed", "total_spend", "order_count", "last_order_date"])
+    extra = conditions(["subscribed", "total_spend", "order_count", "last_order_date"])
     branch = st.builds(lambda first, more: {"combinator": "and", "rules": [first, *more]},
                        seek, st.lists(extra, max_size=2))
     ors = st.builds(lambda bs: {"combinator": "or", "rules": bs},
@@ -151,7 +138,7 @@ _OUTSIDE = ["notWithinLast", "notBetween", "!="]
 def outside_trees() -> st.SearchStrategy[dict[str, Any]]:
     """`R AND last order outside a period` with R over columns ix_customers_last_order_us
     holds, in any order, maybe wrapped in a one-child group: SQLite must split the date."""
-    rest = _condition_of(["subscribed", "total_spend", "order_count"])
+    rest = conditions(["subscribed", "total_spend", "order_count"])
     outside = st.sampled_from(_OUTSIDE).flatmap(
         lambda op: _value("last_order_date", op).map(
             lambda v: {"field": "last_order_date", "operator": op, "value": v}))
