@@ -164,18 +164,18 @@ class Delivery(Base):
         UniqueConstraint(
             "campaign_id", "customer_id", name="uq_deliveries_campaign_id_customer_id"
         ),
-        # Paging the log in delivery order walks this one, by status this one...
+        # Paging the log in delivery order walks this one...
         Index("ix_deliveries_campaign_id_id", "campaign_id", "id"),
-        Index("ix_deliveries_campaign_id_status_id", "campaign_id", "status", "id"),
-        # ...claiming work this one: due rows first, and the next retry's time at a glance.
+        # ...by status this one, and claims find due rows in it by id, each row's retry time
+        # read from the index (migration 0022). Each index holding `status` is rewritten
+        # at every claim and outcome: no other one has it, nor `updated_at`.
         Index(
-            "ix_deliveries_campaign_id_status_next_attempt_at",
+            "ix_deliveries_campaign_id_status_id_next_attempt_at",
             "campaign_id",
             "status",
+            "id",
             "next_attempt_at",
         ),
-        Index("ix_deliveries_campaign_id_updated_at", "campaign_id", "updated_at"),
-        Index("ix_deliveries_customer_id_updated_at", "customer_id", "updated_at"),
         # No index on `claim`: claims and releases find their rows by id (claims.py).
         MYSQL_TABLE_OPTIONS,
     )

@@ -1,7 +1,7 @@
 """Claiming work: queued rows become `sending` under a claim token, in one transaction that
 also checks the lease; a stopped worker gives its unsent rows back.
 
-Rows are found by the claim's index on (campaign, status, next attempt) and then handled by
+Rows are found by the index on (campaign, status, id, next attempt) and then handled by
 primary key only: no index on the claim token is needed.
 """
 
@@ -17,6 +17,7 @@ from sqlalchemy import Connection, Engine, Integer, bindparam, func, select, upd
 
 from ...models.base import UTCDateTime, utcnow
 from ...models.tables import customers_table
+from ..bulkload.bulk import storage_timestamp
 from .lease import (
     QUEUED,
     SENDING,
@@ -52,16 +53,18 @@ _DUE_IDS = (
         d.status == QUEUED,
         d.next_attempt_at.is_(None) | (d.next_attempt_at <= bindparam("now", type_=UTCDateTime())),
     )
-    # Never-tried rows (no retry time) first, then retries in the order they fell due.
-    .order_by(d.next_attempt_at, d.id)
+    # Due rows in id order, found and filtered in the one index holding status, id and the
+    # retry time: a retry is taken in its turn once due (never-tried rows no longer come
+    # first, which needed an index of its own, rewritten at every claim and outcome).
+    .order_by(d.id)
     .limit(bindparam("limit", type_=Integer()))
 )
 # Without the lease's lock (MySQL), concurrent claimers skip each other's rows.
 _DUE_IDS_LOCKED = _DUE_IDS.with_for_update(skip_locked=True)
 # The claim's two statements by primary key, as driver SQL: built with SQLAlchemy, an
 # expanding IN of 500 ids was compiled again at every claim (500 bind names, twice), which
-# cost the writer as much CPU as the rest of the claim. On SQLite the ids travel as one
-# JSON array (json_each), on MySQL as one placeholder each.
+# cost the writer as much CPU as the rest of the claim. The ids travel as one JSON array
+# (SQLite: json_each; MySQL: JSON_TABLE).
 # updated_at is left as it was: it dates outcomes (the timeline reads it), and a claim
 # that moved it would rewrite two more index entries per row.
 _CLAIMED_COLUMNS = ("d.id, d.customer_id, d.address, d.variant, d.attempts, d.idempotency_key, "
@@ -79,24 +82,35 @@ _CLAIMED_SQLITE = (
 )
 
 
-def _in_list(count: int) -> str:
-    return ", ".join(["%s"] * count)
+# MySQL/MariaDB: the ids travel as one JSON parameter too, read back by JSON_TABLE (PyMySQL
+# escapes each parameter in Python, on the writer's share of the GIL); the ids drive the
+# join, each finding its delivery by primary key.
+_IDS_MYSQL = "JSON_TABLE(%s, '$[*]' COLUMNS (id BIGINT PATH '$')) AS j STRAIGHT_JOIN "
+_TAKE_MYSQL = (f"UPDATE {_IDS_MYSQL}deliveries AS d ON d.id = j.id "
+               "SET d.status = 'sending', d.claim = %s WHERE d.status = 'queued'")
 
 
-def _take_mysql(count: int) -> str:
-    return (f"UPDATE deliveries SET status = 'sending', claim = %s WHERE id IN ({_in_list(count)}) "
-            "AND status = 'queued'")
+def _uncut(mariadb: bool) -> str:
+    # MariaDB builds JSON_ARRAYAGG like GROUP_CONCAT, cut at group_concat_max_len: raised
+    # for the statement alone (MySQL has no such cut).
+    return "SET STATEMENT group_concat_max_len = 1073741824 FOR " if mariadb else ""
 
 
-def _claimed_mysql(count: int, mariadb: bool) -> str:
+def _due_mysql(mariadb: bool) -> str:
+    # The due ids as one JSON row too (_DUE_IDS, under the lease): as rows, PyMySQL read
+    # them one packet each in Python, about 1 s of the writer's GIL per 100,000 messages.
+    return (f"{_uncut(mariadb)}SELECT JSON_ARRAYAGG(id) FROM (SELECT id FROM deliveries "
+            "WHERE campaign_id = %s AND status = 'queued' AND "
+            "(next_attempt_at IS NULL OR next_attempt_at <= %s) ORDER BY id LIMIT %s) AS due")
+
+
+def _claimed_mysql(mariadb: bool) -> str:
     # One JSON row, as on SQLite: PyMySQL decodes each field of a result in Python, which
-    # cost the writer 4.5 ms of GIL a claim of 500 rows (0.6 ms as JSON). MariaDB builds
-    # JSON_ARRAYAGG like GROUP_CONCAT, cut at group_concat_max_len: raised for this
-    # statement alone (MySQL has no such cut).
-    limit = "SET STATEMENT group_concat_max_len = 1073741824 FOR " if mariadb else ""
-    return (f"{limit}SELECT JSON_ARRAYAGG(JSON_ARRAY({_CLAIMED_COLUMNS})) FROM deliveries AS d "
-            "JOIN customers AS c ON c.id = d.customer_id "
-            f"WHERE d.id IN ({_in_list(count)}) AND d.claim = %s AND d.status = 'sending'")
+    # cost the writer 4.5 ms of GIL a claim of 500 rows (0.6 ms as JSON).
+    limit = _uncut(mariadb)
+    return (f"{limit}SELECT JSON_ARRAYAGG(JSON_ARRAY({_CLAIMED_COLUMNS})) FROM {_IDS_MYSQL}"
+            "deliveries AS d ON d.id = j.id JOIN customers AS c ON c.id = d.customer_id "
+            "WHERE d.claim = %s AND d.status = 'sending'")
 
 
 _due = _DUE_IDS.subquery()
@@ -130,7 +144,8 @@ def take(
     # more than the rest of the claim), and _TAKE's own `status = queued` takes only
     # rows still queued, which _CLAIMED then reads by the token. Without the lease, the
     # rows are locked, skipping those another transaction holds.
-    due = {"campaign_id": campaign_id, "now": utcnow(), "limit": limit}
+    now = utcnow()
+    due = {"campaign_id": campaign_id, "now": now, "limit": limit}
     if sqlite:
         taken = conn.execute(_DUE_IDS_JSON, due).scalar_one()  # "[id, …]": bound as is
         if taken == "[]":
@@ -138,12 +153,19 @@ def take(
         conn.exec_driver_sql(_TAKE_SQLITE, (token, taken))
         rows = json.loads(conn.exec_driver_sql(_CLAIMED_SQLITE, (taken, token)).scalar_one())
     else:
-        ids = conn.execute(_DUE_IDS if leased else _DUE_IDS_LOCKED, due).scalars().all()
-        if not ids:
-            return []
-        conn.exec_driver_sql(_take_mysql(len(ids)), (token, *ids))
         mariadb = bool(getattr(conn.dialect, "is_mariadb", False))
-        found = conn.exec_driver_sql(_claimed_mysql(len(ids), mariadb), (*ids, token)).scalar_one()
+        if leased:
+            ids_json = conn.exec_driver_sql(_due_mysql(mariadb), (
+                campaign_id, storage_timestamp(now), limit)).scalar_one()
+            if not ids_json:  # NULL: none due
+                return []
+        else:
+            ids = conn.execute(_DUE_IDS_LOCKED, due).scalars().all()
+            if not ids:
+                return []
+            ids_json = json.dumps(ids)
+        conn.exec_driver_sql(_TAKE_MYSQL, (ids_json, token))
+        found = conn.exec_driver_sql(_claimed_mysql(mariadb), (ids_json, token)).scalar_one()
         rows = json.loads(found) if found else []
     rows.sort()  # by id
     # JSON carries the last order's time as ISO text (read with the C parser: SQLAlchemy's

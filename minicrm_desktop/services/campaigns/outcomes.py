@@ -4,13 +4,15 @@ bulk.
 A row takes its outcome only while it is still `sending` under the claim the worker sent it
 with: a run that lost its lease (another process requeued and resent the row) records
 nothing over the other's work. The batch's rows travel in the statement itself, as a
-derived table (no temporary table: a role account may not create one), joined to
+derived table (no temporary table: a role account may not create one; SQLite: VALUES,
+MySQL/MariaDB: one JSON parameter read by JSON_TABLE), joined to
 `deliveries` on the primary key; each statement's row count says how many outcomes of that
 kind were recorded, so the campaign's counters move exactly with the log.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import datetime
 from itertools import groupby
@@ -23,7 +25,7 @@ from minicrm_desktop.services.bulkload.bulk import storage_timestamp
 from ...models.campaign import DeliveryStatus, campaigns_table
 from .events import DeliveryEvent
 
-# Rows per statement: 7 parameters each stays far below both engines' limits.
+# Rows per SQLite statement: 7 parameters each stays far below its limit.
 STATEMENT_ROWS = 500
 _SENT = DeliveryStatus.SENT.value
 _QUEUED = DeliveryStatus.QUEUED.value
@@ -43,16 +45,22 @@ def _sqlite_statement(rows: int) -> str:
     )
 
 
-def _mysql_statement(rows: int) -> str:
-    first = "SELECT " + ", ".join(f"%s AS {name}" for name in _COLUMNS)
-    rest = " UNION ALL SELECT %s, %s, %s, %s, %s, %s, %s" * (rows - 1)
-    return (
-        f"UPDATE deliveries AS d JOIN ({first}{rest}) AS o ON d.id = o.id "
-        "SET d.status = %s, d.reason = o.reason, d.attempts = o.attempts, "
-        "d.updated_at = o.updated_at, d.next_attempt_at = o.next_attempt_at, "
-        "d.claim = NULL, d.opened = o.opened "
-        "WHERE d.status = 'sending' AND d.claim = o.claim"
-    )
+# MySQL/MariaDB: the batch travels as one JSON parameter, read back as a table (JSON_TABLE,
+# MariaDB 10.6+ / MySQL 8): PyMySQL escapes each parameter in Python, on the writer's share
+# of the GIL (7 a row: 3,500 for a statement of 500 rows), while json.dumps is C. The batch
+# drives the join (STRAIGHT_JOIN: each of its rows finds its delivery by primary key). The
+# token's comparison takes the log's collation (a JSON_TABLE column has the server's).
+_MYSQL_STATEMENT = (
+    "UPDATE JSON_TABLE(%s, '$[*]' COLUMNS (id BIGINT PATH '$[0]', "
+    "claim VARCHAR(32) PATH '$[1]', reason VARCHAR(200) PATH '$[2]', "
+    "attempts INT PATH '$[3]', updated_at DATETIME(6) PATH '$[4]', "
+    "next_attempt_at DATETIME(6) PATH '$[5]', opened TINYINT PATH '$[6]')) AS o "
+    "STRAIGHT_JOIN deliveries AS d ON d.id = o.id "
+    "SET d.status = %s, d.reason = o.reason, d.attempts = o.attempts, "
+    "d.updated_at = o.updated_at, d.next_attempt_at = o.next_attempt_at, "
+    "d.claim = NULL, d.opened = o.opened "
+    "WHERE d.status = 'sending' AND d.claim = o.claim COLLATE utf8mb4_unicode_ci"
+)
 
 
 class _Stamps(dict[datetime, str | None]):
@@ -84,13 +92,17 @@ def apply_events(conn: Connection, events: Sequence[DeliveryEvent]) -> dict[int,
         for (campaign_id, status), group in groupby(ordered, lambda e: (e.campaign_id, e.status)):
             batch = list(group)
             recorded = 0
-            for start in range(0, len(batch), STATEMENT_ROWS):
-                part = batch[start : start + STATEMENT_ROWS]
-                values = [value for e in part for value in _row(e, stamps)]
+            # SQLite: STATEMENT_ROWS a statement (its parameters have a limit); MySQL: the
+            # whole group in one parameter.
+            size = STATEMENT_ROWS if sqlite else len(batch)
+            for start in range(0, len(batch), size):
+                part = batch[start : start + size]
                 if sqlite:
+                    values = [value for e in part for value in _row(e, stamps)]
                     cursor.execute(_sqlite_statement(len(part)), [status, *values])
                 else:
-                    cursor.execute(_mysql_statement(len(part)), [*values, status])
+                    batch_json = json.dumps([_row(e, stamps) for e in part])
+                    cursor.execute(_MYSQL_STATEMENT, (batch_json, status))
                 recorded += max(0, cursor.rowcount)
             if status != _QUEUED and recorded:
                 tally = deltas.setdefault(campaign_id, [0, 0])

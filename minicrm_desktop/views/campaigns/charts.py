@@ -3,6 +3,7 @@ reason, drawn in the window's palette (light or dark) with whole-number ticks.""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from PySide6.QtCharts import (
@@ -68,8 +69,8 @@ def _tilted(labels: list[str]) -> bool:
     return sum(len(label) > 3 for label in labels) > 6 or len(labels) > 12
 
 
-def count_axis(top: int) -> QValueAxis:
-    """A value axis of whole counts: ticks at a round integer step, never "0 0 0 1"."""
+def _count_range(top: int) -> tuple[int, int]:
+    """The axis's end and tick count for counts up to `top`: a round integer step."""
     step, scale = 1, 1
     while top > step * 5:
         for mantissa in (1, 2, 5, 10):
@@ -81,12 +82,32 @@ def count_axis(top: int) -> QValueAxis:
             continue
         break
     ticks = max(1, -(-top // step))
+    return step * ticks, ticks + 1
+
+
+def count_axis(top: int) -> QValueAxis:
+    """A value axis of whole counts: ticks at a round integer step, never "0 0 0 1"."""
     axis = QValueAxis()
     axis.setLabelFormat("%d")
-    axis.setRange(0, step * ticks)
-    axis.setTickCount(ticks + 1)
+    end, ticks = _count_range(top)
+    axis.setRange(0, end)
+    axis.setTickCount(ticks)
     axis.setMinorTickCount(0)
     return axis
+
+
+@dataclass
+class _Timeline:
+    """What the timeline chart shows, to change it in place while a campaign sends."""
+
+    labels: list[str]
+    title: str
+    tilted: bool
+    values: tuple[list[float], list[float]]  # sent, failed
+    bars: tuple[QBarSet, QBarSet]
+    x_axis: QBarCategoryAxis
+    y_axis: QValueAxis
+    top: int
 
 
 def _bar_set(label: str, colour: QColor) -> QBarSet:
@@ -152,6 +173,7 @@ class OutcomeCharts(QWidget):
         self.reasons_chart.setTitle("Failed and skipped, by reason")
         self._data: tuple[list[OutcomeBucket], list[tuple[str, int]],
                           list[tuple[str, int]]] | None = None
+        self._timeline: _Timeline | None = None
         self._theme_charts()
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
@@ -163,22 +185,36 @@ class OutcomeCharts(QWidget):
         if (buckets, failures, skips) == self._data:
             return  # a poll that found nothing new: no rebuild
         self._data = (buckets, failures, skips)
-        self._show_timeline(buckets)
+        rebuilt = self._show_timeline(buckets)
         self._show_reasons(failures, skips)
-        self._theme_charts()
+        # New axes take the palette's colours; a timeline changed in place keeps its own.
+        for chart in (self.timeline_chart, self.reasons_chart)[0 if rebuilt else 1:]:
+            apply_chart_palette(chart, self.palette())
 
-    def _show_timeline(self, buckets: list[OutcomeBucket]) -> None:
+    def _show_timeline(self, buckets: list[OutcomeBucket], *, rebuild: bool = False) -> bool:
+        """Show the buckets; returns whether the chart was made anew (else changed in place)."""
+        labels = _bucket_labels(buckets)
+        title = _axis_title(buckets)
+        tilted = _tilted(labels)
+        shown = self._timeline
+        if not rebuild and shown is not None and shown.labels and (title, tilted) == (
+                shown.title, shown.tilted) and labels[:len(shown.labels)] == shown.labels:
+            # The same bars, maybe more of them (a campaign sending adds one now and then):
+            # change what changed. Rebuilding the chart (series, axes, layout) each poll
+            # cost the GUI thread 8-26 ms under load.
+            self._update_timeline(shown, buckets, labels)
+            return False
         chart = self.timeline_chart
         chart.removeAllSeries()
         for axis in chart.axes():
             chart.removeAxis(axis)
         colours = outcome_colours(self._dark())
         sent, failed = _bar_set("Sent", colours["sent"]), _bar_set("Failed", colours["failed"])
-        labels = _bucket_labels(buckets)
         # One call per bar set, not one per bucket: while a campaign sends, each call from
         # Python into Qt on the GUI thread may wait for the GIL the workers hold.
-        sent.append([float(b.sent) for b in buckets])
-        failed.append([float(b.failed) for b in buckets])
+        values = ([float(b.sent) for b in buckets], [float(b.failed) for b in buckets])
+        sent.append(values[0])
+        failed.append(values[1])
         series = QStackedBarSeries()
         series.append(sent)
         series.append(failed)
@@ -186,14 +222,37 @@ class OutcomeCharts(QWidget):
         chart.addSeries(series)
         x_axis = QBarCategoryAxis()
         x_axis.append(labels or [""])
-        x_axis.setTitleText(_axis_title(buckets))
-        if _tilted(labels):
+        x_axis.setTitleText(title)
+        if tilted:
             x_axis.setLabelsAngle(-45)
-        y_axis = count_axis(max((b.sent + b.failed for b in buckets), default=0))
+        top = max((b.sent + b.failed for b in buckets), default=0)
+        y_axis = count_axis(top)
         chart.addAxis(x_axis, Qt.AlignmentFlag.AlignBottom)
         chart.addAxis(y_axis, Qt.AlignmentFlag.AlignLeft)
         series.attachAxis(x_axis)
         series.attachAxis(y_axis)
+        self._timeline = _Timeline(labels, title, tilted, values, (sent, failed), x_axis,
+                                   y_axis, top)
+        return True
+
+    def _update_timeline(self, shown: _Timeline, buckets: list[OutcomeBucket],
+                         labels: list[str]) -> None:
+        count = len(shown.labels)
+        values = ([float(b.sent) for b in buckets], [float(b.failed) for b in buckets])
+        for bars, new, old in zip(shown.bars, values, shown.values, strict=True):
+            for index in range(count):
+                if new[index] != old[index]:  # mostly the last bar or two
+                    bars.replace(index, new[index])
+            if len(new) > count:
+                bars.append(new[count:])
+        if len(labels) > count:
+            shown.x_axis.append(labels[count:])
+        top = max((b.sent + b.failed for b in buckets), default=0)
+        end, ticks = _count_range(top)
+        if _count_range(shown.top) != (end, ticks):
+            shown.y_axis.setRange(0, end)
+            shown.y_axis.setTickCount(ticks)
+        shown.labels, shown.values, shown.top = labels, values, top
 
     def _show_reasons(self, failures: list[tuple[str, int]],
                       skips: list[tuple[str, int]]) -> None:
@@ -237,6 +296,6 @@ class OutcomeCharts(QWidget):
         if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
             if self._data is not None:
                 buckets, failures, skips = self._data
-                self._show_timeline(buckets)
+                self._show_timeline(buckets, rebuild=True)  # in the new palette's colours
                 self._show_reasons(failures, skips)
             self._theme_charts()
