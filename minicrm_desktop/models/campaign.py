@@ -167,7 +167,7 @@ class Delivery(Base):
         # Paging the log in delivery order walks this one...
         Index("ix_deliveries_campaign_id_id", "campaign_id", "id"),
         # ...by status this one, and claims find due rows in it by id, each row's retry time
-        # read from the index (migration 0022). Each index holding `status` is rewritten
+        # read from the index (migration 0021). Each index holding `status` is rewritten
         # at every claim and outcome: no other one has it, nor `updated_at`.
         Index(
             "ix_deliveries_campaign_id_status_id_next_attempt_at",

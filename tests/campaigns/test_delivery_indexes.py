@@ -1,4 +1,4 @@
-"""The delivery log keeps only the indexes a query uses (migration 0022), on SQLite and
+"""The delivery log keeps only the indexes a query uses (migration 0021), on SQLite and
 MariaDB: one index holds status, id and the retry time, and claims take due rows from it in
 id order, a retry in its turn once due."""
 
@@ -32,12 +32,12 @@ def indexes(engine: Engine) -> dict[str, list[str]]:
             for ix in inspect(engine).get_indexes("deliveries")}
 
 
-def test_migration_0022_keeps_the_indexes_queries_use_and_steps_back(engine: Engine) -> None:
+def test_migration_0021_keeps_the_indexes_queries_use_and_steps_back(engine: Engine) -> None:
     now = indexes(engine)
     assert now["ix_deliveries_campaign_id_status_id_next_attempt_at"] == MERGED
     assert not set(BEFORE) & set(now)
     script = ScriptDirectory.from_config(alembic_config(engine))
-    before = script.get_revision("0022").down_revision
+    before = script.get_revision("0021").down_revision
     assert isinstance(before, str)
     downgrade_to(engine, before)
     back = indexes(engine)

@@ -9,8 +9,8 @@ entry in each index holding `status` or `updated_at`.
   searches them (the outcomes-over-time chart reads a campaign's rows by status, the
   frequency cap scans the log whichever way).
 
-Revision ID: 0022
-Revises: 0021
+Revision ID: 0021
+Revises: 0020
 Create Date: 2026-12-03
 """
 
@@ -20,8 +20,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0022"
-down_revision: str | None = "0021"
+revision: str = "0021"
+down_revision: str | None = "0020"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
