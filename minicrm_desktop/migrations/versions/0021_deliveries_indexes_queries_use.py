@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from alembic import op
+from sqlalchemy import inspect
 
 revision: str = "0021"
 down_revision: str | None = "0020"
@@ -36,14 +37,25 @@ DROPPED = {
 }
 
 
+def _present() -> set[str]:
+    return {str(ix["name"]) for ix in inspect(op.get_bind()).get_indexes("deliveries")}
+
+
+# Each step checks what is there: a database whose recorded version was set back (a restore,
+# a repair) runs this again over the indexes it already has.
 def upgrade() -> None:
+    present = _present()
     # The new index first: queries by campaign and status always have one.
-    op.create_index(MERGED, "deliveries", ["campaign_id", "status", "id", "next_attempt_at"])
-    for name in DROPPED:
+    if MERGED not in present:
+        op.create_index(MERGED, "deliveries", ["campaign_id", "status", "id", "next_attempt_at"])
+    for name in DROPPED.keys() & present:
         op.drop_index(name, table_name="deliveries")
 
 
 def downgrade() -> None:
+    present = _present()
     for name, columns in DROPPED.items():
-        op.create_index(name, "deliveries", columns)
-    op.drop_index(MERGED, table_name="deliveries")
+        if name not in present:
+            op.create_index(name, "deliveries", columns)
+    if MERGED in present:
+        op.drop_index(MERGED, table_name="deliveries")
