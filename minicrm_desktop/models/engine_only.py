@@ -15,6 +15,10 @@ the rule builder's email-domain suggestions are a range seek and an index-ordere
 And `ix_customers_last_order_spend (last_order_at, total_spend_minor)` (migration 0020):
 "lapsed N months and spent over X" reads only the customers whose last order is older than
 the cut-off (a quarter of them at a million) instead of everyone over the spend (half).
+And `ix_customers_last_order_activity` (migration 0021), the same led by the last order but
+holding count and consent too (SQLite's ix_customers_last_order_us): a nested tree's branch
+"ordered N times and last ordered within D days" is a range of it (services/segments/
+count_plan.py); the narrower 0020 index stays the faster one for "lapsed".
 
 SQLite has `customers.avg_order_minor` too since migration 0017, with the same values and
 index, but as a plain column kept by triggers: SQLite never reads an index on a generated
@@ -48,6 +52,7 @@ LAST_ORDER_US_INDEX = "ix_customers_last_order_us"
 EMAIL_DOMAIN_COLUMN = "email_domain"
 EMAIL_DOMAIN_INDEX = "ix_customers_email_domain"
 LAST_ORDER_SPEND_INDEX = "ix_customers_last_order_spend"
+LAST_ORDER_ACTIVITY_INDEX = "ix_customers_last_order_activity"
 
 # Their columns, as the migrations create them: a bulk load sets them aside on MySQL too
 # (services/bulkload/indexes.py), and start-up restores any an interrupted load left out.
@@ -57,13 +62,14 @@ MYSQL_INDEX_COLUMNS = {
         AVG_ORDER_INDEX: "(avg_order_minor, order_count, total_spend_minor)",
         EMAIL_DOMAIN_INDEX: "(email_domain)",
         LAST_ORDER_SPEND_INDEX: "(last_order_at, total_spend_minor)",
+        LAST_ORDER_ACTIVITY_INDEX: "(last_order_at, total_spend_minor, order_count, subscribed)",
     },
 }
 
 _COLUMNS = {("customers", EMAIL_REV_COLUMN), ("customers", AVG_ORDER_COLUMN),
             ("customers", EMAIL_DOMAIN_COLUMN), ("customers", LAST_ORDER_US_COLUMN)}
 _INDEXES = {EMAIL_REV_INDEX, AVG_ORDER_INDEX, EMAIL_DOMAIN_INDEX, LAST_ORDER_US_INDEX,
-            LAST_ORDER_SPEND_INDEX}
+            LAST_ORDER_SPEND_INDEX, LAST_ORDER_ACTIVITY_INDEX}
 
 
 @dataclass(frozen=True)

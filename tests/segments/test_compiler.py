@@ -9,7 +9,7 @@ import pytest
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, inspect
 
-from minicrm_desktop.models.engine_only import LAST_ORDER_SPEND_INDEX
+from minicrm_desktop.models.engine_only import LAST_ORDER_ACTIVITY_INDEX, LAST_ORDER_SPEND_INDEX
 from minicrm_desktop.models.rules import parse_rule
 from minicrm_desktop.models.rules_values import Period
 from minicrm_desktop.services.core.migrate import alembic_config, downgrade_to, upgrade_to_head
@@ -312,6 +312,34 @@ def test_mysql_last_order_spend_index_comes_and_goes_with_migration_0020(
             if ix["name"] == LAST_ORDER_SPEND_INDEX] == [["last_order_at", "total_spend_minor"]]
 
 
+def test_mysql_last_order_activity_index_comes_and_goes_with_migration_0021(
+    mysql_engine: Engine,
+) -> None:
+    def columns() -> dict[str, list[str]]:
+        return {str(ix["name"]): [str(c) for c in ix["column_names"]]
+                for ix in inspect(mysql_engine).get_indexes("customers")}
+
+    wide = ["last_order_at", "total_spend_minor", "order_count", "subscribed"]
+    assert columns()[LAST_ORDER_ACTIVITY_INDEX] == wide
+    downgrade_to(mysql_engine, "0020")
+    assert LAST_ORDER_ACTIVITY_INDEX not in columns()
+    assert columns()[LAST_ORDER_SPEND_INDEX] == ["last_order_at", "total_spend_minor"]
+    # Stepping down without it (a bulk load set it aside) and up with it (start-up restored
+    # it) both succeed.
+    upgrade_to_head(mysql_engine)
+    with mysql_engine.begin() as conn:
+        conn.exec_driver_sql(f"DROP INDEX {LAST_ORDER_ACTIVITY_INDEX} ON customers")
+    downgrade_to(mysql_engine, "0020")
+    assert LAST_ORDER_ACTIVITY_INDEX not in columns()
+    with mysql_engine.begin() as conn:
+        conn.exec_driver_sql(f"CREATE INDEX {LAST_ORDER_ACTIVITY_INDEX} ON customers "
+                             f"({', '.join(wide)})")
+    upgrade_to_head(mysql_engine)
+    assert columns()[LAST_ORDER_ACTIVITY_INDEX] == wide
+    assert columns()[LAST_ORDER_SPEND_INDEX] == ["last_order_at", "total_spend_minor"]
+
+
 def test_sqlite_has_no_last_order_spend_index(sqlite_engine: Engine) -> None:
     names = {str(ix["name"]) for ix in inspect(sqlite_engine).get_indexes("customers")}
     assert LAST_ORDER_SPEND_INDEX not in names
+    assert LAST_ORDER_ACTIVITY_INDEX not in names

@@ -11,10 +11,21 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, select
 
-from minicrm_desktop.models.rules import parse_rule
+from minicrm_desktop.models.engine_only import LAST_ORDER_ACTIVITY_INDEX
+from minicrm_desktop.models.rules import RuleGroup, parse_rule
 from minicrm_desktop.models.tables import customer_tags, customers_table, tags_table
-from minicrm_desktop.services.segments import audience_count_statement, count_audience
-from minicrm_desktop.services.segments.count_plan import plan_count, planned_count_statement
+from minicrm_desktop.services.segments import (
+    audience_count_statement,
+    count_audience,
+    optimize_database,
+)
+from minicrm_desktop.services.segments.count_plan import (
+    _conjuncts,
+    _one_test,
+    _served,
+    plan_count,
+    planned_count_statement,
+)
 from minicrm_desktop.services.segments.queries import audience_where, count_statement
 from tests.examples import examples
 
@@ -171,12 +182,15 @@ def test_planned_count_of_or_trees_is_exact(
 
 @settings(PROPERTY_SETTINGS, max_examples=examples(60))
 @given(tree=split_trees())
-def test_split_or_trees_are_split_on_sqlite_and_exact(
+def test_split_or_trees_are_split_and_exact(
     random_db: tuple[Engine, dict[int, Person]], tree: dict[str, Any]
 ) -> None:
     engine, people = random_db
-    if engine.dialect.name == "sqlite":
-        assert plan_count(parse_rule(tree), "sqlite").form == "disjoint branches"
+    dialect = engine.dialect.name
+    form = plan_count(parse_rule(tree), dialect).form
+    # MySQL's spend index holds the last order itself: a tree that seeks it stays whole.
+    assert form == "disjoint branches" or (
+        dialect != "sqlite" and _served(_conjuncts(parse_rule(tree)), dialect)), form
     assert_counts_agree(engine, people, tree)
 
 
@@ -215,10 +229,9 @@ def test_benchmark_shapes_are_rewritten(dialect: str) -> None:
 
     assert form(TAG_VIP) == "tag links"
     assert form(TAG_NOT_NEWSLETTER) == "everyone minus tag links"
-    # MariaDB has no index leading with the last order that holds count and consent, so
-    # the OR's second branch would not be a covered range there: one WHERE stays.
-    expected = "disjoint branches" if dialect == "sqlite" else "where"
-    assert form(NESTED_3_LEVELS) == expected
+    # The recent branch is a range of the index leading with the last order that holds
+    # count and consent too (ix_customers_last_order_us; MySQL: ..._last_order_activity).
+    assert form(NESTED_3_LEVELS) == "disjoint branches"
     # MySQL scans several ranges of one index natively; SQLite merges rowids instead.
     assert form(LAPSED) == ("disjoint ranges" if dialect == "sqlite" else "where")
     # Trees already served by one index keep their single WHERE.
@@ -239,6 +252,34 @@ def test_nested_parts_are_disjoint_ranges_of_covering_indexes(sqlite_engine: Eng
     assert any("ix_customers_last_order_us" in line for line in searches), plan
     assert any("ix_customers_spend_activity" in line for line in searches), plan
     assert not any(line.startswith("SCAN customers") for line in plan), plan
+
+
+def test_mysql_nested_parts_are_ranges_of_covering_indexes(mysql_engine: Engine) -> None:
+    """On MariaDB too, once the last order index holds count and consent (migration 0021):
+    the recent branch first, so the spend branch's part negates a group, not one test
+    (NOT spend >= X is a range MariaDB took over the right one)."""
+    engine = mysql_engine
+    insert_people(engine, PEOPLE)
+    optimize_database(engine)
+    stmt = planned_count_statement(parse_rule(NESTED_3_LEVELS), AS_OF, engine.dialect.name)
+    rows = [r for r in _mysql_plan(engine, stmt) if r["table"] == "customers"]
+    assert {r["key"] for r in rows} == {LAST_ORDER_ACTIVITY_INDEX,
+                                         "ix_customers_spend_activity"}, rows
+    assert all(r["type"] == "range" and "Using index" in r["Extra"] for r in rows), rows
+
+
+def test_mysql_nested_parts_negate_no_lone_test() -> None:
+    """MariaDB took `NOT (spend >= X)`, the spend branch negated in the recent branch's
+    part, as a range (spend < X, half the spend index at 1M) over the range serving that
+    part: on MySQL the recent branch comes first, so only a group of tests is negated."""
+    def negated_lone_tests(dialect: str) -> list[Any]:
+        return [item for part in plan_count(parse_rule(NESTED_3_LEVELS), dialect).parts
+                for item in (part.tree.rules if part.tree else [])
+                if isinstance(item, RuleGroup) and item.negated
+                and _one_test(item.rules[0])]
+
+    assert negated_lone_tests("mysql") == []
+    assert negated_lone_tests("sqlite") != []  # SQLite keeps the given order
 
 
 def test_lapsed_parts_are_plain_ranges_of_the_last_order_index(sqlite_engine: Engine) -> None:

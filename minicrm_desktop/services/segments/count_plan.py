@@ -11,9 +11,9 @@ NULL, so NOT is the exact complement and counts add up exactly:
 - `R AND (B1 OR B2 ...)` is the sum of the disjoint `R AND Bi AND NOT B1 ... NOT Bi-1`,
   used only when each part is a range of one index holding every column it reads
   (`_served`, from the indexes each engine has), and the tree itself is not (then the
-  single WHERE is as good). On SQLite a tree over spend, order count, consent and last
-  order splits this way (ix_customers_last_order_us); MariaDB has no index leading with
-  the last order that holds count and consent, so such a tree keeps its WHERE there;
+  single WHERE is as good). A tree over spend, order count, consent and last order splits
+  this way (ix_customers_last_order_us on SQLite, ix_customers_last_order_activity on
+  MySQL; there a branch of one test goes last when it can: `_split_or`);
 - on SQLite, `R AND date outside a period` ("not within the last 6 months") is R AND each
   of the date's disjoint pieces (never set, before, after), each a range of an index that
   leads with the date and holds what R reads (`_split_outside`).
@@ -214,6 +214,12 @@ def _split_or(tree: RuleGroup, dialect: str) -> list[RuleGroup] | None:
         orders: Iterable[tuple[Item, ...]] = (
             permutations(branches) if len(branches) <= _MAX_PERMUTED else [tuple(branches)]
         )
+        if dialect != "sqlite":
+            # MariaDB reads `NOT (one test)` as a range of its own (NOT spend >= X is
+            # spend < X) and took it over the range serving the part (half the spend index
+            # for the recent branch of the nested rule at 1M); a branch of several tests
+            # negated offers no range. So branches of one test go last where they can.
+            orders = sorted(orders, key=lambda order: sum(map(_one_test, order[:-1])))
         for order in orders:
             parts = [
                 [*rest, *_conjuncts(branch), *(_group([b], negated=True) for b in order[:i])]
@@ -222,6 +228,10 @@ def _split_or(tree: RuleGroup, dialect: str) -> list[RuleGroup] | None:
             if all(_served(part, dialect) for part in parts):
                 return [_group(part) for part in parts]
     return None
+
+
+def _one_test(item: Item) -> bool:
+    return len(_conjuncts(item)) == 1 and isinstance(_conjuncts(item)[0], Condition)
 
 
 def _split_outside(tree: RuleGroup, dialect: str) -> Part | None:
