@@ -15,7 +15,7 @@ the rule builder's email-domain suggestions are a range seek and an index-ordere
 And `ix_customers_last_order_spend (last_order_at, total_spend_minor)` (migration 0020):
 "lapsed N months and spent over X" reads only the customers whose last order is older than
 the cut-off (a quarter of them at a million) instead of everyone over the spend (half).
-And `ix_customers_last_order_activity` (migration 0021), the same led by the last order but
+And `ix_customers_last_order_activity` (migration 0022), the same led by the last order but
 holding count and consent too (SQLite's ix_customers_last_order_us): a nested tree's branch
 "ordered N times and last ordered within D days" is a range of it (services/segments/
 count_plan.py); the narrower 0020 index stays the faster one for "lapsed".

@@ -312,7 +312,7 @@ def test_mysql_last_order_spend_index_comes_and_goes_with_migration_0020(
             if ix["name"] == LAST_ORDER_SPEND_INDEX] == [["last_order_at", "total_spend_minor"]]
 
 
-def test_mysql_last_order_activity_index_comes_and_goes_with_migration_0021(
+def test_mysql_last_order_activity_index_comes_and_goes_with_migration_0022(
     mysql_engine: Engine,
 ) -> None:
     def columns() -> dict[str, list[str]]:
@@ -321,7 +321,7 @@ def test_mysql_last_order_activity_index_comes_and_goes_with_migration_0021(
 
     wide = ["last_order_at", "total_spend_minor", "order_count", "subscribed"]
     assert columns()[LAST_ORDER_ACTIVITY_INDEX] == wide
-    downgrade_to(mysql_engine, "0020")
+    downgrade_to(mysql_engine, "0021")
     assert LAST_ORDER_ACTIVITY_INDEX not in columns()
     assert columns()[LAST_ORDER_SPEND_INDEX] == ["last_order_at", "total_spend_minor"]
     # Stepping down without it (a bulk load set it aside) and up with it (start-up restored
@@ -329,7 +329,7 @@ def test_mysql_last_order_activity_index_comes_and_goes_with_migration_0021(
     upgrade_to_head(mysql_engine)
     with mysql_engine.begin() as conn:
         conn.exec_driver_sql(f"DROP INDEX {LAST_ORDER_ACTIVITY_INDEX} ON customers")
-    downgrade_to(mysql_engine, "0020")
+    downgrade_to(mysql_engine, "0021")
     assert LAST_ORDER_ACTIVITY_INDEX not in columns()
     with mysql_engine.begin() as conn:
         conn.exec_driver_sql(f"CREATE INDEX {LAST_ORDER_ACTIVITY_INDEX} ON customers "

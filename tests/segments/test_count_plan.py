@@ -255,7 +255,7 @@ def test_nested_parts_are_disjoint_ranges_of_covering_indexes(sqlite_engine: Eng
 
 
 def test_mysql_nested_parts_are_ranges_of_covering_indexes(mysql_engine: Engine) -> None:
-    """On MariaDB too, once the last order index holds count and consent (migration 0021):
+    """On MariaDB too, once the last order index holds count and consent (migration 0022):
     the recent branch first, so the spend branch's part negates a group, not one test
     (NOT spend >= X is a range MariaDB took over the right one)."""
     engine = mysql_engine

@@ -8,8 +8,8 @@ sums two disjoint ranges instead (services/segments/count_plan.py). 0020's narro
 stays: "lapsed and spent over X" reads it a quarter faster than it would read this one.
 SQLite is unchanged.
 
-Revision ID: 0021
-Revises: 0020
+Revision ID: 0022
+Revises: 0021
 Create Date: 2026-12-03
 """
 
@@ -19,8 +19,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0021"
-down_revision: str | None = "0020"
+revision: str = "0022"
+down_revision: str | None = "0021"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
