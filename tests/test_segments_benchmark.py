@@ -37,4 +37,10 @@ def test_segment_benchmark_reports_ratios_to_duckdb(tmp_path: Path) -> None:
         assert row["ratio_to_duckdb"] == pytest.approx(
             row["median_ms"] / row["duckdb_ms"], rel=0.05, abs=0.02)
     assert report["rules"]["tag_vip"]["count"] > 0
+    # The baseline is DuckDB's faster form: a rewritten rule's planned statement was timed too.
+    for row in report["rules"].values():
+        rewritten = row["count_form"] != "where"
+        assert row["duckdb_form"] in (("where", "planned") if rewritten else ("where",))
+        assert (row["duckdb_other_form_ms"] is not None) == rewritten
+    assert report["rules"]["tag_vip"]["count_form"] == "tag links"
     assert (tmp_path / "segments-sqlite-3000-20261124.duckdb").exists()
