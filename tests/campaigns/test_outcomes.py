@@ -150,3 +150,53 @@ def test_a_claim_reads_its_messages_as_a_plain_read_does(population: Engine) -> 
     assert claimed == plain
     assert {m.customer["last_order_at"] for m in claimed} == {when}
     assert {m.customer["name"] for m in claimed} == {'Zoë "Q" \\ 😀 Øst'}
+
+
+def test_recording_and_claiming_takes_few_statements_and_counts_every_campaign(
+        population: Engine) -> None:
+    """Each statement of the writer's transaction lets go of the GIL and waits to get it
+    back: on SQLite the lease check, the counters and their read-back are one statement, and
+    a claim is two (take, read). Outcomes of another campaign in the same batch still move
+    that campaign's counters."""
+    from sqlalchemy import event
+
+    from tests.campaigns.test_lease_store import A
+
+    ids = []
+    for _ in range(2):
+        campaign_id = create_campaign(population, draft(), actor=LOCAL_ADMIN)
+        launch_campaign(population, campaign_id, actor=LOCAL_ADMIN)
+        ids.append(campaign_id)
+    mine, other = ids
+    assert store.acquire_lease(population, mine, A, 30).acquired
+    first = store.claim(population, mine, "token-1", 30, owner=A)
+    elsewhere = store.claim(population, other, "token-x", 30)
+    batch = [*events_for(mine, first, "token-1"), *events_for(other, elsewhere, "token-x")]
+
+    statements: list[str] = []
+
+    def seen(_conn: object, _cursor: object, sql: str, *_args: object) -> None:
+        statements.append(sql)
+
+    event.listen(population, "before_cursor_execute", seen)
+    try:
+        snapshots, claimed = store.record_and_claim(
+            population, batch, [mine, other], mine, "token-2", 10, A)
+    finally:
+        event.remove(population, "before_cursor_execute", seen)
+    assert claimed is not None
+    assert len(claimed) == 10
+    assert {m.delivery_id for m in claimed}.isdisjoint(m.delivery_id for m in first)
+    for campaign_id, events in ((mine, batch[:len(first)]), (other, batch[len(first):])):
+        sent = sum(e.status == "sent" for e in events)
+        failed = sum(e.status == "failed" for e in events)
+        counts = store.counts(population, campaign_id)
+        assert counts is not None
+        assert (counts.sent, counts.failed) == (sent, failed)
+        assert [(s.sent, s.failed) for s in snapshots
+                if s is not None and s.campaign_id == campaign_id] == [(sent, failed)]
+    if population.dialect.name == "sqlite":
+        # Outcomes: 3 kinds x 2 campaigns (apply_events uses the raw cursor: not seen here);
+        # then the other campaign's counters, ours with the lease check, the other's read,
+        # the claim's take and read.
+        assert len(statements) == 5, statements

@@ -69,8 +69,15 @@ _DUE_IDS_LOCKED = _DUE_IDS.with_for_update(skip_locked=True)
 # that moved it would rewrite two more index entries per row.
 _CLAIMED_COLUMNS = ("d.id, d.customer_id, d.address, d.variant, d.attempts, d.idempotency_key, "
                     "c.name, c.email, c.city, c.total_spend_minor, c.last_order_at")
-_TAKE_SQLITE = ("UPDATE deliveries SET status = 'sending', claim = ? "
-                "WHERE id IN (SELECT value FROM json_each(?)) AND status = 'queued'")
+# SQLite: the due rows are found and taken by one statement (as _DUE_IDS: in id order, in the
+# index holding status, id and the retry time), then read back by their token among the
+# campaign's few `sending` rows (the chunks in flight). Each statement lets go of the GIL
+# and, with the workers busy, waits to get it back: one fewer read (and its step) a claim.
+_TAKE_SQLITE = (
+    "UPDATE deliveries SET status = 'sending', claim = ? WHERE id IN (SELECT id FROM "
+    "deliveries WHERE campaign_id = ? AND status = 'queued' AND (next_attempt_at IS NULL "
+    "OR next_attempt_at <= ?) ORDER BY id LIMIT ?)"
+)
 # SQLite hands a result over one row per step, letting go of the GIL around each: with the
 # workers busy, each row then waits to get it back (up to a switch interval). The writer
 # reads a claim's rows as one JSON row instead, a single step (MySQL's driver reads the
@@ -78,7 +85,7 @@ _TAKE_SQLITE = ("UPDATE deliveries SET status = 'sending', claim = ? "
 _CLAIMED_SQLITE = (
     f"SELECT json_group_array(json_array({_CLAIMED_COLUMNS})) FROM deliveries AS d "
     "JOIN customers AS c ON c.id = d.customer_id "
-    "WHERE d.id IN (SELECT value FROM json_each(?)) AND d.claim = ? AND d.status = 'sending'"
+    "WHERE d.campaign_id = ? AND d.status = 'sending' AND d.claim = ?"
 )
 
 
@@ -113,10 +120,6 @@ def _claimed_mysql(mariadb: bool) -> str:
             "WHERE d.claim = %s AND d.status = 'sending'")
 
 
-_due = _DUE_IDS.subquery()
-_DUE_IDS_JSON = select(func.json_group_array(_due.c.id))
-
-
 def claim(
     engine: Engine, campaign_id: int, token: str, limit: int, *, owner: str | None = None
 ) -> list[ClaimedMessage]:
@@ -147,11 +150,11 @@ def take(
     now = utcnow()
     due = {"campaign_id": campaign_id, "now": now, "limit": limit}
     if sqlite:
-        taken = conn.execute(_DUE_IDS_JSON, due).scalar_one()  # "[id, …]": bound as is
-        if taken == "[]":
+        taken = conn.exec_driver_sql(_TAKE_SQLITE, (
+            token, campaign_id, storage_timestamp(now), limit)).rowcount
+        if not taken:
             return []
-        conn.exec_driver_sql(_TAKE_SQLITE, (token, taken))
-        rows = json.loads(conn.exec_driver_sql(_CLAIMED_SQLITE, (taken, token)).scalar_one())
+        rows = json.loads(conn.exec_driver_sql(_CLAIMED_SQLITE, (campaign_id, token)).scalar_one())
     else:
         mariadb = bool(getattr(conn.dialect, "is_mariadb", False))
         if leased:

@@ -77,9 +77,12 @@ def _row(e: DeliveryEvent, stamps: _Stamps) -> tuple[Any, ...]:
             None if e.retry_at is None else stamps[e.retry_at], e.opened)
 
 
-def apply_events(conn: Connection, events: Sequence[DeliveryEvent]) -> dict[int, tuple[int, int]]:
+def apply_events(
+    conn: Connection, events: Sequence[DeliveryEvent], *, counters: bool = True
+) -> dict[int, tuple[int, int]]:
     """Record outcomes whose rows still carry the worker's claim; return per campaign the
-    (sent, failed) actually recorded."""
+    (sent, failed) actually recorded. Without `counters`, the campaigns' counters are left
+    to the caller (who adds them with a statement of its own)."""
     sqlite = conn.dialect.name == "sqlite"
     driver = conn.connection.driver_connection
     assert driver is not None
@@ -109,11 +112,17 @@ def apply_events(conn: Connection, events: Sequence[DeliveryEvent]) -> dict[int,
                 tally[0 if status == _SENT else 1] += recorded
     finally:
         cursor.close()
+    totals = {k: (v[0], v[1]) for k, v in deltas.items()}
+    if counters:
+        for campaign_id, (sent, failed) in totals.items():
+            add_counts(conn, campaign_id, sent, failed)
+    return totals
+
+
+def add_counts(conn: Connection, campaign_id: int, sent: int, failed: int) -> None:
     c = campaigns_table.c
-    for campaign_id, (sent, failed) in deltas.items():
-        conn.execute(
-            update(campaigns_table)
-            .where(c.id == campaign_id)
-            .values(sent=c.sent + sent, failed=c.failed + failed)
-        )
-    return {k: (v[0], v[1]) for k, v in deltas.items()}
+    conn.execute(
+        update(campaigns_table)
+        .where(c.id == campaign_id)
+        .values(sent=c.sent + sent, failed=c.failed + failed)
+    )

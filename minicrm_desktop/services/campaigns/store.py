@@ -17,9 +17,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import Connection, Engine, func, select, update
+from sqlalchemy import Connection, Engine, and_, func, literal, select, update
 
-from ...models.base import utcnow
+from ...models.base import UTCDateTime, utcnow
 from ...models.campaign import (
     CampaignStatus,
     DeliveryStatus,
@@ -62,7 +62,7 @@ from .lease import (
     release_lease,
     renew_lease,
 )
-from .outcomes import apply_events
+from .outcomes import add_counts, apply_events
 from .vendor import VendorConfig
 
 __all__ = [
@@ -156,11 +156,46 @@ def record_and_claim(
     The lease's row is locked first, as a claim alone does, so writers lock in one order;
     outcomes go in before the claim reads the queue, so a retry due at once is claimable."""
     with engine.begin() as conn:
-        held = _lease_held(conn, campaign_id, owner)
-        apply_events(conn, events)
-        snapshots = [counts(conn, cid) for cid in report]
+        if conn.dialect.name == "sqlite":
+            held, snapshots = _record_sqlite(conn, events, report, campaign_id, owner)
+        else:
+            held = _lease_held(conn, campaign_id, owner)
+            apply_events(conn, events)
+            snapshots = [counts(conn, cid) for cid in report]
         rows = take(conn, campaign_id, token, limit, leased=True) if held else None
     return snapshots, None if rows is None else messages(rows)
+
+
+def _record_sqlite(
+    conn: Connection,
+    events: Sequence[DeliveryEvent],
+    report: Sequence[int],
+    campaign_id: int,
+    owner: str,
+) -> tuple[bool, list[CampaignCounts | None]]:
+    """record_and_claim's first half on SQLite: the outcomes, then one statement that adds
+    the campaign's counters, reads them back and says whether the lease is held, in place
+    of three (each statement lets go of the GIL and, with the workers busy, waits to get it
+    back). SQLite has one writer: the outcomes' write lock already keeps the lease as it is
+    to the end of the transaction, so the check may come after them."""
+    deltas = apply_events(conn, events, counters=False)
+    sent, failed = deltas.pop(campaign_id, (0, 0))
+    for other, (other_sent, other_failed) in deltas.items():
+        add_counts(conn, other, other_sent, other_failed)
+    held = and_(c.status == RUNNING, c.lease_owner == owner,
+                c.lease_expires_at > literal(utcnow(), UTCDateTime()))
+    row = conn.execute(
+        update(campaigns_table)
+        .where(c.id == campaign_id)
+        .values(sent=c.sent + sent, failed=c.failed + failed)
+        .returning(c.status, c.audience, c.sent, c.failed, c.skipped, held.label("held"))
+    ).one_or_none()
+    if row is None:
+        return False, [None if cid == campaign_id else counts(conn, cid) for cid in report]
+    mine = CampaignCounts(campaign_id, row.status, row.audience, row.sent, row.failed,
+                          row.skipped)
+    return bool(row.held), [mine if cid == campaign_id else counts(conn, cid)
+                            for cid in report]
 
 
 def message_keys(engine: Engine, campaign_id: int) -> set[str]:
