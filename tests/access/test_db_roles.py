@@ -435,6 +435,41 @@ def test_a_non_owner_opening_an_old_schema_is_told_to_ask_an_admin(
         assert roles_installed(conn)
 
 
+def test_a_database_made_with_another_collation_still_signs_people_in(
+    mysql_database_url: str,
+) -> None:
+    """A database made without the README's COLLATE takes the server's default (Debian's
+    MariaDB: utf8mb4_general_ci), and so do the routines' strings unless they say
+    otherwise: every update of `users` failed there with "Illegal mix of collations"."""
+    server = create_db_engine(make_url(mysql_database_url).set(database=""))
+    name, account = f"minicrm_test_gci_{secrets.token_hex(4)}", f"t{secrets.token_hex(4)}_gci"
+    with server.connect() as conn:
+        conn.exec_driver_sql(
+            f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci")
+    root = create_db_engine(make_url(mysql_database_url).set(database=name))
+    person: Engine | None = None
+    try:
+        upgrade_to_head(root)
+        founder = admit(root, identity("founder@crm.example"))
+        add_user(root, "marketer@crm.example", role=Role.MARKETER, actor=founder)
+        admit(root, identity("marketer@crm.example"))  # a first sign-in updates their row
+        creds = create_db_account(root, "marketer@crm.example", actor=founder, account=account)
+        person = create_db_engine(make_url(mysql_database_url).set(
+            database=name, username=creds.account, password=creds.password))
+        assert admit(person, identity("marketer@crm.example")).role == Role.MARKETER
+        assert "only admins change other users" in refused(
+            person, "UPDATE users SET name = 'Mallory' WHERE email = 'founder@crm.example'")
+    finally:
+        if person is not None:
+            person.dispose()
+        root.dispose()
+        with server.connect() as conn:
+            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS `{name}`")
+            conn.exec_driver_sql(f"DROP USER IF EXISTS `{account}`@`%%`")
+            drop_database_roles(conn, name)
+        server.dispose()
+
+
 def test_a_new_marketer_replaces_the_one_time_password_and_works_from_the_keyring(
     team: Team, tmp_path: Path
 ) -> None:

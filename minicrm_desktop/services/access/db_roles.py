@@ -36,6 +36,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, text
 
 from ...models import Base
+from ...models.base import MYSQL_TABLE_OPTIONS
 from ...models.tables import users_table
 from .actor import Role
 
@@ -58,6 +59,14 @@ PROCEDURES = ("minicrm_create_account", "minicrm_sync_account", "minicrm_set_acc
 ACCOUNT_PATTERN = r"^[a-z][a-z0-9_]{0,31}$"
 _ACCOUNT = re.compile(ACCOUNT_PATTERN)
 _DATABASE = re.compile(r"^[A-Za-z0-9_]{1,48}$")
+# A routine's string parameters and variables take the database's default collation, which
+# is the server's (often utf8mb4_general_ci) when the database was made without one;
+# compared with a column of the tables' own collation that is "Illegal mix of collations".
+# So each is declared with the tables' collation.
+_TEXT = (f"CHARACTER SET {MYSQL_TABLE_OPTIONS['mysql_charset']} "
+         f"COLLATE {MYSQL_TABLE_OPTIONS['mysql_collate']}")
+# Marks the routines of this release, so an owner's next upgrade replaces older ones.
+ROUTINES_VERSION = "minicrm routines 2: declared collations"
 
 
 def is_shared(bind: Engine | Connection) -> bool:
@@ -205,10 +214,13 @@ def drop_database_roles(conn: Connection, database: str) -> None:
 
 
 def roles_installed(conn: Connection) -> bool:
+    """Whether this release's procedures are installed (older ones count as missing, so the
+    owner's next upgrade replaces them)."""
     found = conn.execute(
         text("SELECT COUNT(*) FROM information_schema.ROUTINES "
-             "WHERE ROUTINE_SCHEMA = DATABASE() AND ROUTINE_NAME = :n"),
-        {"n": PROCEDURES[1]},
+             "WHERE ROUTINE_SCHEMA = DATABASE() AND ROUTINE_NAME = :n "
+             "AND ROUTINE_COMMENT = :v"),
+        {"n": PROCEDURES[1], "v": ROUTINES_VERSION},
     ).scalar_one()
     return bool(found)
 
@@ -235,11 +247,11 @@ def _own_row_guard() -> list[str]:
     it is an admin's. Accounts no row names (the owner, a server administrator) pass."""
     return [
         "DROP TRIGGER IF EXISTS users_own_row_only",
-        """CREATE TRIGGER users_own_row_only BEFORE UPDATE ON users FOR EACH ROW
+        f"""CREATE TRIGGER users_own_row_only BEFORE UPDATE ON users FOR EACH ROW
 BEGIN
   DECLARE v_mapped INT DEFAULT 0;
   DECLARE v_admin INT DEFAULT 0;
-  DECLARE v_me VARCHAR(200) DEFAULT SUBSTRING_INDEX(SESSION_USER(), '@', 1);
+  DECLARE v_me VARCHAR(200) {_TEXT} DEFAULT SUBSTRING_INDEX(SESSION_USER(), '@', 1);
   SELECT COUNT(*), COALESCE(SUM(role = 'admin' AND active), 0) INTO v_mapped, v_admin
     FROM users WHERE db_account = v_me;
   IF v_mapped > 0 AND v_admin = 0 AND NOT (OLD.db_account <=> v_me) THEN
@@ -269,14 +281,16 @@ def _procedures(database: str) -> list[str]:
             f"' ACCOUNT UNLOCK', ' ACCOUNT LOCK')); {run}")
     create = f"""
 CREATE PROCEDURE `minicrm_create_account`(
-    IN p_email VARCHAR(320), IN p_account VARCHAR(80), IN p_password VARCHAR(200))
+    IN p_email VARCHAR(320) {_TEXT}, IN p_account VARCHAR(80) {_TEXT},
+    IN p_password VARCHAR(200) {_TEXT})
 SQL SECURITY DEFINER
+COMMENT '{ROUTINES_VERSION}'
 BEGIN
-  DECLARE v_role VARCHAR(16) DEFAULT NULL;
+  DECLARE v_role VARCHAR(16) {_TEXT} DEFAULT NULL;
   DECLARE v_active INT DEFAULT 1;
   DECLARE v_taken INT DEFAULT 0;
   DECLARE v_created INT DEFAULT 0;
-  DECLARE v_who VARCHAR(200);
+  DECLARE v_who VARCHAR(200) {_TEXT};
   DECLARE EXIT HANDLER FOR SQLEXCEPTION
   BEGIN
     IF v_created THEN
@@ -309,13 +323,14 @@ BEGIN
   UPDATE users SET db_account = p_account WHERE email = p_email;
 END"""
     sync = f"""
-CREATE PROCEDURE `minicrm_sync_account`(IN p_email VARCHAR(320))
+CREATE PROCEDURE `minicrm_sync_account`(IN p_email VARCHAR(320) {_TEXT})
 SQL SECURITY DEFINER
+COMMENT '{ROUTINES_VERSION}'
 BEGIN
-  DECLARE v_account VARCHAR(80) DEFAULT NULL;
-  DECLARE v_role VARCHAR(16);
+  DECLARE v_account VARCHAR(80) {_TEXT} DEFAULT NULL;
+  DECLARE v_role VARCHAR(16) {_TEXT};
   DECLARE v_active INT;
-  DECLARE v_who VARCHAR(200);
+  DECLARE v_who VARCHAR(200) {_TEXT};
   SELECT db_account, role, active INTO v_account, v_role, v_active
     FROM users WHERE email = p_email;
   IF v_account IS NULL THEN {fail} 'this user has no database account'; END IF;
@@ -330,10 +345,11 @@ BEGIN
 END"""
     password = f"""
 CREATE PROCEDURE `minicrm_set_account_password`(
-    IN p_email VARCHAR(320), IN p_password VARCHAR(200))
+    IN p_email VARCHAR(320) {_TEXT}, IN p_password VARCHAR(200) {_TEXT})
 SQL SECURITY DEFINER
+COMMENT '{ROUTINES_VERSION}'
 BEGIN
-  DECLARE v_account VARCHAR(80) DEFAULT NULL;
+  DECLARE v_account VARCHAR(80) {_TEXT} DEFAULT NULL;
   SELECT db_account INTO v_account FROM users WHERE email = p_email;
   IF v_account IS NULL THEN {fail} 'this user has no database account'; END IF;
   IF CHAR_LENGTH(p_password) < 12 THEN
