@@ -98,8 +98,10 @@ def mysql_database_url() -> Iterator[str]:
             if created:
                 conn.execute(
                     text(
+                        # Not the tables' own collation: nothing may depend
+                        # on the database's default (see .ci/run).
                         f"CREATE DATABASE `{created}` "
-                        "CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
+                        "CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci"
                     )
                 )
     except Exception as exc:  # any driver error means "no server here"
