@@ -384,6 +384,15 @@ def test_no_persons_account_can_run_a_migration(team: Team, role: Role) -> None:
     assert current_revision(team.root) == head_revision(team.root)
 
 
+def _drop_database(server: Engine, name: str, account: str) -> None:
+    """Drop a database a test made, the account it made on it, and its server roles."""
+    with server.connect() as conn:
+        conn.exec_driver_sql(f"DROP DATABASE IF EXISTS `{name}`")
+        conn.exec_driver_sql(f"DROP USER IF EXISTS `{account}`@`%%`")
+        drop_database_roles(conn, name)
+    server.dispose()
+
+
 @pytest.fixture
 def old_database(mysql_database_url: str) -> Iterator[tuple[str, Engine]]:
     """A database at schema 0008 (an older MiniCRM made it), and a viewer's account on it
@@ -406,11 +415,7 @@ def old_database(mysql_database_url: str) -> Iterator[tuple[str, Engine]]:
         yield url.render_as_string(hide_password=False), root
     finally:
         root.dispose()
-        with server.connect() as conn:
-            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS `{name}`")
-            conn.exec_driver_sql(f"DROP USER IF EXISTS `{account}`@`%%`")
-            drop_database_roles(conn, name)
-        server.dispose()
+        _drop_database(server, name, account)
 
 
 def test_a_non_owner_opening_an_old_schema_is_told_to_ask_an_admin(
@@ -463,11 +468,7 @@ def test_a_database_made_with_another_collation_still_signs_people_in(
         if person is not None:
             person.dispose()
         root.dispose()
-        with server.connect() as conn:
-            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS `{name}`")
-            conn.exec_driver_sql(f"DROP USER IF EXISTS `{account}`@`%%`")
-            drop_database_roles(conn, name)
-        server.dispose()
+        _drop_database(server, name, account)
 
 
 def test_a_new_marketer_replaces_the_one_time_password_and_works_from_the_keyring(
