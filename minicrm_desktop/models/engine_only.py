@@ -32,6 +32,11 @@ each date test decoded and compared a string per index entry; on integers the ru
 the last order ("lapsed", nested trees) step through their index about twice as fast. It is
 exact to the microsecond, as the text is, so every comparison selects the same customers.
 
+And `ix_customers_order_count_consent (order_count, subscribed, last_order_us,
+total_spend_minor)` (migration 0023): the recent branch of a nested tree, a range of the
+last order per order count, visits about 30% fewer entries than the same branch read from
+ix_customers_last_order_us (services/segments/count_plan.py).
+
 Generated columns (and SQLite's triggers) stay right through every writer. Their indexes
 are not in the ORM metadata, so `ENGINE_INDEXES` tells the bulk loader which to set aside
 during a large load and rebuild after (services/bulkload/indexes.py), as it does the ORM's.
@@ -53,6 +58,7 @@ EMAIL_DOMAIN_COLUMN = "email_domain"
 EMAIL_DOMAIN_INDEX = "ix_customers_email_domain"
 LAST_ORDER_SPEND_INDEX = "ix_customers_last_order_spend"
 LAST_ORDER_ACTIVITY_INDEX = "ix_customers_last_order_activity"
+ORDER_COUNT_CONSENT_INDEX = "ix_customers_order_count_consent"
 
 # Their columns, as the migrations create them: a bulk load sets them aside on MySQL too
 # (services/bulkload/indexes.py), and start-up restores any an interrupted load left out.
@@ -69,7 +75,7 @@ MYSQL_INDEX_COLUMNS = {
 _COLUMNS = {("customers", EMAIL_REV_COLUMN), ("customers", AVG_ORDER_COLUMN),
             ("customers", EMAIL_DOMAIN_COLUMN), ("customers", LAST_ORDER_US_COLUMN)}
 _INDEXES = {EMAIL_REV_INDEX, AVG_ORDER_INDEX, EMAIL_DOMAIN_INDEX, LAST_ORDER_US_INDEX,
-            LAST_ORDER_SPEND_INDEX, LAST_ORDER_ACTIVITY_INDEX}
+            LAST_ORDER_SPEND_INDEX, LAST_ORDER_ACTIVITY_INDEX, ORDER_COUNT_CONSENT_INDEX}
 
 
 @dataclass(frozen=True)
@@ -104,6 +110,18 @@ ENGINE_INDEXES = (
         f"CREATE INDEX IF NOT EXISTS {LAST_ORDER_US_INDEX} ON customers "
         f"({LAST_ORDER_US_COLUMN}, total_spend_minor, order_count, subscribed)",
         f"DROP INDEX IF EXISTS {LAST_ORDER_US_INDEX}",
+    ),
+    # Order count and consent, then the last order: "subscribed and ordered N times and
+    # last ordered within D days" is a range of the date for each order count (the count
+    # planner walks them: services/segments/count_plan.py), narrower than the date range
+    # of the index above. Not led by consent: without statistics SQLite takes an equality
+    # on a leading column for a few rows, and would read half the table for "subscribed".
+    EngineIndex(
+        "sqlite", "customers", ORDER_COUNT_CONSENT_INDEX, LAST_ORDER_US_COLUMN,
+        frozenset({"order_count", "subscribed", "last_order_at", "total_spend_minor"}),
+        f"CREATE INDEX IF NOT EXISTS {ORDER_COUNT_CONSENT_INDEX} ON customers "
+        f"(order_count, subscribed, {LAST_ORDER_US_COLUMN}, total_spend_minor)",
+        f"DROP INDEX IF EXISTS {ORDER_COUNT_CONSENT_INDEX}",
     ),
 )
 

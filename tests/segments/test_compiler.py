@@ -9,7 +9,12 @@ import pytest
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, inspect
 
-from minicrm_desktop.models.engine_only import LAST_ORDER_ACTIVITY_INDEX, LAST_ORDER_SPEND_INDEX
+from minicrm_desktop.models.engine_only import (
+    ENGINE_INDEXES,
+    LAST_ORDER_ACTIVITY_INDEX,
+    LAST_ORDER_SPEND_INDEX,
+    ORDER_COUNT_CONSENT_INDEX,
+)
 from minicrm_desktop.models.rules import parse_rule
 from minicrm_desktop.models.rules_values import Period
 from minicrm_desktop.services.core.migrate import alembic_config, downgrade_to, upgrade_to_head
@@ -93,9 +98,10 @@ def test_sqlite_or_trees_scan_one_index_instead_of_merging_many(sqlite_engine: E
     )
     plan = _plan(sqlite_engine, rule)
     assert "MULTI-INDEX OR" not in plan
-    # SQLite reads the last order as an integer (migration 0019) from the index holding it
-    # with spend, count and consent.
-    assert "ix_customers_last_order_us" in plan
+    # SQLite reads the last order as an integer (migration 0019) from an index holding it
+    # with spend, count and consent (0019's, or 0023's of the same columns led by the count).
+    assert ("ix_customers_last_order_us" in plan
+            or "ix_customers_order_count_consent" in plan), plan
     # With a million rows the planner would merge per-branch index lookups (30x slower);
     # under an OR, unary + keeps columns out of index seeks. Outside ORs, seeks stay.
     sql = str(compile_rule(parse_rule(rule), None, "sqlite").compile(sqlite_engine))
@@ -337,6 +343,41 @@ def test_mysql_last_order_activity_index_comes_and_goes_with_migration_0022(
     upgrade_to_head(mysql_engine)
     assert columns()[LAST_ORDER_ACTIVITY_INDEX] == wide
     assert columns()[LAST_ORDER_SPEND_INDEX] == ["last_order_at", "total_spend_minor"]
+
+
+def test_sqlite_order_count_consent_index_comes_and_goes_with_migration_0023(
+    sqlite_engine: Engine,
+) -> None:
+    engine = sqlite_engine
+
+    def columns() -> dict[str, list[str]]:
+        return {str(ix["name"]): [str(c) for c in ix["column_names"]]
+                for ix in inspect(engine).get_indexes("customers")}
+
+    def analyzed() -> bool:
+        with engine.connect() as conn:
+            return conn.exec_driver_sql("SELECT count(*) FROM sqlite_stat1 WHERE idx = ?",
+                                        (ORDER_COUNT_CONSENT_INDEX,)).scalar_one() > 0
+
+    wide = ["order_count", "subscribed", "last_order_us", "total_spend_minor"]
+    assert columns()[ORDER_COUNT_CONSENT_INDEX] == wide
+    insert_people(engine, edge_people())
+    optimize_database(engine)
+    downgrade_to(engine, "0022")
+    assert ORDER_COUNT_CONSENT_INDEX not in columns()
+    upgrade_to_head(engine)
+    assert columns()[ORDER_COUNT_CONSENT_INDEX] == wide
+    assert analyzed()  # statistics beside the other indexes' (the planner picks it)
+    # Stepping down without it (a bulk load set it aside) and up with it (start-up
+    # restored it) both succeed.
+    extra = next(ix for ix in ENGINE_INDEXES if ix.name == ORDER_COUNT_CONSENT_INDEX)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(extra.drop_sql)
+    downgrade_to(engine, "0022")
+    with engine.begin() as conn:
+        conn.exec_driver_sql(extra.create_sql)
+    upgrade_to_head(engine)
+    assert columns()[ORDER_COUNT_CONSENT_INDEX] == wide
 
 
 def test_sqlite_has_no_last_order_spend_index(sqlite_engine: Engine) -> None:

@@ -11,8 +11,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, select
 
-from minicrm_desktop.models.engine_only import LAST_ORDER_ACTIVITY_INDEX
-from minicrm_desktop.models.rules import RuleGroup, parse_rule
+from minicrm_desktop.models.engine_only import (
+    LAST_ORDER_ACTIVITY_INDEX,
+    ORDER_COUNT_CONSENT_INDEX,
+)
+from minicrm_desktop.models.rules import Condition, RuleGroup, parse_rule
 from minicrm_desktop.models.tables import customer_tags, customers_table, tags_table
 from minicrm_desktop.services.segments import (
     audience_count_statement,
@@ -143,6 +146,19 @@ def split_trees() -> st.SearchStrategy[dict[str, Any]]:
                      st.lists(rest, max_size=3), ors)
 
 
+def walked_trees() -> st.SearchStrategy[dict[str, Any]]:
+    """`subscribed = X AND order count in a range AND (B1 OR ...)`, each branch seeking a
+    last-order range: on SQLite a part walks the order count through
+    ix_customers_order_count_consent (perhaps over no value, or past the range's end)."""
+    count_range = st.sampled_from(["<", "<=", ">", ">=", "between"]).flatmap(
+        lambda op: _value("order_count", op).map(
+            lambda v: {"field": "order_count", "operator": op, "value": v}))
+    consent = st.booleans().map(
+        lambda v: {"field": "subscribed", "operator": "=", "value": v})
+    return st.builds(lambda c, n, either: {"combinator": "and", "rules": [c, n, either]},
+                     consent, count_range, split_trees().map(lambda t: t["rules"][-1]))
+
+
 _OUTSIDE = ["notWithinLast", "notBetween", "!="]
 
 
@@ -191,6 +207,22 @@ def test_split_or_trees_are_split_and_exact(
     # MySQL's spend index holds the last order itself: a tree that seeks it stays whole.
     assert form == "disjoint branches" or (
         dialect != "sqlite" and _served(_conjuncts(parse_rule(tree)), dialect)), form
+    assert_counts_agree(engine, people, tree)
+
+
+@settings(PROPERTY_SETTINGS, max_examples=examples(60))
+@given(tree=walked_trees())
+def test_walked_order_counts_are_exact(
+    random_db: tuple[Engine, dict[int, Person]], tree: dict[str, Any]
+) -> None:
+    engine, people = random_db
+    if engine.dialect.name == "sqlite":
+        plan = plan_count(parse_rule(tree), "sqlite")
+        assert plan.form == "disjoint branches", plan
+        # Each part walks the count, unless its branch fixes the count (then it seeks it).
+        assert all(part.walked or any(
+            isinstance(c, Condition) and c.field == "order_count" and c.operator == "="
+            for c in (part.tree.rules if part.tree else [])) for part in plan.parts), plan
     assert_counts_agree(engine, people, tree)
 
 
@@ -244,14 +276,52 @@ def test_benchmark_shapes_are_rewritten(dialect: str) -> None:
         {"field": "tags", "operator": "in", "value": ["vip", "newsletter"]}]}) == "where"
 
 
-def test_nested_parts_are_disjoint_ranges_of_covering_indexes(sqlite_engine: Engine) -> None:
+@pytest.mark.parametrize("analyzed", [False, True])
+def test_nested_parts_are_disjoint_ranges_of_covering_indexes(
+    sqlite_engine: Engine, analyzed: bool
+) -> None:
+    """The spend branch is a range of the spend index; the recent branch walks the order
+    counts (each found by a seek) and is, per count, a range of the last order in
+    ix_customers_order_count_consent. With or without planner statistics."""
+    engine = sqlite_engine
+    insert_people(engine, PEOPLE)
+    if analyzed:
+        optimize_database(engine)
     stmt = planned_count_statement(parse_rule(NESTED_3_LEVELS), AS_OF, "sqlite")
-    plan = _sqlite_plan(sqlite_engine, stmt)
+    plan = _sqlite_plan(engine, stmt)
     searches = [line for line in plan if line.startswith("SEARCH customers USING COVERING")]
-    assert len(searches) == 2, plan
-    assert any("ix_customers_last_order_us" in line for line in searches), plan
-    assert any("ix_customers_spend_activity" in line for line in searches), plan
+    assert "SEARCH customers USING COVERING INDEX ix_customers_spend_activity " \
+        "(total_spend_minor>?)" in searches, plan
+    assert f"SEARCH customers USING COVERING INDEX {ORDER_COUNT_CONSENT_INDEX} (order_count=? " \
+        "AND subscribed=? AND last_order_us>? AND last_order_us<?)" in searches, plan
+    # The walk: the least count in the range, then the least above each one found.
+    assert searches.count("SEARCH customers USING COVERING INDEX "
+                          "ix_customers_order_count_total_spend_minor (order_count>?)") == 2, plan
+    assert len(searches) == 4, plan
     assert not any(line.startswith("SCAN customers") for line in plan), plan
+
+
+def test_a_walk_finds_each_value_in_the_range_once(engine: Engine) -> None:
+    """Order counts 0-6 with gaps (those with orders ordered today): the walk skips what
+    is not there and stops past the range's end; a range holding no customer walks
+    nothing."""
+    people = [Person(email=f"c{n}-{i}@x.in", orders=[(100, AS_OF)] * n)
+              for n in (0, 1, 2, 4, 6) for i in range(2)]
+    insert_people(engine, people)
+    for op, value, expected in ((">=", 2, 6), ("between", [1, 4], 6), ("<", 4, 4),
+                                (">", 6, 0), ("between", [3, 3], 0), ("<=", 1, 2)):
+        tree = {"combinator": "and", "rules": [
+            {"field": "subscribed", "operator": "=", "value": True},
+            {"field": "order_count", "operator": op, "value": value},
+            {"combinator": "or", "rules": [
+                {"field": "last_order_date", "operator": "withinLast",
+                 "value": {"amount": 1, "unit": "days"}},
+                {"field": "last_order_date", "operator": "<", "value": "2020-01-01"}]}]}
+        if engine.dialect.name == "sqlite":
+            parts = plan_count(parse_rule(tree), "sqlite").parts
+            assert any(part.walked for part in parts), parts
+        assert count_audience(engine, parse_rule(tree), as_of=AS_OF) == expected, (op, value)
+        assert single_where_count(engine, tree) == expected, (op, value)
 
 
 def test_mysql_nested_parts_are_ranges_of_covering_indexes(mysql_engine: Engine) -> None:

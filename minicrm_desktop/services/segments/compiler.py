@@ -105,13 +105,7 @@ def outside_pieces(cond: Condition, as_of: datetime, dialect: str) -> list[Predi
     never set, before the period, after it; each alone is one range of the column's index,
     where SQLite would answer their OR by merging rowids ("MULTI-INDEX OR")."""
     operator, value, _ = condition_value(cond)
-    compiler = _Compiler(resolve_as_of(as_of), dialect)
-    lo, hi = compiler._datetime_interval(operator, value)
-    if compiler.sqlite and cond.field == "last_order_date":
-        col: Any = compiler.last_order_us()
-        lo, hi = _instant(lo), _instant(hi)
-    else:
-        col = DATETIME_COLUMNS[cond.field]
+    col, lo, hi = _Compiler(resolve_as_of(as_of), dialect).date_range(cond.field, operator, value)
     return _outside(col, lo, hi, nullable=bool(DATETIME_COLUMNS[cond.field].nullable))
 
 
@@ -250,32 +244,33 @@ class _Compiler:
 
     def _datetime(self, field: str, op: str, value: Any, negate: bool) -> Predicate:
         nullable = bool(DATETIME_COLUMNS[field].nullable)
-        if self.sqlite and field == "last_order_date":
-            return self._sqlite_last_order(op, value, negate)
-        col = self.col(DATETIME_COLUMNS[field])
         if op == "null":
+            col = self.col(self._date_column(field))
             return col.is_not(None) if negate else col.is_(None)
-        lo, hi = self._datetime_interval(op, value)
+        col, lo, hi = self.date_range(field, op, value)
         return _interval(col, lo, hi, nullable=nullable, negate=negate, guard=self.not_depth > 0)
 
-    def _sqlite_last_order(self, op: str, value: Any, negate: bool) -> Predicate:
-        """SQLite: the last order compared as integer microseconds since 1970 UTC.
+    def date_range(
+        self, field: str, op: str, value: Any
+    ) -> tuple[Any, _Bound | None, _Bound | None]:
+        """The column a date condition compares and the bounds of its positive period."""
+        col = self.col(self._date_column(field))
+        lo, hi = self._datetime_interval(op, value)
+        if self.sqlite and field == "last_order_date":
+            return col, _instant(lo), _instant(hi)
+        return col, lo, hi
+
+    def _date_column(self, field: str) -> Any:
+        """SQLite compares the last order as integer microseconds since 1970 UTC.
 
         customers.last_order_us (migration 0019) is last_order_at to the microsecond, NULL
         alike, so each bound converted the same way selects exactly the same customers; an
         integer is decoded and compared several times faster than the stored text, and
         ix_customers_last_order_us holds it with spend, count and consent.
         """
-        col = self.col(self.last_order_us())
-        if op == "null":
-            return col.is_not(None) if negate else col.is_(None)
-        lo, hi = self._datetime_interval(op, value)
-        return _interval(col, _instant(lo), _instant(hi), nullable=True, negate=negate,
-                         guard=self.not_depth > 0)
-
-    @staticmethod
-    def last_order_us() -> Any:
-        return literal_column(f"customers.{LAST_ORDER_US_COLUMN}", BigInteger())
+        if self.sqlite and field == "last_order_date":
+            return literal_column(f"customers.{LAST_ORDER_US_COLUMN}", BigInteger())
+        return DATETIME_COLUMNS[field]
 
     def _datetime_interval(self, op: str, value: Any) -> tuple[_Bound | None, _Bound | None]:
         if op == "withinLast":
