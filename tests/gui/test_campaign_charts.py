@@ -131,9 +131,15 @@ def test_a_sending_campaigns_reasons_change_in_place(qtbot: QtBot) -> None:
     assert same_labels == labels == ["unsubscribed", "blocked", "bounced"]
     assert bars == [(0.0, 2.0), (30.0, 0.0), (900.0, 0.0)]
     assert top >= 900
+    # Two reasons swap places: still in place, the labels follow the bars.
+    charts.show_outcomes(data, [("bounced", 900), ("blocked", 30)], [("unsubscribed", 95)])
+    series, bars, labels, _ = reasons_shown(charts)
+    assert series is first
+    assert labels == ["blocked", "unsubscribed", "bounced"]
+    assert bars == [(30.0, 0.0), (0.0, 95.0), (900.0, 0.0)]
     # Another reason comes: the chart is made anew.
     charts.show_outcomes(data, [("bounced", 950), ("blocked", 30), ("invalid", 5)],
-                         [("unsubscribed", 2)])
+                         [("unsubscribed", 95)])
     series, bars, labels, _ = reasons_shown(charts)
     assert series is not first
-    assert labels == ["unsubscribed", "invalid", "blocked", "bounced"]
+    assert labels == ["invalid", "blocked", "unsubscribed", "bounced"]

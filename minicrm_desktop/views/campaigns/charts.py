@@ -117,6 +117,7 @@ class _Reasons:
     labels: list[str]
     values: tuple[list[float], list[float]]  # failed, skipped
     bars: tuple[QBarSet, QBarSet]
+    y_axis: QBarCategoryAxis
     x_axis: QValueAxis
     top: int
 
@@ -280,10 +281,13 @@ class OutcomeCharts(QWidget):
                   [float(k) for _reason, (_f, k) in ordered])
         top = max((sum(n) for _, n in ordered), default=0)
         shown = self._reasons
-        if not rebuild and shown is not None and shown.labels and labels == shown.labels:
-            # The same reasons in the same order (counts grow while a campaign sends):
-            # change the bars and the axis, as the timeline does; rebuilding the chart each
-            # poll cost the GUI thread tens of ms under load.
+        if not rebuild and shown is not None and shown.labels and \
+                len(labels) == len(shown.labels):
+            # As many reasons as shown (counts grow while a campaign sends, and two close
+            # ones may swap places): change the bars and the axes, as the timeline does;
+            # rebuilding the chart each poll cost the GUI thread tens of ms under load.
+            if labels != shown.labels:
+                shown.y_axis.setCategories(labels)
             for bars, new, old in zip(shown.bars, values, shown.values, strict=True):
                 for index, value in enumerate(new):
                     if value != old[index]:
@@ -292,7 +296,7 @@ class OutcomeCharts(QWidget):
             if _count_range(shown.top) != (end, ticks):
                 shown.x_axis.setRange(0, end)
                 shown.x_axis.setTickCount(ticks)
-            shown.values, shown.top = values, top
+            shown.labels, shown.values, shown.top = labels, values, top
             return False
         chart = self.reasons_chart
         chart.removeAllSeries()
@@ -315,7 +319,7 @@ class OutcomeCharts(QWidget):
         chart.addAxis(x_axis, Qt.AlignmentFlag.AlignBottom)
         series.attachAxis(y_axis)
         series.attachAxis(x_axis)
-        self._reasons = _Reasons(labels, values, (failed, skipped), x_axis, top)
+        self._reasons = _Reasons(labels, values, (failed, skipped), y_axis, x_axis, top)
         return True
 
     def _dark(self) -> bool:
