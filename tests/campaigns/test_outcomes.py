@@ -142,11 +142,14 @@ def test_a_claim_reads_its_messages_as_a_plain_read_does(population: Engine) -> 
     assert len(ids) == 50
     assert ids == sorted(ids)
     with population.connect() as conn:
-        plain = claims.messages(conn.execute(
+        read = conn.execute(
             select(d.id, d.customer_id, d.address, d.variant, d.attempts, d.idempotency_key,
                    cust.name, cust.email, cust.city, cust.total_spend_minor, cust.last_order_at)
             .join_from(deliveries_table, customers_table, cust.id == d.customer_id)
-            .where(d.claim == "token-json", d.status == "sending").order_by(d.id)).all())
+            .where(d.claim == "token-json", d.status == "sending").order_by(d.id)).all()
+    # A claimed row carries the time as ISO text (claims.ClaimedRow).
+    plain = claims.messages([[*row[:-1], None if row[-1] is None else row[-1].isoformat()]
+                             for row in read])
     assert claimed == plain
     assert {m.customer["last_order_at"] for m in claimed} == {when}
     assert {m.customer["name"] for m in claimed} == {'Zoë "Q" \\ 😀 Øst'}
@@ -200,3 +203,36 @@ def test_recording_and_claiming_takes_few_statements_and_counts_every_campaign(
         # then the other campaign's counters, ours with the lease check, the other's read,
         # the claim's take and read.
         assert len(statements) == 5, statements
+
+
+def test_a_batch_with_stale_claims_moves_the_counters_by_what_it_recorded(
+        population: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The writer's record-and-claim with one campaign's batch, part of it under claims no
+    longer held: the counters move by exactly the rows that took their outcome, and those
+    rows hold it."""
+    monkeypatch.setattr(outcomes, "STATEMENT_ROWS", 7)  # several statements per kind
+    campaign_id = create_campaign(population, draft(), actor=LOCAL_ADMIN)
+    launch_campaign(population, campaign_id, actor=LOCAL_ADMIN)
+    assert store.acquire_lease(population, campaign_id, "A", 30).acquired
+    claimed = store.claim(population, campaign_id, "token-1", 40, owner="A")
+    stolen = {m.delivery_id for m in claimed[::3]}
+    d = deliveries_table.c
+    with population.begin() as conn:  # another claim took these meanwhile
+        conn.execute(update(deliveries_table).where(d.id.in_(stolen)).values(claim="other"))
+    batch = events_for(campaign_id, claimed, "token-1")
+    kept = [e for e in batch if e.delivery_id not in stolen]
+    snapshots, rows = store.record_and_take(
+        population, batch, [campaign_id], campaign_id, "token-2", 5, "A")
+    assert rows is not None
+    assert len(rows) == 5
+    expected = (sum(e.status == "sent" for e in kept), sum(e.status == "failed" for e in kept))
+    assert [(s.sent, s.failed) for s in snapshots if s is not None] == [expected]
+    counts = store.counts(population, campaign_id)
+    assert counts is not None
+    assert (counts.sent, counts.failed) == expected
+    with population.connect() as conn:
+        found = dict(conn.execute(select(d.id, d.status).where(
+            d.id.in_([m.delivery_id for m in claimed]))).all())
+    assert {i: s for i, s in found.items() if i not in stolen} == {
+        e.delivery_id: e.status for e in kept}
+    assert {found[i] for i in stolen} == {"sending"}

@@ -1,6 +1,7 @@
-"""The timeline chart while a campaign sends: each poll's buckets are shown exactly, the
-chart changed in place while its bars stay the same or grow by new ones (a rebuild cost
-the GUI thread 8-26 ms a poll under load), and made anew when the bars' width changes."""
+"""The charts while a campaign sends: each poll's buckets are shown exactly, the timeline
+changed in place while its bars stay the same or grow by new ones (a rebuild cost the GUI
+thread 8-26 ms a poll under load), and made anew when the bars' width changes; the reasons
+chart likewise, in place while its reasons stay the same and in the same order."""
 
 from __future__ import annotations
 
@@ -8,7 +9,12 @@ from datetime import UTC, datetime, timedelta
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from PySide6.QtCharts import QBarCategoryAxis, QStackedBarSeries, QValueAxis
+from PySide6.QtCharts import (
+    QBarCategoryAxis,
+    QHorizontalStackedBarSeries,
+    QStackedBarSeries,
+    QValueAxis,
+)
 from pytestqt.qtbot import QtBot
 
 from minicrm_desktop.services.campaigns.stats import OutcomeBucket
@@ -77,3 +83,63 @@ def test_a_sending_campaigns_timeline_changes_in_place(qtbot: QtBot) -> None:
     series, bars, _, _ = shown(charts)
     assert series is not first
     assert bars == [(2000.0, 100.0), (8000.0, 20.0)]
+
+
+def reasons_shown(charts: OutcomeCharts) -> tuple[QHorizontalStackedBarSeries,
+                                                  list[tuple[float, float]], list[str], float]:
+    (series,) = charts.reasons_chart.series()
+    assert isinstance(series, QHorizontalStackedBarSeries)
+    failed, skipped = series.barSets()
+    y_axis = next(a for a in charts.reasons_chart.axes() if isinstance(a, QBarCategoryAxis))
+    x_axis = next(a for a in charts.reasons_chart.axes() if isinstance(a, QValueAxis))
+    bars = [(failed.at(i), skipped.at(i)) for i in range(failed.count())]
+    assert skipped.count() == failed.count()
+    return series, bars, y_axis.categories(), x_axis.max()
+
+
+reasons_st = st.lists(st.tuples(st.sampled_from(["bounced", "blocked", "invalid", ""]),
+                                st.integers(0, 5000)), max_size=4)
+
+
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(polls=st.lists(st.tuples(reasons_st, reasons_st), min_size=1, max_size=5))
+def test_the_reasons_chart_shows_each_polls_reasons_exactly(
+        qtbot: QtBot, polls: list[tuple[list[tuple[str, int]], list[tuple[str, int]]]]) -> None:
+    charts = OutcomeCharts()
+    qtbot.addWidget(charts)
+    data = buckets([(1, 0)])
+    for failures, skips in polls:
+        charts.show_outcomes(data, failures, skips)
+        fresh = OutcomeCharts()
+        qtbot.addWidget(fresh)
+        fresh.show_outcomes(data, failures, skips)
+        # In place or not, what is shown is what a chart made for this poll alone shows.
+        assert reasons_shown(charts)[1:] == reasons_shown(fresh)[1:]
+
+
+def test_a_sending_campaigns_reasons_change_in_place(qtbot: QtBot) -> None:
+    charts = OutcomeCharts()
+    qtbot.addWidget(charts)
+    data = buckets([(1, 0)])
+    charts.show_outcomes(data, [("bounced", 40), ("blocked", 3)], [("unsubscribed", 1)])
+    first, _, labels, _ = reasons_shown(charts)
+    # The counts grow, the order stays: the same series, its values changed.
+    charts.show_outcomes(data, [("bounced", 900), ("blocked", 30)], [("unsubscribed", 2)])
+    series, bars, same_labels, top = reasons_shown(charts)
+    assert series is first
+    assert same_labels == labels == ["unsubscribed", "blocked", "bounced"]
+    assert bars == [(0.0, 2.0), (30.0, 0.0), (900.0, 0.0)]
+    assert top >= 900
+    # Two reasons swap places: still in place, the labels follow the bars.
+    charts.show_outcomes(data, [("bounced", 900), ("blocked", 30)], [("unsubscribed", 95)])
+    series, bars, labels, _ = reasons_shown(charts)
+    assert series is first
+    assert labels == ["blocked", "unsubscribed", "bounced"]
+    assert bars == [(30.0, 0.0), (0.0, 95.0), (900.0, 0.0)]
+    # Another reason comes: the chart is made anew.
+    charts.show_outcomes(data, [("bounced", 950), ("blocked", 30), ("invalid", 5)],
+                         [("unsubscribed", 95)])
+    series, bars, labels, _ = reasons_shown(charts)
+    assert series is not first
+    assert labels == ["invalid", "blocked", "unsubscribed", "bounced"]

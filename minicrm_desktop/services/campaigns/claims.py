@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Integer, bindparam, func, select, update
+from sqlalchemy import Connection, Engine, func, select, update
 
-from ...models.base import UTCDateTime, utcnow
+from ...models.base import utcnow
 from ...models.tables import customers_table
 from ..bulkload.bulk import storage_timestamp
 from .lease import (
@@ -45,22 +45,22 @@ class ClaimedMessage:
 
 
 cust = customers_table.c
-# Built once: each claim only binds values (no expression building per call).
-_DUE_IDS = (
-    select(d.id)
-    .where(
-        d.campaign_id == bindparam("campaign_id"),
-        d.status == QUEUED,
-        d.next_attempt_at.is_(None) | (d.next_attempt_at <= bindparam("now", type_=UTCDateTime())),
-    )
-    # Due rows in id order, found and filtered in the one index holding status, id and the
-    # retry time: a retry is taken in its turn once due (never-tried rows no longer come
-    # first, which needed an index of its own, rewritten at every claim and outcome).
-    .order_by(d.id)
-    .limit(bindparam("limit", type_=Integer()))
-)
+
+
+def _due_ids(mark: str) -> str:
+    """The one definition of a campaign's due rows, as driver SQL with `mark` as the
+    driver's placeholder (bound: campaign id, now as storage text, limit): queued, never
+    tried or past their retry time, in id order — found and filtered in the one index
+    holding status, id and the retry time, so a retry is taken in its turn once due (never-
+    tried rows no longer come first, which needed an index of its own, rewritten at every
+    claim and outcome)."""
+    return (f"SELECT id FROM deliveries WHERE campaign_id = {mark} AND status = '{QUEUED}' "
+            f"AND (next_attempt_at IS NULL OR next_attempt_at <= {mark}) "
+            f"ORDER BY id LIMIT {mark}")
+
+
 # Without the lease's lock (MySQL), concurrent claimers skip each other's rows.
-_DUE_IDS_LOCKED = _DUE_IDS.with_for_update(skip_locked=True)
+_DUE_IDS_LOCKED = f"{_due_ids('%s')} FOR UPDATE SKIP LOCKED"
 # The claim's two statements by primary key, as driver SQL: built with SQLAlchemy, an
 # expanding IN of 500 ids was compiled again at every claim (500 bind names, twice), which
 # cost the writer as much CPU as the rest of the claim. The ids travel as one JSON array
@@ -69,15 +69,12 @@ _DUE_IDS_LOCKED = _DUE_IDS.with_for_update(skip_locked=True)
 # that moved it would rewrite two more index entries per row.
 _CLAIMED_COLUMNS = ("d.id, d.customer_id, d.address, d.variant, d.attempts, d.idempotency_key, "
                     "c.name, c.email, c.city, c.total_spend_minor, c.last_order_at")
-# SQLite: the due rows are found and taken by one statement (as _DUE_IDS: in id order, in the
-# index holding status, id and the retry time), then read back by their token among the
-# campaign's few `sending` rows (the chunks in flight). Each statement lets go of the GIL
-# and, with the workers busy, waits to get it back: one fewer read (and its step) a claim.
-_TAKE_SQLITE = (
-    "UPDATE deliveries SET status = 'sending', claim = ? WHERE id IN (SELECT id FROM "
-    "deliveries WHERE campaign_id = ? AND status = 'queued' AND (next_attempt_at IS NULL "
-    "OR next_attempt_at <= ?) ORDER BY id LIMIT ?)"
-)
+# SQLite: the due rows are found and taken by one statement (_due_ids), then read back by
+# their token among the campaign's few `sending` rows (the chunks in flight). Each statement
+# lets go of the GIL and, with the workers busy, waits to get it back: one fewer read (and
+# its step) a claim.
+_TAKE_SQLITE = (f"UPDATE deliveries SET status = '{SENDING}', claim = ? "
+                f"WHERE id IN ({_due_ids('?')})")
 # SQLite hands a result over one row per step, letting go of the GIL around each: with the
 # workers busy, each row then waits to get it back (up to a switch interval). The writer
 # reads a claim's rows as one JSON row instead, a single step (MySQL's driver reads the
@@ -104,11 +101,9 @@ def _uncut(mariadb: bool) -> str:
 
 
 def _due_mysql(mariadb: bool) -> str:
-    # The due ids as one JSON row too (_DUE_IDS, under the lease): as rows, PyMySQL read
+    # The due ids as one JSON row too (under the lease): as rows, PyMySQL read
     # them one packet each in Python, about 1 s of the writer's GIL per 100,000 messages.
-    return (f"{_uncut(mariadb)}SELECT JSON_ARRAYAGG(id) FROM (SELECT id FROM deliveries "
-            "WHERE campaign_id = %s AND status = 'queued' AND "
-            "(next_attempt_at IS NULL OR next_attempt_at <= %s) ORDER BY id LIMIT %s) AS due")
+    return f"{_uncut(mariadb)}SELECT JSON_ARRAYAGG(id) FROM ({_due_ids('%s')}) AS due"
 
 
 def _claimed_mysql(mariadb: bool) -> str:
@@ -120,24 +115,36 @@ def _claimed_mysql(mariadb: bool) -> str:
             "WHERE d.claim = %s AND d.status = 'sending'")
 
 
+# A claimed row as read, in _CLAIMED_COLUMNS' order (the last order's time as ISO text):
+# the writer hands these over as they are and the worker makes its messages of them
+# (messages()), so that per-message work stays off the writer, which the workers wait for.
+ClaimedRow = list[Any]
+
+
 def claim(
     engine: Engine, campaign_id: int, token: str, limit: int, *, owner: str | None = None
 ) -> list[ClaimedMessage]:
     """Atomically take up to `limit` due queued rows for this worker. With `owner`, only
     while that process holds the campaign's lease (else LeaseLost), in the same transaction."""
+    return messages(claim_rows(engine, campaign_id, token, limit, owner=owner))
+
+
+def claim_rows(
+    engine: Engine, campaign_id: int, token: str, limit: int, *, owner: str | None = None
+) -> list[ClaimedRow]:
+    """claim(), its rows as read (see ClaimedRow)."""
     with engine.begin() as conn:
         sqlite = conn.dialect.name == "sqlite"
         if owner is not None:
             _hold_lease(conn, campaign_id, owner)
         elif sqlite:
             _lock_campaign(conn, campaign_id)  # the write lock first: select and claim as one
-        rows = take(conn, campaign_id, token, limit, leased=owner is not None)
-    return messages(rows)
+        return take(conn, campaign_id, token, limit, leased=owner is not None)
 
 
 def take(
     conn: Connection, campaign_id: int, token: str, limit: int, *, leased: bool
-) -> Sequence[Any]:
+) -> list[ClaimedRow]:
     """The claim's statements, in the caller's transaction: with `leased`, the caller holds
     the lease's lock (_hold_lease); without, on SQLite, the database's write lock."""
     sqlite = conn.dialect.name == "sqlite"
@@ -147,23 +154,20 @@ def take(
     # more than the rest of the claim), and _TAKE's own `status = queued` takes only
     # rows still queued, which _CLAIMED then reads by the token. Without the lease, the
     # rows are locked, skipping those another transaction holds.
-    now = utcnow()
-    due = {"campaign_id": campaign_id, "now": now, "limit": limit}
+    due = (campaign_id, storage_timestamp(utcnow()), limit)
     if sqlite:
-        taken = conn.exec_driver_sql(_TAKE_SQLITE, (
-            token, campaign_id, storage_timestamp(now), limit)).rowcount
+        taken = conn.exec_driver_sql(_TAKE_SQLITE, (token, *due)).rowcount
         if not taken:
             return []
         rows = json.loads(conn.exec_driver_sql(_CLAIMED_SQLITE, (campaign_id, token)).scalar_one())
     else:
         mariadb = bool(getattr(conn.dialect, "is_mariadb", False))
         if leased:
-            ids_json = conn.exec_driver_sql(_due_mysql(mariadb), (
-                campaign_id, storage_timestamp(now), limit)).scalar_one()
+            ids_json = conn.exec_driver_sql(_due_mysql(mariadb), due).scalar_one()
             if not ids_json:  # NULL: none due
                 return []
         else:
-            ids = conn.execute(_DUE_IDS_LOCKED, due).scalars().all()
+            ids = conn.exec_driver_sql(_DUE_IDS_LOCKED, due).scalars().all()
             if not ids:
                 return []
             ids_json = json.dumps(ids)
@@ -171,20 +175,19 @@ def take(
         found = conn.exec_driver_sql(_claimed_mysql(mariadb), (ids_json, token)).scalar_one()
         rows = json.loads(found) if found else []
     rows.sort()  # by id
-    # JSON carries the last order's time as ISO text (read with the C parser: SQLAlchemy's
-    # own regex cost 1.7 µs a row on the writer's thread).
-    for row in rows:
-        if row[-1] is not None:
-            row[-1] = datetime.fromisoformat(row[-1]).replace(tzinfo=UTC)
     return rows
 
 
-def messages(rows: Sequence[Any]) -> list[ClaimedMessage]:
-    """Claimed rows as plain data (made after the commit: no lock is held meanwhile)."""
+def messages(rows: Sequence[ClaimedRow]) -> list[ClaimedMessage]:
+    """Claimed rows as plain data (made after the commit: no lock is held meanwhile). JSON
+    carries the last order's time as ISO text, read with the C parser (SQLAlchemy's own
+    regex cost 1.7 µs a row)."""
     return [
         ClaimedMessage(delivery_id, customer_id, address, variant, attempts, key,
                        {"name": name, "email": email, "city": city,
-                        "total_spend_minor": spend, "last_order_at": last_order})
+                        "total_spend_minor": spend,
+                        "last_order_at": None if last_order is None else
+                        datetime.fromisoformat(last_order).replace(tzinfo=UTC)})
         for (delivery_id, customer_id, address, variant, attempts, key, name, email, city,
              spend, last_order) in rows
     ]

@@ -45,9 +45,9 @@ def halt(writer: _Writer, run: _Run) -> None:
             break
         if chunk is not None:
             run.in_flight -= 1
-            token, messages = chunk
+            token, rows = chunk
             if run.fault is None and not run.lost:
-                writer.release(run, token, [m.delivery_id for m in messages])
+                writer.release(run, token, [row[0] for row in rows])  # their ids
     for _ in range(run.workers):
         run.work.put(None)
     run.wake_all(ending=True)  # waiting workers too: each takes its None and ends

@@ -32,7 +32,9 @@ from ..access.audit import record
 from ..access.users import authorize
 from .claims import (
     ClaimedMessage,
+    ClaimedRow,
     claim,
+    claim_rows,
     messages,
     queued_count,
     release,
@@ -67,7 +69,8 @@ from .vendor import VendorConfig
 
 __all__ = [
     "HELD", "QUEUED", "REASON_LEN", "RUNNING", "SENDING", "CampaignPlan", "ClaimedMessage",
-    "DeliveryState", "LeaseGrant", "LeaseLost", "acquire_lease", "apply_events", "claim",
+    "ClaimedRow", "DeliveryState", "LeaseGrant", "LeaseLost", "acquire_lease", "apply_events",
+    "claim", "claim_rows", "messages", "record_and_take",
     "counts", "db_now", "delivery_state", "finish_if_done", "load_plan", "message_keys",
     "pause_for_fault", "queued_count", "record_and_claim", "release", "release_abandoned",
     "release_lease", "release_reserve", "renew_lease", "reserve_space", "seconds_until_due",
@@ -148,10 +151,25 @@ def record_and_claim(
     limit: int,
     owner: str,
 ) -> tuple[list[CampaignCounts | None], list[ClaimedMessage] | None]:
+    """record_and_take, the claimed rows made messages."""
+    snapshots, rows = record_and_take(engine, events, report, campaign_id, token, limit, owner)
+    return snapshots, None if rows is None else messages(rows)
+
+
+def record_and_take(
+    engine: Engine,
+    events: Sequence[DeliveryEvent],
+    report: Sequence[int],
+    campaign_id: int,
+    token: str,
+    limit: int,
+    owner: str,
+) -> tuple[list[CampaignCounts | None], list[ClaimedRow] | None]:
     """Record outcomes and claim the campaign's next chunk in one transaction: one commit
     (a sync to disk on MySQL) instead of two. Returns the counts of the `report` campaigns
-    and the claimed messages, or None for them when the lease is no longer held: the
-    outcomes are recorded all the same (each row only under its own claim, as alone).
+    and the claimed rows (claims.ClaimedRow), or None for them when the lease is no longer
+    held: the outcomes are recorded all the same (each row only under its own claim, as
+    alone).
 
     The lease's row is locked first, as a claim alone does, so writers lock in one order;
     outcomes go in before the claim reads the queue, so a retry due at once is claimable."""
@@ -163,7 +181,7 @@ def record_and_claim(
             apply_events(conn, events)
             snapshots = [counts(conn, cid) for cid in report]
         rows = take(conn, campaign_id, token, limit, leased=True) if held else None
-    return snapshots, None if rows is None else messages(rows)
+    return snapshots, rows
 
 
 def _record_sqlite(

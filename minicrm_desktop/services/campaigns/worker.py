@@ -46,7 +46,7 @@ PUBLISH_SECONDS = 0.1
 # (network latency), every worker sends, to keep that many messages in flight.
 FEW_WORKERS = 2
 SLOW_ANSWER_SECONDS = 0.002
-_Chunk = tuple[str, list[store.ClaimedMessage]]  # (claim token, messages)
+_Chunk = tuple[str, list[store.ClaimedRow]]  # (claim token, rows as claimed)
 _SENT = DeliveryStatus.SENT.value
 _QUEUED = DeliveryStatus.QUEUED.value
 _FAILED = DeliveryStatus.FAILED.value
@@ -147,9 +147,10 @@ class _Worker(QRunnable):
                     continue
                 if chunk is None:
                     return  # the writer says nothing is left
-                token, messages = chunk
+                token, rows = chunk
                 try:
-                    self._send(token, messages)
+                    # Made here, not by the writer the workers wait for.
+                    self._send(token, store.messages(rows))
                 finally:
                     self.owner._chunk_done.emit(run)
         except Exception:

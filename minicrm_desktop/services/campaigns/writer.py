@@ -295,17 +295,18 @@ class _Writer(QObject):
         handout.refill(self, run)
         self.flush()  # what no claim took (the run is stopping, waiting or done)
 
-    def claim_next(self, run: _Run, token: str) -> list[store.ClaimedMessage]:
+    def claim_next(self, run: _Run, token: str) -> list[store.ClaimedRow]:
         """Claim the run's next chunk, recording the outcomes buffered so far in the same
-        transaction: one commit instead of two. Raises LeaseLost (the outcomes recorded)."""
+        transaction: one commit instead of two. Raises LeaseLost (the outcomes recorded).
+        The rows go to a worker as read: it makes its messages of them (claims.messages)."""
         cid = run.plan.campaign_id
         if not self.buffer or self.db_failing:
             return self._db("claiming messages", partial(
-                store.claim, self.engine, cid, token, run.chunk, owner=self.me))
+                store.claim_rows, self.engine, cid, token, run.chunk, owner=self.me))
         batch, report = self._take_buffer(force=False)
         try:
             snapshots, claimed = self._db("recording outcomes and claiming messages", partial(
-                store.record_and_claim, self.engine, batch, report, cid, token, run.chunk,
+                store.record_and_take, self.engine, batch, report, cid, token, run.chunk,
                 self.me))
         except Exception as exc:
             self._unrecorded(batch, exc)

@@ -110,6 +110,18 @@ class _Timeline:
     top: int
 
 
+@dataclass
+class _Reasons:
+    """What the reasons chart shows, to change it in place while a campaign sends."""
+
+    labels: list[str]
+    values: tuple[list[float], list[float]]  # failed, skipped
+    bars: tuple[QBarSet, QBarSet]
+    y_axis: QBarCategoryAxis
+    x_axis: QValueAxis
+    top: int
+
+
 def _bar_set(label: str, colour: QColor) -> QBarSet:
     bars = QBarSet(label)
     bars.setColor(colour)
@@ -174,6 +186,7 @@ class OutcomeCharts(QWidget):
         self._data: tuple[list[OutcomeBucket], list[tuple[str, int]],
                           list[tuple[str, int]]] | None = None
         self._timeline: _Timeline | None = None
+        self._reasons: _Reasons | None = None
         self._theme_charts()
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
@@ -185,11 +198,11 @@ class OutcomeCharts(QWidget):
         if (buckets, failures, skips) == self._data:
             return  # a poll that found nothing new: no rebuild
         self._data = (buckets, failures, skips)
-        rebuilt = self._show_timeline(buckets)
-        self._show_reasons(failures, skips)
-        # New axes take the palette's colours; a timeline changed in place keeps its own.
-        for chart in (self.timeline_chart, self.reasons_chart)[0 if rebuilt else 1:]:
-            apply_chart_palette(chart, self.palette())
+        rebuilt = (self._show_timeline(buckets), self._show_reasons(failures, skips))
+        # New axes take the palette's colours; a chart changed in place keeps its own.
+        for chart, new in zip((self.timeline_chart, self.reasons_chart), rebuilt, strict=True):
+            if new:
+                apply_chart_palette(chart, self.palette())
 
     def _show_timeline(self, buckets: list[OutcomeBucket], *, rebuild: bool = False) -> bool:
         """Show the buckets; returns whether the chart was made anew (else changed in place)."""
@@ -254,35 +267,60 @@ class OutcomeCharts(QWidget):
             shown.y_axis.setTickCount(ticks)
         shown.labels, shown.values, shown.top = labels, values, top
 
-    def _show_reasons(self, failures: list[tuple[str, int]],
-                      skips: list[tuple[str, int]]) -> None:
-        """Failures (the vendor refused) in red, suppressions (never tried) in grey."""
-        chart = self.reasons_chart
-        chart.removeAllSeries()
-        for axis in chart.axes():
-            chart.removeAxis(axis)
+    def _show_reasons(self, failures: list[tuple[str, int]], skips: list[tuple[str, int]],
+                      *, rebuild: bool = False) -> bool:
+        """Failures (the vendor refused) in red, suppressions (never tried) in grey; returns
+        whether the chart was made anew (else changed in place)."""
         totals: dict[str, list[int]] = {}
         for index, items in enumerate((failures, skips)):
             for reason, n in items:
                 totals.setdefault(reason or "(none)", [0, 0])[index] += n
         ordered = sorted(totals.items(), key=lambda item: sum(item[1]))[-8:]  # biggest on top
+        labels = [reason for reason, _ in ordered]
+        values = ([float(f) for _reason, (f, _k) in ordered],
+                  [float(k) for _reason, (_f, k) in ordered])
+        top = max((sum(n) for _, n in ordered), default=0)
+        shown = self._reasons
+        if not rebuild and shown is not None and shown.labels and \
+                len(labels) == len(shown.labels):
+            # As many reasons as shown (counts grow while a campaign sends, and two close
+            # ones may swap places): change the bars and the axes, as the timeline does;
+            # rebuilding the chart each poll cost the GUI thread tens of ms under load.
+            if labels != shown.labels:
+                shown.y_axis.setCategories(labels)
+            for bars, new, old in zip(shown.bars, values, shown.values, strict=True):
+                for index, value in enumerate(new):
+                    if value != old[index]:
+                        bars.replace(index, value)
+            end, ticks = _count_range(top)
+            if _count_range(shown.top) != (end, ticks):
+                shown.x_axis.setRange(0, end)
+                shown.x_axis.setTickCount(ticks)
+            shown.labels, shown.values, shown.top = labels, values, top
+            return False
+        chart = self.reasons_chart
+        chart.removeAllSeries()
+        for axis in chart.axes():
+            chart.removeAxis(axis)
         colours = outcome_colours(self._dark())
         failed = _bar_set("Failed", colours["failed"])
         skipped = _bar_set("Skipped", colours["skipped"])
-        failed.append([float(f) for _reason, (f, _k) in ordered])
-        skipped.append([float(k) for _reason, (_f, k) in ordered])
+        failed.append(values[0])
+        skipped.append(values[1])
         series = QHorizontalStackedBarSeries()
         series.append(failed)
         series.append(skipped)
         chart.addSeries(series)
         chart.legend().setVisible(bool(ordered))
         y_axis = QBarCategoryAxis()
-        y_axis.append([reason for reason, _ in ordered] or ["No failures"])
-        x_axis = count_axis(max((sum(n) for _, n in ordered), default=0))
+        y_axis.append(labels or ["No failures"])
+        x_axis = count_axis(top)
         chart.addAxis(y_axis, Qt.AlignmentFlag.AlignLeft)
         chart.addAxis(x_axis, Qt.AlignmentFlag.AlignBottom)
         series.attachAxis(y_axis)
         series.attachAxis(x_axis)
+        self._reasons = _Reasons(labels, values, (failed, skipped), y_axis, x_axis, top)
+        return True
 
     def _dark(self) -> bool:
         return self.palette().color(QPalette.ColorRole.Base).lightness() < 128
@@ -297,5 +335,5 @@ class OutcomeCharts(QWidget):
             if self._data is not None:
                 buckets, failures, skips = self._data
                 self._show_timeline(buckets, rebuild=True)  # in the new palette's colours
-                self._show_reasons(failures, skips)
+                self._show_reasons(failures, skips, rebuild=True)
             self._theme_charts()
