@@ -10,7 +10,9 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PySide6.QtCharts import (
+    QAbstractBarSeries,
     QBarCategoryAxis,
+    QChart,
     QHorizontalStackedBarSeries,
     QStackedBarSeries,
     QValueAxis,
@@ -29,16 +31,25 @@ def buckets(counts: list[tuple[int, int]], seconds: int = 1) -> list[OutcomeBuck
             for i, (sent, failed) in enumerate(counts)]
 
 
-def shown(charts: OutcomeCharts) -> tuple[QStackedBarSeries, list[tuple[float, float]],
-                                          list[str], float]:
-    (series,) = charts.timeline_chart.series()
-    assert isinstance(series, QStackedBarSeries)
-    sent, failed = series.barSets()
-    x_axis = next(a for a in charts.timeline_chart.axes() if isinstance(a, QBarCategoryAxis))
-    y_axis = next(a for a in charts.timeline_chart.axes() if isinstance(a, QValueAxis))
-    bars = [(sent.at(i), failed.at(i)) for i in range(sent.count())]
-    assert failed.count() == sent.count()
-    return series, bars, x_axis.categories(), y_axis.max()
+Shown = tuple[QAbstractBarSeries, list[tuple[float, float]], list[str], float]
+
+
+def _stacked(chart: QChart, kind: type[QAbstractBarSeries]) -> Shown:
+    """A chart's one stacked series of two bar sets as a person reads it: the series, each
+    bar's two values, the category labels and the value axis's top."""
+    (series,) = chart.series()
+    assert isinstance(series, kind)
+    first, second = series.barSets()
+    categories = next(a for a in chart.axes() if isinstance(a, QBarCategoryAxis))
+    values = next(a for a in chart.axes() if isinstance(a, QValueAxis))
+    bars = [(first.at(i), second.at(i)) for i in range(first.count())]
+    assert second.count() == first.count()
+    return series, bars, categories.categories(), values.max()
+
+
+def shown(charts: OutcomeCharts) -> Shown:
+    """The timeline: (sent, failed) per bar."""
+    return _stacked(charts.timeline_chart, QStackedBarSeries)
 
 
 counts_st = st.lists(st.tuples(st.integers(0, 5000), st.integers(0, 500)), min_size=1,
@@ -85,16 +96,9 @@ def test_a_sending_campaigns_timeline_changes_in_place(qtbot: QtBot) -> None:
     assert bars == [(2000.0, 100.0), (8000.0, 20.0)]
 
 
-def reasons_shown(charts: OutcomeCharts) -> tuple[QHorizontalStackedBarSeries,
-                                                  list[tuple[float, float]], list[str], float]:
-    (series,) = charts.reasons_chart.series()
-    assert isinstance(series, QHorizontalStackedBarSeries)
-    failed, skipped = series.barSets()
-    y_axis = next(a for a in charts.reasons_chart.axes() if isinstance(a, QBarCategoryAxis))
-    x_axis = next(a for a in charts.reasons_chart.axes() if isinstance(a, QValueAxis))
-    bars = [(failed.at(i), skipped.at(i)) for i in range(failed.count())]
-    assert skipped.count() == failed.count()
-    return series, bars, y_axis.categories(), x_axis.max()
+def reasons_shown(charts: OutcomeCharts) -> Shown:
+    """The reasons chart: (failed, skipped) per reason."""
+    return _stacked(charts.reasons_chart, QHorizontalStackedBarSeries)
 
 
 reasons_st = st.lists(st.tuples(st.sampled_from(["bounced", "blocked", "invalid", ""]),
