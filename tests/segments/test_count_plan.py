@@ -28,6 +28,7 @@ from minicrm_desktop.services.segments.count_plan import (
     _served,
     plan_count,
     planned_count_statement,
+    text_column_stats,
 )
 from minicrm_desktop.services.segments.queries import audience_where, count_statement
 from tests.examples import examples
@@ -402,6 +403,43 @@ def _sqlite_plan(engine: Engine, stmt: Any) -> list[str]:
     compiled = stmt.compile(engine, compile_kwargs={"literal_binds": True})
     with engine.connect() as conn:
         return [str(r[3]) for r in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}")]
+
+
+NAME_CONTAINS = {"combinator": "and", "rules": [
+    {"field": "name", "operator": "contains", "value": "sha"}]}
+
+
+@pytest.mark.parametrize("repeated", [True, False])
+def test_mysql_contains_counts_through_distinct_values_where_they_repeat(
+    mysql_engine: Engine, repeated: bool
+) -> None:
+    """A lone "name contains" on MariaDB: through the distinct names when the statistics
+    say names repeat (here 375 customers a name), else every entry searched; the same count
+    either way, NULL names and case included."""
+    engine = mysql_engine
+    names = ["Asha Rao", "Rahul SHARMA", "Priya Nair", None]
+    people = [Person(email=f"p{i}@x.in", name=names[i % len(names)] if repeated else
+                     (f"Name {i} sha" if i % 3 == 0 else f"Name {i}")) for i in range(1500)]
+    people.append(Person(email="solo@x.in", name="Shane Warne"))
+    insert_people(engine, people)
+    optimize_database(engine)
+    expected = sum(1 for p in people if p.name is not None and "sha" in p.name.lower())
+    assert plan_count(parse_rule(NAME_CONTAINS), engine.dialect.name).form == "distinct matches"
+    with engine.connect() as conn:
+        through_values = conn.execute(select(text_column_stats("ix_customers_name_norm")))
+        assert bool(through_values.scalar()) is repeated
+    assert count_audience(engine, parse_rule(NAME_CONTAINS), as_of=AS_OF) == expected
+    assert single_where_count(engine, NAME_CONTAINS) == expected
+    negated = {"combinator": "and", "not": True, "rules": NAME_CONTAINS["rules"]}
+    assert plan_count(parse_rule(negated), engine.dialect.name).form == "where"
+    assert count_audience(engine, parse_rule(negated), as_of=AS_OF) == len(people) - expected
+
+
+def test_contains_counts_through_distinct_values_on_mysql_only() -> None:
+    assert plan_count(parse_rule(NAME_CONTAINS), "sqlite").form == "where"
+    email = {"combinator": "and", "rules": [
+        {"field": "email", "operator": "contains", "value": "sha"}]}
+    assert plan_count(parse_rule(email), "mysql").form == "where"  # unique: nothing repeats
 
 
 def _mysql_plan(engine: Engine, stmt: Any) -> list[dict[str, Any]]:

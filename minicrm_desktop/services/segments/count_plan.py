@@ -21,6 +21,12 @@ NULL, so NOT is the exact complement and counts add up exactly:
   of the date's disjoint pieces (never set, before, after), each a range of an index that
   leads with the date and holds what R reads (`_split_outside`).
 
+- on MySQL/MariaDB, a lone "text contains X" on a column with its own index counts the
+  customers holding each distinct matching value (`_distinct_match_statement`) when the
+  server's index statistics say values repeat (at least `_REPEATS` customers a value):
+  the distinct values are found by skipping through the index, the text searched once per
+  value, and only the matching entries are visited, instead of searching every entry.
+
 Not planned, as measured at a million on MariaDB: `R AND NOT tag` as count(R) minus
 count(R AND tag) halves the time for a rare tag but triples it for a common one (the
 semi-join probes each link), and nothing here knows a tag's size before counting.
@@ -39,7 +45,17 @@ from functools import cache
 from itertools import permutations
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    String,
+    case,
+    func,
+    literal_column,
+    select,
+    text,
+)
 from sqlalchemy.sql.visitors import replacement_traverse
 
 from ...models.engine_only import (
@@ -90,11 +106,15 @@ class Part:
     #: Conditions of `tree` (top-level ranges over a `_WALKED` column) read as the column's
     #: distinct values in that range, each an equality the index seeks (see `_serving`).
     walked: tuple[Condition, ...] = ()
+    #: Count `tree`, a lone contains test on this indexed column, through its distinct
+    #: values where they repeat (`_distinct_match_statement`).
+    distinct: str | None = None
 
 
 @dataclass(frozen=True)
 class CountPlan:
-    # "where", "tag links", "everyone minus tag links", "disjoint branches", "disjoint ranges"
+    # "where", "tag links", "everyone minus tag links", "disjoint branches", "disjoint ranges",
+    # "distinct matches"
     form: str
     parts: tuple[Part, ...]
 
@@ -108,6 +128,9 @@ def plan_count(tree: RuleGroup, dialect: str) -> CountPlan:
         if positive:
             return CountPlan("tag links", (Part(1, tag=name),))
         return CountPlan("everyone minus tag links", (Part(1), Part(-1, tag=name)))
+    contains = _lone_contains(tree, dialect)
+    if contains is not None:
+        return CountPlan("distinct matches", (Part(1, tree, distinct=contains),))
     split = _split_or(tree, dialect)
     if split is not None:
         return CountPlan("disjoint branches",
@@ -146,6 +169,9 @@ def _part_statements(part: Part, moment: datetime, dialect: str) -> list[Select[
 
 
 def _part_statement(part: Part, moment: datetime, dialect: str) -> Select[Any]:
+    if part.distinct is not None:
+        assert part.tree is not None
+        return _distinct_match_statement(part.tree, part.distinct, moment, dialect)
     if part.tag is not None:
         # One tag id: each customer holds it at most once (the link's primary key). An
         # equality (not IN) so SQLite seeks ix_customer_tags_tag_id_customer_id.
@@ -167,6 +193,100 @@ def _part_statement(part: Part, moment: datetime, dialect: str) -> Select[Any]:
         col = customers.c[_leaf_columns(cond, dialect)[0]]
         stmt = stmt.where(col.in_(_distinct_values(col, cond, moment, dialect)))
     return stmt
+
+
+#: Customers a value, on average by the server's index statistics, from which a lone
+#: "contains" is counted through the distinct values (`_distinct_match_statement`).
+_REPEATS = 50
+
+
+def _distinct_match_statement(
+    tree: RuleGroup, column: str, moment: datetime, dialect: str
+) -> Select[Any]:
+    """MySQL/MariaDB: the count of `tree`, one positive text test on `column` (which has an
+    index of its own), as the customers whose value equals one of the distinct values
+    that pass the test.
+
+    `SELECT DISTINCT col ... WHERE test` skips through the index one value at a time (a
+    loose index scan: "Using index for group-by") where values repeat, so the test runs
+    once per distinct value, and each matching value is one equality range of the index:
+    the demo data's million customers hold ~3,200 names, and "name contains sha" visits
+    ~6,500 + 85,000 entries instead of searching all 1,000,000 (8x less server CPU). With
+    values mostly distinct it would materialise and seek every matching value (2x the
+    scan), so the statement picks its form from the index statistics (cardinality against
+    rows, read from information_schema: ~0.3 ms), and reads every entry as before where
+    values do not repeat `_REPEATS` times on average, or the statistics are missing (an
+    index set aside by a bulk load). Exact either way: equality on the binary NO PAD
+    `*_norm` columns is byte equality, as DISTINCT is, and NULL matches neither; one
+    statement, one snapshot."""
+    where = compile_rule(tree, moment, dialect)
+    col = customers.c[column]
+    values = select(col.label("value")).where(where).distinct().subquery("matching")
+    through_values = (
+        select(func.count())
+        .select_from(values.join(customers, col == values.c.value))
+        .prefix_with("STRAIGHT_JOIN", dialect="mysql")  # each matching value, then its range
+        .scalar_subquery()
+    )
+    every_entry = select(func.count()).select_from(customers).where(where).scalar_subquery()
+    index = _own_index(column)
+    stats = text_column_stats(index)
+    return select(case((stats, through_values), else_=every_entry))
+
+
+def text_column_stats(index: str) -> ColumnElement[bool]:
+    """Whether the server's statistics say the index's values repeat `_REPEATS` times or
+    more on average (NULL, so false, when the index or its statistics are missing)."""
+    schema = func.database()
+    cardinality = (
+        select(literal_column("cardinality", Integer()))
+        .select_from(text("information_schema.statistics"))
+        .where(literal_column("table_schema", String()) == schema,
+               literal_column("table_name", String()) == customers.name,
+               literal_column("index_name", String()) == index,
+               literal_column("seq_in_index", Integer()) == 1)
+        .scalar_subquery()
+    )
+    rows = (
+        select(literal_column("table_rows", Integer()))
+        .select_from(text("information_schema.tables"))
+        .where(literal_column("table_schema", String()) == schema,
+               literal_column("table_name", String()) == customers.name)
+        .scalar_subquery()
+    )
+    return cardinality * _REPEATS <= rows
+
+
+def _own_index(column: str) -> str:
+    """The name of the plain (whole-value, not unique) index on `column` alone."""
+    for index in customers.indexes:
+        names = [str(c.name) for c in index.columns]
+        if names == [column] and not index.unique and not index.dialect_options["mysql"].get(
+            "length"
+        ):
+            return str(index.name)
+    raise LookupError(column)
+
+
+def _lone_contains(tree: RuleGroup, dialect: str) -> str | None:
+    """MySQL/MariaDB: the column of the tree's only condition when that is a positive
+    "contains" on a text column with an index of its own (`_distinct_match_statement`)."""
+    if dialect == "sqlite":
+        return None
+    item: Item = tree
+    while isinstance(item, RuleGroup):
+        children = _children(item)
+        if len(children) != 1 or item.negated:
+            return None
+        item = children[0]
+    if item.operator != "contains" or item.field not in STRING_COLUMNS:
+        return None
+    column = str(STRING_COLUMNS[item.field].name)
+    try:
+        _own_index(column)
+    except LookupError:
+        return None
+    return column
 
 
 _NO_OPTIONS: dict[str, Any] = {}
