@@ -4,6 +4,7 @@ per-recipient log paged, filtered and exported."""
 from __future__ import annotations
 
 import csv
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from minicrm_desktop.services.campaigns.vendor import VendorConfig
 from minicrm_desktop.services.core.bus import EventBus
 from minicrm_desktop.services.core.tasks import TaskRunner
 from minicrm_desktop.services.importing import import_customers
+from minicrm_desktop.views.campaigns import detail as detail_module
 from minicrm_desktop.views.campaigns import log_model as campaign_log_model
 from minicrm_desktop.views.campaigns.detail import CampaignDetail
 from minicrm_desktop.views.common.file_dialogs import SaveCsvDialog
@@ -144,3 +146,30 @@ def test_detail_page_shows_variants_charts_and_the_paged_log(
         rows = list(csv.DictReader(handle))
     assert len(rows) == final.skipped
     assert {row["status"] for row in rows} == {"skipped"}
+
+
+def test_polls_that_come_by_themselves_wait_in_proportion_to_the_last_one(
+    sent_campaign: tuple[Engine, int], detail: CampaignDetail, qtbot: QtBot,
+) -> None:
+    """A poll reads every outcome of the campaign: the timer and the engine's progress start
+    the next one only POLL_PACE times as long after the last as it took (at least POLL_MS
+    for progress), so a large campaign's page does not slow the run it watches."""
+    _, campaign_id = sent_campaign
+    with qtbot.waitSignal(detail.report_loaded, timeout=10_000):
+        detail.show_campaign(campaign_id)
+    with qtbot.waitSignal(detail.report_loaded, timeout=10_000):
+        detail.poll()
+    assert detail._poll_took > 0  # measured from the poll's start to its result
+    progress = CampaignCounts(campaign_id, "running", 200, 7, 1, 2)
+    detail._poll_took = 10.0  # as if reading the campaign took 10 s
+    detail._polled_at = time.monotonic() - 29
+    detail._tick(0.0)
+    detail._progress(progress)
+    assert detail._poll is None  # 30 s have not passed since the last one began
+    detail._polled_at = time.monotonic() - 31
+    with qtbot.waitSignal(detail.report_loaded, timeout=10_000):
+        detail._tick(0.0)
+    # A small campaign's poll is quick: progress polls again once POLL_MS has passed.
+    detail._polled_at = time.monotonic() - detail_module.POLL_MS / 1000 - 0.1
+    with qtbot.waitSignal(detail.report_loaded, timeout=10_000):
+        detail._progress(progress)

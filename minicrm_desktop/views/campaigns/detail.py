@@ -52,6 +52,13 @@ FIGURES = ("audience", "sent", "failed", "skipped", "cancelled", "success")
 #: While a campaign runs, how often its page reads progress from the database (another
 #: installation may be the one sending it).
 POLL_MS = 1500
+# A poll reads every outcome of the campaign (the variant table, the reasons, the timeline):
+# at 100,000 recipients that is a few hundred ms of a core, taken from the run it watches
+# on a two-core machine. Polls that come by themselves (the timer, the engine's progress)
+# therefore wait at least POLL_PACE times as long as the last one took, so reading the
+# figures takes at most about a third of the time; a small campaign is read every
+# POLL_MS as before.
+POLL_PACE = 3
 
 
 @dataclass(frozen=True)
@@ -101,9 +108,10 @@ class CampaignDetail(QWidget):
         self._handle: TaskHandle[Any] | None = None
         self._poll: TaskHandle[Any] | None = None
         self._polled_at = 0.0
+        self._poll_took = 0.0  # seconds the last poll took, from its start to its result
         self.poll_timer = QTimer(self)
         self.poll_timer.setInterval(POLL_MS)
-        self.poll_timer.timeout.connect(self.poll)
+        self.poll_timer.timeout.connect(lambda: self._tick(0.0))
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 12, 16, 12)
@@ -230,8 +238,13 @@ class CampaignDetail(QWidget):
     def _progress(self, counts: CampaignCounts) -> None:
         """The engine sent more: read the campaign again (one snapshot for every figure),
         at most once per POLL_MS however often the engine reports."""
-        if counts.campaign_id == self.campaign_id and \
-                time.monotonic() - self._polled_at >= POLL_MS / 1000:
+        if counts.campaign_id == self.campaign_id:
+            self._tick(POLL_MS / 1000)
+
+    def _tick(self, least: float) -> None:
+        """A poll that comes by itself: only `least` seconds after the last one began, and
+        POLL_PACE times as long as that one took."""
+        if time.monotonic() - self._polled_at >= max(least, POLL_PACE * self._poll_took):
             self.poll()
 
     def _changed(self) -> None:
@@ -262,6 +275,7 @@ class CampaignDetail(QWidget):
 
     def _polled(self, report: CampaignReport) -> None:
         self._poll = None
+        self._poll_took = time.monotonic() - self._polled_at
         if report.details["id"] != self.campaign_id:
             return
         status_changed = self.report is not None and \
