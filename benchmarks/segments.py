@@ -124,10 +124,12 @@ DUCKDB_TABLES: dict[str, dict[str, str]] = {
     "tags": {"id": "BIGINT", "name_norm": "VARCHAR"},
 }
 #: Columns DuckDB computes from those it loaded, as SQLite stores them beside the rows (and
-#: MySQL lacks): last_order_at as integer microseconds, which SQLite's WHERE compares
-#: (migration 0019, models/engine_only.py). DuckDB runs that WHERE on its own integers.
+#: MySQL lacks): last_order_at and signup_date as integer microseconds, which SQLite's
+#: WHERE compares (migrations 0019 and 0024, models/engine_only.py). DuckDB runs that WHERE
+#: on its own integers.
 DUCKDB_DERIVED: dict[str, dict[str, str]] = {
-    "customers": {"last_order_us": "epoch_us(last_order_at)::BIGINT"},
+    "customers": {"last_order_us": "epoch_us(last_order_at)::BIGINT",
+                  "signup_us": "epoch_us(signup_date)::BIGINT"},
 }
 #: SQL that DuckDB parses: PostgreSQL's, with `?` placeholders.
 DUCKDB_SQL = postgresql.dialect(paramstyle="qmark")

@@ -57,7 +57,8 @@ def assert_aggregates_consistent(engine: Engine) -> None:
 
 def assert_sqlite_shadows_consistent(engine: Engine) -> None:
     """SQLite's stored copies of the aggregates (migrations 0017, 0019) match them: the
-    truncated average, and the last order as microseconds since 1970 UTC."""
+    truncated average, and the last order as microseconds since 1970 UTC; and the signup
+    date's (0024) matches it."""
     if engine.dialect.name != "sqlite":
         return
     from minicrm_desktop.models.engine_only import sqlite_average, sqlite_instant
@@ -65,9 +66,11 @@ def assert_sqlite_shadows_consistent(engine: Engine) -> None:
     with engine.connect() as conn:
         rows = conn.exec_driver_sql(
             "SELECT total_spend_minor, order_count, avg_order_minor, last_order_at, "
-            "last_order_us FROM customers").all()
-    for total, count, average, last_text, last_us in rows:
+            "last_order_us, signup_date, signup_us FROM customers").all()
+    for total, count, average, last_text, last_us, signup_text, signup_us in rows:
         assert average == sqlite_average(total, count)
+        assert signup_us == sqlite_instant(signup_text) is not None
+        assert signup_us == sqlite_instant(datetime.fromisoformat(signup_text))
         assert last_us == sqlite_instant(last_text)
         if last_text is not None:  # the instant the text names, to the microsecond
             assert last_us == sqlite_instant(datetime.fromisoformat(last_text))

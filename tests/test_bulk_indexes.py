@@ -49,7 +49,12 @@ def test_bulk_import_drops_then_restores(engine: Engine, tmp_path: Path) -> None
     assert report.imported == 3000
     assert during
     scattered = secondary_names(CUSTOMER_COLUMNS_WRITTEN)
-    assert {"ix_customers_name_norm", "ix_customers_signup_date"} <= scattered
+    assert "ix_customers_name_norm" in scattered
+    # The signup date's own index (engine-only since migration 0024) goes aside too.
+    signup_index = "ix_customers_signup_us" if engine.dialect.name == "sqlite" else (
+        "ix_customers_signup_date")
+    assert signup_index in index_names(engine)
+    scattered.add(signup_index)
     assert all(not (names & scattered) for names in during)
     if engine.dialect.name == "sqlite":
         # Indexes led by aggregates (all zero for new customers) only grow at the end: kept.
@@ -60,6 +65,7 @@ def test_bulk_import_drops_then_restores(engine: Engine, tmp_path: Path) -> None
         assert all(not (names & (secondary_names() | engine_only)) for names in during)
         assert engine_only <= index_names(engine)
     assert secondary_names() <= index_names(engine)
+    assert signup_index in index_names(engine)
 
 
 def test_bulk_and_row_by_row_give_the_same_data(
@@ -209,3 +215,33 @@ def test_sqlite_aggregate_indexes_are_set_aside_by_loads_that_write_aggregates(
         conn.exec_driver_sql(f"DROP INDEX {name}")
     assert name in indexes.restore_missing_indexes(sqlite_engine)
     assert name in index_names(sqlite_engine)
+
+
+def test_sqlite_signup_index_is_set_aside_by_customer_loads(sqlite_engine: Engine) -> None:
+    """ix_customers_signup_us (migration 0024) is outside the ORM metadata: a customer load,
+    which writes signup dates, sets it aside and rebuilds it; an orders load keeps it;
+    start-up restores it if a load was interrupted. The text index it replaced stays gone."""
+    from minicrm_desktop.services.importing.orders import AGGREGATE_COLUMNS
+
+    name = "ix_customers_signup_us"
+    assert name in index_names(sqlite_engine)
+    assert "ix_customers_signup_date" not in index_names(sqlite_engine)
+    with indexes.indexes_set_aside(sqlite_engine, (customers_table,), CUSTOMER_COLUMNS_WRITTEN):
+        assert name not in index_names(sqlite_engine)
+    assert name in index_names(sqlite_engine)
+    with indexes.indexes_set_aside(sqlite_engine, (customers_table,), AGGREGATE_COLUMNS):
+        assert name in index_names(sqlite_engine)
+    with sqlite_engine.begin() as conn:
+        conn.exec_driver_sql(f"DROP INDEX {name}")
+    assert indexes.restore_missing_indexes(sqlite_engine) == [name]
+    assert "ix_customers_signup_date" not in index_names(sqlite_engine)
+
+
+def test_mysql_keeps_its_signup_date_index(mysql_engine: Engine) -> None:
+    """MySQL/MariaDB keep ix_customers_signup_date (engine-only since migration 0024), and
+    start-up restores it like the ORM's."""
+    assert "ix_customers_signup_date" in index_names(mysql_engine)
+    with mysql_engine.begin() as conn:
+        conn.exec_driver_sql("DROP INDEX ix_customers_signup_date ON customers")
+    assert "ix_customers_signup_date" in indexes.restore_missing_indexes(mysql_engine)
+    assert "ix_customers_signup_date" in index_names(mysql_engine)

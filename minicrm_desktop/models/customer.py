@@ -69,7 +69,9 @@ class Customer(Base):
     phone_norm: Mapped[str | None] = mapped_column(norm_string(64))
     city: Mapped[str | None] = mapped_column(String(TEXT_LEN))
     city_norm: Mapped[str | None] = mapped_column(norm_string(TEXT_LEN), index=True)
-    signup_date: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    # Indexed per engine (models/engine_only.py): ix_customers_signup_date on MySQL/MariaDB,
+    # the integer signup_us's ix_customers_signup_us on SQLite (migration 0024).
+    signup_date: Mapped[datetime] = mapped_column(UTCDateTime())
     visits: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     last_visit: Mapped[datetime | None] = mapped_column(UTCDateTime())
     subscribed: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("1"))

@@ -22,7 +22,8 @@ def insert_statement(
 ) -> str:
     prep = conn.dialect.identifier_preparer
     marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    names = ", ".join(prep.quote(table.c[c].name) for c in columns)
+    # A column outside the metadata (an engine-only one: models/engine_only.py) by its name.
+    names = ", ".join(prep.quote(table.c[c].name if c in table.c else c) for c in columns)
     values = ", ".join([marker] * len(columns))
     return f"INSERT INTO {prep.format_table(table)} ({names}) VALUES ({values}){suffix}"
 

@@ -16,6 +16,7 @@ from sqlalchemy import Connection, func, select
 from minicrm_desktop.models.engine_only import (
     AVG_ORDER_COLUMN,
     LAST_ORDER_US_COLUMN,
+    SIGNUP_US_COLUMN,
     sqlite_average,
     sqlite_instant,
 )
@@ -78,6 +79,16 @@ def sqlite_stored_columns(conn: Connection) -> tuple[str, ...]:
         return ()
     columns = {row[1] for row in conn.exec_driver_sql("PRAGMA table_info(customers)")}
     return tuple(c for c in _SQLITE_STORED if c in columns)
+
+
+def sqlite_signup_stored(conn: Connection) -> bool:
+    """Whether writers of signup_date should also write signup_us (SQLite since migration
+    0024; `sqlite_instant` gives its value). Its triggers correct any writer that does not,
+    at the cost of an UPDATE per row."""
+    if conn.dialect.name != "sqlite":
+        return False
+    return any(row[1] == SIGNUP_US_COLUMN
+               for row in conn.exec_driver_sql("PRAGMA table_info(customers)"))
 
 
 def sqlite_stored_values(

@@ -32,11 +32,13 @@ from sqlalchemy import (
     bindparam,
     func,
     literal,
+    literal_column,
     or_,
     select,
 )
 
 from minicrm_desktop.models import Customer, Order, Tag, customer_tags
+from minicrm_desktop.models.engine_only import SIGNUP_US_COLUMN
 from minicrm_desktop.models.money import minor_to_decimal
 from minicrm_desktop.services.core.csv_export import csv_writer
 from minicrm_desktop.services.customers.rows import (
@@ -121,8 +123,8 @@ def _where(query: CustomerQuery, stmt: Select[Any]) -> Select[Any]:
     return stmt if cond is None else stmt.where(cond)
 
 
-def _ordered(query: CustomerQuery, stmt: Select[Any]) -> Select[Any]:
-    col = SORT_COLUMNS[query.sort]
+def _ordered(query: CustomerQuery, stmt: Select[Any], dialect: str) -> Select[Any]:
+    col = sort_column(query.sort, dialect)
     keys: list[Any] = []
     if query.sort in _NULLABLE_SORTS:
         # Blanks last whichever way the user sorts: they are the least interesting rows.
@@ -130,6 +132,15 @@ def _ordered(query: CustomerQuery, stmt: Select[Any]) -> Select[Any]:
     keys.append(col.desc() if query.descending else col.asc())
     keys.append(customers.c.id.desc() if query.descending else customers.c.id.asc())
     return stmt.order_by(*keys)
+
+
+def sort_column(key: str, dialect: str) -> Any:
+    """The column a view sorted by `key` is ordered on. SQLite sorts by signup date on the
+    integer signup_us (migration 0024): the same instant, so the same order, and the only
+    index of the signup date there (models/engine_only.py)."""
+    if key == "signup_date" and dialect == "sqlite":
+        return literal_column(f"customers.{SIGNUP_US_COLUMN}")
+    return SORT_COLUMNS[key]
 
 
 def count_customers(conn: Connection, query: CustomerQuery | None = None) -> int:
@@ -153,7 +164,7 @@ def ordered_ids(
     the driver's own cursor: building a SQLAlchemy Row per id costs four times as much,
     and this runs while the GUI thread competes for the GIL.
     """
-    stmt = _ordered(query, _where(query, select(customers.c.id)))
+    stmt = _ordered(query, _where(query, select(customers.c.id)), conn.dialect.name)
     compiled = stmt.compile(dialect=conn.dialect)
     params: Any = compiled.construct_params()
     if compiled.positional:
@@ -199,7 +210,8 @@ def fetch_page(
     conn: Connection, query: CustomerQuery, offset: int, limit: int
 ) -> list[CustomerRow]:
     """One page by OFFSET: for small views and exports; the GUI pages by ids instead."""
-    stmt = _ordered(query, _where(query, select(*_ROW_COLUMNS))).offset(offset).limit(limit)
+    stmt = _ordered(query, _where(query, select(*_ROW_COLUMNS)), conn.dialect.name)
+    stmt = stmt.offset(offset).limit(limit)
     return [_row(r) for r in conn.execute(stmt)]
 
 
@@ -293,7 +305,7 @@ def export_customers_csv(
     # Tags come over a second connection: a streaming MySQL cursor keeps the first busy.
     with engine.connect() as conn, engine.connect() as tag_conn:
         total = count_customers(conn, query)
-        stmt = _ordered(query, _where(query, select(*_EXPORT_COLUMNS)))
+        stmt = _ordered(query, _where(query, select(*_EXPORT_COLUMNS)), conn.dialect.name)
         result = conn.execution_options(stream_results=True).execute(stmt)
         try:
             with partial.open("w", newline="", encoding="utf-8") as fh:

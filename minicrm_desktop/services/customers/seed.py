@@ -18,6 +18,7 @@ from sqlalchemy import Connection, Engine, func, select
 from sqlalchemy.exc import IntegrityError
 
 from minicrm_desktop.errors import MiniCRMError
+from minicrm_desktop.models.engine_only import SIGNUP_US_COLUMN, sqlite_instant
 from minicrm_desktop.models.tables import customer_tags, customers_table, orders_table, tags_table
 from minicrm_desktop.models.text import tags_key
 from minicrm_desktop.services.access.actor import Actor, Permission
@@ -33,6 +34,7 @@ from minicrm_desktop.services.bulkload.process_pipe import produced_in_helper
 from minicrm_desktop.services.bulkload.upsert import existing_keys, upsert_rows
 from minicrm_desktop.services.core.retry import with_retries
 from minicrm_desktop.services.customers.aggregates import (
+    sqlite_signup_stored,
     sqlite_stored_columns,
     sqlite_stored_values,
 )
@@ -215,21 +217,25 @@ def _write_batch(engine: Engine, cust_rows: list[tuple[Any, ...]],
 _TOTAL = CUSTOMER_COLUMNS.index("total_spend_minor")
 _COUNT = CUSTOMER_COLUMNS.index("order_count")
 _LAST = CUSTOMER_COLUMNS.index("last_order_at")
+_SIGNUP = CUSTOMER_COLUMNS.index("signup_date")
 
 
 def _insert_customers(conn: Connection, rows: list[tuple[Any, ...]]) -> None:
     """Insert generated customers; on SQLite with their stored truncated average (migration
-    0017) and last order instant (0019), so its triggers have nothing to correct for each of
-    a million rows."""
+    0017), last order instant (0019) and signup instant (0024), so its triggers have nothing
+    to correct for each of a million rows."""
     stored = sqlite_stored_columns(conn) if rows else ()
-    if not stored:
+    signup = bool(rows) and sqlite_signup_stored(conn)
+    if not stored and not signup:
         raw_insert(conn, customers, CUSTOMER_COLUMNS, rows)
         return
-    columns = (*CUSTOMER_COLUMNS, *stored)
+    columns = (*CUSTOMER_COLUMNS, *stored, *((SIGNUP_US_COLUMN,) if signup else ()))
     sql = (f"INSERT INTO customers ({', '.join(columns)}) "
            f"VALUES ({', '.join('?' * len(columns))})")
     conn.exec_driver_sql(sql, [
-        (*r, *sqlite_stored_values(stored, r[_TOTAL], r[_COUNT], r[_LAST])) for r in rows
+        (*r, *sqlite_stored_values(stored, r[_TOTAL], r[_COUNT], r[_LAST]),
+         *((sqlite_instant(r[_SIGNUP]),) if signup else ()))
+        for r in rows
     ])
 
 

@@ -25,8 +25,10 @@ from minicrm_desktop.services.bulkload.upsert import upsert_rows
 
 from ...models.base import utcnow
 from ...models.customer import TAGS_NORM_LEN
+from ...models.engine_only import SIGNUP_US_COLUMN, sqlite_instant
 from ...models.tables import customer_tags, customers_table, tags_table
 from ..access.actor import Actor
+from ..customers.aggregates import sqlite_signup_stored
 from . import values as v
 from .batches import (
     DEFAULT_BATCH_SIZE,
@@ -216,6 +218,11 @@ def _write_batch(
         old, new = [], rows
 
     columns = [c.name for c in customers.c if c.name in rows[0]]
+    if sqlite and sqlite_signup_stored(conn):
+        # SQLite's signup_us (migration 0024), so its triggers have nothing to correct.
+        for r in rows:
+            r[SIGNUP_US_COLUMN] = sqlite_instant(r["signup_date"])
+        columns.append(SIGNUP_US_COLUMN)
     update = [c for c in columns if c != "email_norm"]
     pick = itemgetter(*columns)
     # Existing customers: an empty signup_date keeps the date they already have.
@@ -232,7 +239,7 @@ def _write_batch(
         customers,
         columns,
         "email_norm",
-        [c for c in update if c != "signup_date"],
+        [c for c in update if c not in ("signup_date", SIGNUP_US_COLUMN)],
         [pick(r) for r in old if "_signup_defaulted" in r],
     )
     report.updated += folded_changed + changed

@@ -37,6 +37,7 @@ from ...models.engine_only import (
     AVG_ORDER_COLUMN,
     EMAIL_REV_COLUMN,
     LAST_ORDER_US_COLUMN,
+    SIGNUP_US_COLUMN,
     sqlite_instant,
 )
 from ...models.rules import Condition, RelativePeriod, RuleError, RuleGroup
@@ -68,6 +69,12 @@ DATETIME_COLUMNS = {
     "last_visit": customers.c.last_visit,
     "first_order_date": customers.c.first_order_at,
     "last_order_date": customers.c.last_order_at,
+}
+#: Date fields SQLite also stores as integer microseconds since 1970 UTC, NULL alike
+#: (migrations 0019 and 0024, models/engine_only.py): the column its conditions compare.
+SQLITE_INSTANT_COLUMNS = {
+    "last_order_date": LAST_ORDER_US_COLUMN,
+    "signup_date": SIGNUP_US_COLUMN,
 }
 #: Number fields stored as integers: column and the factor from the rule's unit to it.
 NUMBER_COLUMNS = {
@@ -256,20 +263,22 @@ class _Compiler:
         """The column a date condition compares and the bounds of its positive period."""
         col = self.col(self._date_column(field))
         lo, hi = self._datetime_interval(op, value)
-        if self.sqlite and field == "last_order_date":
+        if self.sqlite and field in SQLITE_INSTANT_COLUMNS:
             return col, _instant(lo), _instant(hi)
         return col, lo, hi
 
     def _date_column(self, field: str) -> Any:
-        """SQLite compares the last order as integer microseconds since 1970 UTC.
+        """SQLite compares the last order and the signup date as integer microseconds since
+        1970 UTC.
 
         customers.last_order_us (migration 0019) is last_order_at to the microsecond, NULL
-        alike, so each bound converted the same way selects exactly the same customers; an
-        integer is decoded and compared several times faster than the stored text, and
-        ix_customers_last_order_us holds it with spend, count and consent.
+        alike, and customers.signup_us (0024) is signup_date so; each bound converted the
+        same way selects exactly the same customers. An integer is decoded and compared
+        several times faster than the stored text; ix_customers_last_order_us holds the
+        last order with spend, count and consent, ix_customers_signup_us the signup alone.
         """
-        if self.sqlite and field == "last_order_date":
-            return literal_column(f"customers.{LAST_ORDER_US_COLUMN}", BigInteger())
+        if self.sqlite and field in SQLITE_INSTANT_COLUMNS:
+            return literal_column(f"customers.{SQLITE_INSTANT_COLUMNS[field]}", BigInteger())
         return DATETIME_COLUMNS[field]
 
     def _datetime_interval(self, op: str, value: Any) -> tuple[_Bound | None, _Bound | None]:
@@ -392,8 +401,8 @@ def _average_seek(
 
 
 def _instant(bound: _Bound | None) -> _Bound | None:
-    """A datetime bound as microseconds since 1970 UTC (last_order_us); "after the end of
-    all time" (None) stays as it is."""
+    """A datetime bound as microseconds since 1970 UTC (SQLITE_INSTANT_COLUMNS); "after the
+    end of all time" (None) stays as it is."""
     if bound is None or bound.value is None:
         return bound
     return _Bound(sqlite_instant(bound.value), bound.inclusive)

@@ -61,7 +61,6 @@ from sqlalchemy.sql.visitors import replacement_traverse
 from ...models.engine_only import (
     AVG_ORDER_COLUMN,
     EMAIL_REV_COLUMN,
-    LAST_ORDER_US_COLUMN,
     MYSQL_INDEX_COLUMNS,
     ORDER_COUNT_CONSENT_INDEX,
     engine_indexes,
@@ -71,6 +70,7 @@ from ...models.tables import customer_tags, customers_table, tags_table
 from .compiler import (
     DATETIME_COLUMNS,
     NUMBER_COLUMNS,
+    SQLITE_INSTANT_COLUMNS,
     STRING_COLUMNS,
     compile_rule,
     condition_value,
@@ -539,8 +539,8 @@ def _leaf_columns(cond: Condition, dialect: str) -> tuple[str, ...]:
         ):
             return (EMAIL_REV_COLUMN,)
         return (str(STRING_COLUMNS[field].name),)
-    if field == "last_order_date" and dialect == "sqlite":
-        return (LAST_ORDER_US_COLUMN,)
+    if field in SQLITE_INSTANT_COLUMNS and dialect == "sqlite":
+        return (SQLITE_INSTANT_COLUMNS[field],)
     if field in DATETIME_COLUMNS:
         return (str(DATETIME_COLUMNS[field].name),)
     if field in NUMBER_COLUMNS:
