@@ -14,7 +14,12 @@ from minicrm_desktop.services.access.actor import LOCAL_ADMIN
 from minicrm_desktop.services.core.migrate import upgrade_to_head
 from minicrm_desktop.services.importing import import_customers, import_orders
 from minicrm_desktop.services.importing.customers import CUSTOMER_COLUMNS_WRITTEN
-from tests.helpers import assert_aggregates_consistent, snapshot, write_csv
+from tests.helpers import (
+    assert_aggregates_consistent,
+    assert_sqlite_shadows_consistent,
+    snapshot,
+    write_csv,
+)
 
 
 def index_names(engine: Engine) -> set[str]:
@@ -209,3 +214,72 @@ def test_sqlite_aggregate_indexes_are_set_aside_by_loads_that_write_aggregates(
         conn.exec_driver_sql(f"DROP INDEX {name}")
     assert name in indexes.restore_missing_indexes(sqlite_engine)
     assert name in index_names(sqlite_engine)
+
+
+def trigger_sql(engine: Engine) -> dict[str, str]:
+    with engine.connect() as conn:
+        return dict(conn.exec_driver_sql(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger'").fetchall())
+
+
+def test_insert_triggers_registry_matches_the_migrations(sqlite_engine: Engine) -> None:
+    """Start-up recreates a set-aside trigger from the registry: the migrations' own text."""
+    from minicrm_desktop.models.engine_only import SQLITE_INSERT_TRIGGERS
+
+    found = trigger_sql(sqlite_engine)
+    for trigger in SQLITE_INSERT_TRIGGERS:
+        assert found[trigger.name] == trigger.create_sql
+
+
+@pytest.mark.usefixtures("bulk_always")
+def test_customer_load_sets_insert_triggers_aside_and_keeps_them_right(
+    sqlite_engine: Engine, tmp_path: Path
+) -> None:
+    """A bulk customer load runs without the insert triggers (its rows need no correcting)
+    and recreates them, correcting rows others inserted meanwhile; the update triggers stay.
+    """
+    from minicrm_desktop.models.engine_only import SQLITE_INSERT_TRIGGERS
+
+    inserts = {t.name for t in SQLITE_INSERT_TRIGGERS}
+    before = trigger_sql(sqlite_engine)
+    during: list[set[str]] = []
+
+    def meanwhile(_progress: object) -> None:
+        during.append(set(trigger_sql(sqlite_engine)))
+        if len(during) == 1:  # another writer inserts a customer with orders meanwhile
+            with sqlite_engine.begin() as conn:
+                conn.exec_driver_sql(
+                    "INSERT INTO customers (email, email_norm, signup_date, order_count, "
+                    "total_spend_minor, last_order_at) VALUES ('o@x.io', 'o@x.io', "
+                    "'2024-01-01 00:00:00.000000', 3, 1000, '2024-05-01 10:00:00.250000')")
+
+    report = import_customers(sqlite_engine, customers_csv(tmp_path, 3000), batch_size=1000,
+                              progress=meanwhile, actor=LOCAL_ADMIN)
+    assert report.imported == 3000
+    assert during and all(not (names & inserts) for names in during)
+    assert all(set(before) - inserts <= names for names in during)
+    assert trigger_sql(sqlite_engine) == before
+    with sqlite_engine.connect() as conn:
+        row = conn.exec_driver_sql("SELECT avg_order_minor, last_order_us FROM customers "
+                                   "WHERE email_norm = 'o@x.io'").one()
+    assert tuple(row) == (333, 1714557600250000)
+    assert_sqlite_shadows_consistent(sqlite_engine)
+
+
+def test_start_up_restores_insert_triggers_an_interrupted_load_left_out(
+    sqlite_engine: Engine,
+) -> None:
+    from minicrm_desktop.models.engine_only import SQLITE_INSERT_TRIGGERS
+
+    before = trigger_sql(sqlite_engine)
+    with sqlite_engine.begin() as conn:
+        for trigger in SQLITE_INSERT_TRIGGERS:
+            conn.exec_driver_sql(f"DROP TRIGGER {trigger.name}")
+        conn.exec_driver_sql(
+            "INSERT INTO customers (email, email_norm, signup_date, order_count, "
+            "total_spend_minor) VALUES ('o@x.io', 'o@x.io', '2024-01-01 00:00:00.000000', 2, 9)")
+    restored = indexes.restore_missing_indexes(sqlite_engine)
+    assert {t.name for t in SQLITE_INSERT_TRIGGERS} <= set(restored)
+    assert trigger_sql(sqlite_engine) == before
+    with sqlite_engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT avg_order_minor FROM customers").scalar() == 4

@@ -97,6 +97,7 @@ def run_import(
     scattered: Collection[str] = (),
     load_local: bool = False,
     prepare: Preparer | None = None,
+    insert_triggers: bool = False,
     actor: Actor,
 ) -> ImportReport:
     """Stream `path`, validating each row; write each batch of good rows in one transaction.
@@ -110,6 +111,8 @@ def run_import(
     With `load_local` (MySQL/MariaDB, when the server allows it) the batches are written
     through an engine whose connections may LOAD DATA LOCAL the files the writer arms, each
     while the next is read; `prepare` then does a batch's Python work on the reading thread.
+    `insert_triggers`: the rows written hold what SQLite's insert triggers keep, so a bulk
+    load sets those aside too (bulkload/indexes.py).
     The actor must be allowed to import; the import (or its failure) is audited.
     """
     authorize(engine, actor, Permission.IMPORT_DATA)
@@ -133,7 +136,8 @@ def run_import(
             log.warning("importing %s in normal batches: %s", path.name, shortfall)
             bulk = False
     indexes: AbstractContextManager[None] = (
-        indexes_set_aside(engine, (customers_table,), scattered) if bulk else nullcontext()
+        indexes_set_aside(engine, (customers_table,), scattered,
+                          insert_triggers=insert_triggers) if bulk else nullcontext()
     )
     batches = nullcontext(_read_batches(reading))
     report = ImportReport(kind=kind, source=path)
