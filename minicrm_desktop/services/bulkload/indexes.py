@@ -119,9 +119,9 @@ def indexes_set_aside(
                     conn.exec_driver_sql(extra.create_sql)
                 if dropped_triggers:  # after the indexes their corrections read
                     # (start-up elsewhere may have restored them meanwhile)
-                    present = _trigger_names(conn)
+                    triggers_now = _trigger_names(conn)
                     for trigger, create_sql in dropped_triggers:
-                        if trigger.name not in present:
+                        if trigger.name not in triggers_now:
                             conn.exec_driver_sql(create_sql)
                         conn.exec_driver_sql(trigger.fix_sql)
             refresh_statistics(engine)
