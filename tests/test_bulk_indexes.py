@@ -14,7 +14,12 @@ from minicrm_desktop.services.access.actor import LOCAL_ADMIN
 from minicrm_desktop.services.core.migrate import upgrade_to_head
 from minicrm_desktop.services.importing import import_customers, import_orders
 from minicrm_desktop.services.importing.customers import CUSTOMER_COLUMNS_WRITTEN
-from tests.helpers import assert_aggregates_consistent, snapshot, write_csv
+from tests.helpers import (
+    assert_aggregates_consistent,
+    assert_sqlite_shadows_consistent,
+    snapshot,
+    write_csv,
+)
 
 
 def index_names(engine: Engine) -> set[str]:
@@ -57,8 +62,9 @@ def test_bulk_import_drops_then_restores(engine: Engine, tmp_path: Path) -> None
     scattered.add(signup_index)
     assert all(not (names & scattered) for names in during)
     if engine.dialect.name == "sqlite":
-        # Indexes led by aggregates (all zero for new customers) only grow at the end: kept.
-        assert all("ix_customers_spend_activity" in names for names in during)
+        # Into an empty table every index goes, even those led by aggregates (all zero for
+        # new customers): one sort at the end beats appending row by row.
+        assert all("ix_customers_spend_activity" not in names for names in during)
     else:
         # InnoDB pays for every index on every row: all of them go, engine-only ones too.
         engine_only = set(MYSQL_INDEX_COLUMNS["customers"])
@@ -245,3 +251,92 @@ def test_mysql_keeps_its_signup_date_index(mysql_engine: Engine) -> None:
         conn.exec_driver_sql("DROP INDEX ix_customers_signup_date ON customers")
     assert "ix_customers_signup_date" in indexes.restore_missing_indexes(mysql_engine)
     assert "ix_customers_signup_date" in index_names(mysql_engine)
+
+
+def trigger_sql(engine: Engine) -> dict[str, str]:
+    with engine.connect() as conn:
+        return dict(conn.exec_driver_sql(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger'").fetchall())
+
+
+def test_insert_triggers_registry_matches_the_migrations(sqlite_engine: Engine) -> None:
+    """Start-up recreates a set-aside trigger from the registry: the migrations' own text."""
+    from minicrm_desktop.models.engine_only import SQLITE_INSERT_TRIGGERS
+
+    found = trigger_sql(sqlite_engine)
+    for trigger in SQLITE_INSERT_TRIGGERS:
+        assert found[trigger.name] == trigger.create_sql
+
+
+@pytest.mark.usefixtures("bulk_always")
+def test_customer_load_sets_insert_triggers_aside_and_keeps_them_right(
+    sqlite_engine: Engine, tmp_path: Path
+) -> None:
+    """A bulk customer load runs without the insert triggers (its rows need no correcting)
+    and recreates them, correcting rows others inserted meanwhile; the update triggers stay.
+    """
+    from minicrm_desktop.models.engine_only import SQLITE_INSERT_TRIGGERS
+
+    inserts = {t.name for t in SQLITE_INSERT_TRIGGERS}
+    before = trigger_sql(sqlite_engine)
+    during: list[set[str]] = []
+
+    def meanwhile(_progress: object) -> None:
+        during.append(set(trigger_sql(sqlite_engine)))
+        if len(during) == 1:  # another writer inserts a customer with orders meanwhile
+            with sqlite_engine.begin() as conn:
+                conn.exec_driver_sql(
+                    "INSERT INTO customers (email, email_norm, signup_date, order_count, "
+                    "total_spend_minor, last_order_at) VALUES ('o@x.io', 'o@x.io', "
+                    "'2024-01-01 00:00:00.000000', 3, 1000, '2024-05-01 10:00:00.250000')")
+
+    report = import_customers(sqlite_engine, customers_csv(tmp_path, 3000), batch_size=1000,
+                              progress=meanwhile, actor=LOCAL_ADMIN)
+    assert report.imported == 3000
+    assert during
+    assert all(not (names & inserts) for names in during)
+    assert all(set(before) - inserts <= names for names in during)
+    assert trigger_sql(sqlite_engine) == before
+    with sqlite_engine.connect() as conn:
+        row = conn.exec_driver_sql("SELECT avg_order_minor, last_order_us FROM customers "
+                                   "WHERE email_norm = 'o@x.io'").one()
+    assert tuple(row) == (333, 1714557600250000)
+    assert_sqlite_shadows_consistent(sqlite_engine)
+
+
+def test_start_up_restores_insert_triggers_an_interrupted_load_left_out(
+    sqlite_engine: Engine,
+) -> None:
+    from minicrm_desktop.models.engine_only import SQLITE_INSERT_TRIGGERS
+
+    before = trigger_sql(sqlite_engine)
+    with sqlite_engine.begin() as conn:
+        for trigger in SQLITE_INSERT_TRIGGERS:
+            conn.exec_driver_sql(f"DROP TRIGGER {trigger.name}")
+        conn.exec_driver_sql(
+            "INSERT INTO customers (email, email_norm, signup_date, order_count, "
+            "total_spend_minor) VALUES ('o@x.io', 'o@x.io', '2024-01-01 00:00:00.000000', 2, 9)")
+    restored = indexes.restore_missing_indexes(sqlite_engine)
+    assert {t.name for t in SQLITE_INSERT_TRIGGERS} <= set(restored)
+    assert trigger_sql(sqlite_engine) == before
+    with sqlite_engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT avg_order_minor FROM customers").scalar() == 4
+
+
+@pytest.mark.usefixtures("bulk_always")
+def test_sqlite_load_into_a_populated_table_keeps_the_indexes_it_only_appends_to(
+    sqlite_engine: Engine, tmp_path: Path
+) -> None:
+    """Indexes led by aggregates (all zero for new customers, untouched for existing ones)
+    stay while a large file loads next to customers already there."""
+    with sqlite_engine.begin() as conn:
+        conn.exec_driver_sql("INSERT INTO customers (email, email_norm, signup_date) VALUES "
+                             "('a@x.io', 'a@x.io', '2024-01-01 00:00:00.000000')")
+    during: list[set[str]] = []
+    import_customers(sqlite_engine, customers_csv(tmp_path, 3000), batch_size=1000,
+                     progress=lambda _p: during.append(index_names(sqlite_engine)),
+                     actor=LOCAL_ADMIN)
+    assert during
+    assert all("ix_customers_spend_activity" in names for names in during)
+    assert all(not (names & secondary_names(CUSTOMER_COLUMNS_WRITTEN)) for names in during)
+    assert secondary_names() <= index_names(sqlite_engine)

@@ -3,7 +3,8 @@
 Maintaining a dozen B-trees row by row costs more than the load itself once a table outgrows
 the page cache; building each index once at the end, by sorting, is several times faster.
 An interrupted load may leave indexes missing, so every start restores them
-(`restore_missing_indexes`, called after migrations).
+(`restore_missing_indexes`, called after migrations). The same goes for the SQLite insert
+triggers a customer load sets aside (its rows need no correcting).
 
 On SQLite a bulk load also defers WAL checkpoints: by default every commit past 1,000 WAL
 pages copies the log back into the database and syncs it, a hundred times for a million
@@ -26,7 +27,13 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.schema import CreateIndex
 
 from minicrm_desktop.models import Base
-from minicrm_desktop.models.engine_only import MYSQL_INDEX_COLUMNS, EngineIndex, engine_indexes
+from minicrm_desktop.models.engine_only import (
+    MYSQL_INDEX_COLUMNS,
+    SQLITE_INSERT_TRIGGERS,
+    EngineIndex,
+    EngineTrigger,
+    engine_indexes,
+)
 from minicrm_desktop.services.core.deferred_engine import real_engine
 
 log = logging.getLogger(__name__)
@@ -59,10 +66,16 @@ def secondary_indexes(table: Table, leading: Collection[str] | None = None) -> l
 
 @contextmanager
 def indexes_set_aside(
-    engine: Engine, tables: Sequence[Table], leading: Collection[str] | None = None
+    engine: Engine, tables: Sequence[Table], leading: Collection[str] | None = None,
+    *, insert_triggers: bool = False,
 ) -> Iterator[None]:
     """Drop the tables' secondary indexes (or those led by `leading` columns) for the
     duration; rebuild them whatever happens, then refresh the planner's statistics.
+
+    SQLite, with `insert_triggers` (a load whose rows hold the values the AFTER INSERT
+    triggers keep, models/engine_only.SQLITE_INSERT_TRIGGERS): those triggers are set
+    aside too and recreated with the indexes, then whatever they would have corrected in
+    rows others inserted meanwhile is corrected (the update triggers stay throughout).
 
     MySQL/MariaDB: all of them (`leading` is for SQLite, whose B-trees cost little for keys
     that only grow; InnoDB pays for every index on every row), each table's in one ALTER
@@ -70,6 +83,7 @@ def indexes_set_aside(
     """
     dropped: list[Index] = []
     dropped_engine: list[EngineIndex] = []
+    dropped_triggers: list[tuple[EngineTrigger, str]] = []  # with the SQL that made it
     if not tables:
         yield
         return
@@ -94,6 +108,8 @@ def indexes_set_aside(
                         ):
                             conn.exec_driver_sql(extra.drop_sql)
                             dropped_engine.append(extra)
+                if insert_triggers:
+                    dropped_triggers = _drop_insert_triggers(conn, tables)
             yield
         finally:
             with engine.begin() as conn:
@@ -101,7 +117,31 @@ def indexes_set_aside(
                     index.create(conn, checkfirst=True)
                 for extra in dropped_engine:
                     conn.exec_driver_sql(extra.create_sql)
+                if dropped_triggers:  # after the indexes their corrections read
+                    # (start-up elsewhere may have restored them meanwhile)
+                    triggers_now = _trigger_names(conn)
+                    for trigger, create_sql in dropped_triggers:
+                        if trigger.name not in triggers_now:
+                            conn.exec_driver_sql(create_sql)
+                        conn.exec_driver_sql(trigger.fix_sql)
             refresh_statistics(engine)
+
+
+def _drop_insert_triggers(conn: Any, tables: Sequence[Table]) -> list[tuple[EngineTrigger, str]]:
+    """Drop the SQLite insert triggers of `tables` a bulk load may set aside; return each
+    with the statement that created it (recreated as it was)."""
+    names = {t.name for t in tables}
+    wanted = [t for t in SQLITE_INSERT_TRIGGERS if t.table in names]
+    if not wanted:
+        return []
+    found = dict(conn.exec_driver_sql(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'trigger'").fetchall())
+    dropped = []
+    for trigger in wanted:
+        if trigger.name in found:
+            conn.exec_driver_sql(f'DROP TRIGGER "{trigger.name}"')
+            dropped.append((trigger, str(found[trigger.name])))
+    return dropped
 
 
 @contextmanager
@@ -255,7 +295,8 @@ def refresh_statistics(engine: Engine) -> None:
 
 
 def restore_missing_indexes(engine: Engine) -> list[str]:
-    """Create any index of the schema missing from the database; return their names."""
+    """Create any index of the schema missing from the database, and on SQLite any insert
+    trigger a bulk load set aside (bulkload/indexes.py); return their names."""
     created: list[str] = []
     with engine.begin() as conn:
         inspector = inspect(conn)
@@ -276,6 +317,8 @@ def restore_missing_indexes(engine: Engine) -> list[str]:
                     if extra.column in columns:
                         conn.exec_driver_sql(extra.create_sql)
                         created.append(extra.name)
+        if engine.dialect.name == "sqlite":
+            created += _restore_insert_triggers(conn, inspector, tables)
     if engine.dialect.name != "sqlite":
         tables_by_name = {t.name: t for t in Base.metadata.sorted_tables}
         created += _add_missing_mysql(
@@ -284,6 +327,26 @@ def restore_missing_indexes(engine: Engine) -> list[str]:
                  for n, c in cols.items()} for t, cols in MYSQL_INDEX_COLUMNS.items()})
     if created:
         log.warning("restored indexes left out by an interrupted bulk load: %s", created)
+    return created
+
+
+def _trigger_names(conn: Any) -> set[str]:
+    return {str(name) for (name,) in conn.exec_driver_sql(
+        "SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+
+
+def _restore_insert_triggers(conn: Any, inspector: Any, tables: set[str]) -> list[str]:
+    """The insert triggers an interrupted bulk load left set aside (where the migration
+    adding their column has run), with the corrections they missed meanwhile."""
+    present = _trigger_names(conn)
+    created: list[str] = []
+    for trigger in SQLITE_INSERT_TRIGGERS:
+        if trigger.name in present or trigger.table not in tables:
+            continue
+        if trigger.column in {c["name"] for c in inspector.get_columns(trigger.table)}:
+            conn.exec_driver_sql(trigger.create_sql)
+            conn.exec_driver_sql(trigger.fix_sql)
+            created.append(trigger.name)
     return created
 
 

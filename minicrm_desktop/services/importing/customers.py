@@ -101,6 +101,9 @@ def import_customers(
         scattered=CUSTOMER_COLUMNS_WRITTEN,
         load_local=True,
         prepare=_prepare_staged,
+        # New customers have no orders (avg_order_minor, last_order_us NULL, as the insert
+        # triggers would leave them); existing ones' aggregates are not written.
+        insert_triggers=True,
     )
 
 
