@@ -28,7 +28,7 @@ from ...models.customer import TAGS_NORM_LEN
 from ...models.engine_only import SIGNUP_US_COLUMN, sqlite_instant
 from ...models.tables import customer_tags, customers_table, tags_table
 from ..access.actor import Actor
-from ..customers.aggregates import sqlite_signup_stored
+from ..customers import sqlite_signup_stored
 from . import values as v
 from .batches import (
     DEFAULT_BATCH_SIZE,
