@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, delete, insert, select, update
 
-from minicrm_desktop.services.bulkload.bulk import raw_insert, storage_timestamp
+from minicrm_desktop.services.bulkload.bulk import storage_timestamp
 from minicrm_desktop.services.core.heap import freeze_long_lived
 
 from ...errors import MiniCRMError
@@ -30,32 +30,19 @@ from ...models.campaign import (
     variants_table,
 )
 from ...models.rules import RuleGroup, dump_rule, load_rule
-from ...models.tables import customers_table
 from ..access.actor import Actor, Permission
 from ..access.audit import Action, record
 from ..access.users import authorize
 from ..segments import audience_where
 from .addresses import SeenAddresses, normal_address
 from .email import DEFAULT_FOOTER, DEFAULT_SENDER_ADDRESS, DEFAULT_SENDER_NAME, email_problem
+from .frozen_rows import FrozenRow, audience_chunk, uncut_json, write_frozen
 from .store import db_now
 from .templates import parse_template
 from .variants import VARIANT_LABELS, idempotency_key, in_test_share, variant_for
 from .vendor import VendorConfig
 
 MAX_VARIANTS = len(VARIANT_LABELS)
-# The columns a delivery row is frozen with at launch, in the order rows are built.
-FROZEN_COLUMNS = (
-    "campaign_id",
-    "customer_id",
-    "address",
-    "variant",
-    "status",
-    "reason",
-    "attempts",
-    "idempotency_key",
-    "queued_at",
-    "updated_at",
-)
 _INSERT_CHUNK = 5000
 DUPLICATE_ADDRESS = "duplicate address"
 AB_METRICS = ("delivered", "engagement")
@@ -295,7 +282,6 @@ def _freeze(
     now: datetime,
     test_share: int | None = None,
 ) -> LaunchSummary:
-    cust = customers_table.c
     recent: set[int] = set()
     if recent_hours:
         d = deliveries_table.c
@@ -327,53 +313,37 @@ def _freeze(
     # (Not bulk_allocations: with young passes every 10,000 objects, the middle
     # generation held up to 100,000 rows and each of its passes stalled the GUI 20-35 ms.)
     freeze_long_lived()
-    while True:
-        # Keyset chunks inside the one transaction: memory stays flat at any audience size.
-        # In id order, so of customers sharing an address the lowest id gets the message.
-        chunk = conn.execute(
-            select(cust.id, cust.email, cust.phone, cust.subscribed)
-            .where(where, cust.id > after)
-            .order_by(cust.id)
-            .limit(_INSERT_CHUNK)
-        ).all()
-        if not chunk:
-            break
-        after = chunk[-1][0]
-        rows: list[tuple[Any, ...]] = []
-        for customer_id, email_address, phone, subscribed in chunk:
-            address = email_address if email else phone
-            reason = _suppression(
-                subscribed, address, customer_id in recent, recent_hours, channel, seen
-            )
-            if reason:
-                reasons[reason] = reasons.get(reason, 0) + 1
-                status = skip
-                variant = variant_for(campaign_id, customer_id, variant_count)
-            elif test_share is not None and not in_test_share(
-                campaign_id, customer_id, test_share
-            ):
-                # The rest of an A/B audience: its variant is the winner, chosen later.
-                status, variant = held, ""
-            else:
-                status = queued
-                variant = variant_for(campaign_id, customer_id, variant_count)
-            rows.append(
-                (
-                    campaign_id,
-                    customer_id,
-                    address,
-                    variant,
-                    status,
-                    reason,
-                    0,
-                    # The only place a key is made: later it is read from this row.
-                    idempotency_key(uid, customer_id),
-                    stamp,
-                    stamp,
+    with uncut_json(conn):
+        while True:
+            # Keyset chunks inside the one transaction: memory stays flat at any audience
+            # size. In id order, so of customers sharing an address the lowest id gets the
+            # message.
+            chunk = audience_chunk(conn, where, after, _INSERT_CHUNK, email=email)
+            if not chunk:
+                break
+            after = chunk[-1][0]
+            rows: list[FrozenRow] = []
+            for customer_id, address, subscribed in chunk:
+                reason = _suppression(
+                    subscribed, address, customer_id in recent, recent_hours, channel, seen
                 )
-            )
-        raw_insert(conn, deliveries_table, FROZEN_COLUMNS, rows)
-        audience += len(chunk)
+                if reason:
+                    reasons[reason] = reasons.get(reason, 0) + 1
+                    status = skip
+                    variant = variant_for(campaign_id, customer_id, variant_count)
+                elif test_share is not None and not in_test_share(
+                    campaign_id, customer_id, test_share
+                ):
+                    # The rest of an A/B audience: its variant is the winner, chosen later.
+                    status, variant = held, ""
+                else:
+                    status = queued
+                    variant = variant_for(campaign_id, customer_id, variant_count)
+                # The only place a key is made: later it is read from this row.
+                rows.append((customer_id, address, variant, status, reason,
+                             idempotency_key(uid, customer_id)))
+            write_frozen(conn, campaign_id, stamp, rows)
+            audience += len(chunk)
     skipped = sum(reasons.values())
     return LaunchSummary(campaign_id, audience, audience - skipped, skipped, reasons)
 
