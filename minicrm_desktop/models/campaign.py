@@ -21,6 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import MYSQL_TABLE_OPTIONS, Base, BigId, UTCDateTime
+from .engine_only import DELIVERY_STATUS_INDEX
 from .segment import RuleText
 
 
@@ -168,9 +169,10 @@ class Delivery(Base):
         Index("ix_deliveries_campaign_id_id", "campaign_id", "id"),
         # ...by status this one, and claims find due rows in it by id, each row's retry time
         # read from the index (migration 0021). Each index holding `status` is rewritten
-        # at every claim and outcome: no other one has it, nor `updated_at`.
+        # at every claim and outcome: no other one has it, nor `updated_at`. (MySQL/MariaDB:
+        # it holds `updated_at` and `variant` too: models/engine_only.py.)
         Index(
-            "ix_deliveries_campaign_id_status_id_next_attempt_at",
+            DELIVERY_STATUS_INDEX,
             "campaign_id",
             "status",
             "id",

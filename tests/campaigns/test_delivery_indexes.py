@@ -1,13 +1,15 @@
 """The delivery log keeps only the indexes a query uses (migration 0021), on SQLite and
 MariaDB: one index holds status, id and the retry time, and claims take due rows from it in
-id order, a retry in its turn once due."""
+id order, a retry in its turn once due. On MariaDB it also holds the outcome time and the
+variant (migration 0025), and a campaign's timeline is read from it alone."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, inspect, select, update
+from sqlalchemy import Engine, case, func, insert, inspect, select, update
 
 from minicrm_desktop.models.base import utcnow
 from minicrm_desktop.models.campaign import deliveries_table
@@ -18,6 +20,7 @@ from minicrm_desktop.services.core.migrate import alembic_config, downgrade_to, 
 from tests.campaigns.conftest import draft
 
 MERGED = ["campaign_id", "status", "id", "next_attempt_at"]
+REPORT = [*MERGED, "updated_at", "variant"]  # MySQL/MariaDB since 0025
 BEFORE = {
     "ix_deliveries_campaign_id_status_id": ["campaign_id", "status", "id"],
     "ix_deliveries_campaign_id_status_next_attempt_at": [
@@ -34,11 +37,15 @@ def indexes(engine: Engine) -> dict[str, list[str]]:
 
 def test_migration_0021_keeps_the_indexes_queries_use_and_steps_back(engine: Engine) -> None:
     now = indexes(engine)
-    assert now["ix_deliveries_campaign_id_status_id_next_attempt_at"] == MERGED
+    mysql = engine.dialect.name != "sqlite"
+    assert now["ix_deliveries_campaign_id_status_id_next_attempt_at"] == \
+        (REPORT if mysql else MERGED)
     assert not set(BEFORE) & set(now)
     script = ScriptDirectory.from_config(alembic_config(engine))
     before = script.get_revision("0021").down_revision
     assert isinstance(before, str)
+    downgrade_to(engine, "0024")
+    assert indexes(engine)["ix_deliveries_campaign_id_status_id_next_attempt_at"] == MERGED
     downgrade_to(engine, before)
     back = indexes(engine)
     assert {name: back.get(name) for name in BEFORE} == BEFORE
@@ -70,3 +77,34 @@ def test_claims_take_due_rows_in_id_order_retries_in_their_turn(population: Engi
     wait = claims.seconds_until_due(population, campaign_id)
     assert wait is not None
     assert 3000 < wait <= 3600
+
+
+@pytest.mark.mysql
+def test_mariadb_reads_a_campaigns_timeline_from_the_status_index_alone(
+        mysql_engine: Engine) -> None:
+    """The page's polls while a campaign runs: the first and last outcome time and the
+    outcomes per time bucket (stats.outcomes_over_time) touch no table row."""
+    upgrade_to_head(mysql_engine)
+    campaign_id = create_campaign(mysql_engine, draft(), actor=LOCAL_ADMIN)
+    d = deliveries_table.c
+    start = utcnow()
+    with mysql_engine.begin() as conn:
+        conn.execute(insert(deliveries_table), [
+            {"campaign_id": campaign_id, "customer_id": i, "address": f"c{i}@example.com",
+             "variant": "AB"[i % 2], "status": ("sent", "failed", "queued")[i % 3],
+             "attempts": 1, "idempotency_key": f"k{i}", "queued_at": start,
+             "updated_at": start + timedelta(seconds=i)} for i in range(3000)])
+        conn.exec_driver_sql("ANALYZE TABLE deliveries")
+    outcomes = (d.campaign_id == campaign_id, d.status.in_(["sent", "failed"]))
+    bucket = case((d.updated_at < start + timedelta(seconds=900), 0), else_=1).label("bucket")
+    for statement in (select(func.min(d.updated_at), func.max(d.updated_at)).where(*outcomes),
+                      select(bucket, d.status, func.count()).where(*outcomes)
+                      .group_by(bucket, d.status)):
+        compiled = statement.compile(mysql_engine,
+                                     compile_kwargs={"render_postcompile": True})
+        with mysql_engine.connect() as conn:
+            plan = conn.exec_driver_sql(f"EXPLAIN {compiled}", compiled.params).mappings().all()
+        # "Using index" (covering), not "Using index condition" (a row read per entry).
+        assert [(row["key"], "Using index" in (row["Extra"] or "").split("; "))
+                for row in plan] == \
+            [("ix_deliveries_campaign_id_status_id_next_attempt_at", True)], plan
