@@ -119,7 +119,7 @@ def indexes_set_aside(
                     conn.exec_driver_sql(extra.create_sql)
                 if dropped_triggers:  # after the indexes their corrections read
                     # (start-up elsewhere may have restored them meanwhile)
-                    triggers_now = _trigger_names(conn)
+                    triggers_now = _triggers(conn)
                     for trigger, create_sql in dropped_triggers:
                         if trigger.name not in triggers_now:
                             conn.exec_driver_sql(create_sql)
@@ -134,13 +134,12 @@ def _drop_insert_triggers(conn: Any, tables: Sequence[Table]) -> list[tuple[Engi
     wanted = [t for t in SQLITE_INSERT_TRIGGERS if t.table in names]
     if not wanted:
         return []
-    found = dict(conn.exec_driver_sql(
-        "SELECT name, sql FROM sqlite_master WHERE type = 'trigger'").fetchall())
+    found = _triggers(conn)
     dropped = []
     for trigger in wanted:
         if trigger.name in found:
             conn.exec_driver_sql(f'DROP TRIGGER "{trigger.name}"')
-            dropped.append((trigger, str(found[trigger.name])))
+            dropped.append((trigger, found[trigger.name]))
     return dropped
 
 
@@ -330,20 +329,24 @@ def restore_missing_indexes(engine: Engine) -> list[str]:
     return created
 
 
-def _trigger_names(conn: Any) -> set[str]:
-    return {str(name) for (name,) in conn.exec_driver_sql(
-        "SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+def _triggers(conn: Any) -> dict[str, str]:
+    """The SQLite database's triggers: name -> the statement that created it."""
+    return {str(name): str(sql) for name, sql in conn.exec_driver_sql(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")}
 
 
 def _restore_insert_triggers(conn: Any, inspector: Any, tables: set[str]) -> list[str]:
     """The insert triggers an interrupted bulk load left set aside (where the migration
     adding their column has run), with the corrections they missed meanwhile."""
-    present = _trigger_names(conn)
+    present = _triggers(conn)
+    columns: dict[str, set[str]] = {}  # table -> its columns, read once
     created: list[str] = []
     for trigger in SQLITE_INSERT_TRIGGERS:
         if trigger.name in present or trigger.table not in tables:
             continue
-        if trigger.column in {c["name"] for c in inspector.get_columns(trigger.table)}:
+        if trigger.table not in columns:
+            columns[trigger.table] = {c["name"] for c in inspector.get_columns(trigger.table)}
+        if trigger.column in columns[trigger.table]:
             conn.exec_driver_sql(trigger.create_sql)
             conn.exec_driver_sql(trigger.fix_sql)
             created.append(trigger.name)
