@@ -20,6 +20,10 @@ NULL, so NOT is the exact complement and counts add up exactly:
 - on SQLite, `R AND date outside a period` ("not within the last 6 months") is R AND each
   of the date's disjoint pieces (never set, before, after), each a range of an index that
   leads with the date and holds what R reads (`_split_outside`).
+- on SQLite, `R AND average order value in a range` is R AND each disjoint piece of the
+  truncated average (strictly inside the bounds, equal to each bound: `average_pieces`),
+  when ix_customers_avg_order_minor holds what R reads (`_split_average`): the inside piece
+  is then a range whose entries need no test at all.
 
 - on MySQL/MariaDB, a lone "text contains X" on a column with its own index counts the
   customers holding each distinct matching value (`_distinct_match_statement`) when the
@@ -72,8 +76,10 @@ from .compiler import (
     NUMBER_COLUMNS,
     SQLITE_INSTANT_COLUMNS,
     STRING_COLUMNS,
+    average_pieces,
     compile_rule,
     condition_value,
+    is_average_range,
     is_outside_period,
     outside_pieces,
     wanted_tags,
@@ -103,6 +109,8 @@ class Part:
     tag: str | None = None
     #: Count `tree` AND each disjoint piece of this date-outside-a-period condition apart.
     outside: Condition | None = None
+    #: Count `tree` AND each disjoint piece of this average range apart (`average_pieces`).
+    average: Condition | None = None
     #: Conditions of `tree` (top-level ranges over a `_WALKED` column) read as the column's
     #: distinct values in that range, each an equality the index seeks (see `_serving`).
     walked: tuple[Condition, ...] = ()
@@ -135,7 +143,7 @@ def plan_count(tree: RuleGroup, dialect: str) -> CountPlan:
     if split is not None:
         return CountPlan("disjoint branches",
                          tuple(Part(1, t, walked=walked) for t, walked in split))
-    ranges = _split_outside(tree, dialect)
+    ranges = _split_outside(tree, dialect) or _split_average(tree, dialect)
     if ranges is not None:
         return CountPlan("disjoint ranges", (ranges,))
     return CountPlan("where", (Part(1, tree),))
@@ -162,10 +170,12 @@ def planned_count_statement(
 
 
 def _part_statements(part: Part, moment: datetime, dialect: str) -> list[Select[Any]]:
-    if part.outside is None:
-        return [_part_statement(part, moment, dialect)]
     stmt = _part_statement(part, moment, dialect)
-    return [stmt.where(piece) for piece in outside_pieces(part.outside, moment, dialect)]
+    if part.outside is not None:
+        return [stmt.where(piece) for piece in outside_pieces(part.outside, moment, dialect)]
+    if part.average is not None:
+        return [stmt.where(piece) for piece in average_pieces(part.average)]
+    return [stmt]
 
 
 def _part_statement(part: Part, moment: datetime, dialect: str) -> Select[Any]:
@@ -419,6 +429,30 @@ def _split_outside(tree: RuleGroup, dialect: str) -> Part | None:
         read = {lead, *_columns(rest, dialect)}
         if any(ix[0] == lead and read <= {*ix, "id"} for ix in _index_columns(dialect)):
             return Part(1, _group(rest), outside=item)
+    return None
+
+
+def _split_average(tree: RuleGroup, dialect: str) -> Part | None:
+    """SQLite: `R AND average in a range` as R AND each disjoint piece of the truncated
+    average (`average_pieces`), when ix_customers_avg_order_minor holds all R reads. In one
+    WHERE each entry of the average's range is tested (is the truncated average past the
+    bound, else the exact total against bound x count: 195M instructions for "average over
+    1,500" at 1M); counted apart, the range strictly inside the bounds is counted bare
+    (50M) and only the customers whose truncated average equals a bound are tested.
+    MariaDB reads its range through a generated column: not measured there, kept."""
+    if dialect != "sqlite" or not _active(tree):
+        return None
+    if sum(1 for _ in _conditions([tree])) > _MAX_CONDITIONS:
+        return None
+    items = _conjuncts(tree)
+    for index, item in enumerate(items):
+        if not (isinstance(item, Condition) and is_average_range(item)):
+            continue
+        rest = items[:index] + items[index + 1:]
+        read = {*_leaf_columns(item, dialect), *_columns(rest, dialect)}
+        if any(ix[0] == AVG_ORDER_COLUMN and read <= {*ix, "id"}
+               for ix in _index_columns(dialect)):
+            return Part(1, _group(rest), average=item)
     return None
 
 
