@@ -224,9 +224,9 @@ def test_split_or_trees_are_split_and_exact(
     engine, people = random_db
     dialect = engine.dialect.name
     form = plan_count(parse_rule(tree), dialect).form
-    # MySQL's spend index holds the last order itself: a tree that seeks it stays whole.
-    assert form == "disjoint branches" or (
-        dialect != "sqlite" and _served(_conjuncts(parse_rule(tree)), dialect)), form
+    # The spend index holds the last order itself (SQLite's since migration 0025 as its
+    # integer): a tree whose R seeks the spend is one range of it, and stays whole.
+    assert form == "disjoint branches" or _served(_conjuncts(parse_rule(tree)), dialect), form
     assert_counts_agree(engine, people, tree)
 
 
@@ -336,9 +336,11 @@ def test_benchmark_shapes_are_rewritten(dialect: str) -> None:
 def test_nested_parts_are_disjoint_ranges_of_covering_indexes(
     sqlite_engine: Engine, analyzed: bool
 ) -> None:
-    """The spend branch is a range of the spend index; the recent branch walks the order
-    counts (each found by a seek) and is, per count, a range of the last order in
-    ix_customers_order_count_consent. With or without planner statistics."""
+    """The recent branch walks the order counts (each found by a seek) and is, per count, a
+    range of the last order in ix_customers_order_count_consent, with nothing else to test;
+    the spend branch, with the recent one negated, is a range of the spend index (SQLite's
+    since migration 0025, holding the last order as an integer). With or without planner
+    statistics."""
     engine = sqlite_engine
     insert_people(engine, PEOPLE)
     if analyzed:
@@ -346,7 +348,7 @@ def test_nested_parts_are_disjoint_ranges_of_covering_indexes(
     stmt = planned_count_statement(parse_rule(NESTED_3_LEVELS), AS_OF, "sqlite")
     plan = _sqlite_plan(engine, stmt)
     searches = [line for line in plan if line.startswith("SEARCH customers USING COVERING")]
-    assert "SEARCH customers USING COVERING INDEX ix_customers_spend_activity " \
+    assert "SEARCH customers USING COVERING INDEX ix_customers_spend_consent " \
         "(total_spend_minor>?)" in searches, plan
     assert f"SEARCH customers USING COVERING INDEX {ORDER_COUNT_CONSENT_INDEX} (order_count=? " \
         "AND subscribed=? AND last_order_us>? AND last_order_us<?)" in searches, plan
@@ -355,6 +357,11 @@ def test_nested_parts_are_disjoint_ranges_of_covering_indexes(
                           "ix_customers_order_count_total_spend_minor (order_count>?)") == 2, plan
     assert len(searches) == 4, plan
     assert not any(line.startswith("SCAN customers") for line in plan), plan
+    walked, spend = plan_count(parse_rule(NESTED_3_LEVELS), "sqlite").parts
+    assert walked.walked, walked
+    assert walked.tree is not None
+    assert not any(isinstance(r, RuleGroup) and r.negated for r in walked.tree.rules), walked
+    assert not spend.walked, spend
 
 
 def test_a_walk_finds_each_value_in_the_range_once(engine: Engine) -> None:
@@ -405,7 +412,6 @@ def test_mysql_nested_parts_negate_no_lone_test() -> None:
                 and _one_test(item.rules[0])]
 
     assert negated_lone_tests("mysql") == []
-    assert negated_lone_tests("sqlite") != []  # SQLite keeps the given order
 
 
 def test_lapsed_parts_are_plain_ranges_of_the_last_order_index(sqlite_engine: Engine) -> None:

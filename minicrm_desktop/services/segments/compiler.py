@@ -94,9 +94,15 @@ class _Bound:
     inclusive: bool
 
 
-def compile_rule(tree: RuleGroup, as_of: datetime | None, dialect: str) -> Predicate:
-    """The WHERE clause selecting the customers of `tree` at `as_of` on `dialect`."""
-    compiler = _Compiler(resolve_as_of(as_of), dialect)
+def compile_rule(
+    tree: RuleGroup, as_of: datetime | None, dialect: str, *, seek: bool = True
+) -> Predicate:
+    """The WHERE clause selecting the customers of `tree` at `as_of` on `dialect`.
+
+    Without `seek`, SQLite may read the tree's columns from an index but seek none of them
+    (unary +, as under an OR): for the count planner's parts whose range is another
+    predicate's (services/segments/count_plan.py)."""
+    compiler = _Compiler(resolve_as_of(as_of), dialect, seek=seek)
     return compiler.group(tree) if compiler.group_is_active(tree) else true()
 
 
@@ -153,9 +159,10 @@ def average_pieces(cond: Condition) -> list[Predicate]:
 
 
 class _Compiler:
-    def __init__(self, as_of: datetime, dialect: str) -> None:
+    def __init__(self, as_of: datetime, dialect: str, *, seek: bool = True) -> None:
         self.as_of = as_of
         self.sqlite = dialect == "sqlite"
+        self.seek = seek
         self.or_depth = 0
         self.not_depth = 0  # inside negated groups: NOT (a AND b) is an OR in disguise
 
@@ -166,7 +173,7 @@ class _Compiler:
         ("MULTI-INDEX OR"); with unselective branches that is ~30x slower than one scan of
         a covering index. Unary + keeps such columns out of index lookups there.
         """
-        return no_index(column) if self.sqlite and self.or_depth else column
+        return no_index(column) if self.sqlite and (self.or_depth or not self.seek) else column
 
     # -- groups ---------------------------------------------------------------------------
 
