@@ -77,7 +77,8 @@ class Customer(Base):
     subscribed: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("1"))
 
     # Aggregates over every order of the customer (money in minor units: paise).
-    # Indexed through ix_customers_spend_activity (segment.py), which leads with it.
+    # Indexed through an index leading with it, per engine (models/engine_only.py):
+    # ix_customers_spend_activity on MySQL/MariaDB, ix_customers_spend_consent on SQLite.
     total_spend_minor: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
     order_count: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     first_order_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

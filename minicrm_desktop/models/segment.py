@@ -39,18 +39,12 @@ segments_table = cast(Table, Segment.__table__)
 
 
 # Indexes on customers that segment counts need at a million rows (migration 0002):
-# - name/phone `contains` scans the narrow index holding the column, not the table;
-# - "spent over X and last ordered ..." seeks the spend range and reads the date beside it,
-#   and OR-trees over spend, order count, last order and consent scan this one index.
+# - name/phone `contains` scans the narrow index holding the column, not the table.
+# The spend index is per engine (models/engine_only.py): ix_customers_spend_activity (spend,
+# last order, count, consent) on MySQL/MariaDB, ix_customers_spend_consent (spend, consent,
+# count, last_order_us) on SQLite since migration 0026.
 _customers = cast(Table, Customer.__table__)
 SEGMENT_INDEXES = (
     Index("ix_customers_name_norm", _customers.c.name_norm),
     Index("ix_customers_phone_norm", _customers.c.phone_norm),
-    Index(
-        "ix_customers_spend_activity",
-        _customers.c.total_spend_minor,
-        _customers.c.last_order_at,
-        _customers.c.order_count,
-        _customers.c.subscribed,
-    ),
 )

@@ -14,6 +14,8 @@ from minicrm_desktop.models.engine_only import (
     LAST_ORDER_ACTIVITY_INDEX,
     LAST_ORDER_SPEND_INDEX,
     ORDER_COUNT_CONSENT_INDEX,
+    SPEND_ACTIVITY_INDEX,
+    SPEND_CONSENT_INDEX,
 )
 from minicrm_desktop.models.rules import parse_rule
 from minicrm_desktop.models.rules_values import Period
@@ -99,9 +101,11 @@ def test_sqlite_or_trees_scan_one_index_instead_of_merging_many(sqlite_engine: E
     plan = _plan(sqlite_engine, rule)
     assert "MULTI-INDEX OR" not in plan
     # SQLite reads the last order as an integer (migration 0019) from an index holding it
-    # with spend, count and consent (0019's, or 0023's of the same columns led by the count).
-    assert ("ix_customers_last_order_us" in plan
-            or "ix_customers_order_count_consent" in plan), plan
+    # with spend, count and consent (0019's, 0023's led by the count, or 0026's led by the
+    # spend: the same columns).
+    assert any(name in plan for name in ("ix_customers_last_order_us",
+                                         "ix_customers_order_count_consent",
+                                         "ix_customers_spend_consent")), plan
     # With a million rows the planner would merge per-branch index lookups (30x slower);
     # under an OR, unary + keeps columns out of index seeks. Outside ORs, seeks stay.
     sql = str(compile_rule(parse_rule(rule), None, "sqlite").compile(sqlite_engine))
@@ -378,6 +382,63 @@ def test_sqlite_order_count_consent_index_comes_and_goes_with_migration_0023(
         conn.exec_driver_sql(extra.create_sql)
     upgrade_to_head(engine)
     assert columns()[ORDER_COUNT_CONSENT_INDEX] == wide
+
+
+def test_sqlite_spend_consent_index_replaces_spend_activity_with_migration_0026(
+    sqlite_engine: Engine,
+) -> None:
+    """SQLite's spend index holds consent, count and the integer last order (0026) instead
+    of the text last_order_at; down, the old one comes back; up again with or without the
+    new one (a bulk load may have set it aside), and start-up restores it, never the old."""
+    from minicrm_desktop.services.bulkload.indexes import restore_missing_indexes
+
+    engine = sqlite_engine
+
+    def columns() -> dict[str, list[str]]:
+        return {str(ix["name"]): [str(c) for c in ix["column_names"]]
+                for ix in inspect(engine).get_indexes("customers")}
+
+    new = ["total_spend_minor", "subscribed", "order_count", "last_order_us"]
+    old = ["total_spend_minor", "last_order_at", "order_count", "subscribed"]
+    assert columns()[SPEND_CONSENT_INDEX] == new
+    assert SPEND_ACTIVITY_INDEX not in columns()
+    insert_people(engine, edge_people())
+    optimize_database(engine)
+    downgrade_to(engine, "0025")
+    assert columns()[SPEND_ACTIVITY_INDEX] == old
+    assert SPEND_CONSENT_INDEX not in columns()
+    upgrade_to_head(engine)
+    assert columns()[SPEND_CONSENT_INDEX] == new
+    assert SPEND_ACTIVITY_INDEX not in columns()
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM sqlite_stat1 WHERE idx = ?",
+                                    (SPEND_CONSENT_INDEX,)).scalar_one() > 0
+    extra = next(ix for ix in ENGINE_INDEXES if ix.name == SPEND_CONSENT_INDEX)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(extra.drop_sql)
+    assert restore_missing_indexes(engine) == [SPEND_CONSENT_INDEX]
+    assert SPEND_ACTIVITY_INDEX not in columns()
+
+
+def test_mysql_keeps_its_spend_activity_index(mysql_engine: Engine) -> None:
+    """MySQL/MariaDB keep ix_customers_spend_activity (engine-only since migration 0026),
+    and start-up restores it like the ORM's; 0026 changes nothing there."""
+    from minicrm_desktop.services.bulkload.indexes import restore_missing_indexes
+
+    def columns() -> dict[str, list[str]]:
+        return {str(ix["name"]): [str(c) for c in ix["column_names"]]
+                for ix in inspect(mysql_engine).get_indexes("customers")}
+
+    old = ["total_spend_minor", "last_order_at", "order_count", "subscribed"]
+    assert columns()[SPEND_ACTIVITY_INDEX] == old
+    assert SPEND_CONSENT_INDEX not in columns()
+    downgrade_to(mysql_engine, "0025")
+    upgrade_to_head(mysql_engine)
+    assert columns()[SPEND_ACTIVITY_INDEX] == old
+    with mysql_engine.begin() as conn:
+        conn.exec_driver_sql(f"DROP INDEX {SPEND_ACTIVITY_INDEX} ON customers")
+    assert SPEND_ACTIVITY_INDEX in restore_missing_indexes(mysql_engine)
+    assert columns()[SPEND_ACTIVITY_INDEX] == old
 
 
 def test_sqlite_has_no_last_order_spend_index(sqlite_engine: Engine) -> None:

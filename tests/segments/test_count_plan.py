@@ -49,6 +49,8 @@ LAPSED = {"combinator": "and", "rules": [
      "value": {"amount": 6, "unit": "months"}},
     {"field": "total_spend", "operator": ">", "value": 5000},
 ]}
+AVG_OVER_1500 = {"combinator": "and", "rules": [
+    {"field": "avg_order_value", "operator": ">", "value": 1500}]}
 NESTED_3_LEVELS = {"combinator": "and", "rules": [
     {"field": "subscribed", "operator": "=", "value": True},
     {"combinator": "or", "rules": [
@@ -176,6 +178,23 @@ def outside_trees() -> st.SearchStrategy[dict[str, Any]]:
         st.lists(rest, max_size=3), outside, st.integers(0, 3), st.booleans())
 
 
+_AVERAGE_RANGES = ["=", "<", "<=", ">", ">=", "between"]
+
+
+def average_trees() -> st.SearchStrategy[dict[str, Any]]:
+    """`R AND average order value in a range` with R over columns
+    ix_customers_avg_order_minor holds, in any order, maybe wrapped in a one-child group:
+    SQLite must split the truncated average into its pieces."""
+    rest = conditions(["total_spend", "order_count", "avg_order_value"])
+    average = st.sampled_from(_AVERAGE_RANGES).flatmap(
+        lambda op: _value("avg_order_value", op).map(
+            lambda v: {"field": "avg_order_value", "operator": op, "value": v}))
+    return st.builds(
+        lambda r, leaf, at, wrap: {"combinator": "and", "rules": [
+            *r[:at], {"combinator": "or", "rules": [leaf]} if wrap else leaf, *r[at:]]},
+        st.lists(rest, max_size=2), average, st.integers(0, 2), st.booleans())
+
+
 # -- properties -------------------------------------------------------------------------------
 
 
@@ -205,9 +224,9 @@ def test_split_or_trees_are_split_and_exact(
     engine, people = random_db
     dialect = engine.dialect.name
     form = plan_count(parse_rule(tree), dialect).form
-    # MySQL's spend index holds the last order itself: a tree that seeks it stays whole.
-    assert form == "disjoint branches" or (
-        dialect != "sqlite" and _served(_conjuncts(parse_rule(tree)), dialect)), form
+    # The spend index holds the last order itself (SQLite's since migration 0026 as its
+    # integer): a tree whose R seeks the spend is one range of it, and stays whole.
+    assert form == "disjoint branches" or _served(_conjuncts(parse_rule(tree)), dialect), form
     assert_counts_agree(engine, people, tree)
 
 
@@ -239,6 +258,40 @@ def test_dates_outside_a_period_are_split_into_ranges_on_sqlite_and_exact(
 
 
 @settings(PROPERTY_SETTINGS, max_examples=examples(60))
+@given(tree=average_trees())
+def test_average_ranges_are_split_into_pieces_on_sqlite_and_exact(
+    random_db: tuple[Engine, dict[int, Person]], tree: dict[str, Any]
+) -> None:
+    engine, people = random_db
+    if engine.dialect.name == "sqlite":
+        plan = plan_count(parse_rule(tree), "sqlite")
+        assert plan.form == "disjoint ranges", plan
+        assert plan.parts[0].average is not None, plan
+    assert_counts_agree(engine, people, tree)
+
+
+def test_average_pieces_at_their_bounds(engine: Engine) -> None:
+    """Customers whose truncated average equals a bound, is one past it, or whose exact
+    average is a hair either side of it (orders of 333 and 334 paise: 3.335): each piece
+    and the exact test at the bound count them as the spec's total <op> V x count does."""
+    amounts = [[333, 334], [333], [334], [333, 333, 334], [334, 334, 333], [150000],
+               [150000, 150001], [149999, 150000], [150100], [149900], [-100], [0], []]
+    people = [Person(email=f"a{i}-{j}@x.in", orders=[(a, AS_OF) for a in orders])
+              for i, orders in enumerate(amounts) for j in range(2)]
+    ids = insert_people(engine, people)
+    by_id = {ids[p.email]: p for p in people}
+    for op, value in ((">", 3.33), (">=", 3.34), ("<", 3.34), ("<=", 3.33), ("=", 3.34),
+                      ("=", 3.33), ("between", [3.33, 3.34]), ("between", [3.34, 3.34]),
+                      (">", 1500), (">=", 1500), ("<", 1500), ("<=", 1500),
+                      ("between", [1499, 1501]), ("<", 0), (">", -1), ("between", [0, 0])):
+        tree = {"combinator": "and", "rules": [
+            {"field": "avg_order_value", "operator": op, "value": value}]}
+        if engine.dialect.name == "sqlite":
+            assert plan_count(parse_rule(tree), "sqlite").form == "disjoint ranges"
+        assert_counts_agree(engine, by_id, tree)
+
+
+@settings(PROPERTY_SETTINGS, max_examples=examples(60))
 @given(tree=lone_tags())
 def test_lone_tag_tests_count_link_rows_and_are_exact(
     random_db: tuple[Engine, dict[int, Person]], tree: dict[str, Any]
@@ -267,6 +320,8 @@ def test_benchmark_shapes_are_rewritten(dialect: str) -> None:
     assert form(NESTED_3_LEVELS) == "disjoint branches"
     # MySQL scans several ranges of one index natively; SQLite merges rowids instead.
     assert form(LAPSED) == ("disjoint ranges" if dialect == "sqlite" else "where")
+    # SQLite: the truncated average strictly past the bound, then equal to it.
+    assert form(AVG_OVER_1500) == ("disjoint ranges" if dialect == "sqlite" else "where")
     # Trees already served by one index keep their single WHERE.
     assert form({"combinator": "and", "rules": [
         {"field": "total_spend", "operator": ">=", "value": 100},
@@ -281,9 +336,11 @@ def test_benchmark_shapes_are_rewritten(dialect: str) -> None:
 def test_nested_parts_are_disjoint_ranges_of_covering_indexes(
     sqlite_engine: Engine, analyzed: bool
 ) -> None:
-    """The spend branch is a range of the spend index; the recent branch walks the order
-    counts (each found by a seek) and is, per count, a range of the last order in
-    ix_customers_order_count_consent. With or without planner statistics."""
+    """The recent branch walks the order counts (each found by a seek) and is, per count, a
+    range of the last order in ix_customers_order_count_consent, with nothing else to test;
+    the spend branch, with the recent one negated, is a range of the spend index (SQLite's
+    since migration 0026, holding the last order as an integer). With or without planner
+    statistics."""
     engine = sqlite_engine
     insert_people(engine, PEOPLE)
     if analyzed:
@@ -291,7 +348,7 @@ def test_nested_parts_are_disjoint_ranges_of_covering_indexes(
     stmt = planned_count_statement(parse_rule(NESTED_3_LEVELS), AS_OF, "sqlite")
     plan = _sqlite_plan(engine, stmt)
     searches = [line for line in plan if line.startswith("SEARCH customers USING COVERING")]
-    assert "SEARCH customers USING COVERING INDEX ix_customers_spend_activity " \
+    assert "SEARCH customers USING COVERING INDEX ix_customers_spend_consent " \
         "(total_spend_minor>?)" in searches, plan
     assert f"SEARCH customers USING COVERING INDEX {ORDER_COUNT_CONSENT_INDEX} (order_count=? " \
         "AND subscribed=? AND last_order_us>? AND last_order_us<?)" in searches, plan
@@ -300,6 +357,11 @@ def test_nested_parts_are_disjoint_ranges_of_covering_indexes(
                           "ix_customers_order_count_total_spend_minor (order_count>?)") == 2, plan
     assert len(searches) == 4, plan
     assert not any(line.startswith("SCAN customers") for line in plan), plan
+    walked, spend = plan_count(parse_rule(NESTED_3_LEVELS), "sqlite").parts
+    assert walked.walked, walked
+    assert walked.tree is not None
+    assert not any(isinstance(r, RuleGroup) and r.negated for r in walked.tree.rules), walked
+    assert not spend.walked, spend
 
 
 def test_a_walk_finds_each_value_in_the_range_once(engine: Engine) -> None:
@@ -350,7 +412,6 @@ def test_mysql_nested_parts_negate_no_lone_test() -> None:
                 and _one_test(item.rules[0])]
 
     assert negated_lone_tests("mysql") == []
-    assert negated_lone_tests("sqlite") != []  # SQLite keeps the given order
 
 
 def test_lapsed_parts_are_plain_ranges_of_the_last_order_index(sqlite_engine: Engine) -> None:
@@ -361,6 +422,23 @@ def test_lapsed_parts_are_plain_ranges_of_the_last_order_index(sqlite_engine: En
     assert all("ix_customers_last_order_us (last_order_us" in line for line in searches), plan
     assert not any("MULTI-INDEX OR" in line for line in plan), plan
     assert not any(line.startswith("SCAN customers") for line in plan), plan
+
+
+def test_average_pieces_are_ranges_of_the_average_index(sqlite_engine: Engine) -> None:
+    """The inside piece is a bare range (no test left on its entries), the bound's piece an
+    equality: both covered by ix_customers_avg_order_minor."""
+    insert_people(sqlite_engine, PEOPLE)
+    stmt = planned_count_statement(parse_rule(AVG_OVER_1500), AS_OF, "sqlite")
+    plan = _sqlite_plan(sqlite_engine, stmt)
+    searches = [line for line in plan if line.startswith("SEARCH customers USING COVERING")]
+    assert searches == [
+        "SEARCH customers USING COVERING INDEX ix_customers_avg_order_minor (avg_order_minor>?)",
+        "SEARCH customers USING COVERING INDEX ix_customers_avg_order_minor (avg_order_minor=?)",
+    ], plan
+    inside = str(stmt.compile(sqlite_engine, compile_kwargs={"literal_binds": True}))
+    first = inside.split(") + (")[0]
+    assert "total_spend_minor" not in first, inside
+    assert "order_count" not in first, inside
 
 
 def test_tag_counts_read_the_link_index(random_db: tuple[Engine, dict[int, Person]]) -> None:

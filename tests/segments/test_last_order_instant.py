@@ -188,8 +188,11 @@ def test_last_order_rules_match_the_reference_at_each_boundary(
 
 
 def test_sqlite_lapsed_rule_reads_the_integer_index(sqlite_engine: Engine) -> None:
-    """"Lapsed and spent over X" reads ix_customers_last_order_us, never the table, when
-    (as in the benchmark) most customers spent over X and few of them lapsed."""
+    """"Lapsed and spent over X" as one WHERE (an audience's ids) reads the integer last
+    order from a covering index, never the table: ix_customers_last_order_us, or since
+    migration 0026 the range of the spend in ix_customers_spend_consent, which holds it too
+    (at 1M that read costs 278M instructions against the date ranges' 243M; the count reads
+    the date's ranges apart: test_count_plan)."""
     recent, old = AS_OF - timedelta(days=10), AS_OF - timedelta(days=400)
     people = [Person(f"c{i}@x.in", orders=[(600_000, old if i % 5 == 0 else recent)])
               for i in range(200)]
@@ -206,7 +209,7 @@ def test_sqlite_lapsed_rule_reads_the_integer_index(sqlite_engine: Engine) -> No
         plan = " | ".join(str(r[-1]) for r in conn.exec_driver_sql(
             "EXPLAIN QUERY PLAN " + str(compiled),
             tuple(compiled.params[k] for k in compiled.positiontup or [])))
-    assert "ix_customers_last_order_us" in plan
+    assert "ix_customers_last_order_us" in plan or "ix_customers_spend_consent" in plan
     steps = [step for step in plan.split(" | ") if "customers" in step]
     assert all("USING COVERING INDEX" in step for step in steps), plan
 
