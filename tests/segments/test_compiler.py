@@ -14,6 +14,7 @@ from minicrm_desktop.models.engine_only import (
     LAST_ORDER_ACTIVITY_INDEX,
     LAST_ORDER_SPEND_INDEX,
     ORDER_COUNT_CONSENT_INDEX,
+    ORDER_COUNT_WALK_INDEX,
 )
 from minicrm_desktop.models.rules import parse_rule
 from minicrm_desktop.models.rules_values import Period
@@ -343,6 +344,31 @@ def test_mysql_last_order_activity_index_comes_and_goes_with_migration_0022(
     upgrade_to_head(mysql_engine)
     assert columns()[LAST_ORDER_ACTIVITY_INDEX] == wide
     assert columns()[LAST_ORDER_SPEND_INDEX] == ["last_order_at", "total_spend_minor"]
+
+
+def test_mysql_order_count_walk_index_comes_and_goes_with_migration_0025(
+    mysql_engine: Engine,
+) -> None:
+    def columns() -> dict[str, list[str]]:
+        return {str(ix["name"]): [str(c) for c in ix["column_names"]]
+                for ix in inspect(mysql_engine).get_indexes("customers")}
+
+    walk = ["order_count", "subscribed", "last_order_at"]
+    assert columns()[ORDER_COUNT_WALK_INDEX] == walk
+    downgrade_to(mysql_engine, "0024")
+    assert ORDER_COUNT_WALK_INDEX not in columns()
+    # Stepping down without it (a bulk load set it aside) and up with it (start-up restored
+    # it) both succeed.
+    upgrade_to_head(mysql_engine)
+    with mysql_engine.begin() as conn:
+        conn.exec_driver_sql(f"DROP INDEX {ORDER_COUNT_WALK_INDEX} ON customers")
+    downgrade_to(mysql_engine, "0024")
+    assert ORDER_COUNT_WALK_INDEX not in columns()
+    with mysql_engine.begin() as conn:
+        conn.exec_driver_sql(f"CREATE INDEX {ORDER_COUNT_WALK_INDEX} ON customers "
+                             f"({', '.join(walk)})")
+    upgrade_to_head(mysql_engine)
+    assert columns()[ORDER_COUNT_WALK_INDEX] == walk
 
 
 def test_sqlite_order_count_consent_index_comes_and_goes_with_migration_0023(
