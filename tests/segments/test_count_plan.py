@@ -164,6 +164,27 @@ def walked_trees() -> st.SearchStrategy[dict[str, Any]]:
                      consent, count_range, split_trees().map(lambda t: t["rules"][-1]))
 
 
+def mysql_walk_trees() -> st.SearchStrategy[dict[str, Any]]:
+    """`subscribed = X AND order count in a range AND last order seek`, or with an OR of
+    last-order branches in place of the seek, reading only what
+    ix_customers_order_count_walk holds: on MySQL a plain AND or a part walks it."""
+    count_range = st.sampled_from(["<", "<=", ">", ">=", "between"]).flatmap(
+        lambda op: _value("order_count", op).map(
+            lambda v: {"field": "order_count", "operator": op, "value": v}))
+    consent = st.booleans().map(
+        lambda v: {"field": "subscribed", "operator": "=", "value": v})
+    seek = st.sampled_from(_LAST_ORDER_RANGES).flatmap(
+        lambda op: _value("last_order_date", op).map(
+            lambda v: {"field": "last_order_date", "operator": op, "value": v}))
+    extra = conditions(["subscribed", "order_count", "last_order_date"])
+    branch = st.builds(lambda first, more: {"combinator": "and", "rules": [first, *more]},
+                       seek, st.lists(extra, max_size=2))
+    either = seek | st.builds(lambda bs: {"combinator": "or", "rules": bs},
+                              st.lists(branch, min_size=2, max_size=3))
+    return st.builds(lambda c, n, e: {"combinator": "and", "rules": [c, n, e]},
+                     consent, count_range, either)
+
+
 _OUTSIDE = ["notWithinLast", "notBetween", "!="]
 
 
@@ -228,6 +249,19 @@ def test_walked_order_counts_are_exact(
         assert all(part.walked or any(
             isinstance(c, Condition) and c.field == "order_count" and c.operator == "="
             for c in (part.tree.rules if part.tree else [])) for part in plan.parts), plan
+    assert_counts_agree(engine, people, tree)
+
+
+@settings(PROPERTY_SETTINGS, max_examples=examples(60))
+@given(tree=mysql_walk_trees())
+def test_mysql_walks_of_the_order_count_are_exact(
+    random_db: tuple[Engine, dict[int, Person]], tree: dict[str, Any]
+) -> None:
+    engine, people = random_db
+    plan = plan_count(parse_rule(tree), engine.dialect.name)
+    if engine.dialect.name != "sqlite" and plan.form != "where":
+        # Every walk is of the order count, one range per part (`_walked_statements`).
+        assert all(len(part.walked) <= 1 for part in plan.parts), plan
     assert_counts_agree(engine, people, tree)
 
 
