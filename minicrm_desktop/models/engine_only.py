@@ -37,6 +37,11 @@ total_spend_minor)` (migration 0023): the recent branch of a nested tree, a rang
 last order per order count, visits about 30% fewer entries than the same branch read from
 ix_customers_last_order_us (services/segments/count_plan.py).
 
+And `ix_customers_order_count_walk (order_count, subscribed, last_order_at)` (migration 0027):
+the recent branch of a nested tree counted as one date range per order count, each value an
+equality in the statement (services/segments/count_plan.py), visits only the matching
+entries (312,000 instead of 443,000 at a million).
+
 SQLite also has `customers.signup_us` since migration 0024: signup_date as an integer the same
 way (`sqlite_instant` reads either date), kept by triggers and indexed alone
 (ix_customers_signup_us). "Signed up in 2025" walked a quarter of the text index on
@@ -80,6 +85,8 @@ ORDER_COUNT_CONSENT_INDEX = "ix_customers_order_count_consent"
 SPEND_ACTIVITY_INDEX = "ix_customers_spend_activity"
 #: SQLite's spend index since migration 0026: spend, consent, count, last_order_us.
 SPEND_CONSENT_INDEX = "ix_customers_spend_consent"
+#: MySQL/MariaDB only (migration 0027): the order-count walk of count_plan.py.
+ORDER_COUNT_WALK_INDEX = "ix_customers_order_count_walk"
 
 # Their columns, as the migrations create them: a bulk load sets them aside on MySQL too
 # (services/bulkload/indexes.py), and start-up restores any an interrupted load left out.
@@ -92,6 +99,7 @@ MYSQL_INDEX_COLUMNS = {
         LAST_ORDER_ACTIVITY_INDEX: "(last_order_at, total_spend_minor, order_count, subscribed)",
         SIGNUP_DATE_INDEX: "(signup_date)",
         SPEND_ACTIVITY_INDEX: "(total_spend_minor, last_order_at, order_count, subscribed)",
+        ORDER_COUNT_WALK_INDEX: "(order_count, subscribed, last_order_at)",
     },
 }
 
@@ -100,7 +108,8 @@ _COLUMNS = {("customers", EMAIL_REV_COLUMN), ("customers", AVG_ORDER_COLUMN),
             ("customers", SIGNUP_US_COLUMN)}
 _INDEXES = {EMAIL_REV_INDEX, AVG_ORDER_INDEX, EMAIL_DOMAIN_INDEX, LAST_ORDER_US_INDEX,
             LAST_ORDER_SPEND_INDEX, LAST_ORDER_ACTIVITY_INDEX, ORDER_COUNT_CONSENT_INDEX,
-            SIGNUP_US_INDEX, SIGNUP_DATE_INDEX, SPEND_ACTIVITY_INDEX, SPEND_CONSENT_INDEX}
+            SIGNUP_US_INDEX, SIGNUP_DATE_INDEX, SPEND_ACTIVITY_INDEX, SPEND_CONSENT_INDEX,
+            ORDER_COUNT_WALK_INDEX}
 #: In the ORM metadata with SQLite's columns, wider on MySQL/MariaDB (migration 0025).
 DELIVERY_STATUS_INDEX = "ix_deliveries_campaign_id_status_id_next_attempt_at"
 

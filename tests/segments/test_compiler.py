@@ -14,6 +14,7 @@ from minicrm_desktop.models.engine_only import (
     LAST_ORDER_ACTIVITY_INDEX,
     LAST_ORDER_SPEND_INDEX,
     ORDER_COUNT_CONSENT_INDEX,
+    ORDER_COUNT_WALK_INDEX,
     SPEND_ACTIVITY_INDEX,
     SPEND_CONSENT_INDEX,
 )
@@ -349,6 +350,31 @@ def test_mysql_last_order_activity_index_comes_and_goes_with_migration_0022(
     assert columns()[LAST_ORDER_SPEND_INDEX] == ["last_order_at", "total_spend_minor"]
 
 
+def test_mysql_order_count_walk_index_comes_and_goes_with_migration_0027(
+    mysql_engine: Engine,
+) -> None:
+    def columns() -> dict[str, list[str]]:
+        return {str(ix["name"]): [str(c) for c in ix["column_names"]]
+                for ix in inspect(mysql_engine).get_indexes("customers")}
+
+    walk = ["order_count", "subscribed", "last_order_at"]
+    assert columns()[ORDER_COUNT_WALK_INDEX] == walk
+    downgrade_to(mysql_engine, "0026")
+    assert ORDER_COUNT_WALK_INDEX not in columns()
+    # Stepping down without it (a bulk load set it aside) and up with it (start-up restored
+    # it) both succeed.
+    upgrade_to_head(mysql_engine)
+    with mysql_engine.begin() as conn:
+        conn.exec_driver_sql(f"DROP INDEX {ORDER_COUNT_WALK_INDEX} ON customers")
+    downgrade_to(mysql_engine, "0026")
+    assert ORDER_COUNT_WALK_INDEX not in columns()
+    with mysql_engine.begin() as conn:
+        conn.exec_driver_sql(f"CREATE INDEX {ORDER_COUNT_WALK_INDEX} ON customers "
+                             f"({', '.join(walk)})")
+    upgrade_to_head(mysql_engine)
+    assert columns()[ORDER_COUNT_WALK_INDEX] == walk
+
+
 def test_sqlite_order_count_consent_index_comes_and_goes_with_migration_0023(
     sqlite_engine: Engine,
 ) -> None:
@@ -445,3 +471,83 @@ def test_sqlite_has_no_last_order_spend_index(sqlite_engine: Engine) -> None:
     names = {str(ix["name"]) for ix in inspect(sqlite_engine).get_indexes("customers")}
     assert LAST_ORDER_SPEND_INDEX not in names
     assert LAST_ORDER_ACTIVITY_INDEX not in names
+
+
+# -- two-sided ranges as one BETWEEN (MySQL/MariaDB) -------------------------------------------
+
+_SIGNUPS = {
+    "a": "2024-12-31T23:59:59.999999", "b": "2025-01-01T00:00:00", "c": "2025-06-01T12:00:00",
+    "d": "2025-12-31T23:59:59", "e": "2025-12-31T23:59:59.999999", "f": "2026-01-01T00:00:00",
+    "g": "2026-01-01T00:00:00.000001",
+}
+
+
+@pytest.mark.parametrize(
+    ("rule", "expected"),
+    [
+        (cond("signup_date", "between", ["2025-01-01", "2025-12-31"]), "bcde"),
+        (cond("signup_date", "notBetween", ["2025-01-01", "2025-12-31"]), "afg"),
+        (cond("signup_date", "=", "2025-12-31"), "de"),
+        (cond("signup_date", "=", "2025-12-31T08:00:00Z"), "de"),
+        (cond("signup_date", "!=", "2025-12-31"), "abcfg"),
+        (cond("signup_date", "between", ["2025-01-01T00:00:00Z", "2026-01-01"]), "bcdefg"),
+        (cond("signup_date", "between", ["2025-06-01T12:00:00Z", "2025-06-01T12:00:00Z"]), "c"),
+        (cond("total_spend", "between", [100, 200]), "bcd"),
+        (cond("total_spend", "notBetween", [100, 200]), "aefg"),
+        (cond("order_count", "between", [1, 1]), "abcdefg"),
+        (cond("order_count", "between", [0, 0]), ""),
+    ],
+)
+def test_two_sided_ranges_keep_their_ends(engine: Engine, rule: dict[str, Any],
+                                          expected: str) -> None:
+    """Each end of a range, an instant away from its neighbours (a microsecond) or a paisa:
+    the same customers on both engines, whether the range is two comparisons (SQLite) or
+    one BETWEEN of inclusive ends (MySQL/MariaDB, each exclusive end moved one step in)."""
+    spends = {"a": 9_999, "b": 10_000, "c": 15_000, "d": 20_000, "e": 20_001, "f": 0, "g": 1}
+    people = [Person(email=f"{k}@x.in", signup_date=at(v), orders=[(spends[k], at(v))])
+              for k, v in _SIGNUPS.items()]
+    ids = insert_people(engine, people)
+    tree = where(rule)
+    assert audience(engine, tree) == {ids[f"{k}@x.in"] for k in expected}
+    negated = {"combinator": "and", "not": True, "rules": [rule]}
+    assert audience(engine, negated) == {ids[f"{k}@x.in"] for k in _SIGNUPS if k not in expected}
+
+
+def test_mysql_two_sided_ranges_are_one_between_of_the_index(mysql_engine: Engine) -> None:
+    """"Signed up in 2025" on MariaDB: one BETWEEN, its exclusive end (next year's 00:00)
+    a microsecond earlier, still a range of ix_customers_signup_date read from the index."""
+    insert_people(mysql_engine, edge_people())
+    optimize_database(mysql_engine)
+    rule = parse_rule(where(cond("signup_date", "between", ["2025-01-01", "2025-12-31"])))
+    stmt = count_statement(compile_rule(rule, AS_OF, "mysql"))
+    compiled = stmt.compile(mysql_engine)
+    assert "customers.signup_date BETWEEN %(" in compiled.string, compiled.string
+    assert ">=" not in compiled.string, compiled.string
+    assert "<" not in compiled.string, compiled.string
+    ends = sorted(v for v in compiled.params.values() if isinstance(v, datetime))
+    assert ends == [utc(2025, 1, 1), datetime(2025, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)]
+    with mysql_engine.connect() as conn:
+        plan = conn.exec_driver_sql("EXPLAIN FORMAT=JSON " + compiled.string,
+                                    compiled.params).scalar_one()
+    assert '"key": "ix_customers_signup_date"' in plan, plan
+    assert '"access_type": "range"' in plan, plan
+    # SQLite keeps its two comparisons of the integer instant (its own index).
+    sqlite_sql = str(count_statement(compile_rule(rule, AS_OF, "sqlite")).compile())
+    assert "BETWEEN" not in sqlite_sql, sqlite_sql
+
+
+def test_inclusive_ends_step_inward_or_give_up() -> None:
+    from datetime import timedelta
+
+    from minicrm_desktop.services.segments.compiler import _Bound, _inclusive
+
+    start, end = utc(2025, 1, 1), utc(2026, 1, 1)
+    micro = timedelta(microseconds=1)
+    assert _inclusive(_Bound(start, True), _Bound(end, False)) == (start, end - micro)
+    assert _inclusive(_Bound(start, False), _Bound(end, True)) == (start + micro, end)
+    assert _inclusive(_Bound(5, False), _Bound(9, False)) == (6, 8)
+    assert _inclusive(None, _Bound(9, True)) is None
+    assert _inclusive(_Bound(None, False), _Bound(9, True)) is None
+    assert _inclusive(_Bound(start, True), _Bound(9, True)) is None  # mixed kinds
+    assert _inclusive(_Bound(start, True), _Bound(datetime.min.replace(tzinfo=UTC), False)) \
+        is None  # no instant before the first one
