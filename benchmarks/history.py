@@ -39,7 +39,7 @@ from minicrm_desktop.models.campaign import (  # noqa: E402
 from minicrm_desktop.services.access.actor import LOCAL_ADMIN
 from minicrm_desktop.services.bulkload.bulk import raw_insert, storage_timestamp  # noqa: E402
 from minicrm_desktop.services.campaigns import history, stats  # noqa: E402
-from minicrm_desktop.services.campaigns.launch import FROZEN_COLUMNS  # noqa: E402
+from minicrm_desktop.services.campaigns.frozen_rows import FROZEN_COLUMNS  # noqa: E402
 from minicrm_desktop.services.campaigns.variants import idempotency_key  # noqa: E402
 from minicrm_desktop.services.core.database import create_db_engine  # noqa: E402
 from minicrm_desktop.services.core.migrate import upgrade_to_head  # noqa: E402
