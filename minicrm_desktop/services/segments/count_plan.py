@@ -44,7 +44,7 @@ WHERE. Only counts are planned: the ids of an audience always come from the sing
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -517,20 +517,8 @@ def _split_outside(tree: RuleGroup, dialect: str) -> Part | None:
     SQLite answers the pieces' OR by merging rowids ("MULTI-INDEX OR"); counted apart each
     is a plain range (lapsed big spenders at 1M: 19 -> 10.5 ms). MySQL and MariaDB scan
     several ranges of one index natively, so their single WHERE is kept."""
-    if dialect != "sqlite" or not _active(tree):
-        return None
-    if sum(1 for _ in _conditions([tree])) > _MAX_CONDITIONS:
-        return None
-    items = _conjuncts(tree)
-    for index, item in enumerate(items):
-        if not (isinstance(item, Condition) and is_outside_period(item)):
-            continue
-        rest = items[:index] + items[index + 1:]
-        lead = _leaf_columns(item, dialect)[0]
-        read = {lead, *_columns(rest, dialect)}
-        if any(ix[0] == lead and read <= {*ix, "id"} for ix in _index_columns(dialect)):
-            return Part(1, _group(rest), outside=item)
-    return None
+    found = _split_by_pieces(tree, dialect, is_outside_period)
+    return None if found is None else Part(1, found[0], outside=found[1])
 
 
 def _split_average(tree: RuleGroup, dialect: str) -> Part | None:
@@ -541,19 +529,28 @@ def _split_average(tree: RuleGroup, dialect: str) -> Part | None:
     1,500" at 1M); counted apart, the range strictly inside the bounds is counted bare
     (50M) and only the customers whose truncated average equals a bound are tested.
     MariaDB reads its range through a generated column: not measured there, kept."""
+    found = _split_by_pieces(tree, dialect, is_average_range)
+    return None if found is None else Part(1, found[0], average=found[1])
+
+
+def _split_by_pieces(
+    tree: RuleGroup, dialect: str, splits: Callable[[Condition], bool]
+) -> tuple[RuleGroup, Condition] | None:
+    """SQLite: the rest R of a plain AND and its first condition that `splits` (counted in
+    pieces), when an index led by that condition's column holds all the tree reads."""
     if dialect != "sqlite" or not _active(tree):
         return None
     if sum(1 for _ in _conditions([tree])) > _MAX_CONDITIONS:
         return None
     items = _conjuncts(tree)
     for index, item in enumerate(items):
-        if not (isinstance(item, Condition) and is_average_range(item)):
+        if not (isinstance(item, Condition) and splits(item)):
             continue
         rest = items[:index] + items[index + 1:]
+        lead = _leaf_columns(item, dialect)[0]
         read = {*_leaf_columns(item, dialect), *_columns(rest, dialect)}
-        if any(ix[0] == AVG_ORDER_COLUMN and read <= {*ix, "id"}
-               for ix in _index_columns(dialect)):
-            return Part(1, _group(rest), average=item)
+        if any(ix[0] == lead and read <= {*ix, "id"} for ix in _index_columns(dialect)):
+            return _group(rest), item
     return None
 
 
