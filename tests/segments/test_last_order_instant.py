@@ -19,9 +19,9 @@ from minicrm_desktop.services.importing import import_customers, import_orders
 from minicrm_desktop.services.segments import compile_rule, optimize_database
 from tests.helpers import assert_aggregates_consistent, assert_sqlite_shadows_consistent, write_csv
 
-from .conftest import audience, cond, where
+from .conftest import cond, where
+from .instants import assert_shapes_match_the_reference
 from .population import Person, insert_people
-from .reference import matches
 
 US = timedelta(microseconds=1)
 #: A clock with a fraction of a second: every bound derived from it has one too.
@@ -162,29 +162,8 @@ _CONDITIONS = [
 def test_last_order_rules_match_the_reference_at_each_boundary(
     engine: Engine, condition: dict[str, Any]
 ) -> None:
-    """Alone, beside a spend test, under an OR and under a NOT (SQLite compiles each shape
-    differently): the same customers as the contract's reference, to the microsecond."""
-    people = _boundary_people()
-    ids = insert_people(engine, people)
-    optimize_database(engine)
-    spend = cond("total_spend", ">", 1)
-    nobody = cond("email", "=", "nobody@x.in")
-    shapes = [
-        where(condition),
-        where(condition, spend),
-        where(condition, where(spend, nobody, combinator="or")),
-        where(condition, nobody, combinator="or"),
-        {**where(condition), "not": True},
-        {"combinator": "and", "not": True,
-         "rules": [where(nobody), {**where(condition, spend), "not": True}]},
-    ]
-    for rule in shapes:
-        expected = {ids[p.email] for p in people if matches(rule, p, AS_OF)}
-        assert audience(engine, rule, AS_OF) == expected, rule
-    if engine.dialect.name == "sqlite":
-        sql = str(compile_rule(parse_rule(where(condition)), AS_OF, "sqlite").compile(engine))
-        assert "last_order_us" in sql or sql == "0"  # "after all time" is no test at all
-        assert "last_order_at" not in sql
+    assert_shapes_match_the_reference(
+        engine, condition, _boundary_people(), AS_OF, stored="last_order_us", text="last_order_at")
 
 
 def test_sqlite_lapsed_rule_reads_the_integer_index(sqlite_engine: Engine) -> None:

@@ -21,8 +21,8 @@ from minicrm_desktop.services.segments import compile_rule, count_statement, opt
 from tests.helpers import assert_sqlite_shadows_consistent, write_csv
 
 from .conftest import audience, cond, where
+from .instants import assert_shapes_match_the_reference
 from .population import Person, insert_people
-from .reference import matches
 
 US = timedelta(microseconds=1)
 AS_OF = datetime(2026, 8, 31, 12, 0, 0, 500000, tzinfo=UTC)
@@ -167,31 +167,10 @@ _CONDITIONS = [
 def test_signup_rules_match_the_reference_at_each_boundary(
     engine: Engine, condition: dict[str, Any]
 ) -> None:
-    """Alone, beside a spend test, under an OR and under a NOT (SQLite compiles each shape
-    differently): the same customers as the contract's reference, to the microsecond."""
-    people = _boundary_people()
-    ids = insert_people(engine, people)
-    optimize_database(engine)
-    spend = cond("total_spend", ">", 1)
-    nobody = cond("email", "=", "nobody@x.in")
-    shapes = [
-        where(condition),
-        where(condition, spend),
-        where(condition, where(spend, nobody, combinator="or")),
-        where(condition, nobody, combinator="or"),
-        where(condition, cond("last_order_date", "withinLast", {"amount": 7, "unit": "days"}),
-              combinator="or"),
-        {**where(condition), "not": True},
-        {"combinator": "and", "not": True,
-         "rules": [where(nobody), {**where(condition, spend), "not": True}]},
-    ]
-    for rule in shapes:
-        expected = {ids[p.email] for p in people if matches(rule, p, AS_OF)}
-        assert audience(engine, rule, AS_OF) == expected, rule
-    if engine.dialect.name == "sqlite":
-        sql = str(compile_rule(parse_rule(where(condition)), AS_OF, "sqlite").compile(engine))
-        assert "signup_us" in sql or sql in ("0", "1")  # no test at all: nobody, everyone
-        assert "signup_date" not in sql
+    assert_shapes_match_the_reference(
+        engine, condition, _boundary_people(), AS_OF, stored="signup_us", text="signup_date",
+        also=[where(condition, cond("last_order_date", "withinLast", {"amount": 7, "unit": "days"}),
+              combinator="or")])
 
 
 def test_sqlite_signup_rule_reads_the_integer_index(sqlite_engine: Engine) -> None:
