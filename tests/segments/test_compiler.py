@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -323,56 +324,54 @@ def test_mysql_last_order_spend_index_comes_and_goes_with_migration_0020(
             if ix["name"] == LAST_ORDER_SPEND_INDEX] == [["last_order_at", "total_spend_minor"]]
 
 
+def _customer_index_columns(engine: Engine) -> dict[str, list[str]]:
+    return {str(ix["name"]): [str(c) for c in ix["column_names"]]
+            for ix in inspect(engine).get_indexes("customers")}
+
+
+def _assert_mysql_index_comes_and_goes(
+    engine: Engine, name: str, columns: list[str], before: str,
+    check_down: Callable[[], None] = lambda: None,
+) -> None:
+    """A MySQL-only customers index made by the revision after `before`: present at head,
+    gone below it (`check_down` then looks further). Stepping down without it (a bulk load
+    set it aside) and up with it (start-up restored it) both succeed."""
+    assert _customer_index_columns(engine)[name] == columns
+    downgrade_to(engine, before)
+    assert name not in _customer_index_columns(engine)
+    check_down()
+    upgrade_to_head(engine)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(f"DROP INDEX {name} ON customers")
+    downgrade_to(engine, before)
+    assert name not in _customer_index_columns(engine)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(f"CREATE INDEX {name} ON customers ({', '.join(columns)})")
+    upgrade_to_head(engine)
+    assert _customer_index_columns(engine)[name] == columns
+
+
 def test_mysql_last_order_activity_index_comes_and_goes_with_migration_0022(
     mysql_engine: Engine,
 ) -> None:
-    def columns() -> dict[str, list[str]]:
-        return {str(ix["name"]): [str(c) for c in ix["column_names"]]
-                for ix in inspect(mysql_engine).get_indexes("customers")}
+    spend = ["last_order_at", "total_spend_minor"]
 
-    wide = ["last_order_at", "total_spend_minor", "order_count", "subscribed"]
-    assert columns()[LAST_ORDER_ACTIVITY_INDEX] == wide
-    downgrade_to(mysql_engine, "0021")
-    assert LAST_ORDER_ACTIVITY_INDEX not in columns()
-    assert columns()[LAST_ORDER_SPEND_INDEX] == ["last_order_at", "total_spend_minor"]
-    # Stepping down without it (a bulk load set it aside) and up with it (start-up restored
-    # it) both succeed.
-    upgrade_to_head(mysql_engine)
-    with mysql_engine.begin() as conn:
-        conn.exec_driver_sql(f"DROP INDEX {LAST_ORDER_ACTIVITY_INDEX} ON customers")
-    downgrade_to(mysql_engine, "0021")
-    assert LAST_ORDER_ACTIVITY_INDEX not in columns()
-    with mysql_engine.begin() as conn:
-        conn.exec_driver_sql(f"CREATE INDEX {LAST_ORDER_ACTIVITY_INDEX} ON customers "
-                             f"({', '.join(wide)})")
-    upgrade_to_head(mysql_engine)
-    assert columns()[LAST_ORDER_ACTIVITY_INDEX] == wide
-    assert columns()[LAST_ORDER_SPEND_INDEX] == ["last_order_at", "total_spend_minor"]
+    def spend_index_kept() -> None:
+        assert _customer_index_columns(mysql_engine)[LAST_ORDER_SPEND_INDEX] == spend
+
+    _assert_mysql_index_comes_and_goes(
+        mysql_engine, LAST_ORDER_ACTIVITY_INDEX,
+        ["last_order_at", "total_spend_minor", "order_count", "subscribed"], "0021",
+        check_down=spend_index_kept)
+    spend_index_kept()
 
 
 def test_mysql_order_count_walk_index_comes_and_goes_with_migration_0027(
     mysql_engine: Engine,
 ) -> None:
-    def columns() -> dict[str, list[str]]:
-        return {str(ix["name"]): [str(c) for c in ix["column_names"]]
-                for ix in inspect(mysql_engine).get_indexes("customers")}
-
-    walk = ["order_count", "subscribed", "last_order_at"]
-    assert columns()[ORDER_COUNT_WALK_INDEX] == walk
-    downgrade_to(mysql_engine, "0026")
-    assert ORDER_COUNT_WALK_INDEX not in columns()
-    # Stepping down without it (a bulk load set it aside) and up with it (start-up restored
-    # it) both succeed.
-    upgrade_to_head(mysql_engine)
-    with mysql_engine.begin() as conn:
-        conn.exec_driver_sql(f"DROP INDEX {ORDER_COUNT_WALK_INDEX} ON customers")
-    downgrade_to(mysql_engine, "0026")
-    assert ORDER_COUNT_WALK_INDEX not in columns()
-    with mysql_engine.begin() as conn:
-        conn.exec_driver_sql(f"CREATE INDEX {ORDER_COUNT_WALK_INDEX} ON customers "
-                             f"({', '.join(walk)})")
-    upgrade_to_head(mysql_engine)
-    assert columns()[ORDER_COUNT_WALK_INDEX] == walk
+    _assert_mysql_index_comes_and_goes(
+        mysql_engine, ORDER_COUNT_WALK_INDEX, ["order_count", "subscribed", "last_order_at"],
+        "0026")
 
 
 def test_sqlite_order_count_consent_index_comes_and_goes_with_migration_0023(

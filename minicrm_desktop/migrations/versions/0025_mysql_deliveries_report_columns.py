@@ -39,8 +39,12 @@ def _columns() -> list[str]:
 
 
 def _make(columns: str) -> None:
+    """The index with `columns`, unless it has them already."""
+    present = ", ".join(_columns())
+    if present == columns:
+        return
     # One statement: the log is never without an index on its status.
-    drop = f"DROP INDEX {_NAME}, " if _columns() else ""
+    drop = f"DROP INDEX {_NAME}, " if present else ""
     op.execute(f"ALTER TABLE deliveries {drop}ADD INDEX {_NAME} ({columns})")
 
 
@@ -49,10 +53,10 @@ def _is_mysql() -> bool:
 
 
 def upgrade() -> None:
-    if _is_mysql() and ", ".join(_columns()) != _AFTER:
+    if _is_mysql():
         _make(_AFTER)
 
 
 def downgrade() -> None:
-    if _is_mysql() and ", ".join(_columns()) != _BEFORE:
+    if _is_mysql():
         _make(_BEFORE)
