@@ -11,7 +11,7 @@ from sqlalchemy import Engine, inspect, text
 
 from minicrm_desktop.errors import ConfigError, DatabaseUnavailable
 from minicrm_desktop.models import Base
-from minicrm_desktop.models.engine_only import include_object
+from minicrm_desktop.models.engine_only import include_object_for
 from minicrm_desktop.services.core.database import (
     SQLITE_CACHE_KIB,
     SQLITE_HEAP_LIMIT,
@@ -35,7 +35,7 @@ from minicrm_desktop.services.core.schema_version import (
 
 def test_migrations_match_the_models(engine: Engine) -> None:
     with engine.connect() as conn:
-        opts = {"compare_type": True, "include_object": include_object}
+        opts = {"compare_type": True, "include_object": include_object_for(conn.dialect.name)}
         diff = compare_metadata(MigrationContext.configure(conn, opts=opts), Base.metadata)
     assert diff == []
     assert current_revision(engine) == head_revision(engine)

@@ -8,7 +8,7 @@ from alembic import context
 from sqlalchemy import Connection, Engine
 
 from minicrm_desktop.models import Base
-from minicrm_desktop.models.engine_only import include_object
+from minicrm_desktop.models.engine_only import include_object_for
 
 config = context.config
 target_metadata = Base.metadata
@@ -21,7 +21,7 @@ def _run(connection: Connection) -> None:
         # SQLite cannot ALTER most things: batch mode copies the table instead.
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
-        include_object=include_object,
+        include_object=include_object_for(connection.dialect.name),
     )
     with context.begin_transaction():
         context.run_migrations()

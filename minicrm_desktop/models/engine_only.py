@@ -61,6 +61,7 @@ during a large load and rebuild after (services/bulkload/indexes.py), as it does
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -241,12 +242,19 @@ def _text_instant(value: str) -> int:
     return (whole - _EPOCH) // _MICROSECOND + int((value + "000000")[20:26])
 
 
-def include_object(obj: Any, name: str | None, type_: str, reflected: bool,
-                   compare_to: Any) -> bool:
-    """Alembic's comparison hook: leave the engine-only objects out of schema diffs."""
-    if type_ == "column" and (getattr(obj.table, "name", None), name) in _COLUMNS:
-        return False
-    return not (type_ == "index" and (name in _INDEXES or name == DELIVERY_STATUS_INDEX))
+def include_object_for(dialect: str) -> Callable[[Any, str | None, str, bool, Any], bool]:
+    """Alembic's comparison hook for one engine: the engine-only objects stay out of schema
+    diffs, and so does an index this engine holds wider than the ORM declares (MySQL/
+    MariaDB's delivery status index); on SQLite that index is compared like any other."""
+    wider = {DELIVERY_STATUS_INDEX} if dialect != "sqlite" else set()
+
+    def include_object(obj: Any, name: str | None, type_: str, reflected: bool,
+                       compare_to: Any) -> bool:
+        if type_ == "column" and (getattr(obj.table, "name", None), name) in _COLUMNS:
+            return False
+        return not (type_ == "index" and (name in _INDEXES or name in wider))
+
+    return include_object
 
 
 def _sqlite_instant_sql(text: str) -> str:

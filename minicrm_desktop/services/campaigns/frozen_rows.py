@@ -11,8 +11,7 @@ as claims and outcomes already travel (claims.py, outcomes.py).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from operator import itemgetter
 from typing import Any
 
@@ -54,21 +53,6 @@ _INSERT_MYSQL = (
     "status TEXT PATH '$[3]', reason TEXT PATH '$[4]', idempotency_key TEXT PATH '$[5]')) "
     "AS f ORDER BY f.n"
 )
-
-
-@contextmanager
-def uncut_json(conn: Connection) -> Iterator[None]:
-    """MariaDB builds JSON_ARRAYAGG like GROUP_CONCAT, cut at group_concat_max_len (1 MB by
-    default; a chunk of long addresses is more): raised for this connection meanwhile."""
-    mysql = conn.dialect.name != "sqlite"
-    if mysql:
-        before = conn.exec_driver_sql("SELECT @@SESSION.group_concat_max_len").scalar_one()
-        conn.exec_driver_sql("SET SESSION group_concat_max_len = 1073741824")
-    try:
-        yield
-    finally:
-        if mysql:
-            conn.exec_driver_sql("SET SESSION group_concat_max_len = %s", (int(before),))
 
 
 def audience_chunk(

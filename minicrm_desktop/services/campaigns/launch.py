@@ -36,7 +36,8 @@ from ..access.users import authorize
 from ..segments import audience_where
 from .addresses import SeenAddresses, normal_address
 from .email import DEFAULT_FOOTER, DEFAULT_SENDER_ADDRESS, DEFAULT_SENDER_NAME, email_problem
-from .frozen_rows import FrozenRow, audience_chunk, uncut_json, write_frozen
+from .frozen_rows import FrozenRow, audience_chunk, write_frozen
+from .json_agg import uncut_json
 from .store import db_now
 from .templates import parse_template
 from .variants import VARIANT_LABELS, idempotency_key, in_test_share, variant_for
