@@ -20,18 +20,16 @@ from collections.abc import Sequence
 
 from alembic import op
 
+from minicrm_desktop.models.index_ddl import drop_mysql_index, is_mysql
+
 revision: str = "0020"
 down_revision: str | None = "0019"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
-def _is_mysql() -> bool:
-    return op.get_bind().dialect.name in ("mysql", "mariadb")
-
-
 def upgrade() -> None:
-    if not _is_mysql():
+    if not is_mysql(op.get_bind()):
         return
     op.execute(
         "CREATE INDEX ix_customers_last_order_spend ON customers "
@@ -40,14 +38,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    if not _is_mysql():
-        return
-    # A bulk load may have set the index aside, and an account allowed to alter customers
-    # (an admin's, for those loads) may have dropped it in a downgrade the database then
-    # refused: start-up restores it, and stepping down must not fail on its absence.
-    present = op.get_bind().exec_driver_sql(
-        "SELECT 1 FROM information_schema.statistics WHERE table_schema = DATABASE()"
-        " AND table_name = 'customers' AND index_name = 'ix_customers_last_order_spend'"
-    ).first()
-    if present is not None:
-        op.execute("DROP INDEX ix_customers_last_order_spend ON customers")
+    if is_mysql(op.get_bind()):
+        drop_mysql_index(op.get_bind(), "customers", "ix_customers_last_order_spend")

@@ -19,35 +19,22 @@ from collections.abc import Sequence
 
 from alembic import op
 
+from minicrm_desktop.models.index_ddl import create_mysql_index, drop_mysql_index, is_mysql
+
 revision: str = "0022"
 down_revision: str | None = "0021"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 _NAME = "ix_customers_last_order_activity"
-
-
-def _is_mysql() -> bool:
-    return op.get_bind().dialect.name in ("mysql", "mariadb")
-
-
-def _present() -> bool:
-    # A bulk load may have set the index aside, and start-up restores it (models/
-    # engine_only.py), so either step may find it in the state it leads to.
-    return op.get_bind().exec_driver_sql(
-        "SELECT 1 FROM information_schema.statistics WHERE table_schema = DATABASE()"
-        f" AND table_name = 'customers' AND index_name = '{_NAME}'"
-    ).first() is not None
+_COLUMNS = "last_order_at, total_spend_minor, order_count, subscribed"
 
 
 def upgrade() -> None:
-    if _is_mysql() and not _present():
-        op.execute(
-            f"CREATE INDEX {_NAME} ON customers "
-            "(last_order_at, total_spend_minor, order_count, subscribed)"
-        )
+    if is_mysql(op.get_bind()):
+        create_mysql_index(op.get_bind(), "customers", _NAME, _COLUMNS)
 
 
 def downgrade() -> None:
-    if _is_mysql() and _present():
-        op.execute(f"DROP INDEX {_NAME} ON customers")
+    if is_mysql(op.get_bind()):
+        drop_mysql_index(op.get_bind(), "customers", _NAME)

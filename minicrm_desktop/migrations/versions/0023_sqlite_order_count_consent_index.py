@@ -21,6 +21,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
+from minicrm_desktop.models.index_ddl import analyze_sqlite_index, is_sqlite
+
 revision: str = "0023"
 down_revision: str | None = "0022"
 branch_labels: str | Sequence[str] | None = None
@@ -29,24 +31,15 @@ depends_on: str | Sequence[str] | None = None
 _NAME = "ix_customers_order_count_consent"
 
 
-def _is_sqlite() -> bool:
-    return op.get_bind().dialect.name == "sqlite"
-
-
 def upgrade() -> None:
-    if not _is_sqlite():
+    if not is_sqlite(op.get_bind()):
         return
     # IF NOT EXISTS: a bulk load may have set it aside and start-up restored it already.
     op.execute(f"CREATE INDEX IF NOT EXISTS {_NAME} ON customers "
                "(order_count, subscribed, last_order_us, total_spend_minor)")
-    # The planner only picks it, and walks the order counts by skipping, with statistics:
-    # where the other indexes have them, give it its own.
-    analyzed = op.get_bind().exec_driver_sql(
-        "SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_stat1'").scalar()
-    if analyzed:
-        op.execute(f"ANALYZE {_NAME}")
+    analyze_sqlite_index(op.get_bind(), _NAME)
 
 
 def downgrade() -> None:
-    if _is_sqlite():
+    if is_sqlite(op.get_bind()):
         op.execute(f"DROP INDEX IF EXISTS {_NAME}")

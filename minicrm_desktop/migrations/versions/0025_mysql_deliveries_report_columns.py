@@ -21,6 +21,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
+from minicrm_desktop.models.index_ddl import is_mysql, mysql_index_columns
+
 revision: str = "0025"
 down_revision: str | None = "0024"
 branch_labels: str | Sequence[str] | None = None
@@ -31,16 +33,9 @@ _BEFORE = "campaign_id, status, id, next_attempt_at"
 _AFTER = f"{_BEFORE}, updated_at, variant"
 
 
-def _columns() -> list[str]:
-    return [str(c) for c in op.get_bind().exec_driver_sql(
-        "SELECT column_name FROM information_schema.statistics WHERE table_schema = DATABASE()"
-        f" AND table_name = 'deliveries' AND index_name = '{_NAME}' ORDER BY seq_in_index"
-    ).scalars()]
-
-
 def _make(columns: str) -> None:
     """The index with `columns`, unless it has them already."""
-    present = ", ".join(_columns())
+    present = ", ".join(mysql_index_columns(op.get_bind(), "deliveries", _NAME))
     if present == columns:
         return
     # One statement: the log is never without an index on its status.
@@ -48,15 +43,11 @@ def _make(columns: str) -> None:
     op.execute(f"ALTER TABLE deliveries {drop}ADD INDEX {_NAME} ({columns})")
 
 
-def _is_mysql() -> bool:
-    return op.get_bind().dialect.name in ("mysql", "mariadb")
-
-
 def upgrade() -> None:
-    if _is_mysql():
+    if is_mysql(op.get_bind()):
         _make(_AFTER)
 
 
 def downgrade() -> None:
-    if _is_mysql():
+    if is_mysql(op.get_bind()):
         _make(_BEFORE)

@@ -25,6 +25,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
+from minicrm_desktop.models.index_ddl import analyze_sqlite_index, is_sqlite
+
 revision: str = "0026"
 down_revision: str | None = "0025"
 branch_labels: str | Sequence[str] | None = None
@@ -34,26 +36,18 @@ _NAME = "ix_customers_spend_consent"
 _OLD = "ix_customers_spend_activity"
 
 
-def _is_sqlite() -> bool:
-    return op.get_bind().dialect.name == "sqlite"
-
-
 def upgrade() -> None:
-    if not _is_sqlite():
+    if not is_sqlite(op.get_bind()):
         return
     # IF NOT EXISTS: a bulk load may have set it aside and start-up restored it already.
     op.execute(f"CREATE INDEX IF NOT EXISTS {_NAME} ON customers "
                "(total_spend_minor, subscribed, order_count, last_order_us)")
     op.execute(f"DROP INDEX IF EXISTS {_OLD}")
-    # Where the planner has statistics for the other indexes, give it this one's too.
-    analyzed = op.get_bind().exec_driver_sql(
-        "SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_stat1'").scalar()
-    if analyzed:
-        op.execute(f"ANALYZE {_NAME}")
+    analyze_sqlite_index(op.get_bind(), _NAME)
 
 
 def downgrade() -> None:
-    if not _is_sqlite():
+    if not is_sqlite(op.get_bind()):
         return
     op.execute(f"CREATE INDEX IF NOT EXISTS {_OLD} ON customers "
                "(total_spend_minor, last_order_at, order_count, subscribed)")
